@@ -1,0 +1,98 @@
+//! How a session maps onto a flat record of text fields: user keys, metadata, JSON values.
+//!
+//! A record is one Redis hash (or one map in [`MemoryStore`](crate::MemoryStore)). User keys are
+//! stored as field names and their values as JSON text, so a write touches only the fields that
+//! changed. Metadata fields start with `$`; a user key that itself starts with `$` is stored with
+//! one more `$` in front, so no user key can overwrite metadata.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+/// The record's creation time in Unix milliseconds, written by the store on create.
+pub(crate) const CREATED_FIELD: &str = "$c";
+
+const META: char = '$';
+
+/// The field name that stores a user key.
+pub(crate) fn field_for_key(key: &str) -> Cow<'_, str> {
+    if key.starts_with(META) {
+        Cow::Owned(format!("{META}{key}"))
+    } else {
+        Cow::Borrowed(key)
+    }
+}
+
+/// The user key a field stores, or `None` for a metadata field.
+fn key_for_field(field: &str) -> Option<&str> {
+    match field.strip_prefix(META) {
+        None => Some(field),
+        Some(rest) if rest.starts_with(META) => Some(rest),
+        Some(_) => None,
+    }
+}
+
+/// Bytes a field counts against the session size cap: its key plus its encoded value.
+pub(crate) fn field_cost(key: &str, value: &str) -> usize {
+    key.len() + value.len()
+}
+
+/// Why a stored record cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("field `{field}` does not hold valid JSON")]
+pub(crate) struct CorruptRecord {
+    field: String,
+}
+
+/// Splits stored fields into the user's data, keyed by user key, each value checked to be JSON.
+///
+/// Checking every value here means a corrupt record is caught once, at load, and treated as no
+/// session, instead of failing some later `get` with a confusing error.
+pub(crate) fn decode_fields(
+    fields: Vec<(String, String)>,
+) -> Result<HashMap<String, String>, CorruptRecord> {
+    let mut data = HashMap::with_capacity(fields.len());
+    for (field, value) in fields {
+        let Some(key) = key_for_field(&field) else {
+            continue;
+        };
+        if serde_json::from_str::<serde::de::IgnoredAny>(&value).is_err() {
+            return Err(CorruptRecord { field });
+        }
+        data.insert(key.to_owned(), value);
+    }
+    Ok(data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_keys_are_stored_as_they_are() {
+        assert_eq!(field_for_key("cart"), "cart");
+        assert_eq!(key_for_field("cart"), Some("cart"));
+    }
+
+    #[test]
+    fn dollar_keys_cannot_collide_with_metadata() {
+        assert_eq!(field_for_key("$c"), "$$c");
+        assert_eq!(key_for_field("$$c"), Some("$c"));
+        assert_eq!(key_for_field(CREATED_FIELD), None);
+    }
+
+    #[test]
+    fn metadata_is_not_user_data() {
+        let data = decode_fields(vec![
+            (CREATED_FIELD.into(), "1".into()),
+            ("n".into(), "2".into()),
+        ])
+        .unwrap();
+        assert_eq!(data.len(), 1);
+        assert_eq!(data["n"], "2");
+    }
+
+    #[test]
+    fn a_value_that_is_not_json_makes_the_record_corrupt() {
+        assert!(decode_fields(vec![("n".into(), "{oops".into())]).is_err());
+    }
+}

@@ -1,0 +1,181 @@
+//! The session cookie: reading the ID from a request, and the Set-Cookie headers that change it.
+
+use std::time::Duration;
+
+use cookie::{Cookie, SameSite};
+use http::HeaderValue;
+use http::header::{COOKIE, HeaderMap};
+
+use crate::id::SessionId;
+
+/// A cookie value longer than this is ignored unread: no legitimate one comes close (a private
+/// cookie of an ID is about 100 characters).
+const MAX_VALUE_LEN: usize = 256;
+
+/// How the cookie value protects the ID beyond its own randomness.
+#[derive(Clone, Default)]
+pub(crate) enum Protection {
+    /// The ID as it is.
+    #[default]
+    Plain,
+    /// The ID with an HMAC; a tampered value reads as no cookie.
+    #[cfg(feature = "signed")]
+    Signed(cookie::Key),
+    /// The ID encrypted and authenticated; a tampered value reads as no cookie.
+    #[cfg(feature = "private")]
+    Private(cookie::Key),
+}
+
+/// Every attribute of the session cookie.
+#[derive(Clone)]
+pub(crate) struct CookieSettings {
+    pub(crate) name: String,
+    pub(crate) path: String,
+    pub(crate) domain: Option<String>,
+    pub(crate) secure: bool,
+    pub(crate) http_only: bool,
+    pub(crate) same_site: SameSite,
+    /// `Some(max_age)` makes the cookie outlive the browser session.
+    pub(crate) max_age: Option<Duration>,
+    pub(crate) protection: Protection,
+}
+
+impl Default for CookieSettings {
+    fn default() -> Self {
+        Self {
+            name: "id".to_owned(),
+            path: "/".to_owned(),
+            domain: None,
+            secure: true,
+            http_only: true,
+            same_site: SameSite::Lax,
+            max_age: None,
+            protection: Protection::Plain,
+        }
+    }
+}
+
+impl std::fmt::Debug for CookieSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let protection = match self.protection {
+            Protection::Plain => "plain",
+            #[cfg(feature = "signed")]
+            Protection::Signed(_) => "signed",
+            #[cfg(feature = "private")]
+            Protection::Private(_) => "private",
+        };
+        f.debug_struct("CookieSettings")
+            .field("name", &self.name)
+            .field("path", &self.path)
+            .field("domain", &self.domain)
+            .field("secure", &self.secure)
+            .field("http_only", &self.http_only)
+            .field("same_site", &self.same_site)
+            .field("max_age", &self.max_age)
+            .field("protection", &protection)
+            .finish()
+    }
+}
+
+/// What the response must tell the browser about its session cookie.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) enum CookieUpdate {
+    /// Nothing changed: no Set-Cookie.
+    #[default]
+    Keep,
+    /// The session now has this ID.
+    Set(SessionId),
+    /// The session is gone: expire the cookie.
+    Remove,
+}
+
+impl CookieSettings {
+    /// The session ID in the request's cookies, if one is present, intact and well-formed.
+    pub(crate) fn read(&self, headers: &HeaderMap) -> Option<SessionId> {
+        headers
+            .get_all(COOKIE)
+            .iter()
+            .filter_map(|header| header.to_str().ok())
+            .flat_map(|header| header.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .filter(|(name, value)| *name == self.name && value.len() <= MAX_VALUE_LEN)
+            .find_map(|(_, value)| self.unprotect(value))
+    }
+
+    fn unprotect(&self, value: &str) -> Option<SessionId> {
+        match &self.protection {
+            Protection::Plain => SessionId::parse(value),
+            #[cfg(feature = "signed")]
+            Protection::Signed(key) => {
+                let cookie = Cookie::new(self.name.clone(), value.to_owned());
+                let verified = cookie::CookieJar::new().signed(key).verify(cookie)?;
+                SessionId::parse(verified.value())
+            }
+            #[cfg(feature = "private")]
+            Protection::Private(key) => {
+                let cookie = Cookie::new(self.name.clone(), value.to_owned());
+                let decrypted = cookie::CookieJar::new().private(key).decrypt(cookie)?;
+                SessionId::parse(decrypted.value())
+            }
+        }
+    }
+
+    fn protect(&self, id: &SessionId) -> String {
+        match &self.protection {
+            Protection::Plain => id.encode(),
+            #[cfg(feature = "signed")]
+            Protection::Signed(key) => {
+                let mut jar = cookie::CookieJar::new();
+                jar.signed_mut(key)
+                    .add(Cookie::new(self.name.clone(), id.encode()));
+                jar.get(&self.name)
+                    .map(|cookie| cookie.value().to_owned())
+                    .unwrap_or_default()
+            }
+            #[cfg(feature = "private")]
+            Protection::Private(key) => {
+                let mut jar = cookie::CookieJar::new();
+                jar.private_mut(key)
+                    .add(Cookie::new(self.name.clone(), id.encode()));
+                jar.get(&self.name)
+                    .map(|cookie| cookie.value().to_owned())
+                    .unwrap_or_default()
+            }
+        }
+    }
+
+    /// The Set-Cookie header for an update, if it needs one.
+    pub(crate) fn header(&self, update: &CookieUpdate) -> Option<HeaderValue> {
+        let cookie = match update {
+            CookieUpdate::Keep => return None,
+            CookieUpdate::Set(id) => {
+                let mut cookie = self.base(self.protect(id));
+                if let Some(max_age) = self.max_age {
+                    let seconds = i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX);
+                    cookie.set_max_age(cookie::time::Duration::seconds(seconds));
+                }
+                cookie
+            }
+            CookieUpdate::Remove => {
+                let mut cookie = self.base(String::new());
+                cookie.make_removal();
+                cookie
+            }
+        };
+        // Names, paths and domains were validated at build time and IDs are base64url, so the
+        // header is always valid; a failure here would only drop the header, never panic.
+        HeaderValue::try_from(cookie.to_string()).ok()
+    }
+
+    fn base(&self, value: String) -> Cookie<'static> {
+        let mut cookie = Cookie::new(self.name.clone(), value);
+        cookie.set_path(self.path.clone());
+        if let Some(domain) = &self.domain {
+            cookie.set_domain(domain.clone());
+        }
+        cookie.set_secure(self.secure);
+        cookie.set_http_only(self.http_only);
+        cookie.set_same_site(self.same_site);
+        cookie
+    }
+}

@@ -1,0 +1,103 @@
+//! Error types: one for the store, one for session operations. Sources are kept, never flattened.
+
+use std::time::Duration;
+
+use axum_core::response::{IntoResponse, Response};
+use http::StatusCode;
+
+/// A failure of the session store itself (Redis unreachable, slow, or answering nonsense).
+///
+/// Renders as `503 Service Unavailable`: the request may succeed once the store is back.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The store could not be reached or refused the command.
+    #[error("session store unavailable")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The store did not answer within the configured command timeout.
+    #[error("session store did not answer within {0:?}")]
+    Timeout(Duration),
+    /// The store answered with a reply this crate does not understand.
+    #[error("session store sent an unexpected reply: {0}")]
+    UnexpectedReply(String),
+}
+
+/// A failure of a [`Session`](crate::Session) operation.
+///
+/// Handlers can return it with `?`: it renders as an opaque response with the status given per
+/// variant, and the cause is logged.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SessionError {
+    /// The store failed; see [`StoreError`]. Renders as 503.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A value could not be serialized to JSON. Renders as 500.
+    #[error("could not encode session value `{key}`")]
+    Encode {
+        /// The session key being written.
+        key: String,
+        /// What serde_json reported.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A stored value does not deserialize into the requested type. Renders as 500.
+    #[error("could not decode session value `{key}`")]
+    Decode {
+        /// The session key being read.
+        key: String,
+        /// What serde_json reported.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The insert would make the session larger than the configured cap; nothing was changed.
+    /// Renders as 413.
+    #[error("session would hold {size} bytes, over the limit of {limit}")]
+    TooLarge {
+        /// The size the session would have had, in bytes of keys and encoded values.
+        size: usize,
+        /// The configured cap.
+        limit: usize,
+    },
+    /// The insert would give the session more keys than the configured cap; nothing was changed.
+    /// Renders as 413.
+    #[error("session would hold more than {limit} keys")]
+    TooManyKeys {
+        /// The configured cap.
+        limit: usize,
+    },
+    /// The operating system could not supply randomness for a new session ID. Renders as 500.
+    #[error("could not generate a session ID")]
+    Randomness(#[source] getrandom::Error),
+}
+
+impl SessionError {
+    /// The HTTP status this error renders as.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::TooLarge { .. } | Self::TooManyKeys { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Encode { .. } | Self::Decode { .. } | Self::Randomness(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        }
+    }
+}
+
+impl IntoResponse for SessionError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(
+                error = &self as &dyn std::error::Error,
+                "session operation failed"
+            );
+        } else {
+            tracing::warn!(
+                error = &self as &dyn std::error::Error,
+                "session operation refused"
+            );
+        }
+        (status, status.canonical_reason().unwrap_or_default()).into_response()
+    }
+}

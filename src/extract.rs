@@ -1,0 +1,69 @@
+//! The axum extractor for [`Session`], and its typed rejection.
+
+use axum_core::extract::FromRequestParts;
+use axum_core::response::{IntoResponse, Response};
+use http::StatusCode;
+use http::request::Parts;
+
+use crate::error::{SessionError, StoreError};
+use crate::session::Session;
+
+/// Why a [`Session`] could not be extracted.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SessionRejection {
+    /// The route is not wrapped in a [`SessionLayer`](crate::SessionLayer): a wiring mistake.
+    /// Renders as 500.
+    #[error("no SessionLayer wraps this route")]
+    MissingLayer,
+    /// The session could not be loaded because the store is unavailable. Renders as 503.
+    #[error("session store unavailable")]
+    Unavailable(#[source] SessionError),
+}
+
+impl SessionRejection {
+    /// The HTTP status this rejection renders as.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::MissingLayer => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+}
+
+impl IntoResponse for SessionRejection {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        tracing::error!(
+            error = &self as &dyn std::error::Error,
+            "session extraction failed"
+        );
+        (status, status.canonical_reason().unwrap_or_default()).into_response()
+    }
+}
+
+impl From<StoreError> for SessionRejection {
+    fn from(error: StoreError) -> Self {
+        Self::Unavailable(SessionError::Store(error))
+    }
+}
+
+/// Extracting a `Session` loads it (one round trip when the request has a session cookie, none
+/// otherwise), so that a store outage is a 503 before the handler runs. Take
+/// `Result<Session, SessionRejection>` to handle that case yourself.
+impl<S: Send + Sync> FromRequestParts<S> for Session {
+    type Rejection = SessionRejection;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let session = parts
+            .extensions
+            .get::<Session>()
+            .cloned()
+            .ok_or(SessionRejection::MissingLayer)?;
+        session
+            .load()
+            .await
+            .map_err(SessionRejection::Unavailable)?;
+        Ok(session)
+    }
+}

@@ -1,0 +1,114 @@
+//! [`ResponseFuture`]: waits for the handler, then writes the session back.
+//!
+//! Requests that never used their session, or left it unchanged, finish without allocating;
+//! only a write boxes its future.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use http::header::SET_COOKIE;
+use http::{HeaderValue, Response, StatusCode};
+use pin_project_lite::pin_project;
+
+use crate::session::{Finish, Session};
+use crate::store::BoxFuture;
+
+pin_project! {
+    /// Response future of [`SessionService`](crate::SessionService).
+    pub struct ResponseFuture<F, B> {
+        #[pin]
+        state: State<F, B>,
+    }
+}
+
+pin_project! {
+    #[project = StateProj]
+    enum State<F, B> {
+        Handler {
+            #[pin]
+            future: F,
+            session: Option<Session>,
+        },
+        Writing {
+            future: BoxFuture<'static, Response<B>>,
+        },
+    }
+}
+
+impl<F, B> ResponseFuture<F, B> {
+    pub(crate) fn new(future: F, session: Session) -> Self {
+        Self {
+            state: State::Handler {
+                future,
+                session: Some(session),
+            },
+        }
+    }
+}
+
+impl<F, B, E> Future for ResponseFuture<F, B>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+    B: Default + Send + 'static,
+{
+    type Output = Result<Response<B>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        loop {
+            match this.state.as_mut().project() {
+                StateProj::Handler { future, session } => {
+                    let mut response = ready!(future.poll(cx))?;
+                    let Some(session) = session.take() else {
+                        return Poll::Ready(Ok(response));
+                    };
+                    // A failed request must not persist what it half-did.
+                    let save = !response.status().is_server_error();
+                    match session.try_finish(save) {
+                        Finish::Untouched => return Poll::Ready(Ok(response)),
+                        Finish::Done(cookie) => {
+                            add_cookie(&mut response, cookie);
+                            return Poll::Ready(Ok(response));
+                        }
+                        Finish::Write => {
+                            let future = Box::pin(write_back(session, save, response));
+                            this.state.set(State::Writing { future });
+                        }
+                    }
+                }
+                StateProj::Writing { future } => return future.as_mut().poll(cx).map(Ok),
+            }
+        }
+    }
+}
+
+/// Writes the session, then completes the response; a failed write turns it into a 503, since
+/// the client would otherwise believe a change was kept that was not.
+async fn write_back<B: Default>(
+    session: Session,
+    save: bool,
+    mut response: Response<B>,
+) -> Response<B> {
+    match session.finish(save).await {
+        Ok(cookie) => {
+            add_cookie(&mut response, cookie);
+            response
+        }
+        Err(error) => {
+            tracing::error!(
+                error = &error as &dyn std::error::Error,
+                "could not save the session; answering 503"
+            );
+            let mut failed = Response::new(B::default());
+            *failed.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+            failed
+        }
+    }
+}
+
+fn add_cookie<B>(response: &mut Response<B>, cookie: Option<HeaderValue>) {
+    if let Some(cookie) = cookie {
+        response.headers_mut().append(SET_COOKIE, cookie);
+    }
+}

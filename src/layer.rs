@@ -1,0 +1,214 @@
+//! [`SessionLayer`] and its builder: the one place sessions are configured.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use cookie::SameSite;
+use tower_layer::Layer;
+
+use crate::config::{ConfigError, Context, SessionConfig};
+use crate::service::SessionService;
+use crate::store::SessionStore;
+
+/// A tower layer that gives each request a [`Session`](crate::Session).
+///
+/// The session is loaded only when first used, and written back (only what changed) when the
+/// response passes through; responses whose handler never used the session cost nothing.
+///
+/// ```
+/// use axum::{Router, routing::get};
+/// use tower_redis_session::{MemoryStore, Session, SessionLayer};
+///
+/// async fn handler(session: Session) -> String {
+///     let n: u32 = session.get("n").await.ok().flatten().unwrap_or(0);
+///     let _ = session.insert("n", &(n + 1)).await;
+///     n.to_string()
+/// }
+///
+/// let layer = SessionLayer::builder(MemoryStore::new()).build().unwrap();
+/// let app: Router = Router::new().route("/", get(handler)).layer(layer);
+/// ```
+#[derive(Clone)]
+pub struct SessionLayer {
+    context: Arc<Context>,
+}
+
+impl std::fmt::Debug for SessionLayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionLayer")
+            .field("config", &self.context.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SessionLayer {
+    /// Starts configuring a layer over `store`. Every setting has a secure default.
+    pub fn builder(store: impl SessionStore) -> SessionLayerBuilder {
+        SessionLayerBuilder {
+            store: Box::new(store),
+            config: SessionConfig::default(),
+        }
+    }
+}
+
+impl<S> Layer<S> for SessionLayer {
+    type Service = SessionService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        SessionService::new(inner, Arc::clone(&self.context))
+    }
+}
+
+/// Configures a [`SessionLayer`]; made by [`SessionLayer::builder`], checked by
+/// [`build`](Self::build).
+///
+/// | setting | default |
+/// |---|---|
+/// | [`idle_timeout`](Self::idle_timeout) | 30 minutes, sliding |
+/// | [`absolute_timeout`](Self::absolute_timeout) | 12 hours from creation |
+/// | [`max_size`](Self::max_size) / [`max_keys`](Self::max_keys) | 64 KiB / 256 keys |
+/// | [`cookie_name`](Self::cookie_name) | `id` |
+/// | cookie attributes | `HttpOnly; Secure; SameSite=Lax; Path=/`, no `Domain`, no `Max-Age` |
+#[must_use]
+pub struct SessionLayerBuilder {
+    store: Box<dyn SessionStore>,
+    config: SessionConfig,
+}
+
+impl std::fmt::Debug for SessionLayerBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionLayerBuilder")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SessionLayerBuilder {
+    /// A session unused for this long expires (default 30 minutes). Every request that loads or
+    /// writes the session counts as use, reads included.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tower_redis_session::{MemoryStore, SessionLayer};
+    /// let layer = SessionLayer::builder(MemoryStore::new())
+    ///     .idle_timeout(Duration::from_secs(15 * 60))
+    ///     .build()?;
+    /// # Ok::<(), tower_redis_session::ConfigError>(())
+    /// ```
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.config.expiry.idle = timeout;
+        self
+    }
+
+    /// A session expires this long after its creation however active it is (default 12 hours).
+    pub fn absolute_timeout(mut self, timeout: Duration) -> Self {
+        self.config.expiry.absolute = timeout;
+        self
+    }
+
+    /// Largest session, counted as bytes of keys plus JSON-encoded values (default 64 KiB). An
+    /// insert past it fails with [`SessionError::TooLarge`](crate::SessionError::TooLarge).
+    pub fn max_size(mut self, bytes: usize) -> Self {
+        self.config.max_bytes = bytes;
+        self
+    }
+
+    /// Most keys in one session (default 256). An insert past it fails with
+    /// [`SessionError::TooManyKeys`](crate::SessionError::TooManyKeys).
+    pub fn max_keys(mut self, keys: usize) -> Self {
+        self.config.max_keys = keys;
+        self
+    }
+
+    /// Name of the session cookie (default `id`).
+    pub fn cookie_name(mut self, name: impl Into<String>) -> Self {
+        self.config.cookie.name = name.into();
+        self
+    }
+
+    /// `Path` of the session cookie (default `/`).
+    pub fn cookie_path(mut self, path: impl Into<String>) -> Self {
+        self.config.cookie.path = path.into();
+        self
+    }
+
+    /// `Domain` of the session cookie (default none: only the host that set it).
+    ///
+    /// # Security
+    /// A domain shares the cookie with every subdomain; leave it unset unless you need that.
+    pub fn cookie_domain(mut self, domain: impl Into<String>) -> Self {
+        self.config.cookie.domain = Some(domain.into());
+        self
+    }
+
+    /// Whether the cookie has `Secure` (default true).
+    ///
+    /// # Security
+    /// Turn it off only for plain-http development hosts: the cookie would then travel in the
+    /// clear. Browsers treat `http://localhost` as secure, so local development needs no change.
+    pub fn secure(mut self, secure: bool) -> Self {
+        self.config.cookie.secure = secure;
+        self
+    }
+
+    /// Whether the cookie has `HttpOnly` (default true).
+    ///
+    /// # Security
+    /// Without it, any script injected into a page can read the session ID.
+    pub fn http_only(mut self, http_only: bool) -> Self {
+        self.config.cookie.http_only = http_only;
+        self
+    }
+
+    /// `SameSite` of the cookie (default `Lax`). `None` requires [`secure`](Self::secure).
+    pub fn same_site(mut self, same_site: SameSite) -> Self {
+        self.config.cookie.same_site = same_site;
+        self
+    }
+
+    /// Keep the cookie across browser restarts, with `Max-Age` set to the absolute timeout
+    /// (default off: the cookie ends with the browser session; the server-side TTL expires the
+    /// session either way).
+    pub fn persistent_cookie(mut self, persistent: bool) -> Self {
+        self.config.cookie.max_age = persistent.then_some(self.config.expiry.absolute);
+        self
+    }
+
+    /// Prefix the cookie name with `__Host-` (default off), which makes browsers refuse the
+    /// cookie unless it is `Secure`, has `Path=/` and no `Domain`: no subdomain can plant one.
+    pub fn host_prefix(mut self, enabled: bool) -> Self {
+        self.config.host_prefix = enabled;
+        self
+    }
+
+    /// Sign the cookie with `key` (HMAC-SHA256); a tampered cookie reads as no cookie.
+    #[cfg(feature = "signed")]
+    pub fn signed(mut self, key: cookie::Key) -> Self {
+        self.config.cookie.protection = crate::cookie::Protection::Signed(key);
+        self
+    }
+
+    /// Encrypt and authenticate the cookie with `key` (AES-256-GCM); a tampered cookie reads as
+    /// no cookie, and the ID is unreadable outside the server.
+    #[cfg(feature = "private")]
+    pub fn private(mut self, key: cookie::Key) -> Self {
+        self.config.cookie.protection = crate::cookie::Protection::Private(key);
+        self
+    }
+
+    /// Checks the configuration and builds the layer.
+    ///
+    /// # Errors
+    /// [`ConfigError`] for settings that browsers would reject or that would be insecure.
+    pub fn build(mut self) -> Result<SessionLayer, ConfigError> {
+        if self.config.cookie.max_age.is_some() {
+            self.config.cookie.max_age = Some(self.config.expiry.absolute);
+        }
+        Ok(SessionLayer {
+            context: Arc::new(Context {
+                store: self.store,
+                config: self.config.finish()?,
+            }),
+        })
+    }
+}

@@ -1,0 +1,55 @@
+//! [`SessionService`]: puts a [`Session`] in each request and hands the response to
+//! [`ResponseFuture`](crate::future::ResponseFuture) to write it back.
+
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
+
+use http::{Request, Response};
+use tower_service::Service;
+
+use crate::config::Context;
+use crate::future::ResponseFuture;
+use crate::session::Session;
+
+/// The middleware made by [`SessionLayer`](crate::SessionLayer).
+#[derive(Clone)]
+pub struct SessionService<S> {
+    inner: S,
+    context: Arc<Context>,
+}
+
+impl<S> SessionService<S> {
+    pub(crate) fn new(inner: S, context: Arc<Context>) -> Self {
+        Self { inner, context }
+    }
+}
+
+impl<S: std::fmt::Debug> std::fmt::Debug for SessionService<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionService")
+            .field("inner", &self.inner)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for SessionService<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    ResBody: Default + Send + 'static,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future, ResBody>;
+
+    fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
+        // Reading the cookie is pure parsing: a malformed or oversized value is simply absent.
+        let cookie_id = self.context.config.cookie.read(request.headers());
+        let session = Session::new(Arc::clone(&self.context), cookie_id);
+        request.extensions_mut().insert(session.clone());
+        ResponseFuture::new(self.inner.call(request), session)
+    }
+}

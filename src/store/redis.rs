@@ -1,0 +1,367 @@
+//! [`RedisStore`]: sessions in Redis, every operation one atomic round trip.
+//!
+//! # Data layout
+//! A session is one hash at `{prefix}s:{storage id}`, where the storage id is SHA-256 of the
+//! session ID (the raw ID never reaches Redis). Field `$c` holds the creation time in Unix
+//! milliseconds; every other field is a session key with its JSON value. The key's TTL is always
+//! `min(last activity + idle, created + absolute)`.
+//!
+//! # Connections
+//! Connections come from a deadpool pool of multiplexed connections. deadpool-redis' own manager
+//! pings every connection on every checkout, a second round trip per request; this store's
+//! manager trusts a connection that was checked out moments ago (see
+//! [`RedisStoreBuilder::trust_recent_connections`]) and instead drops any connection on which a
+//! command fails, so a Redis restart costs at most one retried command.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use deadpool::managed::{self, Metrics, RecycleResult};
+use deadpool_redis::redis::aio::MultiplexedConnection;
+use deadpool_redis::redis::{
+    AsyncConnectionConfig, Cmd, FromRedisValue, RedisError, ScriptInvocation, Value,
+};
+
+use super::{BoxFuture, Change, Expiry, Record, SessionStore, Written, millis, scripts};
+use crate::codec::CREATED_FIELD;
+use crate::error::StoreError;
+use crate::id::StorageId;
+
+const DEFAULT_PREFIX: &str = "trs:";
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
+const DEFAULT_TRUST: Duration = Duration::from_secs(2);
+
+/// A session store on Redis (standalone server, 6.2 or newer).
+///
+/// Cheap to clone; clones share the pool. Connections are opened lazily, so building the store
+/// succeeds while Redis is down and requests recover by themselves when it comes back.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use tower_redis_session::{RedisStore, SessionLayer};
+///
+/// let store = RedisStore::builder("redis://127.0.0.1:6379")
+///     .key_prefix("shop:")
+///     .command_timeout(Duration::from_millis(500))
+///     .build()?;
+/// let layer = SessionLayer::builder(store).build()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct RedisStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: managed::Pool<Recycler>,
+    prefix: String,
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("prefix", &self.inner.prefix)
+            .field("timeout", &self.inner.timeout)
+            .field("pool", &self.inner.pool.status())
+            .finish()
+    }
+}
+
+/// Configures a [`RedisStore`]; made by [`RedisStore::builder`].
+#[derive(Debug)]
+#[must_use]
+pub struct RedisStoreBuilder {
+    url: String,
+    prefix: String,
+    timeout: Duration,
+    trust: Duration,
+    pool_size: Option<usize>,
+}
+
+impl RedisStore {
+    /// Starts configuring a store for the server at `url` (`redis://host:port/db`, or
+    /// `rediss://` with a TLS feature of the `redis` crate enabled).
+    pub fn builder(url: impl Into<String>) -> RedisStoreBuilder {
+        RedisStoreBuilder {
+            url: url.into(),
+            prefix: DEFAULT_PREFIX.to_owned(),
+            timeout: DEFAULT_TIMEOUT,
+            trust: DEFAULT_TRUST,
+            pool_size: None,
+        }
+    }
+
+    /// The Redis key of a session record.
+    pub fn session_key(&self, id: &StorageId) -> String {
+        format!("{}s:{}", self.inner.prefix, id.as_str())
+    }
+
+    /// Sends one request within the command timeout. With `retry`, a request that fails because
+    /// its connection broke is sent once more on a fresh connection; only idempotent operations
+    /// may pass `retry`.
+    async fn run<T: FromRedisValue>(
+        &self,
+        request: Request<'_>,
+        retry: bool,
+    ) -> Result<T, StoreError> {
+        let attempt = async {
+            let mut attempts_left = if retry { 2 } else { 1 };
+            loop {
+                attempts_left -= 1;
+                let mut conn = self.inner.pool.get().await.map_err(unavailable)?;
+                let reply = match request {
+                    Request::Script(invocation) => invocation.invoke_async(&mut *conn).await,
+                    Request::Command(command) => command.query_async(&mut *conn).await,
+                };
+                match reply {
+                    Ok(value) => return Ok(value),
+                    Err(error) => {
+                        let broken = is_broken(&error);
+                        if broken {
+                            drop(managed::Object::take(conn));
+                        }
+                        if !broken || attempts_left == 0 {
+                            return Err(unavailable(error));
+                        }
+                        tracing::debug!("retrying a session command on a fresh connection");
+                    }
+                }
+            }
+        };
+        tokio::time::timeout(self.inner.timeout, attempt)
+            .await
+            .map_err(|_| StoreError::Timeout(self.inner.timeout))?
+    }
+
+    async fn write(
+        &self,
+        mut invocation: ScriptInvocation<'_>,
+        change: &Change<'_>,
+        expiry: Expiry,
+        retry: bool,
+    ) -> Result<Written, StoreError> {
+        invocation
+            .arg(millis(expiry.idle))
+            .arg(millis(expiry.absolute))
+            .arg(change.set.len());
+        for (field, value) in &change.set {
+            invocation.arg(*field).arg(*value);
+        }
+        for field in &change.remove {
+            invocation.arg(*field);
+        }
+        match self.run::<i64>(Request::Script(&invocation), retry).await? {
+            -1 => Ok(Written::IdTaken),
+            0 => Ok(Written::Gone),
+            expires_at => Ok(Written::Stored {
+                expires_at: expires_at.unsigned_abs(),
+            }),
+        }
+    }
+}
+
+impl RedisStoreBuilder {
+    /// Prefix of every key this store writes (default `trs:`). Lets several applications share
+    /// one Redis database.
+    pub fn key_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// Longest time one store operation may take, connecting and retrying included (default 2 s).
+    /// Past it the operation fails with [`StoreError::Timeout`] and the request gets a 503.
+    pub fn command_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// A pooled connection checked out again within this time of its last checkout is used
+    /// without a `PING` (default 2 s). Longer idle connections are pinged first. `Duration::ZERO`
+    /// pings on every checkout, like deadpool-redis' own manager.
+    pub fn trust_recent_connections(mut self, window: Duration) -> Self {
+        self.trust = window;
+        self
+    }
+
+    /// Maximum number of pooled connections (default: deadpool's, four per CPU). Each is
+    /// multiplexed, so a few serve many concurrent requests.
+    pub fn pool_size(mut self, size: usize) -> Self {
+        self.pool_size = Some(size);
+        self
+    }
+
+    /// Builds the store. No connection is opened yet.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the URL is invalid or the pool cannot be built.
+    pub fn build(self) -> Result<RedisStore, StoreError> {
+        let connection = AsyncConnectionConfig::new().set_connection_timeout(Some(self.timeout));
+        let manager = deadpool_redis::Manager::new_with_config(self.url.as_str(), connection)
+            .map_err(unavailable)?;
+        let recycler = Recycler {
+            manager,
+            trust: self.trust,
+        };
+        let mut pool = managed::Pool::builder(recycler);
+        if let Some(size) = self.pool_size {
+            pool = pool.max_size(size);
+        }
+        let pool = pool.build().map_err(unavailable)?;
+        Ok(RedisStore {
+            inner: Arc::new(Inner {
+                pool,
+                prefix: self.prefix,
+                timeout: self.timeout,
+            }),
+        })
+    }
+}
+
+/// One request to Redis: a script or a plain command.
+#[derive(Clone, Copy)]
+enum Request<'a> {
+    Script(&'a ScriptInvocation<'a>),
+    Command(&'a Cmd),
+}
+
+/// deadpool-redis' manager, minus the `PING` for connections that were in use moments ago.
+struct Recycler {
+    manager: deadpool_redis::Manager,
+    trust: Duration,
+}
+
+impl managed::Manager for Recycler {
+    type Type = MultiplexedConnection;
+    type Error = RedisError;
+
+    async fn create(&self) -> Result<MultiplexedConnection, RedisError> {
+        self.manager.create().await
+    }
+
+    async fn recycle(
+        &self,
+        conn: &mut MultiplexedConnection,
+        metrics: &Metrics,
+    ) -> RecycleResult<RedisError> {
+        if metrics.last_used() < self.trust {
+            return Ok(());
+        }
+        self.manager.recycle(conn, metrics).await
+    }
+}
+
+/// Whether the error means the connection itself is unusable (rather than the command failing).
+fn is_broken(error: &RedisError) -> bool {
+    error.is_io_error() || error.is_connection_dropped() || error.is_unrecoverable_error()
+}
+
+fn unavailable(error: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::Unavailable(Box::new(error))
+}
+
+/// Reads the load script's reply: `Nil`, `-1` (corrupt), or `[created, expires, field, value…]`.
+fn parse_loaded(reply: Value) -> Result<Option<Record>, StoreError> {
+    let unexpected = |what: &str| StoreError::UnexpectedReply(format!("load returned {what}"));
+    let items = match reply {
+        Value::Nil => return Ok(None),
+        Value::Int(-1) => {
+            tracing::warn!("session record has no valid creation time; treating it as absent");
+            return Ok(None);
+        }
+        Value::Array(items) => items,
+        _ => return Err(unexpected("a value of the wrong type")),
+    };
+    let mut items = items.into_iter();
+    let (Some(Value::Int(created_at)), Some(Value::Int(expires_at))) = (items.next(), items.next())
+    else {
+        return Err(unexpected("no times"));
+    };
+    let mut fields = Vec::with_capacity(items.len() / 2);
+    while let (Some(field), Some(value)) = (items.next(), items.next()) {
+        let (Value::BulkString(field), Value::BulkString(value)) = (field, value) else {
+            return Err(unexpected("a field that is not a string"));
+        };
+        if field == CREATED_FIELD.as_bytes() {
+            continue;
+        }
+        match (String::from_utf8(field), String::from_utf8(value)) {
+            (Ok(field), Ok(value)) => fields.push((field, value)),
+            _ => {
+                tracing::warn!("session record holds non-UTF-8 data; treating it as absent");
+                return Ok(None);
+            }
+        }
+    }
+    Ok(Some(Record {
+        created_at: created_at.unsigned_abs(),
+        expires_at: expires_at.unsigned_abs(),
+        fields,
+    }))
+}
+
+impl SessionStore for RedisStore {
+    fn load<'a>(
+        &'a self,
+        id: &'a StorageId,
+        expiry: Expiry,
+    ) -> BoxFuture<'a, Result<Option<Record>, StoreError>> {
+        Box::pin(async move {
+            let mut invocation = scripts::LOAD.key(self.session_key(id));
+            invocation
+                .arg(millis(expiry.idle))
+                .arg(millis(expiry.absolute));
+            parse_loaded(self.run(Request::Script(&invocation), true).await?)
+        })
+    }
+
+    fn create<'a>(
+        &'a self,
+        id: &'a StorageId,
+        change: &'a Change<'a>,
+        expiry: Expiry,
+    ) -> BoxFuture<'a, Result<Written, StoreError>> {
+        Box::pin(async move {
+            let mut invocation = scripts::SAVE.key(self.session_key(id));
+            invocation.arg("create");
+            // A retry after a lost reply reports IdTaken; the session then picks another ID.
+            self.write(invocation, change, expiry, true).await
+        })
+    }
+
+    fn update<'a>(
+        &'a self,
+        id: &'a StorageId,
+        change: &'a Change<'a>,
+        expiry: Expiry,
+    ) -> BoxFuture<'a, Result<Written, StoreError>> {
+        Box::pin(async move {
+            let mut invocation = scripts::SAVE.key(self.session_key(id));
+            invocation.arg("update");
+            self.write(invocation, change, expiry, true).await
+        })
+    }
+
+    fn cycle<'a>(
+        &'a self,
+        from: &'a StorageId,
+        to: &'a StorageId,
+        change: &'a Change<'a>,
+        expiry: Expiry,
+    ) -> BoxFuture<'a, Result<Written, StoreError>> {
+        Box::pin(async move {
+            let mut invocation = scripts::CYCLE.key(self.session_key(from));
+            invocation.key(self.session_key(to));
+            // Not retried: a rename whose reply was lost would look like a vanished session.
+            self.write(invocation, change, expiry, false).await
+        })
+    }
+
+    fn delete<'a>(&'a self, id: &'a StorageId) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let mut command = deadpool_redis::redis::cmd("DEL");
+            command.arg(self.session_key(id));
+            self.run(Request::Command(&command), true).await
+        })
+    }
+}

@@ -1,0 +1,26 @@
+//! The Lua scripts behind [`RedisStore`](super::RedisStore), built once from `scripts/*.lua`.
+//!
+//! Each script runs atomically as one `EVALSHA` (with a `NOSCRIPT` fallback that loads it), so
+//! every store operation is one round trip. Every key a script touches is passed in `KEYS`.
+
+use std::sync::LazyLock;
+
+use deadpool_redis::redis::Script;
+
+macro_rules! script {
+    ($file:literal) => {
+        LazyLock::new(|| {
+            Script::new(concat!(
+                include_str!("scripts/prelude.lua"),
+                include_str!(concat!("scripts/", $file))
+            ))
+        })
+    };
+}
+
+/// Load a record and slide its expiry.
+pub(super) static LOAD: LazyLock<Script> = script!("load.lua");
+/// Create a record, or apply a change to an existing one.
+pub(super) static SAVE: LazyLock<Script> = script!("save.lua");
+/// Move a record to a new ID, applying a change.
+pub(super) static CYCLE: LazyLock<Script> = script!("cycle.lua");

@@ -1,0 +1,253 @@
+//! Test support shared by the test binaries: backends, a test app, and a cookie-keeping client.
+// Each test binary uses a different part of this module.
+#![allow(dead_code)]
+
+pub mod server;
+pub mod suite;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, Query};
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use axum::routing::{get, post};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+use tower_redis_session::{
+    MemoryStore, RedisStore, Session, SessionError, SessionLayer, SessionLayerBuilder,
+    SessionRejection, SessionStore,
+};
+
+use self::server::RedisServer;
+
+/// A store to run the suite against, with whatever keeps it alive.
+pub trait Backend: Send + Sync + Sized + 'static {
+    type Store: SessionStore + Clone;
+    fn start() -> Self;
+    fn store(&self) -> Self::Store;
+}
+
+pub struct Memory(MemoryStore);
+
+impl Backend for Memory {
+    type Store = MemoryStore;
+    fn start() -> Self {
+        Self(MemoryStore::new())
+    }
+    fn store(&self) -> MemoryStore {
+        self.0.clone()
+    }
+}
+
+pub struct Redis {
+    pub server: RedisServer,
+    store: RedisStore,
+}
+
+impl Backend for Redis {
+    type Store = RedisStore;
+    fn start() -> Self {
+        let server = RedisServer::start();
+        let store = RedisStore::builder(server.url())
+            .command_timeout(Duration::from_millis(500))
+            .build()
+            .expect("build a RedisStore");
+        Self { server, store }
+    }
+    fn store(&self) -> RedisStore {
+        self.store.clone()
+    }
+}
+
+/// The test application: one route per session operation.
+pub fn app<S: SessionStore>(
+    store: S,
+    configure: impl FnOnce(SessionLayerBuilder) -> SessionLayerBuilder,
+) -> Router {
+    let layer = configure(SessionLayer::builder(store))
+        .build()
+        .expect("valid test configuration");
+    Router::new()
+        .route("/untouched", get(|| async { "ok" }))
+        .route("/get/{key}", get(read))
+        .route("/set/{key}", post(write))
+        .route("/remove/{key}", post(remove))
+        .route("/clear", post(clear))
+        .route("/cycle", post(cycle))
+        .route("/delete", post(delete))
+        .route("/save", post(save))
+        .route("/times", get(times))
+        .route("/fail/{key}", post(fail))
+        .route("/slow/{key}", post(slow_write))
+        .route("/handled", get(handled))
+        .layer(layer)
+}
+
+async fn read(session: Session, Path(key): Path<String>) -> Result<String, SessionError> {
+    let value: Option<Value> = session.get(&key).await?;
+    Ok(value.map_or_else(|| "none".to_owned(), |v| v.to_string()))
+}
+
+async fn write(
+    session: Session,
+    Path(key): Path<String>,
+    body: String,
+) -> Result<&'static str, SessionError> {
+    let value: Value = serde_json::from_str(&body).unwrap_or(Value::String(body));
+    session.insert(&key, &value).await?;
+    Ok("ok")
+}
+
+async fn remove(session: Session, Path(key): Path<String>) -> Result<String, SessionError> {
+    Ok(session.remove(&key).await?.to_string())
+}
+
+async fn clear(session: Session) -> Result<&'static str, SessionError> {
+    session.clear().await?;
+    Ok("ok")
+}
+
+async fn cycle(session: Session) -> Result<&'static str, SessionError> {
+    session.cycle_id().await?;
+    Ok("ok")
+}
+
+async fn delete(session: Session) -> Result<&'static str, SessionError> {
+    session.delete().await?;
+    Ok("ok")
+}
+
+async fn save(session: Session) -> Result<String, SessionError> {
+    Ok(format!("{:?}", session.save().await?))
+}
+
+async fn times(session: Session) -> Result<String, SessionError> {
+    let millis = |t: Option<std::time::SystemTime>| {
+        t.and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_millis())
+    };
+    let created = millis(session.created_at().await?);
+    let expires = millis(session.expires_at().await?);
+    Ok(json!({ "created_at": created, "expires_at": expires }).to_string())
+}
+
+async fn fail(session: Session, Path(key): Path<String>) -> Result<StatusCode, SessionError> {
+    session.insert(&key, "lost").await?;
+    Ok(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+#[derive(serde::Deserialize)]
+struct Delay {
+    ms: u64,
+}
+
+/// Loads the session, waits, then writes: a request still in flight while others act.
+async fn slow_write(
+    session: Session,
+    Path(key): Path<String>,
+    Query(delay): Query<Delay>,
+) -> Result<String, SessionError> {
+    tokio::time::sleep(Duration::from_millis(delay.ms)).await;
+    session.insert(&key, "late").await?;
+    Ok(format!("{:?}", session.save().await?))
+}
+
+async fn handled(session: Result<Session, SessionRejection>) -> (StatusCode, &'static str) {
+    match session {
+        Ok(_) => (StatusCode::OK, "session"),
+        Err(_) => (StatusCode::OK, "handled without a session"),
+    }
+}
+
+/// What a test sees of a response.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub set_cookies: Vec<String>,
+    pub body: String,
+}
+
+/// A browser stand-in: keeps the session cookie it is given and sends it back.
+#[derive(Clone)]
+pub struct Client {
+    app: Router,
+    cookie_name: String,
+    /// The cookie value the client will send, if any.
+    pub cookie: Option<String>,
+}
+
+impl Client {
+    pub fn new(app: Router) -> Self {
+        Self::named(app, "id")
+    }
+
+    pub fn named(app: Router, cookie_name: &str) -> Self {
+        Self {
+            app,
+            cookie_name: cookie_name.to_owned(),
+            cookie: None,
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Reply {
+        self.send(Method::GET, path, "").await
+    }
+
+    pub async fn post(&mut self, path: &str, body: &str) -> Reply {
+        self.send(Method::POST, path, body).await
+    }
+
+    pub async fn send(&mut self, method: Method, path: &str, body: &str) -> Reply {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some(value) = &self.cookie {
+            request = request.header(header::COOKIE, format!("{}={value}", self.cookie_name));
+        }
+        let request = request
+            .body(Body::from(body.to_owned()))
+            .expect("valid request");
+        let response = self
+            .app
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("infallible router");
+        let status = response.status();
+        let set_cookies = set_cookies(response.headers());
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("read body")
+            .to_bytes();
+        for cookie in &set_cookies {
+            self.remember(cookie);
+        }
+        Reply {
+            status,
+            set_cookies,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        }
+    }
+
+    fn remember(&mut self, set_cookie: &str) {
+        let Some((name, rest)) = set_cookie.split_once('=') else {
+            return;
+        };
+        if name != self.cookie_name {
+            return;
+        }
+        let value = rest.split(';').next().unwrap_or_default();
+        let removed = set_cookie.contains("Max-Age=0");
+        self.cookie = (!removed).then(|| value.to_owned());
+    }
+}
+
+fn set_cookies(headers: &HeaderMap) -> Vec<String> {
+    headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().expect("ASCII Set-Cookie").to_owned())
+        .collect()
+}

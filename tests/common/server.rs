@@ -1,0 +1,283 @@
+//! A private `redis-server` per test: started on a free loopback port, stopped on drop.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const INSTALL_HINT: &str = "redis-server was not found on PATH. The tests need a real Redis: \
+     install it (Debian/Ubuntu: `apt-get install -y redis-server`; macOS: `brew install redis`) \
+     or point REDIS_SERVER_BIN at the binary.";
+
+static NEXT_DIR: AtomicUsize = AtomicUsize::new(0);
+
+/// A running `redis-server` owned by one test.
+pub struct RedisServer {
+    child: Option<Child>,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl RedisServer {
+    /// Starts a server on a free port, retrying if another process takes the port first.
+    pub fn start() -> Self {
+        let dir = std::env::temp_dir().join(format!(
+            "trs-test-{}-{}",
+            std::process::id(),
+            NEXT_DIR.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir).expect("create a temporary directory for redis-server");
+        for _ in 0..10 {
+            let port = free_port();
+            let mut server = Self {
+                child: None,
+                port,
+                dir: dir.clone(),
+            };
+            if server.spawn() {
+                return server;
+            }
+            server.dir = PathBuf::new(); // keep the directory for the next attempt
+        }
+        panic!("could not start redis-server; see {}", dir.display());
+    }
+
+    fn spawn(&mut self) -> bool {
+        let binary = std::env::var("REDIS_SERVER_BIN").unwrap_or_else(|_| "redis-server".into());
+        let child = Command::new(binary)
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(&self.dir)
+            .args(["--logfile", "redis.log"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn();
+        let mut child = match child {
+            Ok(child) => child,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => panic!("{INSTALL_HINT}"),
+            Err(error) => panic!("could not run redis-server: {error}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = child.try_wait() {
+                return false;
+            }
+            if ping(self.port) {
+                self.child = Some(child);
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        false
+    }
+
+    /// `redis://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Kills the server (as a crash would), keeping its port for [`restart`](Self::restart).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts a fresh, empty server on the same port.
+    pub fn restart(&mut self) {
+        self.stop();
+        assert!(
+            self.spawn(),
+            "redis-server did not come back on port {}",
+            self.port
+        );
+    }
+
+    /// Sends one command and returns its reply, for inspecting what the store wrote.
+    pub fn cmd(&self, args: &[&str]) -> Reply {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect to redis");
+        stream.write_all(&resp(args)).expect("send to redis");
+        Reply::read(&mut BufReader::new(stream))
+    }
+
+    /// An integer reply, such as PTTL's.
+    pub fn int(&self, args: &[&str]) -> i64 {
+        match self.cmd(args) {
+            Reply::Int(n) => n,
+            other => panic!("expected an integer reply, got {other:?}"),
+        }
+    }
+
+    /// Every key in the server (fine for a test's handful).
+    pub fn keys(&self) -> Vec<String> {
+        self.cmd(&["KEYS", "*"]).strings()
+    }
+
+    /// Starts recording the commands clients send (MONITOR), scripts' inner commands excluded.
+    pub fn monitor(&self) -> Monitor {
+        Monitor::start(self.port)
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.stop();
+        if !self.dir.as_os_str().is_empty() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    listener.local_addr().expect("read the bound port").port()
+}
+
+fn ping(port: u16) -> bool {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+    let mut reply = [0u8; 7];
+    stream.write_all(b"PING\r\n").is_ok()
+        && stream.read_exact(&mut reply).is_ok()
+        && &reply == b"+PONG\r\n"
+}
+
+fn resp(args: &[&str]) -> Vec<u8> {
+    let mut out = format!("*{}\r\n", args.len()).into_bytes();
+    for arg in args {
+        out.extend_from_slice(format!("${}\r\n{arg}\r\n", arg.len()).as_bytes());
+    }
+    out
+}
+
+/// A RESP reply.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Reply {
+    Status(String),
+    Error(String),
+    Int(i64),
+    Bulk(Option<String>),
+    Array(Vec<Reply>),
+}
+
+impl Reply {
+    fn read(reader: &mut impl BufRead) -> Self {
+        let mut line = String::new();
+        reader.read_line(&mut line).expect("read a reply line");
+        let line = line.trim_end();
+        let (kind, rest) = line.split_at(1);
+        match kind {
+            "+" => Self::Status(rest.to_owned()),
+            "-" => Self::Error(rest.to_owned()),
+            ":" => Self::Int(rest.parse().expect("integer reply")),
+            "$" => match rest.parse::<i64>().expect("bulk length") {
+                -1 => Self::Bulk(None),
+                len => {
+                    let mut buf = vec![0u8; usize::try_from(len).unwrap() + 2];
+                    reader.read_exact(&mut buf).expect("read a bulk string");
+                    buf.truncate(buf.len() - 2);
+                    Self::Bulk(Some(String::from_utf8_lossy(&buf).into_owned()))
+                }
+            },
+            "*" => match rest.parse::<i64>().expect("array length") {
+                -1 => Self::Bulk(None),
+                len => Self::Array((0..len).map(|_| Self::read(reader)).collect()),
+            },
+            other => panic!("unknown reply type {other:?}"),
+        }
+    }
+
+    /// The strings of an array reply (or of a single string reply).
+    pub fn strings(self) -> Vec<String> {
+        match self {
+            Self::Array(items) => items.into_iter().flat_map(Self::strings).collect(),
+            Self::Bulk(Some(text)) | Self::Status(text) => vec![text],
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// Records the top-level commands clients send, from a MONITOR connection.
+///
+/// Counting top-level commands (not a script's inner ones, which MONITOR tags `lua`) counts
+/// round trips, since the store sends one command per round trip.
+pub struct Monitor {
+    port: u16,
+    lines: Arc<Mutex<Vec<String>>>,
+    marker: AtomicUsize,
+}
+
+impl Monitor {
+    fn start(port: u16) -> Self {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect MONITOR");
+        stream.write_all(b"MONITOR\r\n").expect("send MONITOR");
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&lines);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stream).lines() {
+                let Ok(line) = line else { break };
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let monitor = Self {
+            port,
+            lines,
+            marker: AtomicUsize::new(0),
+        };
+        monitor.sync();
+        monitor.take();
+        monitor
+    }
+
+    /// Waits until everything sent so far has been recorded, by sending a marker and seeing it.
+    fn sync(&self) -> String {
+        let marker = format!("trs-marker-{}", self.marker.fetch_add(1, Ordering::Relaxed));
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
+        stream
+            .write_all(&resp(&["ECHO", &marker]))
+            .expect("send ECHO");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if self
+                .lines
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|l| l.contains(&marker))
+            {
+                return marker;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        panic!("MONITOR never showed the marker");
+    }
+
+    fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.lines.lock().unwrap())
+    }
+
+    /// The commands clients sent since the last call (lower-case names, e.g. `evalsha`).
+    pub fn commands(&self) -> Vec<String> {
+        let marker = self.sync();
+        self.take()
+            .into_iter()
+            .filter(|line| {
+                !line.contains(&marker) && !line.contains(" lua]") && !line.starts_with('+')
+            })
+            .filter_map(|line| {
+                let name = line.split("] \"").nth(1)?;
+                Some(name.split('"').next()?.to_ascii_lowercase())
+            })
+            .collect()
+    }
+}

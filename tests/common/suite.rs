@@ -1,0 +1,380 @@
+//! The conformance suite: every session behaviour, black-box through an axum router, run
+//! against each store by `conformance_suite!(Backend)`.
+
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use tower_redis_session::{SameSite, SessionId};
+
+use super::{Backend, Client, app};
+
+/// Expands to one `#[tokio::test]` per behaviour below, for the given [`Backend`].
+#[macro_export]
+macro_rules! conformance_suite {
+    ($backend:ty) => {
+        $crate::conformance_suite!(@tests $backend;
+            untouched_route_gets_no_cookie,
+            a_visitor_who_stores_nothing_gets_no_cookie,
+            insert_then_read_with_the_cookie_returns_the_value,
+            unchanged_request_sends_no_cookie,
+            unknown_session_id_is_never_adopted,
+            cookie_naming_no_live_session_is_expired,
+            malformed_cookie_is_treated_as_absent,
+            cycle_id_keeps_the_data_under_a_new_cookie,
+            cycle_id_kills_the_old_cookie,
+            delete_removes_the_data_and_expires_the_cookie,
+            delete_then_a_late_in_flight_save_stays_deleted,
+            fifty_parallel_writers_of_distinct_keys_lose_nothing,
+            remove_and_clear_are_saved,
+            idle_timeout_expires_the_session,
+            reads_slide_the_idle_timeout,
+            absolute_timeout_expires_an_active_session,
+            oversize_insert_is_refused_and_nothing_is_written,
+            too_many_keys_are_refused_and_nothing_is_written,
+            server_error_responses_do_not_save,
+            session_times_are_reported,
+            dollar_keys_cannot_clobber_metadata,
+            cookie_has_secure_defaults,
+            cookie_attributes_follow_the_builder,
+            persistent_cookie_has_max_age_of_the_absolute_timeout,
+            host_prefix_renames_the_cookie,
+        );
+    };
+    (@tests $backend:ty; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                common::suite::$name::<$backend>().await;
+            }
+        )*
+    };
+}
+
+fn client<B: Backend>(backend: &B) -> Client {
+    Client::new(app(backend.store(), |b| b))
+}
+
+pub async fn untouched_route_gets_no_cookie<B: Backend>() {
+    let backend = B::start();
+    let reply = client(&backend).get("/untouched").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(reply.set_cookies.is_empty());
+}
+
+pub async fn a_visitor_who_stores_nothing_gets_no_cookie<B: Backend>() {
+    let backend = B::start();
+    let reply = client(&backend).get("/get/n").await;
+    assert_eq!(reply.body, "none");
+    assert!(reply.set_cookies.is_empty());
+}
+
+pub async fn insert_then_read_with_the_cookie_returns_the_value<B: Backend>() {
+    let backend = B::start();
+    let mut client = client(&backend);
+    assert_eq!(client.post("/set/n", "42").await.status, StatusCode::OK);
+    assert!(client.cookie.is_some());
+    assert_eq!(client.get("/get/n").await.body, "42");
+}
+
+pub async fn unchanged_request_sends_no_cookie<B: Backend>() {
+    let backend = B::start();
+    let mut client = client(&backend);
+    client.post("/set/n", "1").await;
+    assert!(client.get("/get/n").await.set_cookies.is_empty());
+    assert!(client.post("/set/n", "1").await.set_cookies.is_empty());
+}
+
+pub async fn unknown_session_id_is_never_adopted<B: Backend>() {
+    let backend = B::start();
+    let mut client = client(&backend);
+    let planted = SessionId::generate().unwrap().encode();
+    client.cookie = Some(planted.clone());
+    client.post("/set/n", "1").await;
+    let issued = client.cookie.clone().expect("a new session cookie");
+    assert_ne!(issued, planted);
+    let mut attacker = client.clone();
+    attacker.cookie = Some(planted);
+    assert_eq!(attacker.get("/get/n").await.body, "none");
+}
+
+pub async fn cookie_naming_no_live_session_is_expired<B: Backend>() {
+    let backend = B::start();
+    let mut client = client(&backend);
+    client.cookie = Some(SessionId::generate().unwrap().encode());
+    let reply = client.get("/get/n").await;
+    assert_eq!(reply.set_cookies.len(), 1);
+    assert!(reply.set_cookies[0].contains("Max-Age=0"));
+    assert!(client.cookie.is_none());
+}
+
+pub async fn malformed_cookie_is_treated_as_absent<B: Backend>() {
+    let backend = B::start();
+    let mut client = client(&backend);
+    for bad in [
+        "",
+        "short",
+        "!!!!",
+        &"A".repeat(43 * 10),
+        "A".repeat(42).as_str(),
+    ] {
+        client.cookie = Some(bad.to_owned());
+        let reply = client.get("/get/n").await;
+        assert_eq!(reply.status, StatusCode::OK, "cookie {bad:?}");
+        assert_eq!(reply.body, "none");
+    }
+}
+
+pub async fn cycle_id_keeps_the_data_under_a_new_cookie<B: Backend>() {
+    let backend = B::start();
+    let mut client = client(&backend);
+    client.post("/set/user", "\"alice\"").await;
+    let before = client.cookie.clone();
+    let reply = client.post("/cycle", "").await;
+    assert_eq!(reply.set_cookies.len(), 1);
+    assert_ne!(client.cookie, before);
+    assert_eq!(client.get("/get/user").await.body, "\"alice\"");
+}
+
+pub async fn cycle_id_kills_the_old_cookie<B: Backend>() {
+    let backend = B::start();
+    let mut client = client(&backend);
+    client.post("/set/user", "\"alice\"").await;
+    let mut old = client.clone();
+    client.post("/cycle", "").await;
+    assert_eq!(old.get("/get/user").await.body, "none");
+}
+
+pub async fn delete_removes_the_data_and_expires_the_cookie<B: Backend>() {
+    let backend = B::start();
+    let mut client = client(&backend);
+    client.post("/set/user", "\"alice\"").await;
+    let mut old = client.clone();
+    let reply = client.post("/delete", "").await;
+    let removal = &reply.set_cookies[0];
+    for attribute in [
+        "id=;",
+        "Max-Age=0",
+        "Path=/",
+        "HttpOnly",
+        "Secure",
+        "SameSite=Lax",
+    ] {
+        assert!(
+            removal.contains(attribute),
+            "{attribute} missing in {removal}"
+        );
+    }
+    assert!(client.cookie.is_none());
+    assert_eq!(old.get("/get/user").await.body, "none");
+}
+
+pub async fn delete_then_a_late_in_flight_save_stays_deleted<B: Backend>() {
+    let backend = B::start();
+    let mut client = client(&backend);
+    client.post("/set/user", "\"alice\"").await;
+    let mut slow = client.clone();
+    let in_flight = tokio::spawn(async move { slow.post("/slow/late?ms=300", "").await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut logout = client.clone();
+    logout.post("/delete", "").await;
+    let late = in_flight.await.unwrap();
+    assert_eq!(late.body, "Gone");
+    assert!(late.set_cookies.iter().any(|c| c.contains("Max-Age=0")));
+    assert_eq!(client.get("/get/user").await.body, "none");
+    assert_eq!(client.get("/get/late").await.body, "none");
+}
+
+pub async fn fifty_parallel_writers_of_distinct_keys_lose_nothing<B: Backend>() {
+    let backend = B::start();
+    let mut client = client(&backend);
+    client.post("/set/start", "0").await;
+    let writers: Vec<_> = (0..50)
+        .map(|i| {
+            let mut writer = client.clone();
+            tokio::spawn(async move { writer.post(&format!("/set/k{i}"), &i.to_string()).await })
+        })
+        .collect();
+    for writer in writers {
+        assert_eq!(writer.await.unwrap().status, StatusCode::OK);
+    }
+    for i in 0..50 {
+        assert_eq!(client.get(&format!("/get/k{i}")).await.body, i.to_string());
+    }
+}
+
+pub async fn remove_and_clear_are_saved<B: Backend>() {
+    let backend = B::start();
+    let mut client = client(&backend);
+    client.post("/set/a", "1").await;
+    client.post("/set/b", "2").await;
+    client.post("/set/c", "3").await;
+    assert_eq!(client.post("/remove/a", "").await.body, "true");
+    assert_eq!(client.post("/remove/a", "").await.body, "false");
+    assert_eq!(client.get("/get/a").await.body, "none");
+    assert_eq!(client.get("/get/b").await.body, "2");
+    client.post("/clear", "").await;
+    assert_eq!(client.get("/get/b").await.body, "none");
+    assert_eq!(client.get("/get/c").await.body, "none");
+}
+
+pub async fn idle_timeout_expires_the_session<B: Backend>() {
+    let backend = B::start();
+    let mut client = Client::new(app(backend.store(), |b| {
+        b.idle_timeout(Duration::from_millis(400))
+    }));
+    client.post("/set/n", "1").await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(client.get("/get/n").await.body, "none");
+}
+
+pub async fn reads_slide_the_idle_timeout<B: Backend>() {
+    let backend = B::start();
+    let mut client = Client::new(app(backend.store(), |b| {
+        b.idle_timeout(Duration::from_millis(600))
+    }));
+    client.post("/set/n", "1").await;
+    for _ in 0..4 {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        assert_eq!(client.get("/get/n").await.body, "1");
+    }
+}
+
+pub async fn absolute_timeout_expires_an_active_session<B: Backend>() {
+    let backend = B::start();
+    let mut client = Client::new(app(backend.store(), |b| {
+        b.idle_timeout(Duration::from_millis(600))
+            .absolute_timeout(Duration::from_millis(1200))
+    }));
+    client.post("/set/n", "1").await;
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        assert_eq!(client.get("/get/n").await.body, "1");
+    }
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(client.get("/get/n").await.body, "none");
+}
+
+pub async fn oversize_insert_is_refused_and_nothing_is_written<B: Backend>() {
+    let backend = B::start();
+    let mut client = Client::new(app(backend.store(), |b| b.max_size(100)));
+    client.post("/set/small", "\"fits\"").await;
+    let big = format!("\"{}\"", "x".repeat(200));
+    assert_eq!(
+        client.post("/set/big", &big).await.status,
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
+    assert_eq!(client.get("/get/big").await.body, "none");
+    assert_eq!(client.get("/get/small").await.body, "\"fits\"");
+}
+
+pub async fn too_many_keys_are_refused_and_nothing_is_written<B: Backend>() {
+    let backend = B::start();
+    let mut client = Client::new(app(backend.store(), |b| b.max_keys(2)));
+    client.post("/set/a", "1").await;
+    client.post("/set/b", "2").await;
+    assert_eq!(
+        client.post("/set/c", "3").await.status,
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
+    assert_eq!(client.get("/get/c").await.body, "none");
+    assert_eq!(client.post("/set/a", "10").await.status, StatusCode::OK);
+}
+
+pub async fn server_error_responses_do_not_save<B: Backend>() {
+    let backend = B::start();
+    let mut client = client(&backend);
+    client.post("/set/n", "1").await;
+    let reply = client.post("/fail/n", "").await;
+    assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(client.get("/get/n").await.body, "1");
+    let mut fresh = self::client(&backend);
+    let reply = fresh.post("/fail/n", "").await;
+    assert!(reply.set_cookies.is_empty());
+}
+
+pub async fn session_times_are_reported<B: Backend>() {
+    let backend = B::start();
+    let mut client = Client::new(app(backend.store(), |b| {
+        b.idle_timeout(Duration::from_secs(60))
+            .absolute_timeout(Duration::from_secs(3600))
+    }));
+    let empty: serde_json::Value = serde_json::from_str(&client.get("/times").await.body).unwrap();
+    assert!(empty["created_at"].is_null());
+    client.post("/set/n", "1").await;
+    let times: serde_json::Value = serde_json::from_str(&client.get("/times").await.body).unwrap();
+    let created = times["created_at"].as_u64().unwrap();
+    let expires = times["expires_at"].as_u64().unwrap();
+    let idle = expires - created;
+    assert!((59_000..=61_000).contains(&idle), "idle window {idle} ms");
+}
+
+pub async fn dollar_keys_cannot_clobber_metadata<B: Backend>() {
+    let backend = B::start();
+    let mut client = client(&backend);
+    client.post("/set/$c", "\"mine\"").await;
+    assert_eq!(client.get("/get/$c").await.body, "\"mine\"");
+    let times: serde_json::Value = serde_json::from_str(&client.get("/times").await.body).unwrap();
+    assert!(times["created_at"].as_u64().is_some());
+}
+
+pub async fn cookie_has_secure_defaults<B: Backend>() {
+    let backend = B::start();
+    let mut client = client(&backend);
+    let cookie = client.post("/set/n", "1").await.set_cookies.remove(0);
+    let value = client.cookie.clone().unwrap();
+    assert_eq!(value.len(), 43);
+    assert_eq!(
+        cookie,
+        format!("id={value}; HttpOnly; SameSite=Lax; Secure; Path=/")
+    );
+}
+
+pub async fn cookie_attributes_follow_the_builder<B: Backend>() {
+    let backend = B::start();
+    let app = app(backend.store(), |b| {
+        b.cookie_name("sid")
+            .cookie_path("/app")
+            .cookie_domain("example.com")
+            .same_site(SameSite::Strict)
+            .secure(false)
+    });
+    let mut client = Client::named(app, "sid");
+    let cookie = client.post("/set/n", "1").await.set_cookies.remove(0);
+    assert!(cookie.starts_with("sid="));
+    for attribute in [
+        "HttpOnly",
+        "SameSite=Strict",
+        "Path=/app",
+        "Domain=example.com",
+    ] {
+        assert!(
+            cookie.contains(attribute),
+            "{attribute} missing in {cookie}"
+        );
+    }
+    assert!(!cookie.contains("Secure"));
+    assert_eq!(client.get("/get/n").await.body, "1");
+}
+
+pub async fn persistent_cookie_has_max_age_of_the_absolute_timeout<B: Backend>() {
+    let backend = B::start();
+    let app = app(backend.store(), |b| {
+        b.persistent_cookie(true)
+            .absolute_timeout(Duration::from_secs(7200))
+    });
+    let cookie = Client::new(app)
+        .post("/set/n", "1")
+        .await
+        .set_cookies
+        .remove(0);
+    assert!(cookie.contains("Max-Age=7200"), "{cookie}");
+}
+
+pub async fn host_prefix_renames_the_cookie<B: Backend>() {
+    let backend = B::start();
+    let app = app(backend.store(), |b| b.host_prefix(true));
+    let mut client = Client::named(app, "__Host-id");
+    let cookie = client.post("/set/n", "1").await.set_cookies.remove(0);
+    assert!(cookie.starts_with("__Host-id="));
+    assert_eq!(client.get("/get/n").await.body, "1");
+}
