@@ -6,3 +6,273 @@ mod common;
 use common::Redis;
 
 conformance_suite!(Redis);
+
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use common::server::RedisServer;
+use common::{Backend, Client, app};
+use tower_redis_session::RedisStore;
+
+/// A client that has stored `n = 1`, with its connection and the scripts already warm, so what
+/// follows is measured in steady state.
+async fn warm_client(backend: &Redis) -> Client {
+    let mut client = Client::new(app(backend.store(), |b| b));
+    client.post("/set/n", "1").await;
+    assert_eq!(client.get("/get/n").await.body, "1");
+    client
+}
+
+fn session_key(server: &RedisServer) -> String {
+    let keys = server.keys();
+    assert_eq!(keys.len(), 1, "expected one session record, found {keys:?}");
+    keys[0].clone()
+}
+
+#[tokio::test]
+async fn reading_an_existing_session_is_one_round_trip_that_refreshes_the_ttl() {
+    let backend = Redis::start();
+    let mut client = warm_client(&backend).await;
+    let key = session_key(&backend.server);
+    backend.server.cmd(&["PEXPIRE", &key, "5000"]);
+    let monitor = backend.server.monitor();
+    assert_eq!(client.get("/get/n").await.body, "1");
+    assert_eq!(monitor.commands(), ["evalsha"]);
+    let ttl = backend.server.int(&["PTTL", &key]);
+    assert!(
+        ttl > 29 * 60 * 1000,
+        "TTL back to the 30 min idle timeout, got {ttl} ms"
+    );
+}
+
+#[tokio::test]
+async fn untouched_route_sends_no_redis_command() {
+    let backend = Redis::start();
+    let mut client = warm_client(&backend).await;
+    let monitor = backend.server.monitor();
+    let reply = client.get("/untouched").await;
+    assert!(reply.set_cookies.is_empty());
+    assert!(monitor.commands().is_empty());
+}
+
+#[tokio::test]
+async fn malformed_cookie_sends_no_redis_command() {
+    let backend = Redis::start();
+    let mut client = warm_client(&backend).await;
+    let monitor = backend.server.monitor();
+    for bad in ["garbage", "", &"A".repeat(4096), "AAAA;;;==="] {
+        client.cookie = Some(bad.to_owned());
+        assert_eq!(client.get("/get/n").await.status, StatusCode::OK);
+    }
+    assert!(monitor.commands().is_empty());
+}
+
+#[tokio::test]
+async fn unchanged_session_sends_no_write() {
+    let backend = Redis::start();
+    let mut client = warm_client(&backend).await;
+    let monitor = backend.server.monitor();
+    client.get("/get/n").await;
+    client.post("/set/n", "1").await;
+    assert_eq!(
+        monitor.commands(),
+        ["evalsha", "evalsha"],
+        "two loads, no save"
+    );
+}
+
+#[tokio::test]
+async fn read_modify_write_is_two_round_trips() {
+    let backend = Redis::start();
+    let mut client = warm_client(&backend).await;
+    let monitor = backend.server.monitor();
+    client.post("/set/n", "2").await;
+    assert_eq!(
+        monitor.commands(),
+        ["evalsha", "evalsha"],
+        "one load, one save"
+    );
+}
+
+#[tokio::test]
+async fn only_changed_keys_are_sent() {
+    let backend = Redis::start();
+    let mut client = warm_client(&backend).await;
+    client
+        .post("/set/big", &format!("\"{}\"", "x".repeat(1000)))
+        .await;
+    let monitor = backend.server.monitor();
+    client.post("/set/n", "2").await;
+    let lines = monitor.lines();
+    assert_eq!(lines.len(), 2, "one load, one save: {lines:?}");
+    assert!(lines[1].contains("\"update\""));
+    assert!(
+        !lines[1].contains("xxxx"),
+        "the unchanged value was sent again"
+    );
+}
+
+#[tokio::test]
+async fn redis_holds_only_the_hash_of_the_session_id() {
+    let backend = Redis::start();
+    let mut client = warm_client(&backend).await;
+    let id = client.cookie.clone().unwrap();
+    let key = session_key(&backend.server);
+    assert!(key.starts_with("trs:s:"));
+    assert!(!key.contains(&id));
+    let stored = backend.server.cmd(&["HGETALL", &key]).strings();
+    assert!(stored.iter().all(|value| !value.contains(&id)));
+    let _ = client.get("/get/n").await;
+}
+
+#[tokio::test]
+async fn key_prefix_namespaces_the_records() {
+    let backend = Redis::start();
+    let store = RedisStore::builder(backend.server.url())
+        .key_prefix("shop:")
+        .build()
+        .unwrap();
+    let mut client = Client::new(app(store, |b| b));
+    client.post("/set/n", "1").await;
+    assert!(session_key(&backend.server).starts_with("shop:s:"));
+}
+
+#[tokio::test]
+async fn ttl_is_the_idle_timeout_capped_by_the_absolute_deadline() {
+    let backend = Redis::start();
+    let mut client = Client::new(app(backend.store(), |b| {
+        b.idle_timeout(Duration::from_secs(60))
+            .absolute_timeout(Duration::from_secs(10))
+    }));
+    client.post("/set/n", "1").await;
+    let ttl = backend.server.int(&["PTTL", &session_key(&backend.server)]);
+    assert!((9_000..=10_000).contains(&ttl), "TTL {ttl} ms");
+}
+
+#[tokio::test]
+async fn corrupt_value_is_treated_as_no_session() {
+    let backend = Redis::start();
+    let mut client = warm_client(&backend).await;
+    let key = session_key(&backend.server);
+    backend.server.cmd(&["HSET", &key, "n", "{not json"]);
+    let reply = client.get("/get/n").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.body, "none");
+}
+
+#[tokio::test]
+async fn corrupt_creation_time_is_treated_as_no_session() {
+    let backend = Redis::start();
+    let mut client = warm_client(&backend).await;
+    let key = session_key(&backend.server);
+    backend.server.cmd(&["HSET", &key, "$c", "yesterday"]);
+    let reply = client.get("/get/n").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.body, "none");
+    client.post("/set/n", "5").await;
+    assert_eq!(client.get("/get/n").await.body, "5");
+}
+
+#[tokio::test]
+async fn record_of_the_wrong_type_is_treated_as_no_session() {
+    let backend = Redis::start();
+    let mut client = warm_client(&backend).await;
+    let key = session_key(&backend.server);
+    backend.server.cmd(&["DEL", &key]);
+    backend.server.cmd(&["SET", &key, "not a hash"]);
+    let reply = client.get("/get/n").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.body, "none");
+}
+
+#[tokio::test]
+async fn scripts_are_reloaded_after_script_flush() {
+    let backend = Redis::start();
+    let mut client = warm_client(&backend).await;
+    backend.server.cmd(&["SCRIPT", "FLUSH"]);
+    assert_eq!(client.get("/get/n").await.body, "1");
+    client.post("/set/n", "2").await;
+    assert_eq!(client.get("/get/n").await.body, "2");
+}
+
+#[tokio::test]
+async fn redis_down_rejects_with_503_and_recovers_after_restart() {
+    let mut backend = Redis::start();
+    let mut client = warm_client(&backend).await;
+    backend.server.stop();
+    let reply = client.get("/get/n").await;
+    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(reply.set_cookies.is_empty());
+    assert_eq!(
+        client.get("/handled").await.body,
+        "handled without a session"
+    );
+    assert_eq!(client.get("/untouched").await.status, StatusCode::OK);
+    backend.server.restart();
+    // The restarted server is empty: the session is gone, but the app serves again at once.
+    assert_eq!(client.get("/get/n").await.body, "none");
+    client.post("/set/n", "7").await;
+    assert_eq!(client.get("/get/n").await.body, "7");
+}
+
+#[tokio::test]
+async fn failed_write_back_turns_the_response_into_503() {
+    let mut backend = Redis::start();
+    let mut client = warm_client(&backend).await;
+    let mut slow = client.clone();
+    let in_flight = tokio::spawn(async move { slow.post("/slow/late?ms=300", "").await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    backend.server.stop();
+    let reply = in_flight.await.unwrap();
+    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(reply.set_cookies.is_empty());
+    backend.server.restart();
+    assert_eq!(client.get("/untouched").await.status, StatusCode::OK);
+}
+
+/// Collects everything logged, at every level, while a test runs.
+#[derive(Clone, Default)]
+struct LogBuffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn raw_session_id_never_appears_in_logs() {
+    let logs = LogBuffer::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let backend = Redis::start();
+    let mut client = warm_client(&backend).await;
+    let mut ids = vec![client.cookie.clone().unwrap()];
+    client.post("/cycle", "").await;
+    ids.push(client.cookie.clone().unwrap());
+    backend
+        .server
+        .cmd(&["HSET", &session_key(&backend.server), "n", "{corrupt"]);
+    client.get("/get/n").await;
+    client.post("/set/n", "1").await;
+    ids.push(client.cookie.clone().unwrap());
+    client.post("/delete", "").await;
+
+    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains("corrupt session record"),
+        "the warning is logged"
+    );
+    for id in ids {
+        assert!(!logs.contains(&id), "a session ID was logged");
+    }
+}

@@ -266,7 +266,9 @@ fn parse_loaded(reply: Value) -> Result<Option<Record>, StoreError> {
     let items = match reply {
         Value::Nil => return Ok(None),
         Value::Int(-1) => {
-            tracing::warn!("session record has no valid creation time; treating it as absent");
+            tracing::warn!(
+                "session record is not a hash with a creation time; treating it as absent"
+            );
             return Ok(None);
         }
         Value::Array(items) => items,

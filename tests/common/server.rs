@@ -266,14 +266,19 @@ impl Monitor {
         std::mem::take(&mut *self.lines.lock().unwrap())
     }
 
-    /// The commands clients sent since the last call (lower-case names, e.g. `evalsha`).
-    pub fn commands(&self) -> Vec<String> {
+    /// The full MONITOR lines of the commands clients sent since the last call.
+    pub fn lines(&self) -> Vec<String> {
         let marker = self.sync();
         self.take()
             .into_iter()
-            .filter(|line| {
-                !line.contains(&marker) && !line.contains(" lua]") && !line.starts_with('+')
-            })
+            .filter(|line| !line.contains(&marker) && !line.contains(" lua]") && line != "+OK")
+            .collect()
+    }
+
+    /// The names of the commands clients sent since the last call (lower case, e.g. `evalsha`).
+    pub fn commands(&self) -> Vec<String> {
+        self.lines()
+            .iter()
             .filter_map(|line| {
                 let name = line.split("] \"").nth(1)?;
                 Some(name.split('"').next()?.to_ascii_lowercase())

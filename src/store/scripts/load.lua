@@ -3,9 +3,12 @@
 -- ARGV[1]  idle timeout, ms
 -- ARGV[2]  absolute lifetime, ms
 -- Returns  false when there is no live record (one past its absolute deadline is deleted);
---          -1 when the record has no valid creation time (corrupt);
+--          -1 when the key is not a hash or has no valid creation time (corrupt);
 --          otherwise {created_ms, expires_ms, field1, value1, field2, value2, ...}.
-local created = redis.call('HGET', KEYS[1], '$c')
+local created = redis.pcall('HGET', KEYS[1], '$c')
+if type(created) == 'table' and created.err then
+  return -1
+end
 if not created then
   return false
 end
