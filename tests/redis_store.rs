@@ -216,6 +216,23 @@ async fn redis_down_rejects_with_503_and_recovers_after_restart() {
 }
 
 #[tokio::test]
+async fn redis_that_stops_answering_times_out_with_503() {
+    let backend = Redis::start();
+    let mut client = warm_client(&backend).await;
+    // The test store's command timeout is 500 ms; Redis stays silent for 1.5 s.
+    backend.server.cmd(&["CLIENT", "PAUSE", "1500", "ALL"]);
+    let started = std::time::Instant::now();
+    let reply = client.get("/get/n").await;
+    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        started.elapsed() < Duration::from_millis(1400),
+        "the timeout applied"
+    );
+    backend.server.cmd(&["CLIENT", "UNPAUSE"]);
+    assert_eq!(client.get("/get/n").await.body, "1");
+}
+
+#[tokio::test]
 async fn failed_write_back_turns_the_response_into_503() {
     let mut backend = Redis::start();
     let mut client = warm_client(&backend).await;

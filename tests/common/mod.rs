@@ -81,6 +81,8 @@ pub fn app<S: SessionStore>(
         .route("/times", get(times))
         .route("/fail/{key}", post(fail))
         .route("/slow/{key}", post(slow_write))
+        .route("/slow-save/{key}", post(slow_save))
+        .route("/save-then-fail/{key}", post(save_then_fail))
         .route("/handled", get(handled))
         .layer(layer)
 }
@@ -153,6 +155,27 @@ async fn slow_write(
     tokio::time::sleep(Duration::from_millis(delay.ms)).await;
     session.insert(&key, "late").await?;
     Ok("ok")
+}
+
+/// Like `slow_write`, but saves explicitly and reports the outcome.
+async fn slow_save(
+    session: Session,
+    Path(key): Path<String>,
+    Query(delay): Query<Delay>,
+) -> Result<String, SessionError> {
+    tokio::time::sleep(Duration::from_millis(delay.ms)).await;
+    session.insert(&key, "late").await?;
+    Ok(format!("{:?}", session.save().await?))
+}
+
+/// Saves explicitly, then fails: what was saved stays saved.
+async fn save_then_fail(
+    session: Session,
+    Path(key): Path<String>,
+) -> Result<StatusCode, SessionError> {
+    session.insert(&key, "saved").await?;
+    let _ = session.save().await?;
+    Ok(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 async fn handled(session: Result<Session, SessionRejection>) -> (StatusCode, &'static str) {

@@ -32,6 +32,8 @@ macro_rules! conformance_suite {
             oversize_insert_is_refused_and_nothing_is_written,
             too_many_keys_are_refused_and_nothing_is_written,
             server_error_responses_do_not_save,
+            explicit_save_writes_before_the_response,
+            explicit_save_reports_a_session_deleted_meanwhile,
             session_times_are_reported,
             dollar_keys_cannot_clobber_metadata,
             cookie_has_secure_defaults,
@@ -290,6 +292,31 @@ pub async fn server_error_responses_do_not_save<B: Backend>() {
     let mut fresh = self::client(&backend);
     let reply = fresh.post("/fail/n", "").await;
     assert!(reply.set_cookies.is_empty());
+}
+
+pub async fn explicit_save_writes_before_the_response<B: Backend>() {
+    let backend = B::start();
+    let mut client = client(&backend);
+    let reply = client.post("/save-then-fail/k", "").await;
+    assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        reply.set_cookies.len(),
+        1,
+        "the saved session's cookie is still sent"
+    );
+    assert_eq!(client.get("/get/k").await.body, "\"saved\"");
+}
+
+pub async fn explicit_save_reports_a_session_deleted_meanwhile<B: Backend>() {
+    let backend = B::start();
+    let mut client = client(&backend);
+    client.post("/set/user", "\"alice\"").await;
+    let mut slow = client.clone();
+    let in_flight = tokio::spawn(async move { slow.post("/slow-save/late?ms=300", "").await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    client.clone().post("/delete", "").await;
+    assert_eq!(in_flight.await.unwrap().body, "Gone");
+    assert_eq!(client.get("/get/late").await.body, "none");
 }
 
 pub async fn session_times_are_reported<B: Backend>() {
