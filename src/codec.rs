@@ -2,14 +2,12 @@
 //!
 //! A record is one Redis hash (or one map in [`MemoryStore`](crate::MemoryStore)). User keys are
 //! stored as field names and their values as JSON text, so a write touches only the fields that
-//! changed. Metadata fields start with `$`; a user key that itself starts with `$` is stored with
-//! one more `$` in front, so no user key can overwrite metadata.
+//! changed. Field names starting with a single `$` are reserved for the crate's own metadata; a
+//! user key that itself starts with `$` is stored with one more `$` in front, so no user key can
+//! ever overwrite metadata.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-
-/// The record's creation time in Unix milliseconds, written by the store on create.
-pub(crate) const CREATED_FIELD: &str = "$c";
 
 const META: char = '$';
 
@@ -77,16 +75,13 @@ mod tests {
     fn dollar_keys_cannot_collide_with_metadata() {
         assert_eq!(field_for_key("$c"), "$$c");
         assert_eq!(key_for_field("$$c"), Some("$c"));
-        assert_eq!(key_for_field(CREATED_FIELD), None);
+        assert_eq!(key_for_field("$c"), None);
     }
 
     #[test]
     fn metadata_is_not_user_data() {
-        let data = decode_fields(vec![
-            (CREATED_FIELD.into(), "1".into()),
-            ("n".into(), "2".into()),
-        ])
-        .unwrap();
+        let data =
+            decode_fields(vec![("$meta".into(), "1".into()), ("n".into(), "2".into())]).unwrap();
         assert_eq!(data.len(), 1);
         assert_eq!(data["n"], "2");
     }

@@ -1,16 +1,26 @@
-//! Session IDs: 256 random bits from the OS, and the hash that names them in storage.
+//! Session IDs: 256 random bits from the OS plus the creation time, and the hash that names them
+//! in storage.
+//!
+//! The creation time rides in the cookie so that every request knows the session's absolute
+//! deadline before it asks the store anything; that is what lets a read be a plain pipelined
+//! `PEXPIREAT` + `HGETALL` instead of a script. A client cannot move its deadline: the storage
+//! name hashes the time together with the random bytes, so an altered time names no session.
 
 use std::fmt;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 
 /// Random bytes in a session ID: 256 bits, well beyond guessing (a UUIDv4 has 122).
-const ID_BYTES: usize = 32;
+const RANDOM_BYTES: usize = 32;
+/// The creation time, Unix milliseconds, big-endian in 6 bytes (good until the year 10889).
+const TIME_BYTES: usize = 6;
+const ID_BYTES: usize = RANDOM_BYTES + TIME_BYTES;
 
-/// Length of an ID in its cookie form: base64url of 32 bytes, without padding.
-pub(crate) const ENCODED_LEN: usize = 43;
+/// Length of an ID in its cookie form: base64url of 38 bytes, without padding.
+pub(crate) const ENCODED_LEN: usize = 51;
 
 /// A session ID: the secret a browser holds in its cookie.
 ///
@@ -19,17 +29,27 @@ pub(crate) const ENCODED_LEN: usize = 43;
 pub struct SessionId([u8; ID_BYTES]);
 
 impl SessionId {
-    /// Draws a fresh ID from the operating system's CSPRNG.
+    /// Draws a fresh ID from the operating system's CSPRNG, for a session created now.
     ///
     /// # Errors
     /// When the operating system cannot supply randomness, which no request should paper over.
     pub fn generate() -> Result<Self, getrandom::Error> {
+        Self::generate_created_at(now_millis())
+    }
+
+    /// Draws a fresh ID for a session created at `created_at` (Unix milliseconds): a new name for
+    /// an existing session keeps its creation time, and so its absolute deadline.
+    ///
+    /// # Errors
+    /// When the operating system cannot supply randomness.
+    pub fn generate_created_at(created_at: u64) -> Result<Self, getrandom::Error> {
         let mut bytes = [0u8; ID_BYTES];
-        getrandom::fill(&mut bytes)?;
+        getrandom::fill(&mut bytes[..RANDOM_BYTES])?;
+        bytes[RANDOM_BYTES..].copy_from_slice(&created_at.to_be_bytes()[8 - TIME_BYTES..]);
         Ok(Self(bytes))
     }
 
-    /// Parses the cookie form of an ID. Anything that is not exactly 43 canonical base64url
+    /// Parses the cookie form of an ID. Anything that is not exactly 51 canonical base64url
     /// characters is `None`, so malformed input never reaches the store.
     ///
     /// ```
@@ -54,8 +74,16 @@ impl SessionId {
         URL_SAFE_NO_PAD.encode(self.0)
     }
 
-    /// The name under which storage keeps this session: SHA-256 of the ID, so that a dump of the
-    /// store holds no usable cookie.
+    /// When the session was created, Unix milliseconds. Trustworthy once the store has found a
+    /// record for this ID, since the storage name covers it.
+    pub fn created_at(&self) -> u64 {
+        let mut time = [0u8; 8];
+        time[8 - TIME_BYTES..].copy_from_slice(&self.0[RANDOM_BYTES..]);
+        u64::from_be_bytes(time)
+    }
+
+    /// The name under which storage keeps this session: SHA-256 of the whole ID, so that a dump
+    /// of the store holds no usable cookie.
     pub fn storage_id(&self) -> StorageId {
         StorageId(URL_SAFE_NO_PAD.encode(Sha256::digest(self.0)))
     }
@@ -80,12 +108,21 @@ impl StorageId {
     }
 }
 
+/// The application server's clock, Unix milliseconds.
+pub(crate) fn now_millis() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| {
+            u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn generated_ids_are_43_url_safe_characters() {
+    fn generated_ids_are_51_url_safe_characters() {
         let encoded = SessionId::generate().unwrap().encode();
         assert_eq!(encoded.len(), ENCODED_LEN);
         assert!(
@@ -96,8 +133,23 @@ mod tests {
     }
 
     #[test]
+    fn the_creation_time_round_trips() {
+        let id = SessionId::generate_created_at(1_764_270_000_123).unwrap();
+        let parsed = SessionId::parse(&id.encode()).unwrap();
+        assert_eq!(parsed.created_at(), 1_764_270_000_123);
+    }
+
+    #[test]
+    fn a_changed_creation_time_names_another_record() {
+        let id = SessionId::generate_created_at(1_000).unwrap();
+        let mut moved = id.clone();
+        moved.0[ID_BYTES - 1] ^= 1;
+        assert_ne!(id.storage_id(), moved.storage_id());
+    }
+
+    #[test]
     fn non_canonical_trailing_bits_are_rejected() {
-        // 43 characters carry 258 bits; the last two must be zero, so one ID has one spelling.
+        // 51 characters carry 306 bits; the last two must be zero, so one ID has one spelling.
         let canonical = "A".repeat(ENCODED_LEN);
         let mut non_canonical = "A".repeat(ENCODED_LEN - 1);
         non_canonical.push('B');
@@ -108,9 +160,9 @@ mod tests {
     #[test]
     fn wrong_length_or_alphabet_is_rejected() {
         assert!(SessionId::parse("").is_none());
-        assert!(SessionId::parse(&"A".repeat(44)).is_none());
-        assert!(SessionId::parse(&"*".repeat(43)).is_none());
-        assert!(SessionId::parse(&"A+".repeat(21)).is_none());
+        assert!(SessionId::parse(&"A".repeat(ENCODED_LEN + 1)).is_none());
+        assert!(SessionId::parse(&"*".repeat(ENCODED_LEN)).is_none());
+        assert!(SessionId::parse(&"A+".repeat(26)[..ENCODED_LEN]).is_none());
     }
 
     #[test]

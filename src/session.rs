@@ -15,7 +15,7 @@ use crate::codec::{self, field_cost, field_for_key};
 use crate::config::Context;
 use crate::cookie::CookieUpdate;
 use crate::error::{SessionError, StoreError};
-use crate::id::{SessionId, StorageId};
+use crate::id::{SessionId, StorageId, now_millis};
 use crate::store::{Change, Written};
 
 /// How many fresh IDs a write tries before giving up; a collision of 256-bit IDs means a broken
@@ -60,7 +60,7 @@ struct State {
     loaded: bool,
     /// The ID of the stored record; `None` until one exists.
     id: Option<SessionId>,
-    created_at: Option<u64>,
+    /// The record's deadline as of the last load or write, Unix milliseconds.
     expires_at: Option<u64>,
     /// Current values (stored values with this request's changes applied), as JSON text.
     data: HashMap<String, String>,
@@ -123,13 +123,17 @@ impl Session {
         if !state.loaded {
             if let Some(id) = state.cookie_id.clone() {
                 let context = &self.shared.context;
-                let record = context
-                    .store
-                    .load(&id.storage_id(), context.config.expiry)
-                    .await?;
-                match record {
+                let now = now_millis();
+                let deadline = context.config.expiry.deadline(id.created_at(), now);
+                let fields = if deadline > now {
+                    context.store.load(&id.storage_id(), deadline).await?
+                } else {
+                    // Past its absolute deadline: its record has expired or is about to.
+                    None
+                };
+                match fields {
                     None => tracing::debug!("session cookie names no live session; not adopted"),
-                    Some(record) => match codec::decode_fields(record.fields) {
+                    Some(fields) => match codec::decode_fields(fields) {
                         Err(error) => tracing::warn!(
                             error = &error as &dyn std::error::Error,
                             "corrupt session record; starting a new session"
@@ -138,8 +142,7 @@ impl Session {
                             state.size = data.iter().map(|(k, v)| field_cost(k, v)).sum();
                             state.data = data;
                             state.id = Some(id);
-                            state.created_at = Some(record.created_at);
-                            state.expires_at = Some(record.expires_at);
+                            state.expires_at = Some(deadline);
                         }
                     },
                 }
@@ -271,7 +274,8 @@ impl Session {
     /// # Errors
     /// [`SessionError::Store`] when the session could not be loaded.
     pub async fn created_at(&self) -> Result<Option<SystemTime>, SessionError> {
-        Ok(self.loaded().await?.created_at.map(to_system_time))
+        let state = self.loaded().await?;
+        Ok(state.id.as_ref().map(|id| to_system_time(id.created_at())))
     }
 
     /// When the session expires if left idle (never later than its absolute deadline), as of
@@ -378,7 +382,14 @@ impl State {
             return Ok(SaveOutcome::Unchanged);
         }
         let store = &*context.store;
-        let expiry = context.config.expiry;
+        let now = now_millis();
+        let created = self.id.as_ref().map_or(now, SessionId::created_at);
+        let deadline = context.config.expiry.deadline(created, now);
+        if deadline <= now {
+            // The absolute deadline passed during this request: the record is expiring.
+            self.gone();
+            return Ok(SaveOutcome::Gone);
+        }
         let outcome = match self.id.clone() {
             None => {
                 if self.data.is_empty() {
@@ -388,15 +399,11 @@ impl State {
                 }
                 let fields = encode_fields(self.data.iter().map(|(k, v)| (k, Some(v))));
                 let change = &fields.change();
-                let (id, written) =
-                    with_fresh_id(
-                        move |new| async move { store.create(&new, change, expiry).await },
-                    )
-                    .await?;
-                if let Written::Stored { expires_at } = written {
-                    let lifetime = crate::store::millis(expiry.idle.min(expiry.absolute));
-                    self.created_at = Some(expires_at.saturating_sub(lifetime));
-                    self.expires_at = Some(expires_at);
+                let (id, written) = with_fresh_id(created, move |new| async move {
+                    store.create(&new, change, deadline).await
+                })
+                .await?;
+                if written == Written::Stored {
                     self.id = Some(id);
                 }
                 written
@@ -406,22 +413,24 @@ impl State {
                 let change = &fields.change();
                 if self.cycle_pending {
                     let from = &current.storage_id();
-                    let (id, written) = with_fresh_id(move |new| async move {
-                        store.cycle(from, &new, change, expiry).await
+                    let (id, written) = with_fresh_id(created, move |new| async move {
+                        store.cycle(from, &new, change, deadline).await
                     })
                     .await?;
-                    if matches!(written, Written::Stored { .. }) {
+                    if written == Written::Stored {
                         self.id = Some(id);
                     }
                     written
                 } else {
-                    store.update(&current.storage_id(), change, expiry).await?
+                    store
+                        .update(&current.storage_id(), change, deadline)
+                        .await?
                 }
             }
         };
         match outcome {
-            Written::Stored { expires_at } => {
-                self.expires_at = Some(expires_at);
+            Written::Stored => {
+                self.expires_at = Some(deadline);
                 self.changes.clear();
                 if self.cycle_pending || self.cookie_id.as_ref() != self.id.as_ref() {
                     self.cookie = self
@@ -456,14 +465,18 @@ impl State {
     }
 }
 
-/// Tries `write` with fresh IDs until one is not taken (in practice, the first).
-async fn with_fresh_id<F, Fut>(mut write: F) -> Result<(SessionId, Written), SessionError>
+/// Tries `write` with fresh IDs for a session created at `created` until one is not taken (in
+/// practice, the first).
+async fn with_fresh_id<F, Fut>(
+    created: u64,
+    mut write: F,
+) -> Result<(SessionId, Written), SessionError>
 where
     F: FnMut(StorageId) -> Fut,
     Fut: std::future::Future<Output = Result<Written, StoreError>>,
 {
     for _ in 0..ID_ATTEMPTS {
-        let id = SessionId::generate().map_err(SessionError::Randomness)?;
+        let id = SessionId::generate_created_at(created).map_err(SessionError::Randomness)?;
         let written = write(id.storage_id()).await?;
         if written != Written::IdTaken {
             return Ok((id, written));

@@ -2,11 +2,10 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::{BoxFuture, Change, Expiry, Record, SessionStore, Written};
+use super::{BoxFuture, Change, Field, SessionStore, Written};
 use crate::error::StoreError;
-use crate::id::StorageId;
+use crate::id::{StorageId, now_millis};
 
 /// How many writes pass between sweeps of expired records, so memory stays bounded without a
 /// background task.
@@ -32,7 +31,6 @@ struct State {
 
 #[derive(Debug)]
 struct Entry {
-    created_at: u64,
     expires_at: u64,
     fields: HashMap<String, String>,
 }
@@ -59,27 +57,15 @@ impl MemoryStore {
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        // A panic elsewhere cannot leave a half-applied write: every write below completes
-        // before it returns, so the data behind a poisoned lock is still consistent.
+        // Every write below completes before it returns, so the data behind a lock poisoned by
+        // a panic elsewhere is still consistent.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
-fn now_millis() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, super::millis)
-}
-
 impl State {
-    /// The live entry for `id`.
+    /// The live entry for `id`, dropping it first if it has expired, as Redis would have.
     fn live(&mut self, id: &StorageId, now: u64) -> Option<&mut Entry> {
-        self.expire(id, now);
-        self.records.get_mut(id)
-    }
-
-    /// Drops the record for `id` if it has expired, as Redis would have.
-    fn expire(&mut self, id: &StorageId, now: u64) {
         if self
             .records
             .get(id)
@@ -87,6 +73,7 @@ impl State {
         {
             self.records.remove(id);
         }
+        self.records.get_mut(id)
     }
 
     fn count_write(&mut self, now: u64) {
@@ -98,59 +85,40 @@ impl State {
 }
 
 impl Entry {
-    /// Applies a change and slides the expiry; `None` if the record is past its deadline.
-    fn apply(&mut self, change: &Change<'_>, expiry: Expiry, now: u64) -> Option<u64> {
-        let expires_at = expiry.deadline(self.created_at, now);
-        if expires_at <= now {
-            return None;
-        }
+    fn apply(&mut self, change: &Change<'_>, deadline: u64) {
         for (field, value) in &change.set {
             self.fields.insert((*field).to_owned(), (*value).to_owned());
         }
         for field in &change.remove {
             self.fields.remove(*field);
         }
-        self.expires_at = expires_at;
-        Some(expires_at)
+        self.expires_at = deadline;
     }
-}
-
-fn stored(expires_at: Option<u64>) -> Written {
-    expires_at.map_or(Written::Gone, |expires_at| Written::Stored { expires_at })
 }
 
 impl SessionStore for MemoryStore {
     fn load<'a>(
         &'a self,
         id: &'a StorageId,
-        expiry: Expiry,
-    ) -> BoxFuture<'a, Result<Option<Record>, StoreError>> {
-        let now = now_millis();
+        deadline: u64,
+    ) -> BoxFuture<'a, Result<Option<Vec<Field>>, StoreError>> {
         let mut state = self.lock();
-        let record = state.live(id, now).and_then(|entry| {
+        let fields = state.live(id, now_millis()).map(|entry| {
+            entry.expires_at = deadline;
             entry
-                .apply(&Change::default(), expiry, now)
-                .map(|_| Record {
-                    created_at: entry.created_at,
-                    expires_at: entry.expires_at,
-                    fields: entry
-                        .fields
-                        .iter()
-                        .map(|(field, value)| (field.clone(), value.clone()))
-                        .collect(),
-                })
+                .fields
+                .iter()
+                .map(|(field, value)| (field.clone(), value.clone()))
+                .collect()
         });
-        if record.is_none() {
-            state.records.remove(id);
-        }
-        Box::pin(std::future::ready(Ok(record)))
+        Box::pin(std::future::ready(Ok(fields)))
     }
 
     fn create<'a>(
         &'a self,
         id: &'a StorageId,
         change: &'a Change<'a>,
-        expiry: Expiry,
+        deadline: u64,
     ) -> BoxFuture<'a, Result<Written, StoreError>> {
         let now = now_millis();
         let mut state = self.lock();
@@ -159,13 +127,12 @@ impl SessionStore for MemoryStore {
             Written::IdTaken
         } else {
             let mut entry = Entry {
-                created_at: now,
-                expires_at: now,
+                expires_at: deadline,
                 fields: HashMap::new(),
             };
-            let written = stored(entry.apply(change, expiry, now));
+            entry.apply(change, deadline);
             state.records.insert(id.clone(), entry);
-            written
+            Written::Stored
         };
         Box::pin(std::future::ready(Ok(written)))
     }
@@ -174,18 +141,19 @@ impl SessionStore for MemoryStore {
         &'a self,
         id: &'a StorageId,
         change: &'a Change<'a>,
-        expiry: Expiry,
+        deadline: u64,
     ) -> BoxFuture<'a, Result<Written, StoreError>> {
         let now = now_millis();
         let mut state = self.lock();
         state.count_write(now);
-        let expires_at = state
-            .live(id, now)
-            .and_then(|entry| entry.apply(change, expiry, now));
-        if expires_at.is_none() {
-            state.records.remove(id);
-        }
-        Box::pin(std::future::ready(Ok(stored(expires_at))))
+        let written = match state.live(id, now) {
+            Some(entry) => {
+                entry.apply(change, deadline);
+                Written::Stored
+            }
+            None => Written::Gone,
+        };
+        Box::pin(std::future::ready(Ok(written)))
     }
 
     fn cycle<'a>(
@@ -193,24 +161,23 @@ impl SessionStore for MemoryStore {
         from: &'a StorageId,
         to: &'a StorageId,
         change: &'a Change<'a>,
-        expiry: Expiry,
+        deadline: u64,
     ) -> BoxFuture<'a, Result<Written, StoreError>> {
         let now = now_millis();
         let mut state = self.lock();
         state.count_write(now);
         let written = if state.live(to, now).is_some() {
             Written::IdTaken
+        } else if state.live(from, now).is_none() {
+            Written::Gone
         } else {
-            state.expire(from, now);
             match state.records.remove(from) {
-                None => Written::Gone,
                 Some(mut entry) => {
-                    let expires_at = entry.apply(change, expiry, now);
-                    if expires_at.is_some() {
-                        state.records.insert(to.clone(), entry);
-                    }
-                    stored(expires_at)
+                    entry.apply(change, deadline);
+                    state.records.insert(to.clone(), entry);
+                    Written::Stored
                 }
+                None => Written::Gone,
             }
         };
         Box::pin(std::future::ready(Ok(written)))

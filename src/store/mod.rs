@@ -3,9 +3,10 @@
 //! [`RedisStore`] is the product; [`MemoryStore`] keeps the same semantics in process for
 //! zero-setup runs and handler tests. Both pass the same conformance suite (`tests/`).
 //!
-//! Stores enforce time themselves, on their own clock: every operation that touches a record
-//! sets its expiry to `min(now + idle, created + absolute)`, and a record past that point is gone
-//! whatever a client sends.
+//! Time is decided by the session, not the store: every operation carries the record's new
+//! deadline, `min(now + idle, created + absolute)` in Unix milliseconds, and the store makes it
+//! the record's expiry in the same step. A record past its deadline is gone, whatever a client
+//! sends.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -24,17 +25,17 @@ pub use self::redis::{RedisStore, RedisStoreBuilder};
 /// A boxed, sendable future, as returned by [`SessionStore`] methods.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// The two timeouts every record obeys.
+/// The two timeouts every session obeys.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Expiry {
-    /// Sliding: a record untouched for this long expires.
+    /// Sliding: a session untouched for this long expires.
     pub idle: Duration,
-    /// Fixed: a record expires this long after its creation, however active.
+    /// Fixed: a session expires this long after its creation, however active.
     pub absolute: Duration,
 }
 
 impl Expiry {
-    /// The expiry, in Unix milliseconds, of a record created at `created` and touched at `now`.
+    /// The deadline, in Unix milliseconds, of a session created at `created` and used at `now`.
     pub fn deadline(&self, created: u64, now: u64) -> u64 {
         let idle = now.saturating_add(millis(self.idle));
         let absolute = created.saturating_add(millis(self.absolute));
@@ -46,16 +47,8 @@ pub(crate) fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
-/// A session record as loaded: its times and its stored fields.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Record {
-    /// Creation time, Unix milliseconds.
-    pub created_at: u64,
-    /// Expiry after this load slid it, Unix milliseconds.
-    pub expires_at: u64,
-    /// Every stored field other than the creation time, as (field name, encoded value).
-    pub fields: Vec<(String, String)>,
-}
+/// A stored field: (field name, encoded value).
+pub type Field = (String, String);
 
 /// What a write changes: fields to set and fields to remove. Nothing else is sent.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -70,56 +63,54 @@ pub struct Change<'a> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[must_use]
 pub enum Written {
-    /// Written; the record now expires at this Unix-millisecond time.
-    Stored {
-        /// New expiry, Unix milliseconds.
-        expires_at: u64,
-    },
-    /// The record no longer exists (deleted or expired meanwhile); nothing was written.
+    /// Written, and the record's expiry set to the given deadline.
+    Stored,
+    /// The record no longer exists (deleted, or expired meanwhile); nothing was written.
     Gone,
-    /// A create found the ID already taken; nothing was written.
+    /// A create or cycle found the new ID already taken; nothing was written.
     IdTaken,
 }
 
 /// The operations a session store provides. Each is atomic and one round trip.
 ///
 /// Implement it only to add a backend; applications pick [`RedisStore`] or [`MemoryStore`].
+/// `deadline` is always in the future when the session calls; a store must make it the record's
+/// expiry (Unix milliseconds) in the same atomic step as the operation.
 pub trait SessionStore: Send + Sync + 'static {
-    /// Loads a record and slides its expiry in the same step. `None` when it does not exist, is
-    /// past its deadline, or is corrupt (logged at warn).
+    /// Loads a record's fields and sets its expiry to `deadline`. `None` when it does not exist
+    /// or is corrupt (logged at warn).
     fn load<'a>(
         &'a self,
         id: &'a StorageId,
-        expiry: Expiry,
-    ) -> BoxFuture<'a, Result<Option<Record>, StoreError>>;
+        deadline: u64,
+    ) -> BoxFuture<'a, Result<Option<Vec<Field>>, StoreError>>;
 
-    /// Creates a record holding `change.set`, stamped with the store's current time.
-    /// [`Written::IdTaken`] if a record already has this ID.
+    /// Creates a record holding `change.set`. [`Written::IdTaken`] if the ID is in use.
     fn create<'a>(
         &'a self,
         id: &'a StorageId,
         change: &'a Change<'a>,
-        expiry: Expiry,
+        deadline: u64,
     ) -> BoxFuture<'a, Result<Written, StoreError>>;
 
-    /// Applies `change` to an existing record and slides its expiry; [`Written::Gone`] (and no
+    /// Applies `change` to an existing record and sets its expiry; [`Written::Gone`] (and no
     /// write) if the record no longer exists.
     fn update<'a>(
         &'a self,
         id: &'a StorageId,
         change: &'a Change<'a>,
-        expiry: Expiry,
+        deadline: u64,
     ) -> BoxFuture<'a, Result<Written, StoreError>>;
 
     /// Moves a record to a new ID, applying `change` on the way; the old ID stops working at the
-    /// instant the new one starts. Creation time is kept. [`Written::Gone`] if `from` no longer
-    /// exists, [`Written::IdTaken`] if `to` does.
+    /// instant the new one starts. [`Written::Gone`] if `from` no longer exists,
+    /// [`Written::IdTaken`] if `to` does.
     fn cycle<'a>(
         &'a self,
         from: &'a StorageId,
         to: &'a StorageId,
         change: &'a Change<'a>,
-        expiry: Expiry,
+        deadline: u64,
     ) -> BoxFuture<'a, Result<Written, StoreError>>;
 
     /// Deletes a record. Deleting a missing record is not an error.

@@ -2,28 +2,33 @@
 //!
 //! # Data layout
 //! A session is one hash at `{prefix}s:{storage id}`, where the storage id is SHA-256 of the
-//! session ID (the raw ID never reaches Redis). Field `$c` holds the creation time in Unix
-//! milliseconds; every other field is a session key with its JSON value. The key's TTL is always
-//! `min(last activity + idle, created + absolute)`.
+//! session ID (the raw ID never reaches Redis). Each field is a session key with its JSON value.
+//! The key's expiry is always `min(last use + idle, created + absolute)`.
+//!
+//! # Round trips
+//! A read is `PEXPIREAT` + `HGETALL` in one pipeline: no script, so Redis spends about a
+//! microsecond on it. Writes are Lua scripts (`scripts/`), because they are conditional: an
+//! update applies only if the record still exists.
 //!
 //! # Connections
 //! Connections come from a deadpool pool of multiplexed connections. deadpool-redis' own manager
 //! pings every connection on every checkout, a second round trip per request; this store's
 //! manager trusts a connection that was checked out moments ago (see
 //! [`RedisStoreBuilder::trust_recent_connections`]) and instead drops any connection on which a
-//! command fails, so a Redis restart costs at most one retried command.
+//! command fails, so a Redis restart costs at most one retried command. A connection is borrowed
+//! from the pool only to clone its handle: requests multiplex over the pooled connections instead
+//! of queueing for one each.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use deadpool::managed::{self, Metrics, RecycleResult};
 use deadpool_redis::redis::aio::MultiplexedConnection;
 use deadpool_redis::redis::{
-    AsyncConnectionConfig, Cmd, FromRedisValue, RedisError, ScriptInvocation, Value,
+    AsyncConnectionConfig, Cmd, FromRedisValue, Pipeline, RedisError, ScriptInvocation,
 };
 
-use super::{BoxFuture, Change, Expiry, Record, SessionStore, Written, millis, scripts};
-use crate::codec::CREATED_FIELD;
+use super::{BoxFuture, Change, Field, SessionStore, Written, scripts};
 use crate::error::StoreError;
 use crate::id::StorageId;
 
@@ -37,7 +42,7 @@ const DEFAULT_TRUST: Duration = Duration::from_secs(2);
 /// succeeds while Redis is down and requests recover by themselves when it comes back.
 ///
 /// ```no_run
-/// use std::time::Duration;
+/// use std::time::{Duration, Instant};
 /// use tower_redis_session::{RedisStore, SessionLayer};
 ///
 /// let store = RedisStore::builder("redis://127.0.0.1:6379")
@@ -109,17 +114,20 @@ impl RedisStore {
             let mut attempts_left = if retry { 2 } else { 1 };
             loop {
                 attempts_left -= 1;
-                let mut conn = self.inner.pool.get().await.map_err(unavailable)?;
+                let (mut conn, created) = self.connection().await?;
                 let reply = match request {
-                    Request::Script(invocation) => invocation.invoke_async(&mut *conn).await,
-                    Request::Command(command) => command.query_async(&mut *conn).await,
+                    Request::Script(invocation) => invocation.invoke_async(&mut conn).await,
+                    Request::Command(command) => command.query_async(&mut conn).await,
+                    Request::Pipeline(pipeline) => pipeline.query_async(&mut conn).await,
                 };
                 match reply {
                     Ok(value) => return Ok(value),
                     Err(error) => {
                         let broken = is_broken(&error);
                         if broken {
-                            drop(managed::Object::take(conn));
+                            self.inner
+                                .pool
+                                .retain(|_, metrics| metrics.created != created);
                         }
                         if !broken || attempts_left == 0 {
                             return Err(unavailable(error));
@@ -134,17 +142,25 @@ impl RedisStore {
             .map_err(|_| StoreError::Timeout(self.inner.timeout))?
     }
 
+    /// A connection to send on, and when the pool created it (its identity, should it break).
+    ///
+    /// The pooled object goes back to the pool at once: a multiplexed connection serves any
+    /// number of concurrent requests, so holding it for the round trip would only cap
+    /// concurrency at the pool size.
+    async fn connection(&self) -> Result<(MultiplexedConnection, Instant), StoreError> {
+        let pooled = self.inner.pool.get().await.map_err(unavailable)?;
+        let created = managed::Object::metrics(&pooled).created;
+        Ok(((*pooled).clone(), created))
+    }
+
     async fn write(
         &self,
         mut invocation: ScriptInvocation<'_>,
         change: &Change<'_>,
-        expiry: Expiry,
+        deadline: u64,
         retry: bool,
     ) -> Result<Written, StoreError> {
-        invocation
-            .arg(millis(expiry.idle))
-            .arg(millis(expiry.absolute))
-            .arg(change.set.len());
+        invocation.arg(deadline).arg(change.set.len());
         for (field, value) in &change.set {
             invocation.arg(*field).arg(*value);
         }
@@ -152,11 +168,12 @@ impl RedisStore {
             invocation.arg(*field);
         }
         match self.run::<i64>(Request::Script(&invocation), retry).await? {
-            -1 => Ok(Written::IdTaken),
+            1 => Ok(Written::Stored),
             0 => Ok(Written::Gone),
-            expires_at => Ok(Written::Stored {
-                expires_at: expires_at.unsigned_abs(),
-            }),
+            -1 => Ok(Written::IdTaken),
+            other => Err(StoreError::UnexpectedReply(format!(
+                "a write returned {other}"
+            ))),
         }
     }
 }
@@ -185,7 +202,7 @@ impl RedisStoreBuilder {
     }
 
     /// Maximum number of pooled connections (default: deadpool's, four per CPU). Each is
-    /// multiplexed, so a few serve many concurrent requests.
+    /// multiplexed and shared by concurrent requests, so one is usually enough.
     pub fn pool_size(mut self, size: usize) -> Self {
         self.pool_size = Some(size);
         self
@@ -203,7 +220,9 @@ impl RedisStoreBuilder {
             manager,
             trust: self.trust,
         };
-        let mut pool = managed::Pool::builder(recycler);
+        // Last in, first out: the connection used last is reused, so it stays within the trust
+        // window and is not pinged, while spare connections idle.
+        let mut pool = managed::Pool::builder(recycler).queue_mode(managed::QueueMode::Lifo);
         if let Some(size) = self.pool_size {
             pool = pool.max_size(size);
         }
@@ -218,11 +237,12 @@ impl RedisStoreBuilder {
     }
 }
 
-/// One request to Redis: a script or a plain command.
+/// One request to Redis: a script, a plain command, or a pipeline (one round trip each).
 #[derive(Clone, Copy)]
 enum Request<'a> {
     Script(&'a ScriptInvocation<'a>),
     Command(&'a Cmd),
+    Pipeline(&'a Pipeline),
 }
 
 /// deadpool-redis' manager, minus the `PING` for connections that were in use moments ago.
@@ -256,37 +276,40 @@ fn is_broken(error: &RedisError) -> bool {
     error.is_io_error() || error.is_connection_dropped() || error.is_unrecoverable_error()
 }
 
+/// Whether a command failed because the key holds another type (not a session record).
+fn is_wrong_type(error: &RedisError) -> bool {
+    error
+        .clone()
+        .into_server_errors()
+        .is_some_and(|errors| errors.iter().any(|(_, e)| e.code() == "WRONGTYPE"))
+}
+
 fn unavailable(error: impl std::error::Error + Send + Sync + 'static) -> StoreError {
     StoreError::Unavailable(Box::new(error))
 }
 
-/// Reads the load script's reply: `Nil`, `-1` (corrupt), or `[created, expires, field, value…]`.
-fn parse_loaded(reply: Value) -> Result<Option<Record>, StoreError> {
-    let unexpected = |what: &str| StoreError::UnexpectedReply(format!("load returned {what}"));
-    let items = match reply {
-        Value::Nil => return Ok(None),
-        Value::Int(-1) => {
-            tracing::warn!(
-                "session record is not a hash with a creation time; treating it as absent"
-            );
+/// Reads the reply to `PEXPIREAT` + `HGETALL`: no fields means no record.
+fn parse_loaded(
+    reply: Result<(i64, Vec<Vec<u8>>), StoreError>,
+) -> Result<Option<Vec<Field>>, StoreError> {
+    let raw = match reply {
+        Ok((_, raw)) => raw,
+        Err(StoreError::Unavailable(error))
+            if error
+                .downcast_ref::<RedisError>()
+                .is_some_and(is_wrong_type) =>
+        {
+            tracing::warn!("session key holds something other than a hash; treating it as absent");
             return Ok(None);
         }
-        Value::Array(items) => items,
-        _ => return Err(unexpected("a value of the wrong type")),
+        Err(error) => return Err(error),
     };
-    let mut items = items.into_iter();
-    let (Some(Value::Int(created_at)), Some(Value::Int(expires_at))) = (items.next(), items.next())
-    else {
-        return Err(unexpected("no times"));
-    };
-    let mut fields = Vec::with_capacity(items.len() / 2);
-    while let (Some(field), Some(value)) = (items.next(), items.next()) {
-        let (Value::BulkString(field), Value::BulkString(value)) = (field, value) else {
-            return Err(unexpected("a field that is not a string"));
-        };
-        if field == CREATED_FIELD.as_bytes() {
-            continue;
-        }
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let mut fields = Vec::with_capacity(raw.len() / 2);
+    let mut raw = raw.into_iter();
+    while let (Some(field), Some(value)) = (raw.next(), raw.next()) {
         match (String::from_utf8(field), String::from_utf8(value)) {
             (Ok(field), Ok(value)) => fields.push((field, value)),
             _ => {
@@ -295,25 +318,25 @@ fn parse_loaded(reply: Value) -> Result<Option<Record>, StoreError> {
             }
         }
     }
-    Ok(Some(Record {
-        created_at: created_at.unsigned_abs(),
-        expires_at: expires_at.unsigned_abs(),
-        fields,
-    }))
+    Ok(Some(fields))
 }
 
 impl SessionStore for RedisStore {
     fn load<'a>(
         &'a self,
         id: &'a StorageId,
-        expiry: Expiry,
-    ) -> BoxFuture<'a, Result<Option<Record>, StoreError>> {
+        deadline: u64,
+    ) -> BoxFuture<'a, Result<Option<Vec<Field>>, StoreError>> {
         Box::pin(async move {
-            let mut invocation = scripts::LOAD.key(self.session_key(id));
-            invocation
-                .arg(millis(expiry.idle))
-                .arg(millis(expiry.absolute));
-            parse_loaded(self.run(Request::Script(&invocation), true).await?)
+            let key = self.session_key(id);
+            let mut pipeline = deadpool_redis::redis::pipe();
+            pipeline
+                .cmd("PEXPIREAT")
+                .arg(&key)
+                .arg(deadline)
+                .cmd("HGETALL")
+                .arg(&key);
+            parse_loaded(self.run(Request::Pipeline(&pipeline), true).await)
         })
     }
 
@@ -321,13 +344,13 @@ impl SessionStore for RedisStore {
         &'a self,
         id: &'a StorageId,
         change: &'a Change<'a>,
-        expiry: Expiry,
+        deadline: u64,
     ) -> BoxFuture<'a, Result<Written, StoreError>> {
         Box::pin(async move {
             let mut invocation = scripts::SAVE.key(self.session_key(id));
             invocation.arg("create");
             // A retry after a lost reply reports IdTaken; the session then picks another ID.
-            self.write(invocation, change, expiry, true).await
+            self.write(invocation, change, deadline, true).await
         })
     }
 
@@ -335,12 +358,12 @@ impl SessionStore for RedisStore {
         &'a self,
         id: &'a StorageId,
         change: &'a Change<'a>,
-        expiry: Expiry,
+        deadline: u64,
     ) -> BoxFuture<'a, Result<Written, StoreError>> {
         Box::pin(async move {
             let mut invocation = scripts::SAVE.key(self.session_key(id));
             invocation.arg("update");
-            self.write(invocation, change, expiry, true).await
+            self.write(invocation, change, deadline, true).await
         })
     }
 
@@ -349,13 +372,13 @@ impl SessionStore for RedisStore {
         from: &'a StorageId,
         to: &'a StorageId,
         change: &'a Change<'a>,
-        expiry: Expiry,
+        deadline: u64,
     ) -> BoxFuture<'a, Result<Written, StoreError>> {
         Box::pin(async move {
             let mut invocation = scripts::CYCLE.key(self.session_key(from));
             invocation.key(self.session_key(to));
             // Not retried: a rename whose reply was lost would look like a vanished session.
-            self.write(invocation, change, expiry, false).await
+            self.write(invocation, change, deadline, false).await
         })
     }
 

@@ -18,8 +18,6 @@ macro_rules! script {
     };
 }
 
-/// Load a record and slide its expiry.
-pub(super) static LOAD: LazyLock<Script> = script!("load.lua");
 /// Create a record, or apply a change to an existing one.
 pub(super) static SAVE: LazyLock<Script> = script!("save.lua");
 /// Move a record to a new ID, applying a change.

@@ -1,0 +1,346 @@
+//! Side-by-side benchmark: tower-redis-session, tower-sessions 0.14 (+ redis-store 0.16), and the
+//! floors (bare handler, one raw GET), against one private redis-server, in one run.
+//!
+//!     cargo run --release --manifest-path benches/compare/Cargo.toml
+//!
+//! Each variant is served by its own single-threaded runtime (one core at most), driven by an
+//! in-process load generator with 32 keep-alive connections rotating over 1,000 sessions.
+//! Figures are medians of three interleaved rounds. Only ratios within one run are comparable.
+
+mod alloc_count;
+mod apps;
+mod load;
+
+#[global_allocator]
+static ALLOCATOR: alloc_count::Counting = alloc_count::Counting;
+#[path = "../../../tests/common/server.rs"]
+#[allow(dead_code)]
+mod server;
+
+use std::time::Duration;
+
+use axum::Router;
+use server::RedisServer;
+
+const BARE: &str = "bare axum handler";
+const FLOOR: &str = "one GET, shared multiplexed conn (floor)";
+const POOL: &str = "one GET, deadpool-redis default pool";
+const OURS_UNTOUCHED: &str = "ours: route that never touches the session";
+const OURS_READ: &str = "ours: read (TTL slid)";
+const OURS_RMW: &str = "ours: read-modify-write";
+const TS_READ: &str = "tower-sessions: read (no slide)";
+const TS_SAVE: &str = "tower-sessions: read, always_save";
+const TS_RMW: &str = "tower-sessions: read-modify-write";
+
+fn connections() -> usize {
+    std::env::var("BENCH_CONNECTIONS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(32)
+}
+const SESSIONS: usize = 1000;
+const ROUNDS: usize = 3;
+const SAMPLE: usize = 200;
+
+fn seconds() -> Duration {
+    let secs = std::env::var("BENCH_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3.0);
+    Duration::from_secs_f64(secs)
+}
+
+struct Round {
+    rate: f64,
+    p50: f64,
+    p99: f64,
+    commands: f64,
+    server_cpu: f64,
+    redis_cpu: f64,
+    allocations: f64,
+}
+
+struct Variant {
+    name: &'static str,
+    port: u16,
+    tid: u32,
+    cookies: Vec<String>,
+    /// Per round: what it measured.
+    rounds: Vec<Round>,
+    round_trips: f64,
+    errors: u64,
+}
+
+/// Serves `router` on its own thread with a single-threaded runtime; returns (port, thread id).
+fn serve(router: Router) -> (u16, u32) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let thread = std::thread::Builder::new().name("server".into());
+    let _ = thread.spawn(move || {
+        alloc_count::count_this_thread();
+        let tid = std::fs::read_link("/proc/thread-self")
+            .ok()
+            .and_then(|p| p.file_name()?.to_str()?.parse().ok())
+            .unwrap_or(0);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            let port = listener.local_addr().expect("addr").port();
+            tx.send((port, tid)).expect("report port");
+            axum::serve(listener, router).await.expect("serve");
+        });
+    });
+    rx.recv().expect("server started")
+}
+
+/// CPU time (user + system) a thread or process has used, in microseconds, from `/proc/<path>/stat`.
+fn cpu_micros(path: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{path}/stat")).unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let ticks: f64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0)
+        + fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+    ticks * 1_000_000.0 / 100.0
+}
+
+fn total_commands(server: &RedisServer) -> f64 {
+    server
+        .cmd(&["INFO", "commandstats"])
+        .strings()
+        .concat()
+        .lines()
+        .filter(|line| !line.starts_with("cmdstat_info") && !line.starts_with("cmdstat_config"))
+        .filter_map(|line| {
+            line.split("calls=")
+                .nth(1)?
+                .split(',')
+                .next()?
+                .parse::<f64>()
+                .ok()
+        })
+        .sum()
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(|a, b| a.total_cmp(b));
+    values[values.len() / 2]
+}
+
+#[tokio::main]
+async fn main() {
+    let redis = RedisServer::start();
+    let url = redis.url();
+    redis.cmd(&["SET", "bench:floor", &"x".repeat(200)]);
+
+    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+    let wanted = |name: &str| only.is_empty() || only.split(',').any(|part| name.contains(part));
+    let mut specs: Vec<(&'static str, Router, bool)> = Vec::new();
+    for name in [
+        BARE,
+        FLOOR,
+        POOL,
+        OURS_UNTOUCHED,
+        OURS_READ,
+        OURS_RMW,
+        TS_READ,
+        TS_SAVE,
+        TS_RMW,
+    ] {
+        if !wanted(name) {
+            continue;
+        }
+        let (router, with_sessions) = match name {
+            BARE => (apps::bare(), false),
+            FLOOR => (apps::floor_multiplexed(&url).await, false),
+            POOL => (apps::floor_default_pool(&url), false),
+            OURS_UNTOUCHED => (apps::ours(&url, apps::Work::Untouched), true),
+            OURS_READ => (apps::ours(&url, apps::Work::Read), true),
+            OURS_RMW => (apps::ours(&url, apps::Work::ReadModifyWrite), true),
+            TS_READ => (
+                apps::tower_sessions(&url, apps::Work::Read, false).await,
+                true,
+            ),
+            TS_SAVE => (
+                apps::tower_sessions(&url, apps::Work::Read, true).await,
+                true,
+            ),
+            _ => (
+                apps::tower_sessions(&url, apps::Work::ReadModifyWrite, false).await,
+                true,
+            ),
+        };
+        specs.push((name, router, with_sessions));
+    }
+    let mut variants = Vec::new();
+    for (name, router, with_sessions) in specs {
+        let cookies = if with_sessions {
+            apps::sessions(&router, SESSIONS).await
+        } else {
+            Vec::new()
+        };
+        let (port, tid) = serve(router);
+        variants.push(Variant {
+            name,
+            port,
+            tid,
+            cookies,
+            rounds: Vec::new(),
+            round_trips: 0.0,
+            errors: 0,
+        });
+    }
+
+    eprintln!("warming up…");
+    for variant in &variants {
+        let requests = load::requests(variant.port, &variant.cookies);
+        load::run(
+            variant.port,
+            &requests,
+            connections(),
+            Duration::from_millis(500),
+        )
+        .await;
+    }
+    for round in 0..ROUNDS {
+        for variant in &mut variants {
+            eprintln!("round {}/{ROUNDS}: {}", round + 1, variant.name);
+            let requests = load::requests(variant.port, &variant.cookies);
+            redis.cmd(&["CONFIG", "RESETSTAT"]);
+            let server_thread = format!("self/task/{}", variant.tid);
+            let redis_process = redis.pid().unwrap_or(0).to_string();
+            let cpu_before = (cpu_micros(&server_thread), cpu_micros(&redis_process));
+            let allocations_before = alloc_count::server_allocations();
+            let measured = load::run(variant.port, &requests, connections(), seconds()).await;
+            let n = measured.requests as f64;
+            if std::env::var_os("BENCH_DEBUG").is_some() {
+                eprintln!(
+                    "{}",
+                    redis.cmd(&["INFO", "commandstats"]).strings().concat()
+                );
+            }
+            variant.errors += measured.errors;
+            variant.rounds.push(Round {
+                rate: measured.rate(),
+                p50: f64::from(measured.percentile(0.5)),
+                p99: f64::from(measured.percentile(0.99)),
+                commands: total_commands(&redis) / n,
+                server_cpu: (cpu_micros(&server_thread) - cpu_before.0) / n,
+                redis_cpu: (cpu_micros(&redis_process) - cpu_before.1) / n,
+                allocations: (alloc_count::server_allocations() - allocations_before) as f64 / n,
+            });
+        }
+    }
+    for variant in &mut variants {
+        let requests = load::requests(variant.port, &variant.cookies);
+        let monitor = redis.monitor();
+        load::run_count(variant.port, &requests, SAMPLE).await;
+        variant.round_trips = monitor.commands().len() as f64 / SAMPLE as f64;
+    }
+
+    print_table(&variants);
+    print_memory(&redis, &variants);
+}
+
+fn print_table(variants: &[Variant]) {
+    let rate = |name: &str| {
+        variants
+            .iter()
+            .find(|v| v.name == name)
+            .map(|v| median(v.rounds.iter().map(|r| r.rate).collect()))
+    };
+    let floor = rate(FLOOR).unwrap_or(f64::NAN);
+    println!();
+    println!(
+        "| variant | req/s | p50 µs | p99 µs | commands sent/req | commands run/req (incl. in scripts) | server CPU µs/req | allocations/req | Redis CPU µs/req | × floor |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for v in variants {
+        let med = |f: fn(&Round) -> f64| median(v.rounds.iter().map(f).collect());
+        let rate = med(|r| r.rate);
+        println!(
+            "| {} | {:.0} | {:.0} | {:.0} | {:.2} | {:.2} | {:.1} | {:.1} | {:.1} | {:.2} |{}",
+            v.name,
+            rate,
+            med(|r| r.p50),
+            med(|r| r.p99),
+            v.round_trips,
+            med(|r| r.commands),
+            med(|r| r.server_cpu),
+            med(|r| r.allocations),
+            med(|r| r.redis_cpu),
+            rate / floor,
+            if v.errors > 0 {
+                format!(" {} errors", v.errors)
+            } else {
+                String::new()
+            },
+        );
+    }
+    println!();
+    let check = |label: &str, ours: &str, theirs: &str, target: f64| {
+        let (Some(ours), Some(theirs)) = (rate(ours), rate(theirs)) else {
+            return;
+        };
+        let value = ours / theirs;
+        let verdict = if value >= target { "ok" } else { "MISSED" };
+        println!("- {label}: {value:.2}× (target ≥ {target}×) {verdict}");
+    };
+    check("ours read vs the one-GET floor", OURS_READ, FLOOR, 0.8);
+    check("ours read vs tower-sessions read", OURS_READ, TS_READ, 1.3);
+    check(
+        "ours read vs tower-sessions always_save read",
+        OURS_READ,
+        TS_SAVE,
+        2.0,
+    );
+    check(
+        "ours read-modify-write vs tower-sessions read-modify-write",
+        OURS_RMW,
+        TS_RMW,
+        1.5,
+    );
+    check(
+        "ours untouched route vs the bare handler",
+        OURS_UNTOUCHED,
+        BARE,
+        0.97,
+    );
+}
+
+fn print_memory(redis: &RedisServer, variants: &[Variant]) {
+    let usage = |key: &str| match redis.cmd(&["MEMORY", "USAGE", key]) {
+        server::Reply::Int(bytes) => bytes,
+        _ => 0,
+    };
+    let cookie_of = |name: &str| {
+        variants
+            .iter()
+            .find(|v| v.name == name)
+            .and_then(|v| v.cookies.first().cloned())
+            .unwrap_or_default()
+    };
+    let ours_cookie = cookie_of(OURS_READ);
+    let id = ours_cookie
+        .split_once('=')
+        .map(|(_, v)| v)
+        .unwrap_or_default();
+    let ours_key = tower_redis_session::SessionId::parse(id)
+        .map(|id| format!("trs:s:{}", id.storage_id().as_str()))
+        .unwrap_or_default();
+    let theirs_key = cookie_of(TS_READ)
+        .split_once('=')
+        .map(|(_, v)| v.to_owned())
+        .unwrap_or_default();
+    println!();
+    println!("Redis memory per session (MEMORY USAGE, same ~200-byte profile plus a counter):");
+    println!("- ours: {} bytes", usage(&ours_key));
+    println!("- tower-sessions: {} bytes", usage(&theirs_key));
+}
