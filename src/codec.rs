@@ -20,11 +20,11 @@ pub(crate) fn field_for_key(key: &str) -> Cow<'_, str> {
     }
 }
 
-/// The user key a field stores, or `None` for a metadata field.
-fn key_for_field(field: &str) -> Option<&str> {
+/// The user key a field stores, or `None` for a metadata field. Reuses the field's string.
+fn key_for_field(field: String) -> Option<String> {
     match field.strip_prefix(META) {
         None => Some(field),
-        Some(rest) if rest.starts_with(META) => Some(rest),
+        Some(rest) if rest.starts_with(META) => Some(rest.to_owned()),
         Some(_) => None,
     }
 }
@@ -50,13 +50,13 @@ pub(crate) fn decode_fields(
 ) -> Result<HashMap<String, String>, CorruptRecord> {
     let mut data = HashMap::with_capacity(fields.len());
     for (field, value) in fields {
-        let Some(key) = key_for_field(&field) else {
+        let Some(key) = key_for_field(field) else {
             continue;
         };
         if serde_json::from_str::<serde::de::IgnoredAny>(&value).is_err() {
-            return Err(CorruptRecord { field });
+            return Err(CorruptRecord { field: key });
         }
-        data.insert(key.to_owned(), value);
+        data.insert(key, value);
     }
     Ok(data)
 }
@@ -68,14 +68,14 @@ mod tests {
     #[test]
     fn plain_keys_are_stored_as_they_are() {
         assert_eq!(field_for_key("cart"), "cart");
-        assert_eq!(key_for_field("cart"), Some("cart"));
+        assert_eq!(key_for_field("cart".into()).as_deref(), Some("cart"));
     }
 
     #[test]
     fn dollar_keys_cannot_collide_with_metadata() {
         assert_eq!(field_for_key("$c"), "$$c");
-        assert_eq!(key_for_field("$$c"), Some("$c"));
-        assert_eq!(key_for_field("$c"), None);
+        assert_eq!(key_for_field("$$c".into()).as_deref(), Some("$c"));
+        assert_eq!(key_for_field("$c".into()), None);
     }
 
     #[test]

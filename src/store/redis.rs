@@ -1,8 +1,8 @@
 //! [`RedisStore`]: sessions in Redis, every operation one atomic round trip.
 //!
 //! # Data layout
-//! A session is one hash at `{prefix}s:{storage id}`, where the storage id is SHA-256 of the
-//! session ID (the raw ID never reaches Redis). Each field is a session key with its JSON value.
+//! A session is one hash at `{prefix}s:{storage id}`, where the storage id is base64url of the
+//! first 128 bits of SHA-256 of the session ID (the raw ID never reaches Redis). Each field is a session key with its JSON value.
 //! The key's expiry is always `min(last use + idle, created + absolute)`.
 //!
 //! # Round trips
@@ -99,7 +99,11 @@ impl RedisStore {
 
     /// The Redis key of a session record.
     pub fn session_key(&self, id: &StorageId) -> String {
-        format!("{}s:{}", self.inner.prefix, id.as_str())
+        let mut key = String::with_capacity(self.inner.prefix.len() + 24);
+        key.push_str(&self.inner.prefix);
+        key.push_str("s:");
+        id.write_to(&mut key);
+        key
     }
 
     /// Sends one request within the command timeout. With `retry`, a request that fails because

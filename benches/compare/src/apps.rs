@@ -37,6 +37,24 @@ impl Profile {
     }
 }
 
+impl Profile {
+    /// The profile as separate session keys, each value small.
+    pub fn fields(&self) -> Vec<(&'static str, serde_json::Value)> {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::Object(map)) => {
+                let names = [
+                    "user_id", "name", "email", "theme", "language", "roles", "csrf",
+                ];
+                names
+                    .into_iter()
+                    .filter_map(|name| Some((name, map.get(name)?.clone())))
+                    .collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
 /// Which session work a route does.
 #[derive(Clone, Copy)]
 pub enum Work {
@@ -100,7 +118,16 @@ pub fn ours(url: &str, work: Work) -> Router {
         session.insert("counter", &n).await.ok();
         n.to_string()
     }
-    let router = Router::new().route("/login", post(login));
+    async fn login_split(session: Session) -> &'static str {
+        for (key, value) in Profile::sample(rand_n()).fields() {
+            session.insert(key, &value).await.ok();
+        }
+        session.insert("counter", &0u64).await.ok();
+        "ok"
+    }
+    let router = Router::new()
+        .route("/login", post(login))
+        .route("/login-split", post(login_split));
     let router = match work {
         Work::Untouched => router.route("/", get(|| async { "ok" })),
         Work::Read => router.route("/", get(read)),
@@ -136,7 +163,16 @@ pub async fn tower_sessions(url: &str, work: Work, always_save: bool) -> Router 
         session.insert("counter", n).await.ok();
         n.to_string()
     }
-    let router = Router::new().route("/login", post(login));
+    async fn login_split(session: Session) -> &'static str {
+        for (key, value) in Profile::sample(rand_n()).fields() {
+            session.insert(key, value).await.ok();
+        }
+        session.insert("counter", 0u64).await.ok();
+        "ok"
+    }
+    let router = Router::new()
+        .route("/login", post(login))
+        .route("/login-split", post(login_split));
     let router = match work {
         Work::Untouched => router.route("/", get(|| async { "ok" })),
         Work::Read => router.route("/", get(read)),
@@ -153,10 +189,15 @@ fn rand_n() -> u64 {
 
 /// Creates `count` sessions through the app's `/login` route; returns their `Cookie` headers.
 pub async fn sessions(router: &Router, count: usize) -> Vec<String> {
+    sessions_via(router, "/login", count).await
+}
+
+/// Creates `count` sessions through the given login route; returns their `Cookie` headers.
+pub async fn sessions_via(router: &Router, route: &str, count: usize) -> Vec<String> {
     use tower::ServiceExt;
     let mut cookies = Vec::with_capacity(count);
     for _ in 0..count {
-        let request = axum::http::Request::post("/login")
+        let request = axum::http::Request::post(route)
             .body(axum::body::Body::empty())
             .expect("request");
         let response = router.clone().oneshot(request).await.expect("login");

@@ -71,8 +71,10 @@ struct Variant {
     errors: u64,
 }
 
-/// Serves `router` on its own thread with a single-threaded runtime; returns (port, thread id).
-fn serve(router: Router) -> (u16, u32) {
+/// Builds the variant's app and serves it on its own thread with a single-threaded runtime.
+/// Everything, the app's Redis connections and their driver tasks included, lives on that
+/// thread, so its CPU time is the variant's whole cost. Returns (port, thread id, cookies).
+fn serve(name: &'static str, url: String) -> (u16, u32, Vec<String>) {
     let (tx, rx) = std::sync::mpsc::channel();
     let thread = std::thread::Builder::new().name("server".into());
     let _ = thread.spawn(move || {
@@ -81,20 +83,74 @@ fn serve(router: Router) -> (u16, u32) {
             .ok()
             .and_then(|p| p.file_name()?.to_str()?.parse().ok())
             .unwrap_or(0);
+        if std::env::var_os("BENCH_NO_PIN").is_none() {
+            pin(tid, SERVER_CORE);
+        }
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .expect("runtime");
         runtime.block_on(async move {
+            let (router, with_sessions) = build(name, &url).await;
+            let cookies = if with_sessions {
+                apps::sessions(&router, SESSIONS).await
+            } else {
+                Vec::new()
+            };
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                 .await
                 .expect("bind");
             let port = listener.local_addr().expect("addr").port();
-            tx.send((port, tid)).expect("report port");
+            tx.send((port, tid, cookies)).expect("report port");
             axum::serve(listener, router).await.expect("serve");
         });
     });
     rx.recv().expect("server started")
+}
+
+/// The app of a variant, and whether it needs sessions created first.
+async fn build(name: &str, url: &str) -> (Router, bool) {
+    match name {
+        BARE => (apps::bare(), false),
+        FLOOR => (apps::floor_multiplexed(url).await, false),
+        POOL => (apps::floor_default_pool(url), false),
+        OURS_UNTOUCHED => (apps::ours(url, apps::Work::Untouched), true),
+        OURS_READ => (apps::ours(url, apps::Work::Read), true),
+        OURS_RMW => (apps::ours(url, apps::Work::ReadModifyWrite), true),
+        TS_READ => (
+            apps::tower_sessions(url, apps::Work::Read, false).await,
+            true,
+        ),
+        TS_SAVE => (
+            apps::tower_sessions(url, apps::Work::Read, true).await,
+            true,
+        ),
+        _ => (
+            apps::tower_sessions(url, apps::Work::ReadModifyWrite, false).await,
+            true,
+        ),
+    }
+}
+
+/// The server threads get core 0 to themselves; the load generator and Redis share core 1.
+const SERVER_CORE: u32 = 0;
+const CLIENT_CORE: u32 = 1;
+
+/// Pins a thread (or, with `all`, every thread of a process) to one core, if `taskset` exists.
+fn pin_with(args: &[&str], id: u32, core: u32) {
+    let status = std::process::Command::new("taskset")
+        .args(args)
+        .arg(core.to_string())
+        .arg(id.to_string())
+        .stdout(std::process::Stdio::null())
+        .status();
+    if !matches!(status, Ok(s) if s.success()) {
+        eprintln!("could not pin {id} to core {core}; figures will be noisier");
+    }
+}
+
+fn pin(tid: u32, core: u32) {
+    pin_with(&["-pc"], tid, core);
 }
 
 /// CPU time (user + system) a thread or process has used, in microseconds, from `/proc/<path>/stat`.
@@ -138,11 +194,15 @@ fn median(mut values: Vec<f64>) -> f64 {
 async fn main() {
     let redis = RedisServer::start();
     let url = redis.url();
+    if std::env::var_os("BENCH_NO_PIN").is_none() {
+        pin_with(&["-apc"], std::process::id(), CLIENT_CORE);
+        pin_with(&["-apc"], redis.pid().unwrap_or(0), CLIENT_CORE);
+    }
     redis.cmd(&["SET", "bench:floor", &"x".repeat(200)]);
 
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
     let wanted = |name: &str| only.is_empty() || only.split(',').any(|part| name.contains(part));
-    let mut specs: Vec<(&'static str, Router, bool)> = Vec::new();
+    let mut variants = Vec::new();
     for name in [
         BARE,
         FLOOR,
@@ -157,36 +217,7 @@ async fn main() {
         if !wanted(name) {
             continue;
         }
-        let (router, with_sessions) = match name {
-            BARE => (apps::bare(), false),
-            FLOOR => (apps::floor_multiplexed(&url).await, false),
-            POOL => (apps::floor_default_pool(&url), false),
-            OURS_UNTOUCHED => (apps::ours(&url, apps::Work::Untouched), true),
-            OURS_READ => (apps::ours(&url, apps::Work::Read), true),
-            OURS_RMW => (apps::ours(&url, apps::Work::ReadModifyWrite), true),
-            TS_READ => (
-                apps::tower_sessions(&url, apps::Work::Read, false).await,
-                true,
-            ),
-            TS_SAVE => (
-                apps::tower_sessions(&url, apps::Work::Read, true).await,
-                true,
-            ),
-            _ => (
-                apps::tower_sessions(&url, apps::Work::ReadModifyWrite, false).await,
-                true,
-            ),
-        };
-        specs.push((name, router, with_sessions));
-    }
-    let mut variants = Vec::new();
-    for (name, router, with_sessions) in specs {
-        let cookies = if with_sessions {
-            apps::sessions(&router, SESSIONS).await
-        } else {
-            Vec::new()
-        };
-        let (port, tid) = serve(router);
+        let (port, tid, cookies) = serve(name, url.clone());
         variants.push(Variant {
             name,
             port,
@@ -246,7 +277,7 @@ async fn main() {
     }
 
     print_table(&variants);
-    print_memory(&redis, &variants);
+    print_memory(&redis).await;
 }
 
 fn print_table(variants: &[Variant]) {
@@ -315,32 +346,43 @@ fn print_table(variants: &[Variant]) {
     );
 }
 
-fn print_memory(redis: &RedisServer, variants: &[Variant]) {
+/// Redis memory of one session per store and payload shape (MEMORY USAGE of its key).
+async fn print_memory(redis: &RedisServer) {
+    let url = redis.url();
     let usage = |key: &str| match redis.cmd(&["MEMORY", "USAGE", key]) {
         server::Reply::Int(bytes) => bytes,
         _ => 0,
     };
-    let cookie_of = |name: &str| {
-        variants
-            .iter()
-            .find(|v| v.name == name)
-            .and_then(|v| v.cookies.first().cloned())
+    let value = |cookie: &str| {
+        cookie
+            .split_once('=')
+            .map(|(_, v)| v.to_owned())
             .unwrap_or_default()
     };
-    let ours_cookie = cookie_of(OURS_READ);
-    let id = ours_cookie
-        .split_once('=')
-        .map(|(_, v)| v)
-        .unwrap_or_default();
-    let ours_key = tower_redis_session::SessionId::parse(id)
-        .map(|id| format!("trs:s:{}", id.storage_id().as_str()))
-        .unwrap_or_default();
-    let theirs_key = cookie_of(TS_READ)
-        .split_once('=')
-        .map(|(_, v)| v.to_owned())
-        .unwrap_or_default();
+    let ours_key = |cookie: &str| {
+        tower_redis_session::SessionId::parse(&value(cookie))
+            .map(|id| format!("trs:s:{}", id.storage_id()))
+            .unwrap_or_default()
+    };
+    let ours = apps::ours(&url, apps::Work::Read);
+    let theirs = apps::tower_sessions(&url, apps::Work::Read, false).await;
     println!();
-    println!("Redis memory per session (MEMORY USAGE, same ~200-byte profile plus a counter):");
-    println!("- ours: {} bytes", usage(&ours_key));
-    println!("- tower-sessions: {} bytes", usage(&theirs_key));
+    println!("Redis memory per session (MEMORY USAGE of the session key):");
+    println!("| payload | ours | tower-sessions |");
+    println!("|---|---:|---:|");
+    for (shape, route) in [
+        ("the ~180-byte profile as one key, plus a counter", "/login"),
+        (
+            "the same profile as 7 small keys, plus a counter",
+            "/login-split",
+        ),
+    ] {
+        let ours_cookie = &apps::sessions_via(&ours, route, 1).await[0];
+        let theirs_cookie = &apps::sessions_via(&theirs, route, 1).await[0];
+        println!(
+            "| {shape} | {} bytes | {} bytes |",
+            usage(&ours_key(ours_cookie)),
+            usage(&value(theirs_cookie))
+        );
+    }
 }

@@ -1,0 +1,53 @@
+//! Instruction counts per request, for `valgrind --tool=callgrind`: drives one variant's router
+//! in process (no HTTP), so the profile shows only the layer, the handler and the Redis client.
+//!
+//!     cargo build --release --manifest-path benches/compare/Cargo.toml
+//!     valgrind --tool=callgrind benches/compare/target/release/profile ours-read
+
+#[path = "../apps.rs"]
+mod apps;
+#[path = "../../../../tests/common/server.rs"]
+#[allow(dead_code)]
+mod server;
+
+use axum::body::Body;
+use axum::http::Request;
+use tower::ServiceExt;
+
+const REQUESTS: usize = 2000;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let variant = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "ours-read".into());
+    let redis = server::RedisServer::start();
+    let url = redis.url();
+    redis.cmd(&["SET", "bench:floor", &"x".repeat(200)]);
+    let (router, with_sessions) = match variant.as_str() {
+        "floor" => (apps::floor_multiplexed(&url).await, false),
+        "pool" => (apps::floor_default_pool(&url), false),
+        "ours-untouched" => (apps::ours(&url, apps::Work::Untouched), true),
+        "ours-read" => (apps::ours(&url, apps::Work::Read), true),
+        "ours-rmw" => (apps::ours(&url, apps::Work::ReadModifyWrite), true),
+        "ts-read" => (
+            apps::tower_sessions(&url, apps::Work::Read, false).await,
+            true,
+        ),
+        _ => (apps::bare(), false),
+    };
+    let cookies = if with_sessions {
+        apps::sessions(&router, 100).await
+    } else {
+        vec![String::new()]
+    };
+    for i in 0..REQUESTS {
+        let request = Request::get("/")
+            .header("cookie", &cookies[i % cookies.len()])
+            .body(Body::empty())
+            .expect("request");
+        let response = router.clone().oneshot(request).await.expect("response");
+        assert!(response.status().is_success());
+    }
+    println!("{REQUESTS} requests to {variant}");
+}
