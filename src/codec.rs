@@ -20,12 +20,12 @@ pub(crate) fn field_for_key(key: &str) -> Cow<'_, str> {
     }
 }
 
-/// The user key a field stores, or `None` for a metadata field. Reuses the field's string.
-fn key_for_field(field: String) -> Option<String> {
+/// The user key a field stores, or `Err(field)` for a metadata field. Reuses the string.
+fn key_for_field(field: String) -> Result<String, String> {
     match field.strip_prefix(META) {
-        None => Some(field),
-        Some(rest) if rest.starts_with(META) => Some(rest.to_owned()),
-        Some(_) => None,
+        None => Ok(field),
+        Some(rest) if rest.starts_with(META) => Ok(rest.to_owned()),
+        Some(_) => Err(field),
     }
 }
 
@@ -41,24 +41,27 @@ pub(crate) struct CorruptRecord {
     field: String,
 }
 
-/// Splits stored fields into the user's data, keyed by user key, each value checked to be JSON.
+/// A decoded record: user data keyed by user key, and metadata keyed by field name.
+pub(crate) type Decoded = (HashMap<String, String>, HashMap<String, String>);
+
+/// Splits stored fields into the user's data (keyed by user key) and the crate's metadata (keyed
+/// by field name), each value checked to be JSON.
 ///
 /// Checking every value here means a corrupt record is caught once, at load, and treated as no
 /// session, instead of failing some later `get` with a confusing error.
-pub(crate) fn decode_fields(
-    fields: Vec<(String, String)>,
-) -> Result<HashMap<String, String>, CorruptRecord> {
+pub(crate) fn decode_fields(fields: Vec<(String, String)>) -> Result<Decoded, CorruptRecord> {
     let mut data = HashMap::with_capacity(fields.len());
+    let mut meta = HashMap::new();
     for (field, value) in fields {
-        let Some(key) = key_for_field(field) else {
-            continue;
-        };
         if serde_json::from_str::<serde::de::IgnoredAny>(&value).is_err() {
-            return Err(CorruptRecord { field: key });
+            return Err(CorruptRecord { field });
         }
-        data.insert(key, value);
+        match key_for_field(field) {
+            Ok(key) => data.insert(key, value),
+            Err(field) => meta.insert(field, value),
+        };
     }
-    Ok(data)
+    Ok((data, meta))
 }
 
 #[cfg(test)]
@@ -68,22 +71,23 @@ mod tests {
     #[test]
     fn plain_keys_are_stored_as_they_are() {
         assert_eq!(field_for_key("cart"), "cart");
-        assert_eq!(key_for_field("cart".into()).as_deref(), Some("cart"));
+        assert_eq!(key_for_field("cart".into()), Ok("cart".to_owned()));
     }
 
     #[test]
     fn dollar_keys_cannot_collide_with_metadata() {
         assert_eq!(field_for_key("$c"), "$$c");
-        assert_eq!(key_for_field("$$c".into()).as_deref(), Some("$c"));
-        assert_eq!(key_for_field("$c".into()), None);
+        assert_eq!(key_for_field("$$c".into()), Ok("$c".to_owned()));
+        assert_eq!(key_for_field("$c".into()), Err("$c".to_owned()));
     }
 
     #[test]
     fn metadata_is_not_user_data() {
-        let data =
+        let (data, meta) =
             decode_fields(vec![("$meta".into(), "1".into()), ("n".into(), "2".into())]).unwrap();
         assert_eq!(data.len(), 1);
         assert_eq!(data["n"], "2");
+        assert_eq!(meta["$meta"], "1");
     }
 
     #[test]

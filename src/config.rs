@@ -11,6 +11,7 @@ pub(crate) const DEFAULT_IDLE: Duration = Duration::from_secs(30 * 60);
 pub(crate) const DEFAULT_ABSOLUTE: Duration = Duration::from_secs(12 * 60 * 60);
 pub(crate) const DEFAULT_MAX_BYTES: usize = 64 * 1024;
 pub(crate) const DEFAULT_MAX_KEYS: usize = 256;
+pub(crate) const DEFAULT_LAST_SEEN_INTERVAL: Duration = Duration::from_secs(60);
 const HOST_PREFIX: &str = "__Host-";
 
 /// Everything a request's session needs besides its own state: shared by all requests.
@@ -27,6 +28,10 @@ pub(crate) struct SessionConfig {
     pub(crate) max_keys: usize,
     pub(crate) cookie: CookieSettings,
     pub(crate) host_prefix: bool,
+    /// A signed-in session's last-seen time is rewritten at most this often.
+    pub(crate) last_seen_interval: Duration,
+    /// Send `Clear-Site-Data: "cookies"` on logout.
+    pub(crate) clear_site_data: bool,
 }
 
 impl Default for SessionConfig {
@@ -40,6 +45,8 @@ impl Default for SessionConfig {
             max_keys: DEFAULT_MAX_KEYS,
             cookie: CookieSettings::default(),
             host_prefix: false,
+            last_seen_interval: DEFAULT_LAST_SEEN_INTERVAL,
+            clear_site_data: false,
         }
     }
 }

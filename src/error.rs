@@ -66,6 +66,10 @@ pub enum SessionError {
         /// The configured cap.
         limit: usize,
     },
+    /// A user ID that cannot be stored: empty, over 128 bytes, or with braces or control
+    /// characters. Renders as 500: user IDs come from the application.
+    #[error("invalid user ID")]
+    InvalidUserId,
     /// The operating system could not supply randomness for a new session ID. Renders as 500.
     #[error("could not generate a session ID")]
     Randomness(#[source] getrandom::Error),
@@ -77,9 +81,10 @@ impl SessionError {
         match self {
             Self::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::TooLarge { .. } | Self::TooManyKeys { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Encode { .. } | Self::Decode { .. } | Self::Randomness(_) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
+            Self::Encode { .. }
+            | Self::Decode { .. }
+            | Self::InvalidUserId
+            | Self::Randomness(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }

@@ -7,12 +7,14 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
-use http::header::SET_COOKIE;
+use http::header::{HeaderName, SET_COOKIE};
 use http::{HeaderValue, Response, StatusCode};
 use pin_project_lite::pin_project;
 
-use crate::session::{Finish, Session};
+use crate::session::{Amend, Finish, Session};
 use crate::store::BoxFuture;
+
+const CLEAR_SITE_DATA: HeaderName = HeaderName::from_static("clear-site-data");
 
 pin_project! {
     /// Response future of [`SessionService`](crate::SessionService).
@@ -67,8 +69,8 @@ where
                     let save = !response.status().is_server_error();
                     match session.try_finish(save) {
                         Finish::Untouched => return Poll::Ready(Ok(response)),
-                        Finish::Done(cookie) => {
-                            add_cookie(&mut response, cookie);
+                        Finish::Done(amend) => {
+                            apply(&mut response, amend);
                             return Poll::Ready(Ok(response));
                         }
                         Finish::Write => {
@@ -91,8 +93,8 @@ async fn write_back<B: Default>(
     mut response: Response<B>,
 ) -> Response<B> {
     match session.finish(save).await {
-        Ok(cookie) => {
-            add_cookie(&mut response, cookie);
+        Ok(amend) => {
+            apply(&mut response, amend);
             response
         }
         Err(error) => {
@@ -107,8 +109,13 @@ async fn write_back<B: Default>(
     }
 }
 
-fn add_cookie<B>(response: &mut Response<B>, cookie: Option<HeaderValue>) {
-    if let Some(cookie) = cookie {
+fn apply<B>(response: &mut Response<B>, amend: Amend) {
+    if let Some(cookie) = amend.set_cookie {
         response.headers_mut().append(SET_COOKIE, cookie);
+    }
+    if amend.clear_site_data {
+        response
+            .headers_mut()
+            .insert(CLEAR_SITE_DATA, HeaderValue::from_static("\"cookies\""));
     }
 }

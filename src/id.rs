@@ -108,6 +108,18 @@ impl fmt::Debug for SessionId {
 pub struct StorageId([u8; STORAGE_BYTES]);
 
 impl StorageId {
+    /// Parses the text form (22 base64url characters), as found in handles and index entries.
+    pub fn parse(text: &str) -> Option<Self> {
+        if text.len() != 22 {
+            return None;
+        }
+        let mut bytes = [0u8; STORAGE_BYTES];
+        match URL_SAFE_NO_PAD.decode_slice(text, &mut bytes) {
+            Ok(STORAGE_BYTES) => Some(Self(bytes)),
+            _ => None,
+        }
+    }
+
     /// Appends the name, as base64url (22 characters), to `out`: how it appears in storage keys.
     pub fn write_to(&self, out: &mut String) {
         URL_SAFE_NO_PAD.encode_string(self.0, out);
@@ -184,6 +196,13 @@ mod tests {
         let id = SessionId::generate().unwrap();
         assert_ne!(id.storage_id().to_string(), id.encode());
         assert_eq!(id.storage_id(), id.storage_id());
+    }
+
+    #[test]
+    fn storage_id_text_round_trips() {
+        let storage = SessionId::generate().unwrap().storage_id();
+        assert_eq!(StorageId::parse(&storage.to_string()), Some(storage));
+        assert!(StorageId::parse("short").is_none());
     }
 
     #[test]

@@ -42,6 +42,12 @@ impl std::fmt::Debug for SessionLayer {
 }
 
 impl SessionLayer {
+    /// Signed-in sessions by user, for use outside a request (an admin page, a password reset
+    /// job): list a user's devices, sign one out, or sign out all of them.
+    pub fn users(&self) -> crate::UserSessions {
+        crate::UserSessions::new(Arc::clone(&self.context))
+    }
+
     /// Starts configuring a layer over `store`. Every setting has a secure default.
     pub fn builder(store: impl SessionStore) -> SessionLayerBuilder {
         SessionLayerBuilder {
@@ -193,6 +199,22 @@ impl SessionLayerBuilder {
     #[cfg(feature = "private")]
     pub fn private(mut self, key: cookie::Key) -> Self {
         self.config.cookie.protection = crate::cookie::Protection::Private(key);
+        self
+    }
+
+    /// How often, at most, a signed-in session's last-seen time (shown in
+    /// [`Session::devices`](crate::Session::devices)) is rewritten (default 60 s). Reads between
+    /// two updates stay reads: no write command.
+    pub fn last_seen_interval(mut self, interval: Duration) -> Self {
+        self.config.last_seen_interval = interval;
+        self
+    }
+
+    /// Send `Clear-Site-Data: "cookies"` with the response to
+    /// [`Session::logout`](crate::Session::logout) (default off), so the browser also drops the
+    /// site's other cookies.
+    pub fn clear_site_data_on_logout(mut self, enabled: bool) -> Self {
+        self.config.clear_site_data = enabled;
         self
     }
 

@@ -6,6 +6,7 @@
 mod codec;
 mod config;
 mod cookie;
+mod devices;
 mod error;
 mod extract;
 mod future;
@@ -16,6 +17,7 @@ mod session;
 pub mod store;
 
 pub use crate::config::ConfigError;
+pub use crate::devices::{Activity, Device, DeviceInfo, UserSessions};
 pub use crate::error::{SessionError, StoreError};
 pub use crate::extract::SessionRejection;
 pub use crate::future::ResponseFuture;

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use super::{BoxFuture, Change, Field, SessionStore, Written};
+use super::{BoxFuture, Change, Field, IndexEntry, SessionStore, Written};
 use crate::error::StoreError;
 use crate::id::{StorageId, now_millis};
 
@@ -26,6 +26,8 @@ pub struct MemoryStore {
 #[derive(Debug, Default)]
 struct State {
     records: HashMap<StorageId, Entry>,
+    /// Each user's index: storage name → absolute deadline.
+    users: HashMap<String, HashMap<StorageId, u64>>,
     writes: u64,
 }
 
@@ -80,6 +82,10 @@ impl State {
         self.writes += 1;
         if self.writes.is_multiple_of(SWEEP_EVERY) {
             self.records.retain(|_, entry| entry.expires_at > now);
+            for index in self.users.values_mut() {
+                index.retain(|_, expires_at| *expires_at > now);
+            }
+            self.users.retain(|_, index| !index.is_empty());
         }
     }
 }
@@ -186,5 +192,86 @@ impl SessionStore for MemoryStore {
     fn delete<'a>(&'a self, id: &'a StorageId) -> BoxFuture<'a, Result<(), StoreError>> {
         self.lock().records.remove(id);
         Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn read_many<'a>(
+        &'a self,
+        ids: &'a [StorageId],
+        fields: &'a [&'a str],
+    ) -> BoxFuture<'a, Result<Vec<Option<Vec<Option<String>>>>, StoreError>> {
+        let now = now_millis();
+        let mut state = self.lock();
+        let rows = ids
+            .iter()
+            .map(|id| {
+                state.live(id, now).map(|entry| {
+                    fields
+                        .iter()
+                        .map(|field| entry.fields.get(*field).cloned())
+                        .collect()
+                })
+            })
+            .collect();
+        Box::pin(std::future::ready(Ok(rows)))
+    }
+
+    fn delete_many<'a>(&'a self, ids: &'a [StorageId]) -> BoxFuture<'a, Result<(), StoreError>> {
+        let mut state = self.lock();
+        for id in ids {
+            state.records.remove(id);
+        }
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn index_add<'a>(
+        &'a self,
+        user: &'a str,
+        entry: &'a IndexEntry,
+        replaces: Option<&'a StorageId>,
+        now: u64,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let mut state = self.lock();
+        state.count_write(now);
+        let index = state.users.entry(user.to_owned()).or_default();
+        index.retain(|_, expires_at| *expires_at > now);
+        if let Some(old) = replaces {
+            index.remove(old);
+        }
+        index.insert(entry.id.clone(), entry.expires_at);
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn index_list<'a>(
+        &'a self,
+        user: &'a str,
+        now: u64,
+    ) -> BoxFuture<'a, Result<Vec<IndexEntry>, StoreError>> {
+        let mut state = self.lock();
+        let entries = match state.users.get_mut(user) {
+            None => Vec::new(),
+            Some(index) => {
+                index.retain(|_, expires_at| *expires_at > now);
+                index
+                    .iter()
+                    .map(|(id, expires_at)| IndexEntry {
+                        id: id.clone(),
+                        expires_at: *expires_at,
+                    })
+                    .collect()
+            }
+        };
+        Box::pin(std::future::ready(Ok(entries)))
+    }
+
+    fn index_remove<'a>(
+        &'a self,
+        user: &'a str,
+        ids: &'a [StorageId],
+    ) -> BoxFuture<'a, Result<usize, StoreError>> {
+        let mut state = self.lock();
+        let removed = state.users.get_mut(user).map_or(0, |index| {
+            ids.iter().filter(|id| index.remove(*id).is_some()).count()
+        });
+        Box::pin(std::future::ready(Ok(removed)))
     }
 }

@@ -71,6 +71,16 @@ pub enum Written {
     IdTaken,
 }
 
+/// A session in a user's index: its storage name and when it expires at the latest (its
+/// absolute deadline, Unix milliseconds).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IndexEntry {
+    /// The session's storage name, which is also its public handle.
+    pub id: StorageId,
+    /// The session's absolute deadline; it may expire earlier if left idle.
+    pub expires_at: u64,
+}
+
 /// The operations a session store provides. Each is atomic and one round trip.
 ///
 /// Implement it only to add a backend; applications pick [`RedisStore`] or [`MemoryStore`].
@@ -115,4 +125,40 @@ pub trait SessionStore: Send + Sync + 'static {
 
     /// Deletes a record. Deleting a missing record is not an error.
     fn delete<'a>(&'a self, id: &'a StorageId) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// Reads some fields of many records without touching their expiry (one pipeline). `None`
+    /// for a record that does not exist; `None` inside for a field it does not have.
+    fn read_many<'a>(
+        &'a self,
+        ids: &'a [StorageId],
+        fields: &'a [&'a str],
+    ) -> BoxFuture<'a, Result<Vec<Option<Vec<Option<String>>>>, StoreError>>;
+
+    /// Deletes many records (one pipeline). Missing records are skipped.
+    fn delete_many<'a>(&'a self, ids: &'a [StorageId]) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// Adds a session to `user`'s index, optionally removing the entry it replaces, and drops
+    /// entries past their deadline at `now`.
+    fn index_add<'a>(
+        &'a self,
+        user: &'a str,
+        entry: &'a IndexEntry,
+        replaces: Option<&'a StorageId>,
+        now: u64,
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// The entries of `user`'s index that are not past their deadline at `now`; the others are
+    /// dropped on the way.
+    fn index_list<'a>(
+        &'a self,
+        user: &'a str,
+        now: u64,
+    ) -> BoxFuture<'a, Result<Vec<IndexEntry>, StoreError>>;
+
+    /// Removes sessions from `user`'s index; returns how many were in it.
+    fn index_remove<'a>(
+        &'a self,
+        user: &'a str,
+        ids: &'a [StorageId],
+    ) -> BoxFuture<'a, Result<usize, StoreError>>;
 }

@@ -5,6 +5,9 @@
 //! first 128 bits of SHA-256 of the session ID (the raw ID never reaches Redis). Each field is a session key with its JSON value.
 //! The key's expiry is always `min(last use + idle, created + absolute)`.
 //!
+//! A user's signed-in sessions are listed in a sorted set at `{prefix}u:{<user id>}:s`, members
+//! being the sessions' storage ids (their public handles), scores their absolute deadlines.
+//!
 //! # Round trips
 //! A read is `PEXPIREAT` + `HGETALL` in one pipeline: no script, so Redis spends about a
 //! microsecond on it. Writes are Lua scripts (`scripts/`), because they are conditional: an
@@ -28,13 +31,15 @@ use deadpool_redis::redis::{
     AsyncConnectionConfig, Cmd, FromRedisValue, Pipeline, RedisError, ScriptInvocation,
 };
 
-use super::{BoxFuture, Change, Field, SessionStore, Written, scripts};
+use super::{BoxFuture, Change, Field, IndexEntry, SessionStore, Written, scripts};
 use crate::error::StoreError;
 use crate::id::StorageId;
 
 const DEFAULT_PREFIX: &str = "trs:";
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 const DEFAULT_TRUST: Duration = Duration::from_secs(2);
+/// Most keys in one multi-key command or pipeline, so one call never blocks Redis for long.
+const PIPELINE_CHUNK: usize = 1000;
 
 /// A session store on Redis (standalone server, 6.2 or newer).
 ///
@@ -104,6 +109,12 @@ impl RedisStore {
         key.push_str("s:");
         id.write_to(&mut key);
         key
+    }
+
+    /// The Redis key of a user's session index. The user ID is the hash tag, so all of a user's
+    /// keys share one Cluster slot.
+    pub fn index_key(&self, user: &str) -> String {
+        format!("{}u:{{{user}}}:s", self.inner.prefix)
     }
 
     /// Sends one request within the command timeout. With `retry`, a request that fails because
@@ -391,6 +402,118 @@ impl SessionStore for RedisStore {
             let mut command = deadpool_redis::redis::cmd("DEL");
             command.arg(self.session_key(id));
             self.run(Request::Command(&command), true).await
+        })
+    }
+
+    fn read_many<'a>(
+        &'a self,
+        ids: &'a [StorageId],
+        fields: &'a [&'a str],
+    ) -> BoxFuture<'a, Result<Vec<Option<Vec<Option<String>>>>, StoreError>> {
+        Box::pin(async move {
+            let mut rows = Vec::with_capacity(ids.len());
+            for chunk in ids.chunks(PIPELINE_CHUNK) {
+                let mut pipeline = deadpool_redis::redis::pipe();
+                for id in chunk {
+                    pipeline.cmd("HMGET").arg(self.session_key(id)).arg(fields);
+                }
+                let replies: Vec<Vec<Option<String>>> =
+                    self.run(Request::Pipeline(&pipeline), true).await?;
+                // HGET-style replies cannot tell a missing record from one without these
+                // fields; every session record has at least one of them, so all-nil is missing.
+                rows.extend(replies.into_iter().map(|row| {
+                    let missing = row.iter().all(Option::is_none);
+                    (!missing).then_some(row)
+                }));
+            }
+            Ok(rows)
+        })
+    }
+
+    fn delete_many<'a>(&'a self, ids: &'a [StorageId]) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            for chunk in ids.chunks(PIPELINE_CHUNK) {
+                let mut command = deadpool_redis::redis::cmd("DEL");
+                for id in chunk {
+                    command.arg(self.session_key(id));
+                }
+                self.run::<()>(Request::Command(&command), true).await?;
+            }
+            Ok(())
+        })
+    }
+
+    fn index_add<'a>(
+        &'a self,
+        user: &'a str,
+        entry: &'a IndexEntry,
+        replaces: Option<&'a StorageId>,
+        now: u64,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let mut invocation = scripts::INDEX_ADD.key(self.index_key(user));
+            invocation
+                .arg(now)
+                .arg(entry.id.to_string())
+                .arg(entry.expires_at)
+                .arg(replaces.map(ToString::to_string).unwrap_or_default());
+            self.run::<()>(Request::Script(&invocation), true).await
+        })
+    }
+
+    fn index_list<'a>(
+        &'a self,
+        user: &'a str,
+        now: u64,
+    ) -> BoxFuture<'a, Result<Vec<IndexEntry>, StoreError>> {
+        Box::pin(async move {
+            let key = self.index_key(user);
+            let mut pipeline = deadpool_redis::redis::pipe();
+            pipeline
+                .cmd("ZREMRANGEBYSCORE")
+                .arg(&key)
+                .arg("-inf")
+                .arg(now)
+                .ignore()
+                .cmd("ZRANGE")
+                .arg(&key)
+                .arg(0)
+                .arg(-1)
+                .arg("WITHSCORES");
+            let (members,): (Vec<(String, u64)>,) =
+                self.run(Request::Pipeline(&pipeline), true).await?;
+            Ok(members
+                .into_iter()
+                .filter_map(|(handle, expires_at)| {
+                    let id = StorageId::parse(&handle);
+                    if id.is_none() {
+                        tracing::warn!("ignoring a malformed entry in a user's session index");
+                    }
+                    Some(IndexEntry {
+                        id: id?,
+                        expires_at,
+                    })
+                })
+                .collect())
+        })
+    }
+
+    fn index_remove<'a>(
+        &'a self,
+        user: &'a str,
+        ids: &'a [StorageId],
+    ) -> BoxFuture<'a, Result<usize, StoreError>> {
+        Box::pin(async move {
+            let mut removed = 0;
+            for chunk in ids.chunks(PIPELINE_CHUNK) {
+                let mut command = deadpool_redis::redis::cmd("ZREM");
+                command.arg(self.index_key(user));
+                for id in chunk {
+                    command.arg(id.to_string());
+                }
+                removed += self.run::<usize>(Request::Command(&command), true).await?;
+            }
+            Ok(removed)
         })
     }
 }

@@ -22,3 +22,5 @@ macro_rules! script {
 pub(super) static SAVE: LazyLock<Script> = script!("save.lua");
 /// Move a record to a new ID, applying a change.
 pub(super) static CYCLE: LazyLock<Script> = script!("cycle.lua");
+/// Add a session to a user's index.
+pub(super) static INDEX_ADD: LazyLock<Script> = script!("index_add.lua");

@@ -1,0 +1,312 @@
+//! [`Session`]: one request's view of its session, loaded lazily and written back as a delta.
+
+mod state;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use http::HeaderValue;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::sync::{Mutex, MutexGuard};
+
+use crate::codec::{self, field_cost};
+use crate::config::Context;
+use crate::error::SessionError;
+use crate::id::{SessionId, now_millis};
+
+pub(crate) use self::state::{Login, State};
+
+/// The session of the current request.
+///
+/// Taken by handlers as an axum extractor (which loads it, so a store outage rejects the request
+/// with 503 before the handler runs) or read from request extensions by other middleware (then
+/// loaded on first use). Clones share the same state.
+///
+/// Changes are kept in the handle and written when the response passes back through the layer:
+/// only the keys that changed, in one round trip, and only if the record still exists. Nothing
+/// is stored for a visitor until the session holds data.
+///
+/// ```no_run
+/// use tower_redis_session::{Session, SessionError};
+///
+/// async fn visit(session: Session) -> Result<String, SessionError> {
+///     let visits: u64 = session.get("visits").await?.unwrap_or(0) + 1;
+///     session.insert("visits", &visits).await?;
+///     Ok(format!("visit number {visits}"))
+/// }
+/// ```
+#[derive(Clone)]
+pub struct Session {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    context: Arc<Context>,
+    /// Set on first use, so the layer can skip untouched sessions without taking the lock.
+    touched: AtomicBool,
+    state: Mutex<State>,
+}
+
+/// What an explicit [`Session::save`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use]
+pub enum SaveOutcome {
+    /// There was nothing to write.
+    Unchanged,
+    /// The changes were written.
+    Saved,
+    /// The session was deleted or expired meanwhile; nothing was written and it is not
+    /// recreated. The response expires the cookie.
+    Gone,
+}
+
+/// What the layer must do with a session once the handler has answered.
+pub(crate) enum Finish {
+    /// The handler never used the session: no store command, no cookie.
+    Untouched,
+    /// Nothing to write; amend the response with these headers.
+    Done(Amend),
+    /// Changes must be written first (see [`Session::finish`]).
+    Write,
+}
+
+/// Headers the layer adds to the response.
+#[derive(Default)]
+pub(crate) struct Amend {
+    pub(crate) set_cookie: Option<HeaderValue>,
+    /// `Clear-Site-Data: "cookies"`, asked for at logout.
+    pub(crate) clear_site_data: bool,
+}
+
+impl Session {
+    pub(crate) fn new(context: Arc<Context>, cookie_id: Option<SessionId>) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                context,
+                touched: AtomicBool::new(false),
+                state: Mutex::new(State::new(cookie_id)),
+            }),
+        }
+    }
+
+    /// Loads the session if this request has not yet; every other method calls it.
+    ///
+    /// # Errors
+    /// [`SessionError::Store`] when the store cannot be reached; the next call tries again.
+    pub async fn load(&self) -> Result<(), SessionError> {
+        self.loaded().await.map(drop)
+    }
+
+    /// The loaded state, locked. Loading happens here, once per request.
+    pub(crate) async fn loaded(&self) -> Result<MutexGuard<'_, State>, SessionError> {
+        self.shared.touched.store(true, Ordering::Release);
+        let mut state = self.shared.state.lock().await;
+        if !state.loaded {
+            if let Some(id) = state.cookie_id.clone() {
+                self.load_into(&mut state, id).await?;
+            }
+            state.loaded = true;
+        }
+        Ok(state)
+    }
+
+    async fn load_into(&self, state: &mut State, id: SessionId) -> Result<(), SessionError> {
+        let context = &self.shared.context;
+        let now = now_millis();
+        let deadline = context.config.expiry.deadline(id.created_at(), now);
+        if deadline <= now {
+            // Past its absolute deadline: its record has expired or is about to.
+            tracing::debug!("session cookie is past its absolute deadline");
+            return Ok(());
+        }
+        let Some(fields) = context.store.load(&id.storage_id(), deadline).await? else {
+            tracing::debug!("session cookie names no live session; not adopted");
+            return Ok(());
+        };
+        match codec::decode_fields(fields) {
+            Err(error) => tracing::warn!(
+                error = &error as &dyn std::error::Error,
+                "corrupt session record; starting a new session"
+            ),
+            Ok((data, meta)) => {
+                state.size = data.iter().map(|(k, v)| field_cost(k, v)).sum();
+                state.data = data;
+                state.meta = meta;
+                state.id = Some(id);
+                state.expires_at = Some(deadline);
+                crate::devices::note_last_seen(state, &context.config, now);
+            }
+        }
+        Ok(())
+    }
+
+    /// The shared context: store and configuration.
+    pub(crate) fn context(&self) -> &Arc<Context> {
+        &self.shared.context
+    }
+
+    /// The value stored under `key`, or `None`.
+    ///
+    /// # Errors
+    /// [`SessionError::Decode`] when the stored value is not a `T`; [`SessionError::Store`] when
+    /// the session could not be loaded.
+    pub async fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
+        let state = self.loaded().await?;
+        state
+            .data
+            .get(key)
+            .map(|raw| {
+                serde_json::from_str(raw).map_err(|source| SessionError::Decode {
+                    key: key.to_owned(),
+                    source,
+                })
+            })
+            .transpose()
+    }
+
+    /// Stores `value` under `key`. Setting a key to the value it already has changes nothing.
+    ///
+    /// # Errors
+    /// [`SessionError::TooLarge`] or [`SessionError::TooManyKeys`] when the session would exceed
+    /// its caps (the session is left unchanged); [`SessionError::Encode`] when `value` does not
+    /// serialize; [`SessionError::Store`] when the session could not be loaded.
+    pub async fn insert<T: Serialize + ?Sized>(
+        &self,
+        key: &str,
+        value: &T,
+    ) -> Result<(), SessionError> {
+        let raw = serde_json::to_string(value).map_err(|source| SessionError::Encode {
+            key: key.to_owned(),
+            source,
+        })?;
+        let mut state = self.loaded().await?;
+        let config = &self.shared.context.config;
+        state.set(key, raw, config.max_bytes, config.max_keys)
+    }
+
+    /// Removes `key`; returns whether it was present.
+    ///
+    /// # Errors
+    /// [`SessionError::Store`] when the session could not be loaded.
+    pub async fn remove(&self, key: &str) -> Result<bool, SessionError> {
+        let mut state = self.loaded().await?;
+        Ok(state.unset(key))
+    }
+
+    /// Removes every key. The session itself (its ID, lifetime and signed-in user) stays.
+    ///
+    /// # Errors
+    /// [`SessionError::Store`] when the session could not be loaded.
+    pub async fn clear(&self) -> Result<(), SessionError> {
+        self.loaded().await?.clear_data();
+        Ok(())
+    }
+
+    /// Whether the session holds no keys.
+    ///
+    /// # Errors
+    /// [`SessionError::Store`] when the session could not be loaded.
+    pub async fn is_empty(&self) -> Result<bool, SessionError> {
+        Ok(self.loaded().await?.data.is_empty())
+    }
+
+    /// Gives the session a new ID, keeping its data and creation time: call it whenever the
+    /// user's privileges change (at login) to defeat session fixation. The move happens in one
+    /// atomic step when the response is written (or at [`save`](Self::save)): the new ID works
+    /// from the instant the old one stops.
+    ///
+    /// # Errors
+    /// [`SessionError::Store`] when the session could not be loaded.
+    pub async fn cycle_id(&self) -> Result<(), SessionError> {
+        self.loaded().await?.cycle();
+        Ok(())
+    }
+
+    /// Deletes the session now (logout): the record is removed from the store and the response
+    /// expires the cookie. Inserting afterwards starts a new session with a new ID.
+    ///
+    /// # Errors
+    /// [`SessionError::Store`] when the store could not be reached; the session is then unchanged.
+    pub async fn delete(&self) -> Result<(), SessionError> {
+        self.shared.touched.store(true, Ordering::Release);
+        let mut state = self.shared.state.lock().await;
+        // The cookie's ID is enough to delete: no need to load the record first.
+        let target = state.id.clone().or_else(|| state.cookie_id.clone());
+        if let Some(id) = target {
+            self.shared.context.store.delete(&id.storage_id()).await?;
+        }
+        state.reset();
+        Ok(())
+    }
+
+    /// Writes pending changes now instead of when the response is sent.
+    ///
+    /// # Errors
+    /// [`SessionError::Store`] when the store could not be reached; the changes stay pending.
+    pub async fn save(&self) -> Result<SaveOutcome, SessionError> {
+        let mut state = self.shared.state.lock().await;
+        state.flush(&self.shared.context).await
+    }
+
+    /// When the session was created, or `None` if it is not stored (yet).
+    ///
+    /// # Errors
+    /// [`SessionError::Store`] when the session could not be loaded.
+    pub async fn created_at(&self) -> Result<Option<SystemTime>, SessionError> {
+        let state = self.loaded().await?;
+        Ok(state.id.as_ref().map(|id| to_system_time(id.created_at())))
+    }
+
+    /// When the session expires if left idle (never later than its absolute deadline), as of
+    /// its last load or write; `None` if it is not stored (yet).
+    ///
+    /// # Errors
+    /// [`SessionError::Store`] when the session could not be loaded.
+    pub async fn expires_at(&self) -> Result<Option<SystemTime>, SessionError> {
+        Ok(self.loaded().await?.expires_at.map(to_system_time))
+    }
+
+    /// Decides, without waiting, what the layer does now that the handler has answered.
+    /// `save` is false for 5xx responses, whose changes are dropped.
+    pub(crate) fn try_finish(&self, save: bool) -> Finish {
+        if !self.shared.touched.load(Ordering::Acquire) {
+            return Finish::Untouched;
+        }
+        let Ok(mut state) = self.shared.state.try_lock() else {
+            return Finish::Write;
+        };
+        if save && state.has_changes() {
+            return Finish::Write;
+        }
+        Finish::Done(amend(&mut state, &self.shared.context))
+    }
+
+    /// Writes pending changes (if `save`) and returns the headers to add to the response.
+    pub(crate) async fn finish(&self, save: bool) -> Result<Amend, SessionError> {
+        let mut state = self.shared.state.lock().await;
+        if save {
+            // A `Gone` outcome needs nothing more here: it already set a removal cookie.
+            let _outcome = state.flush(&self.shared.context).await?;
+        }
+        Ok(amend(&mut state, &self.shared.context))
+    }
+}
+
+fn amend(state: &mut State, context: &Context) -> Amend {
+    Amend {
+        set_cookie: state.cookie_header(context),
+        clear_site_data: state.clear_site_data,
+    }
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session").finish_non_exhaustive()
+    }
+}
+
+fn to_system_time(millis: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_millis(millis)
+}

@@ -1,0 +1,380 @@
+//! A request's session state: what was loaded, what changed, and how it is written back.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use http::HeaderValue;
+
+use crate::codec::{field_cost, field_for_key};
+use crate::config::Context;
+use crate::cookie::CookieUpdate;
+use crate::error::{SessionError, StoreError};
+use crate::id::{SessionId, now_millis};
+use crate::store::{Change, IndexEntry, Written, millis};
+
+use super::SaveOutcome;
+
+/// How many fresh IDs a write tries before giving up; a collision of 256-bit IDs means a broken
+/// random source, not bad luck.
+const ID_ATTEMPTS: usize = 3;
+
+#[derive(Default)]
+pub(crate) struct State {
+    /// The well-formed ID the request's cookie carried, whether or not a record exists for it.
+    pub(crate) cookie_id: Option<SessionId>,
+    pub(crate) loaded: bool,
+    /// The ID of the stored record; `None` until one exists.
+    pub(crate) id: Option<SessionId>,
+    /// The record's deadline as of the last load or write, Unix milliseconds.
+    pub(crate) expires_at: Option<u64>,
+    /// User data: current values (stored values with this request's changes applied), as JSON.
+    pub(crate) data: HashMap<String, String>,
+    /// The crate's own metadata fields (`$`-prefixed), as JSON.
+    pub(crate) meta: HashMap<String, String>,
+    /// Fields changed by this request: a new JSON value, or `None` for removed.
+    changes: HashMap<String, Option<String>>,
+    /// Bytes the user data counts against the size cap.
+    pub(crate) size: usize,
+    /// The ID must change at the next write.
+    rotation: Option<Rotation>,
+    pub(crate) cookie: CookieUpdate,
+    /// Ask the browser to drop its cookies for this site (`Clear-Site-Data`).
+    pub(crate) clear_site_data: bool,
+}
+
+/// A pending ID change.
+enum Rotation {
+    /// Same session, new name (`cycle_id`): the record moves atomically, creation time kept.
+    Cycle,
+    /// A login: a new record with a new lifetime, entered in the user's index first.
+    Login(Login),
+}
+
+/// What a pending login must do to the user indexes.
+pub(crate) struct Login {
+    pub(crate) user: String,
+    /// The user who owned the session before, if any, whose index must lose it.
+    pub(crate) previous_owner: Option<String>,
+}
+
+impl State {
+    pub(crate) fn new(cookie_id: Option<SessionId>) -> Self {
+        Self {
+            cookie_id,
+            ..Self::default()
+        }
+    }
+
+    pub(crate) fn has_changes(&self) -> bool {
+        !self.changes.is_empty() || self.rotation.is_some()
+    }
+
+    /// Sets a user key, within the caps.
+    pub(crate) fn set(
+        &mut self,
+        key: &str,
+        raw: String,
+        max_bytes: usize,
+        max_keys: usize,
+    ) -> Result<(), SessionError> {
+        let old = self.data.get(key);
+        if old == Some(&raw) {
+            return Ok(());
+        }
+        let old_cost = old.map_or(0, |value| field_cost(key, value));
+        let size = self.size - old_cost + field_cost(key, &raw);
+        if size > max_bytes {
+            return Err(SessionError::TooLarge {
+                size,
+                limit: max_bytes,
+            });
+        }
+        if old.is_none() && self.data.len() >= max_keys {
+            return Err(SessionError::TooManyKeys { limit: max_keys });
+        }
+        self.size = size;
+        self.changes
+            .insert(field_for_key(key).into_owned(), Some(raw.clone()));
+        self.data.insert(key.to_owned(), raw);
+        Ok(())
+    }
+
+    /// Removes a user key; returns whether it was present.
+    pub(crate) fn unset(&mut self, key: &str) -> bool {
+        let Some(old) = self.data.remove(key) else {
+            return false;
+        };
+        self.size -= field_cost(key, &old);
+        self.changes.insert(field_for_key(key).into_owned(), None);
+        true
+    }
+
+    /// Removes every user key.
+    pub(crate) fn clear_data(&mut self) {
+        let keys: Vec<String> = self.data.keys().cloned().collect();
+        for key in keys {
+            self.unset(&key);
+        }
+    }
+
+    /// Sets a metadata field.
+    pub(crate) fn set_meta(&mut self, field: &str, raw: String) {
+        if self.meta.get(field) != Some(&raw) {
+            self.changes.insert(field.to_owned(), Some(raw.clone()));
+            self.meta.insert(field.to_owned(), raw);
+        }
+    }
+
+    /// Removes a metadata field.
+    pub(crate) fn unset_meta(&mut self, field: &str) {
+        if self.meta.remove(field).is_some() {
+            self.changes.insert(field.to_owned(), None);
+        }
+    }
+
+    /// Asks for a new ID at the next write, keeping the creation time.
+    pub(crate) fn cycle(&mut self) {
+        if self.id.is_some() && self.rotation.is_none() {
+            self.rotation = Some(Rotation::Cycle);
+        }
+    }
+
+    /// Asks for a new ID and lifetime at the next write, entered in `login.user`'s index.
+    pub(crate) fn rotate_for_login(&mut self, login: Login) {
+        self.rotation = Some(Rotation::Login(login));
+    }
+
+    /// Forgets everything: the record is gone (deleted here, or behind this request's back).
+    pub(crate) fn reset(&mut self) {
+        let had_cookie = self.cookie_id.is_some() || self.id.is_some();
+        let cookie_id = self.cookie_id.take();
+        let clear_site_data = self.clear_site_data;
+        *self = State {
+            loaded: true,
+            cookie: if had_cookie {
+                CookieUpdate::Remove
+            } else {
+                CookieUpdate::Keep
+            },
+            cookie_id,
+            clear_site_data,
+            ..State::default()
+        };
+    }
+
+    pub(crate) async fn flush(&mut self, context: &Context) -> Result<SaveOutcome, SessionError> {
+        if !self.has_changes() {
+            return Ok(SaveOutcome::Unchanged);
+        }
+        let now = now_millis();
+        let outcome = match (self.id.clone(), self.rotation.take()) {
+            (_, Some(Rotation::Login(login))) => self.write_login(context, login, now).await?,
+            (None, Some(Rotation::Cycle)) | (None, None) => self.write_new(context, now).await?,
+            (Some(current), rotation) => {
+                let deadline = context.config.expiry.deadline(current.created_at(), now);
+                if deadline <= now {
+                    // The absolute deadline passed during this request: the record is expiring.
+                    Written::Gone
+                } else {
+                    let fields = EncodedFields::of_changes(&self.changes);
+                    let change = &fields.change();
+                    let store = &*context.store;
+                    if rotation.is_some() {
+                        let from = &current.storage_id();
+                        let moved = with_fresh_id(current.created_at(), |new| async move {
+                            store.cycle(from, &new.storage_id(), change, deadline).await
+                        })
+                        .await?;
+                        match moved {
+                            Some(new) => {
+                                self.id = Some(new);
+                                Written::Stored
+                            }
+                            None => Written::Gone,
+                        }
+                    } else {
+                        store
+                            .update(&current.storage_id(), change, deadline)
+                            .await?
+                    }
+                }
+            }
+        };
+        self.finish_write(outcome, context, now)
+    }
+
+    /// Creates a record for a session that has none yet, holding everything it has.
+    async fn write_new(&mut self, context: &Context, now: u64) -> Result<Written, SessionError> {
+        if self.data.is_empty() && self.meta.is_empty() {
+            // Only removals of keys that were never stored: nothing to create.
+            self.changes.clear();
+            return Ok(Written::Stored);
+        }
+        let deadline = context.config.expiry.deadline(now, now);
+        let fields = EncodedFields::of_record(&self.data, &self.meta);
+        let change = &fields.change();
+        let store = &*context.store;
+        let id = with_fresh_id(now, |new| async move {
+            store.create(&new.storage_id(), change, deadline).await
+        })
+        .await?;
+        self.id = id;
+        Ok(Written::Stored)
+    }
+
+    /// A login: a new record with a new ID and lifetime, entered in the user's index before it
+    /// exists (so no live session is ever missing from the index that `logout_all` reads), then
+    /// the old record deleted and dropped from its index.
+    async fn write_login(
+        &mut self,
+        context: &Context,
+        login: Login,
+        now: u64,
+    ) -> Result<Written, SessionError> {
+        let store = &*context.store;
+        let expiry = context.config.expiry;
+        let deadline = expiry.deadline(now, now);
+        let entry_deadline = now.saturating_add(millis(expiry.absolute));
+        let old = self.id.as_ref().map(SessionId::storage_id);
+        let fields = EncodedFields::of_record(&self.data, &self.meta);
+        let change = &fields.change();
+        let user = login.user.as_str();
+        let same_user = login.previous_owner.as_deref() == Some(user);
+        let replaces = if same_user { old.as_ref() } else { None };
+        let id = with_fresh_id(now, |new| async move {
+            let entry = IndexEntry {
+                id: new.storage_id(),
+                expires_at: entry_deadline,
+            };
+            store.index_add(user, &entry, replaces, now).await?;
+            store.create(&entry.id, change, deadline).await
+        })
+        .await?;
+        if let Some(old) = &old {
+            store.delete(old).await?;
+            if let Some(previous) = login.previous_owner.as_deref().filter(|_| !same_user) {
+                store
+                    .index_remove(previous, std::slice::from_ref(old))
+                    .await?;
+            }
+        }
+        self.id = id;
+        Ok(Written::Stored)
+    }
+
+    fn finish_write(
+        &mut self,
+        outcome: Written,
+        context: &Context,
+        now: u64,
+    ) -> Result<SaveOutcome, SessionError> {
+        match outcome {
+            Written::Stored => {
+                let created = self.id.as_ref().map_or(now, SessionId::created_at);
+                self.expires_at = Some(context.config.expiry.deadline(created, now));
+                self.changes.clear();
+                if self.cookie_id.as_ref() != self.id.as_ref() {
+                    self.cookie = self
+                        .id
+                        .clone()
+                        .map_or(CookieUpdate::Keep, CookieUpdate::Set);
+                }
+                Ok(SaveOutcome::Saved)
+            }
+            Written::Gone => {
+                tracing::info!(
+                    "session was deleted or expired during the request; changes dropped"
+                );
+                self.reset();
+                Ok(SaveOutcome::Gone)
+            }
+            Written::IdTaken => Err(SessionError::Store(StoreError::UnexpectedReply(
+                "an update reported a taken ID".to_owned(),
+            ))),
+        }
+    }
+
+    /// The Set-Cookie header this response needs, if any.
+    pub(crate) fn cookie_header(&mut self, context: &Context) -> Option<HeaderValue> {
+        // A cookie that named no live session is expired, so the browser stops sending it.
+        if self.loaded
+            && self.cookie == CookieUpdate::Keep
+            && self.id.is_none()
+            && self.cookie_id.is_some()
+        {
+            self.cookie = CookieUpdate::Remove;
+        }
+        context.config.cookie.header(&self.cookie)
+    }
+}
+
+/// Tries `write` with fresh IDs for a session created at `created` until one is not taken (in
+/// practice, the first). `Some(id)` once written, `None` if the record was gone.
+async fn with_fresh_id<F, Fut>(
+    created: u64,
+    mut write: F,
+) -> Result<Option<SessionId>, SessionError>
+where
+    F: FnMut(SessionId) -> Fut,
+    Fut: std::future::Future<Output = Result<Written, StoreError>>,
+{
+    for _ in 0..ID_ATTEMPTS {
+        let id = SessionId::generate_created_at(created).map_err(SessionError::Randomness)?;
+        match write(id.clone()).await? {
+            Written::Stored => return Ok(Some(id)),
+            Written::Gone => return Ok(None),
+            Written::IdTaken => {
+                tracing::warn!("a fresh session ID was already taken; drawing another");
+            }
+        }
+    }
+    Err(SessionError::Store(StoreError::UnexpectedReply(
+        "every fresh session ID was already taken".to_owned(),
+    )))
+}
+
+/// Field names and values of a write, owned so a [`Change`] can borrow them.
+struct EncodedFields<'a> {
+    set: Vec<(Cow<'a, str>, &'a str)>,
+    remove: Vec<&'a str>,
+}
+
+impl<'a> EncodedFields<'a> {
+    /// The pending changes (already keyed by field name).
+    fn of_changes(changes: &'a HashMap<String, Option<String>>) -> Self {
+        let mut fields = Self {
+            set: Vec::with_capacity(changes.len()),
+            remove: Vec::new(),
+        };
+        for (field, value) in changes {
+            match value {
+                Some(value) => fields.set.push((Cow::Borrowed(field), value)),
+                None => fields.remove.push(field),
+            }
+        }
+        fields
+    }
+
+    /// Every field of a record: user data (escaped to field names) and metadata.
+    fn of_record(data: &'a HashMap<String, String>, meta: &'a HashMap<String, String>) -> Self {
+        let set = data
+            .iter()
+            .map(|(key, value)| (field_for_key(key), value.as_str()))
+            .chain(
+                meta.iter()
+                    .map(|(field, value)| (Cow::Borrowed(field.as_str()), value.as_str())),
+            )
+            .collect();
+        Self {
+            set,
+            remove: Vec::new(),
+        }
+    }
+
+    fn change(&self) -> Change<'_> {
+        Change {
+            set: self.set.iter().map(|(f, v)| (f.as_ref(), *v)).collect(),
+            remove: self.remove.clone(),
+        }
+    }
+}
