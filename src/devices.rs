@@ -335,7 +335,8 @@ impl Session {
             return Ok(0);
         };
         let count = self.users().sign_out(&user, None).await?;
-        self.delete().await?;
+        // This session was among those deleted: only the cookie is left to expire.
+        self.loaded().await?.reset();
         Ok(count)
     }
 
@@ -484,7 +485,7 @@ impl UserSessions {
         if !stale.is_empty() {
             store.index_remove(user, &stale).await?;
         }
-        devices.sort_by(|a, b| b.last_seen_at.cmp(&a.last_seen_at));
+        devices.sort_by_key(|device| std::cmp::Reverse(device.last_seen_at));
         Ok(devices)
     }
 }

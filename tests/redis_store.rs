@@ -292,3 +292,125 @@ async fn raw_session_id_never_appears_in_logs() {
         assert!(!logs.contains(&id), "a session ID was logged");
     }
 }
+
+/// A store that reaches the backend's Redis through a round-trip-counting proxy.
+async fn counted_client(
+    backend: &Redis,
+    configure: impl FnOnce(
+        tower_redis_session::SessionLayerBuilder,
+    ) -> tower_redis_session::SessionLayerBuilder,
+) -> (Client, common::proxy::RoundTripCounter) {
+    let proxy = common::proxy::RoundTripCounter::start(backend.server.port()).await;
+    let store = RedisStore::builder(proxy.url()).build().unwrap();
+    (Client::new(app(store, configure)), proxy)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_is_one_round_trip_and_a_change_one_more() {
+    let backend = Redis::start();
+    let (mut client, proxy) = counted_client(&backend, |b| b).await;
+    client.post("/set/n", "1").await;
+    client.get("/get/n").await;
+    proxy.take();
+    client.get("/get/n").await;
+    assert_eq!(proxy.take(), 1, "read");
+    client.post("/set/n", "2").await;
+    assert_eq!(proxy.take(), 2, "read-modify-write");
+    client.get("/untouched").await;
+    assert_eq!(proxy.take(), 0, "untouched");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn last_seen_writes_are_throttled() {
+    let backend = Redis::start();
+    let mut client = Client::new(app(backend.store(), |b| b));
+    client.post("/login/alice", "").await;
+    let monitor = backend.server.monitor();
+    for _ in 0..20 {
+        assert_eq!(client.get("/me").await.body, "alice");
+    }
+    let writes = monitor
+        .commands()
+        .into_iter()
+        .filter(|c| c == "evalsha")
+        .count();
+    assert_eq!(writes, 0, "20 reads within the interval write nothing");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn last_seen_is_refreshed_once_the_interval_has_passed() {
+    let backend = Redis::start();
+    let mut client = Client::new(app(backend.store(), |b| {
+        b.last_seen_interval(Duration::from_millis(200))
+    }));
+    client.post("/login/alice", "").await;
+    let monitor = backend.server.monitor();
+    for _ in 0..4 {
+        client.get("/me").await;
+    }
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    client.get("/me").await;
+    let writes = monitor
+        .commands()
+        .into_iter()
+        .filter(|c| c == "evalsha")
+        .count();
+    assert_eq!(writes, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_sessions_are_listed_and_signed_out_in_a_few_round_trips() {
+    let backend = Redis::start();
+    let (client, proxy) = counted_client(&backend, |b| b).await;
+    let mut me = client.clone();
+    me.post("/login/alice", "me").await;
+    for i in 0..999 {
+        let mut other = client.clone();
+        other.cookie = None;
+        other.post("/login/alice", &format!("device {i}")).await;
+    }
+    proxy.take();
+
+    let started = std::time::Instant::now();
+    assert_eq!(me.devices().await.len(), 1000);
+    let listing = (proxy.take(), started.elapsed());
+
+    let started = std::time::Instant::now();
+    assert_eq!(me.post("/logout-all", "").await.body, "1000");
+    let logout_all = (proxy.take(), started.elapsed());
+
+    println!(
+        "devices() of 1,000 sessions: {} round trips, {:?}",
+        listing.0, listing.1
+    );
+    println!(
+        "logout_all() of 1,000 sessions: {} round trips, {:?}",
+        logout_all.0, logout_all.1
+    );
+    assert!(listing.0 <= 6, "listing took {} round trips", listing.0);
+    assert!(
+        logout_all.0 <= 6,
+        "logout-all took {} round trips",
+        logout_all.0
+    );
+    assert!(
+        backend.server.keys().is_empty(),
+        "every session and the index are gone"
+    );
+}
+
+#[tokio::test]
+async fn the_user_index_is_one_sorted_set_under_the_users_hash_tag() {
+    let backend = Redis::start();
+    let mut client = Client::new(app(backend.store(), |b| b));
+    client.post("/login/alice", "").await;
+    let index = "trs:u:{alice}:s";
+    assert_eq!(backend.server.int(&["ZCARD", index]), 1);
+    assert!(
+        backend.server.int(&["PTTL", index]) > 0,
+        "the index expires too"
+    );
+    let handle = backend.server.cmd(&["ZRANGE", index, "0", "-1"]).strings();
+    let key = format!("trs:s:{}", handle[0]);
+    assert_eq!(backend.server.int(&["EXISTS", &key]), 1);
+}

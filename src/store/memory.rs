@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use super::{BoxFuture, Change, Field, IndexEntry, SessionStore, Written};
+use super::{BoxFuture, Change, Field, FieldsRow, IndexEntry, SessionStore, Written};
 use crate::error::StoreError;
 use crate::id::{StorageId, now_millis};
 
@@ -198,7 +198,7 @@ impl SessionStore for MemoryStore {
         &'a self,
         ids: &'a [StorageId],
         fields: &'a [&'a str],
-    ) -> BoxFuture<'a, Result<Vec<Option<Vec<Option<String>>>>, StoreError>> {
+    ) -> BoxFuture<'a, Result<Vec<FieldsRow>, StoreError>> {
         let now = now_millis();
         let mut state = self.lock();
         let rows = ids

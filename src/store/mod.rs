@@ -50,6 +50,10 @@ pub(crate) fn millis(duration: Duration) -> u64 {
 /// A stored field: (field name, encoded value).
 pub type Field = (String, String);
 
+/// Some fields of one record, as [`SessionStore::read_many`] returns them: `None` for a missing
+/// record, `None` inside for a missing field.
+pub type FieldsRow = Option<Vec<Option<String>>>;
+
 /// What a write changes: fields to set and fields to remove. Nothing else is sent.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Change<'a> {
@@ -132,7 +136,7 @@ pub trait SessionStore: Send + Sync + 'static {
         &'a self,
         ids: &'a [StorageId],
         fields: &'a [&'a str],
-    ) -> BoxFuture<'a, Result<Vec<Option<Vec<Option<String>>>>, StoreError>>;
+    ) -> BoxFuture<'a, Result<Vec<FieldsRow>, StoreError>>;
 
     /// Deletes many records (one pipeline). Missing records are skipped.
     fn delete_many<'a>(&'a self, ids: &'a [StorageId]) -> BoxFuture<'a, Result<(), StoreError>>;

@@ -31,7 +31,7 @@ use deadpool_redis::redis::{
     AsyncConnectionConfig, Cmd, FromRedisValue, Pipeline, RedisError, ScriptInvocation,
 };
 
-use super::{BoxFuture, Change, Field, IndexEntry, SessionStore, Written, scripts};
+use super::{BoxFuture, Change, Field, FieldsRow, IndexEntry, SessionStore, Written, scripts};
 use crate::error::StoreError;
 use crate::id::StorageId;
 
@@ -409,7 +409,7 @@ impl SessionStore for RedisStore {
         &'a self,
         ids: &'a [StorageId],
         fields: &'a [&'a str],
-    ) -> BoxFuture<'a, Result<Vec<Option<Vec<Option<String>>>>, StoreError>> {
+    ) -> BoxFuture<'a, Result<Vec<FieldsRow>, StoreError>> {
         Box::pin(async move {
             let mut rows = Vec::with_capacity(ids.len());
             for chunk in ids.chunks(PIPELINE_CHUNK) {

@@ -2,6 +2,8 @@
 // Each test binary uses a different part of this module.
 #![allow(dead_code)]
 
+pub mod devices_suite;
+pub mod proxy;
 pub mod server;
 pub mod suite;
 
@@ -10,13 +12,14 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, Query};
+use axum::http::HeaderMap as RequestHeaders;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use axum::routing::{get, post};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 use tower_redis_session::{
-    MemoryStore, RedisStore, Session, SessionError, SessionLayer, SessionLayerBuilder,
+    Device, MemoryStore, RedisStore, Session, SessionError, SessionLayer, SessionLayerBuilder,
     SessionRejection, SessionStore,
 };
 
@@ -84,6 +87,14 @@ pub fn app<S: SessionStore>(
         .route("/slow-save/{key}", post(slow_save))
         .route("/save-then-fail/{key}", post(save_then_fail))
         .route("/handled", get(handled))
+        .route("/login/{user}", post(login))
+        .route("/me", get(me))
+        .route("/logout", post(logout))
+        .route("/devices", get(devices))
+        .route("/revoke/{handle}", post(revoke))
+        .route("/logout-others", post(logout_others))
+        .route("/logout-all", post(logout_all))
+        .route("/activity/{action}", post(activity))
         .layer(layer)
 }
 
@@ -185,11 +196,78 @@ async fn handled(session: Result<Session, SessionRejection>) -> (StatusCode, &'s
     }
 }
 
+/// Signs `user` in; the body, if any, labels the device.
+async fn login(
+    session: Session,
+    Path(user): Path<String>,
+    headers: RequestHeaders,
+    label: String,
+) -> Result<&'static str, SessionError> {
+    let mut device = Device::from_headers(&headers).ip("127.0.0.1");
+    if !label.is_empty() {
+        device = device.label(label);
+    }
+    session.login(&user, device).await?;
+    Ok("ok")
+}
+
+async fn me(session: Session) -> Result<String, SessionError> {
+    Ok(session
+        .user_id()
+        .await?
+        .unwrap_or_else(|| "anonymous".to_owned()))
+}
+
+async fn logout(session: Session) -> Result<&'static str, SessionError> {
+    session.logout().await?;
+    Ok("ok")
+}
+
+async fn devices(session: Session) -> Result<String, SessionError> {
+    let devices: Vec<Value> = session
+        .devices()
+        .await?
+        .into_iter()
+        .map(|device| {
+            json!({
+                "handle": device.handle,
+                "label": device.label,
+                "user_agent": device.user_agent,
+                "ip": device.ip,
+                "current": device.current,
+                "last_activity": device.last_activity.map(|activity| activity.action),
+            })
+        })
+        .collect();
+    Ok(Value::Array(devices).to_string())
+}
+
+async fn revoke(session: Session, Path(handle): Path<String>) -> Result<String, SessionError> {
+    Ok(session.revoke(&handle).await?.to_string())
+}
+
+async fn logout_others(session: Session) -> Result<String, SessionError> {
+    Ok(session.logout_others().await?.to_string())
+}
+
+async fn logout_all(session: Session) -> Result<String, SessionError> {
+    Ok(session.logout_all().await?.to_string())
+}
+
+async fn activity(
+    session: Session,
+    Path(action): Path<String>,
+) -> Result<&'static str, SessionError> {
+    session.track_activity(&action).await?;
+    Ok("ok")
+}
+
 /// What a test sees of a response.
 #[derive(Debug)]
 pub struct Reply {
     pub status: StatusCode,
     pub set_cookies: Vec<String>,
+    pub clear_site_data: bool,
     pub body: String,
 }
 
@@ -223,8 +301,20 @@ impl Client {
         self.send(Method::POST, path, body).await
     }
 
+    /// The JSON array `/devices` returns.
+    pub async fn devices(&mut self) -> Vec<Value> {
+        let reply = self.get("/devices").await;
+        match serde_json::from_str(&reply.body) {
+            Ok(Value::Array(devices)) => devices,
+            _ => panic!("no device list: {reply:?}"),
+        }
+    }
+
     pub async fn send(&mut self, method: Method, path: &str, body: &str) -> Reply {
-        let mut request = Request::builder().method(method).uri(path);
+        let mut request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::USER_AGENT, "test-agent/1.0");
         if let Some(value) = &self.cookie {
             request = request.header(header::COOKIE, format!("{}={value}", self.cookie_name));
         }
@@ -239,6 +329,7 @@ impl Client {
             .expect("infallible router");
         let status = response.status();
         let set_cookies = set_cookies(response.headers());
+        let clear_site_data = response.headers().contains_key("clear-site-data");
         let body = response
             .into_body()
             .collect()
@@ -251,6 +342,7 @@ impl Client {
         Reply {
             status,
             set_cookies,
+            clear_site_data,
             body: String::from_utf8_lossy(&body).into_owned(),
         }
     }

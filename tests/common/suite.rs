@@ -12,7 +12,7 @@ use super::{Backend, Client, app};
 #[macro_export]
 macro_rules! conformance_suite {
     ($backend:ty) => {
-        $crate::conformance_suite!(@tests $backend;
+        $crate::conformance_suite!(@tests $backend, suite;
             untouched_route_gets_no_cookie,
             a_visitor_who_stores_nothing_gets_no_cookie,
             insert_then_read_with_the_cookie_returns_the_value,
@@ -41,12 +41,30 @@ macro_rules! conformance_suite {
             persistent_cookie_has_max_age_of_the_absolute_timeout,
             host_prefix_renames_the_cookie,
         );
+        $crate::conformance_suite!(@tests $backend, devices_suite;
+            login_changes_the_cookie_and_the_old_one_is_dead,
+            the_user_id_survives_later_requests,
+            two_logins_are_both_listed_with_the_current_flag,
+            another_users_sessions_are_not_listed,
+            revoke_signs_out_that_client_and_not_the_other,
+            revoking_an_unknown_or_foreign_handle_finds_nothing,
+            logout_others_keeps_only_the_caller,
+            logout_all_signs_out_every_client,
+            logout_removes_the_session_from_the_listing,
+            logout_can_clear_site_data,
+            login_as_another_user_clears_the_data,
+            login_again_as_the_same_user_keeps_one_listing,
+            expired_sessions_vanish_from_the_listing,
+            tracked_activity_is_listed,
+            invalid_user_ids_are_refused,
+            revocation_racing_an_in_flight_write_never_resurrects,
+        );
     };
-    (@tests $backend:ty; $($name:ident),* $(,)?) => {
+    (@tests $backend:ty, $module:ident; $($name:ident),* $(,)?) => {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
-                common::suite::$name::<$backend>().await;
+                common::$module::$name::<$backend>().await;
             }
         )*
     };

@@ -1,0 +1,256 @@
+//! Conformance behaviours of signed-in users and their devices (part of `conformance_suite!`).
+
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use serde_json::Value;
+
+use super::{Backend, Client, app};
+
+fn client<B: Backend>(backend: &B) -> Client {
+    Client::new(app(backend.store(), |b| b))
+}
+
+/// A client of the same app that has signed in as `user`.
+async fn signed_in(app_client: &Client, user: &str, label: &str) -> Client {
+    let mut client = app_client.clone();
+    client.cookie = None;
+    let reply = client.post(&format!("/login/{user}"), label).await;
+    assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
+    client
+}
+
+fn handle_of(devices: &[Value], label: &str) -> String {
+    devices
+        .iter()
+        .find(|d| d["label"] == label)
+        .and_then(|d| d["handle"].as_str())
+        .unwrap_or_else(|| panic!("no device labelled {label} in {devices:?}"))
+        .to_owned()
+}
+
+pub async fn login_changes_the_cookie_and_the_old_one_is_dead<B: Backend>() {
+    let backend = B::start();
+    let mut client = client(&backend);
+    client.post("/set/cart", "[1]").await;
+    let mut before = client.clone();
+    client.post("/login/alice", "").await;
+    assert_ne!(client.cookie, before.cookie);
+    assert_eq!(client.get("/me").await.body, "alice");
+    assert_eq!(client.get("/get/cart").await.body, "[1]", "data kept");
+    assert_eq!(before.get("/me").await.body, "anonymous");
+    assert_eq!(before.get("/get/cart").await.body, "none");
+}
+
+pub async fn the_user_id_survives_later_requests<B: Backend>() {
+    let backend = B::start();
+    let mut client = signed_in(&client(&backend), "alice", "").await;
+    for _ in 0..3 {
+        assert_eq!(client.get("/me").await.body, "alice");
+    }
+}
+
+pub async fn two_logins_are_both_listed_with_the_current_flag<B: Backend>() {
+    let backend = B::start();
+    let base = client(&backend);
+    let mut laptop = signed_in(&base, "alice", "laptop").await;
+    let mut phone = signed_in(&base, "alice", "phone").await;
+    let devices = laptop.devices().await;
+    assert_eq!(devices.len(), 2);
+    let current: Vec<&Value> = devices.iter().filter(|d| d["current"] == true).collect();
+    assert_eq!(current.len(), 1);
+    assert_eq!(current[0]["label"], "laptop");
+    assert_eq!(current[0]["user_agent"], "test-agent/1.0");
+    assert_eq!(current[0]["ip"], "127.0.0.1");
+    let from_phone = phone.devices().await;
+    let current = from_phone.iter().find(|d| d["current"] == true).unwrap();
+    assert_eq!(current["label"], "phone");
+}
+
+pub async fn another_users_sessions_are_not_listed<B: Backend>() {
+    let backend = B::start();
+    let base = client(&backend);
+    let mut alice = signed_in(&base, "alice", "a").await;
+    signed_in(&base, "bob", "b").await;
+    let devices = alice.devices().await;
+    assert_eq!(devices.len(), 1);
+    assert_eq!(devices[0]["label"], "a");
+}
+
+pub async fn revoke_signs_out_that_client_and_not_the_other<B: Backend>() {
+    let backend = B::start();
+    let base = client(&backend);
+    let mut laptop = signed_in(&base, "alice", "laptop").await;
+    let mut phone = signed_in(&base, "alice", "phone").await;
+    let handle = handle_of(&laptop.devices().await, "phone");
+    assert_eq!(
+        laptop.post(&format!("/revoke/{handle}"), "").await.body,
+        "true"
+    );
+    assert_eq!(phone.get("/me").await.body, "anonymous");
+    assert_eq!(laptop.get("/me").await.body, "alice");
+    assert_eq!(laptop.devices().await.len(), 1);
+}
+
+pub async fn revoking_an_unknown_or_foreign_handle_finds_nothing<B: Backend>() {
+    let backend = B::start();
+    let base = client(&backend);
+    let mut alice = signed_in(&base, "alice", "a").await;
+    let mut bob = signed_in(&base, "bob", "b").await;
+    let bobs = handle_of(&bob.devices().await, "b");
+    assert_eq!(
+        alice.post(&format!("/revoke/{bobs}"), "").await.body,
+        "false"
+    );
+    assert_eq!(alice.post("/revoke/not-a-handle", "").await.body, "false");
+    assert_eq!(bob.get("/me").await.body, "bob");
+}
+
+pub async fn logout_others_keeps_only_the_caller<B: Backend>() {
+    let backend = B::start();
+    let base = client(&backend);
+    let mut me = signed_in(&base, "alice", "me").await;
+    let mut others = vec![
+        signed_in(&base, "alice", "o1").await,
+        signed_in(&base, "alice", "o2").await,
+    ];
+    assert_eq!(me.post("/logout-others", "").await.body, "2");
+    for other in &mut others {
+        assert_eq!(other.get("/me").await.body, "anonymous");
+    }
+    assert_eq!(me.get("/me").await.body, "alice");
+    let devices = me.devices().await;
+    assert_eq!(devices.len(), 1);
+    assert_eq!(devices[0]["current"], true);
+}
+
+pub async fn logout_all_signs_out_every_client<B: Backend>() {
+    let backend = B::start();
+    let base = client(&backend);
+    let mut me = signed_in(&base, "alice", "me").await;
+    let mut other = signed_in(&base, "alice", "other").await;
+    let reply = me.post("/logout-all", "").await;
+    assert_eq!(reply.body, "2");
+    assert!(reply.set_cookies.iter().any(|c| c.contains("Max-Age=0")));
+    assert_eq!(other.get("/me").await.body, "anonymous");
+    let mut fresh = signed_in(&base, "alice", "fresh").await;
+    assert_eq!(fresh.devices().await.len(), 1);
+}
+
+pub async fn logout_removes_the_session_from_the_listing<B: Backend>() {
+    let backend = B::start();
+    let base = client(&backend);
+    let mut leaving = signed_in(&base, "alice", "leaving").await;
+    let mut staying = signed_in(&base, "alice", "staying").await;
+    let reply = leaving.post("/logout", "").await;
+    assert!(reply.set_cookies.iter().any(|c| c.contains("Max-Age=0")));
+    assert!(
+        !reply
+            .set_cookies
+            .iter()
+            .any(|c| c.contains("Clear-Site-Data"))
+    );
+    assert_eq!(leaving.get("/me").await.body, "anonymous");
+    let devices = staying.devices().await;
+    assert_eq!(devices.len(), 1);
+    assert_eq!(devices[0]["label"], "staying");
+}
+
+pub async fn logout_can_clear_site_data<B: Backend>() {
+    let backend = B::start();
+    let base = Client::new(app(backend.store(), |b| b.clear_site_data_on_logout(true)));
+    let mut client = signed_in(&base, "alice", "").await;
+    let response = client.post("/logout", "").await;
+    assert_eq!(response.status, StatusCode::OK);
+    assert_eq!(
+        client.clone().get("/me").await.body,
+        "anonymous",
+        "signed out"
+    );
+    assert!(response.clear_site_data, "Clear-Site-Data sent");
+}
+
+pub async fn login_as_another_user_clears_the_data<B: Backend>() {
+    let backend = B::start();
+    let mut client = signed_in(&client(&backend), "alice", "").await;
+    client.post("/set/secret", "\"alice's\"").await;
+    client.post("/activity/checkout", "").await;
+    client.post("/login/bob", "").await;
+    assert_eq!(client.get("/me").await.body, "bob");
+    assert_eq!(client.get("/get/secret").await.body, "none");
+    let devices = client.devices().await;
+    assert_eq!(devices.len(), 1);
+    assert!(devices[0]["last_activity"].is_null());
+    let mut alice = signed_in(&client, "alice", "other").await;
+    assert_eq!(
+        alice.devices().await.len(),
+        1,
+        "the session left alice's index"
+    );
+}
+
+pub async fn login_again_as_the_same_user_keeps_one_listing<B: Backend>() {
+    let backend = B::start();
+    let mut client = signed_in(&client(&backend), "alice", "first").await;
+    client.post("/set/n", "1").await;
+    client.post("/login/alice", "second").await;
+    assert_eq!(client.get("/get/n").await.body, "1");
+    let devices = client.devices().await;
+    assert_eq!(devices.len(), 1);
+    assert_eq!(devices[0]["label"], "second");
+}
+
+pub async fn expired_sessions_vanish_from_the_listing<B: Backend>() {
+    let backend = B::start();
+    let base = Client::new(app(backend.store(), |b| {
+        b.idle_timeout(Duration::from_millis(500))
+    }));
+    signed_in(&base, "alice", "idle").await;
+    let mut active = signed_in(&base, "alice", "active").await;
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        active.get("/me").await;
+    }
+    let devices = active.devices().await;
+    assert_eq!(devices.len(), 1);
+    assert_eq!(devices[0]["label"], "active");
+}
+
+pub async fn tracked_activity_is_listed<B: Backend>() {
+    let backend = B::start();
+    let mut client = signed_in(&client(&backend), "alice", "").await;
+    client.post("/activity/viewed-cart", "").await;
+    let devices = client.devices().await;
+    assert_eq!(devices[0]["last_activity"], "viewed-cart");
+}
+
+pub async fn invalid_user_ids_are_refused<B: Backend>() {
+    let backend = B::start();
+    let mut client = client(&backend);
+    for bad in ["a%7Bb%7D", "%0A"] {
+        let reply = client.post(&format!("/login/{bad}"), "").await;
+        assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR, "{bad}");
+    }
+    assert_eq!(client.get("/me").await.body, "anonymous");
+}
+
+pub async fn revocation_racing_an_in_flight_write_never_resurrects<B: Backend>() {
+    let backend = B::start();
+    let base = client(&backend);
+    let mut resurrected = 0;
+    for trial in 0..200 {
+        let user = format!("u{trial}");
+        let victim = signed_in(&base, &user, "victim").await;
+        let mut revoker = signed_in(&base, &user, "revoker").await;
+        let mut slow = victim.clone();
+        let in_flight = tokio::spawn(async move { slow.post("/slow/late?ms=2", "").await });
+        revoker.post("/logout-all", "").await;
+        in_flight.await.unwrap();
+        let mut check = victim.clone();
+        if check.get("/me").await.body != "anonymous" || check.get("/get/late").await.body != "none"
+        {
+            resurrected += 1;
+        }
+    }
+    assert_eq!(resurrected, 0);
+}
