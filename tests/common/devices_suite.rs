@@ -254,3 +254,35 @@ pub async fn revocation_racing_an_in_flight_write_never_resurrects<B: Backend>()
     }
     assert_eq!(resurrected, 0);
 }
+
+pub async fn cleanup_expired_drops_entries_of_expired_sessions<B: Backend>() {
+    let backend = B::start();
+    let base = Client::new(app(backend.store(), |b| {
+        b.idle_timeout(Duration::from_millis(300))
+    }));
+    signed_in(&base, "alice", "one").await;
+    signed_in(&base, "alice", "two").await;
+    tokio::time::sleep(Duration::from_millis(450)).await;
+    let mut admin = base.clone();
+    assert_eq!(admin.post("/cleanup/alice", "").await.body, "2");
+    assert_eq!(admin.post("/cleanup/alice", "").await.body, "0");
+}
+
+pub async fn devices_are_listed_most_recently_seen_first<B: Backend>() {
+    let backend = B::start();
+    let base = Client::new(app(backend.store(), |b| {
+        b.last_seen_interval(Duration::from_millis(1))
+    }));
+    let mut first = signed_in(&base, "alice", "first").await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let mut second = signed_in(&base, "alice", "second").await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    first.get("/me").await;
+    let labels: Vec<Value> = second
+        .devices()
+        .await
+        .into_iter()
+        .map(|d| d["label"].clone())
+        .collect();
+    assert_eq!(labels, ["first", "second"]);
+}

@@ -95,6 +95,7 @@ pub fn app<S: SessionStore>(
         .route("/logout-others", post(logout_others))
         .route("/logout-all", post(logout_all))
         .route("/activity/{action}", post(activity))
+        .route("/cleanup/{user}", post(cleanup))
         .layer(layer)
 }
 
@@ -260,6 +261,10 @@ async fn activity(
 ) -> Result<&'static str, SessionError> {
     session.track_activity(&action).await?;
     Ok("ok")
+}
+
+async fn cleanup(session: Session, Path(user): Path<String>) -> Result<String, SessionError> {
+    Ok(session.users().cleanup_expired(&user).await?.to_string())
 }
 
 /// What a test sees of a response.

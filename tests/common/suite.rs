@@ -58,6 +58,8 @@ macro_rules! conformance_suite {
             tracked_activity_is_listed,
             invalid_user_ids_are_refused,
             revocation_racing_an_in_flight_write_never_resurrects,
+            cleanup_expired_drops_entries_of_expired_sessions,
+            devices_are_listed_most_recently_seen_first,
         );
     };
     (@tests $backend:ty, $module:ident; $($name:ident),* $(,)?) => {
