@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use cookie::SameSite;
 
+use crate::cart::CartConfig;
 use crate::cookie::CookieSettings;
 use crate::store::{Expiry, SessionStore};
 
@@ -18,6 +19,8 @@ const HOST_PREFIX: &str = "__Host-";
 pub(crate) struct Context {
     pub(crate) store: Box<dyn SessionStore>,
     pub(crate) config: SessionConfig,
+    /// The visitor cart cookie, derived from the session cookie and the cart settings.
+    pub(crate) cart_cookie: CookieSettings,
 }
 
 /// Timeouts, limits and the cookie.
@@ -32,6 +35,7 @@ pub(crate) struct SessionConfig {
     pub(crate) last_seen_interval: Duration,
     /// Send `Clear-Site-Data: "cookies"` on logout.
     pub(crate) clear_site_data: bool,
+    pub(crate) cart: CartConfig,
 }
 
 impl Default for SessionConfig {
@@ -47,6 +51,7 @@ impl Default for SessionConfig {
             host_prefix: false,
             last_seen_interval: DEFAULT_LAST_SEEN_INTERVAL,
             clear_site_data: false,
+            cart: CartConfig::default(),
         }
     }
 }
@@ -111,6 +116,20 @@ impl SessionConfig {
         }
         if self.max_keys == 0 {
             return Err(ConfigError::Zero("session key limit"));
+        }
+        let cart = &self.cart;
+        if !is_token(&cart.cookie_name) || cart.cookie_name == self.cookie.name {
+            return Err(ConfigError::CookieName(cart.cookie_name.clone()));
+        }
+        for (value, what) in [
+            (cart.ttl.is_zero(), "cart time to live"),
+            (cart.user_ttl.is_zero(), "user cart time to live"),
+            (cart.max_lines == 0, "cart line limit"),
+            (cart.max_quantity == 0, "cart quantity limit"),
+        ] {
+            if value {
+                return Err(ConfigError::Zero(what));
+            }
         }
         if self.host_prefix {
             if !cookie.secure || cookie.path != "/" || cookie.domain.is_some() {

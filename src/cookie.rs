@@ -77,21 +77,26 @@ impl std::fmt::Debug for CookieSettings {
     }
 }
 
-/// What the response must tell the browser about its session cookie.
+/// What the response must tell the browser about a cookie.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) enum CookieUpdate {
+pub(crate) enum CookieUpdate<T> {
     /// Nothing changed: no Set-Cookie.
     #[default]
     Keep,
-    /// The session now has this ID.
-    Set(SessionId),
-    /// The session is gone: expire the cookie.
+    /// The cookie now holds this ID.
+    Set(T),
+    /// The ID is gone: expire the cookie.
     Remove,
 }
 
 impl CookieSettings {
     /// The session ID in the request's cookies, if one is present, intact and well-formed.
     pub(crate) fn read(&self, headers: &HeaderMap) -> Option<SessionId> {
+        self.values(headers).find_map(|value| self.unprotect(value))
+    }
+
+    /// The values of the request's cookies with this name (oversized ones skipped).
+    pub(crate) fn values<'a>(&'a self, headers: &'a HeaderMap) -> impl Iterator<Item = &'a str> {
         headers
             .get_all(COOKIE)
             .iter()
@@ -99,7 +104,7 @@ impl CookieSettings {
             .flat_map(|header| header.split(';'))
             .filter_map(|pair| pair.trim().split_once('='))
             .filter(|(name, value)| *name == self.name && value.len() <= MAX_VALUE_LEN)
-            .find_map(|(_, value)| self.unprotect(value))
+            .map(|(_, value)| value)
     }
 
     fn unprotect(&self, value: &str) -> Option<SessionId> {
@@ -144,19 +149,27 @@ impl CookieSettings {
         }
     }
 
-    /// The Set-Cookie header for an update, if it needs one.
-    pub(crate) fn header(&self, update: &CookieUpdate) -> Option<HeaderValue> {
-        let cookie = match update {
-            CookieUpdate::Keep => return None,
-            CookieUpdate::Set(id) => {
-                let mut cookie = self.base(self.protect(id));
+    /// The Set-Cookie header for a session cookie update, if it needs one.
+    pub(crate) fn header(&self, update: &CookieUpdate<SessionId>) -> Option<HeaderValue> {
+        match update {
+            CookieUpdate::Keep => None,
+            CookieUpdate::Set(id) => self.render(Some(self.protect(id))),
+            CookieUpdate::Remove => self.render(None),
+        }
+    }
+
+    /// A Set-Cookie header that sets the cookie to `value`, or expires it for `None`.
+    pub(crate) fn render(&self, value: Option<String>) -> Option<HeaderValue> {
+        let cookie = match value {
+            Some(value) => {
+                let mut cookie = self.base(value);
                 if let Some(max_age) = self.max_age {
                     let seconds = i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX);
                     cookie.set_max_age(cookie::time::Duration::seconds(seconds));
                 }
                 cookie
             }
-            CookieUpdate::Remove => {
+            None => {
                 let mut cookie = self.base(String::new());
                 cookie.make_removal();
                 cookie

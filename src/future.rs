@@ -110,7 +110,7 @@ async fn write_back<B: Default>(
 }
 
 fn apply<B>(response: &mut Response<B>, amend: Amend) {
-    if let Some(cookie) = amend.set_cookie {
+    for cookie in [amend.set_cookie, amend.cart_cookie].into_iter().flatten() {
         response.headers_mut().append(SET_COOKIE, cookie);
     }
     if amend.clear_site_data {

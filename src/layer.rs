@@ -218,6 +218,13 @@ impl SessionLayerBuilder {
         self
     }
 
+    /// Settings of the [`Cart`](crate::Cart) extractor: time to live, merge policy at login,
+    /// limits, cookie name.
+    pub fn cart(mut self, cart: crate::CartConfig) -> Self {
+        self.config.cart = cart;
+        self
+    }
+
     /// Checks the configuration and builds the layer.
     ///
     /// # Errors
@@ -226,10 +233,12 @@ impl SessionLayerBuilder {
         if self.config.cookie.max_age.is_some() {
             self.config.cookie.max_age = Some(self.config.expiry.absolute);
         }
+        let config = self.config.finish()?;
         Ok(SessionLayer {
             context: Arc::new(Context {
                 store: self.store,
-                config: self.config.finish()?,
+                cart_cookie: config.cart.cookie(&config.cookie),
+                config,
             }),
         })
     }

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod cart;
 mod codec;
 mod config;
 mod cookie;
@@ -16,12 +17,15 @@ mod service;
 mod session;
 pub mod store;
 
+pub use crate::cart::{
+    Cart, CartConfig, CartError, CartLimits, CartLine, CartOp, CartOwner, CartWritten, MergePolicy,
+};
 pub use crate::config::ConfigError;
 pub use crate::devices::{Activity, Device, DeviceInfo, UserSessions};
 pub use crate::error::{SessionError, StoreError};
 pub use crate::extract::SessionRejection;
 pub use crate::future::ResponseFuture;
-pub use crate::id::{SessionId, StorageId};
+pub use crate::id::{CartId, SessionId, StorageId};
 pub use crate::layer::{SessionLayer, SessionLayerBuilder};
 pub use crate::service::SessionService;
 pub use crate::session::{SaveOutcome, Session};

@@ -9,6 +9,7 @@ use tower_service::Service;
 
 use crate::config::Context;
 use crate::future::ResponseFuture;
+use crate::id::CartId;
 use crate::session::Session;
 
 /// The middleware made by [`SessionLayer`](crate::SessionLayer).
@@ -47,8 +48,14 @@ where
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
         // Reading the cookie is pure parsing: a malformed or oversized value is simply absent.
-        let cookie_id = self.context.config.cookie.read(request.headers());
-        let session = Session::new(Arc::clone(&self.context), cookie_id);
+        let headers = request.headers();
+        let cookie_id = self.context.config.cookie.read(headers);
+        let cart_id = self
+            .context
+            .cart_cookie
+            .values(headers)
+            .find_map(CartId::parse);
+        let session = Session::new(Arc::clone(&self.context), cookie_id, cart_id);
         request.extensions_mut().insert(session.clone());
         ResponseFuture::new(self.inner.call(request), session)
     }

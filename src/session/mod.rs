@@ -13,8 +13,9 @@ use tokio::sync::{Mutex, MutexGuard};
 
 use crate::codec::{self, field_cost};
 use crate::config::Context;
+use crate::cookie::CookieUpdate;
 use crate::error::SessionError;
-use crate::id::{SessionId, now_millis};
+use crate::id::{CartId, SessionId, now_millis};
 
 pub(crate) use self::state::{Login, State};
 
@@ -76,17 +77,22 @@ pub(crate) enum Finish {
 #[derive(Default)]
 pub(crate) struct Amend {
     pub(crate) set_cookie: Option<HeaderValue>,
+    pub(crate) cart_cookie: Option<HeaderValue>,
     /// `Clear-Site-Data: "cookies"`, asked for at logout.
     pub(crate) clear_site_data: bool,
 }
 
 impl Session {
-    pub(crate) fn new(context: Arc<Context>, cookie_id: Option<SessionId>) -> Self {
+    pub(crate) fn new(
+        context: Arc<Context>,
+        cookie_id: Option<SessionId>,
+        cart_id: Option<CartId>,
+    ) -> Self {
         Self {
             shared: Arc::new(Shared {
                 context,
                 touched: AtomicBool::new(false),
-                state: Mutex::new(State::new(cookie_id)),
+                state: Mutex::new(State::new(cookie_id, cart_id)),
             }),
         }
     }
@@ -295,8 +301,14 @@ impl Session {
 }
 
 fn amend(state: &mut State, context: &Context) -> Amend {
+    let cart_cookie = match &state.cart_cookie {
+        CookieUpdate::Keep => None,
+        CookieUpdate::Set(id) => context.cart_cookie.render(Some(id.encode())),
+        CookieUpdate::Remove => context.cart_cookie.render(None),
+    };
     Amend {
         set_cookie: state.cookie_header(context),
+        cart_cookie,
         clear_site_data: state.clear_site_data,
     }
 }

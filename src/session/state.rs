@@ -5,11 +5,12 @@ use std::collections::HashMap;
 
 use http::HeaderValue;
 
+use crate::cart::{CartLimits, CartOwner};
 use crate::codec::{field_cost, field_for_key};
 use crate::config::Context;
 use crate::cookie::CookieUpdate;
 use crate::error::{SessionError, StoreError};
-use crate::id::{SessionId, now_millis};
+use crate::id::{CartId, SessionId, now_millis};
 use crate::store::{Change, IndexEntry, Written, millis};
 
 use super::SaveOutcome;
@@ -37,9 +38,12 @@ pub(crate) struct State {
     pub(crate) size: usize,
     /// The ID must change at the next write.
     rotation: Option<Rotation>,
-    pub(crate) cookie: CookieUpdate,
+    pub(crate) cookie: CookieUpdate<SessionId>,
     /// Ask the browser to drop its cookies for this site (`Clear-Site-Data`).
     pub(crate) clear_site_data: bool,
+    /// The visitor's cart, from the cart cookie or made by this request.
+    pub(crate) cart_id: Option<CartId>,
+    pub(crate) cart_cookie: CookieUpdate<CartId>,
 }
 
 /// A pending ID change.
@@ -58,9 +62,10 @@ pub(crate) struct Login {
 }
 
 impl State {
-    pub(crate) fn new(cookie_id: Option<SessionId>) -> Self {
+    pub(crate) fn new(cookie_id: Option<SessionId>, cart_id: Option<CartId>) -> Self {
         Self {
             cookie_id,
+            cart_id,
             ..Self::default()
         }
     }
@@ -148,6 +153,8 @@ impl State {
     pub(crate) fn reset(&mut self) {
         let had_cookie = self.cookie_id.is_some() || self.id.is_some();
         let cookie_id = self.cookie_id.take();
+        let cart_id = self.cart_id.take();
+        let cart_cookie = std::mem::take(&mut self.cart_cookie);
         let clear_site_data = self.clear_site_data;
         *self = State {
             loaded: true,
@@ -158,6 +165,8 @@ impl State {
             },
             cookie_id,
             clear_site_data,
+            cart_id,
+            cart_cookie,
             ..State::default()
         };
     }
@@ -259,7 +268,38 @@ impl State {
             }
         }
         self.id = id;
+        self.merge_visitor_cart(context, user).await?;
         Ok(Written::Stored)
+    }
+
+    /// Moves the visitor's cart into the user's cart (once, even if retried), then drops the
+    /// visitor's cart and its cookie: from now on the user's cart is the cart.
+    async fn merge_visitor_cart(
+        &mut self,
+        context: &Context,
+        user: &str,
+    ) -> Result<(), StoreError> {
+        let Some(cart) = self.cart_id.take() else {
+            return Ok(());
+        };
+        let store = &*context.store;
+        let config = &context.config.cart;
+        let source = cart.storage_id();
+        let visitor = CartOwner::Visitor(source.clone());
+        let lines = store.cart_lines(&visitor).await?;
+        if !lines.is_empty() {
+            let limits = CartLimits {
+                max_lines: config.max_lines,
+                max_quantity: config.max_quantity,
+                ttl: config.user_ttl,
+            };
+            let _merged = store
+                .cart_merge(user, &source, &lines, config.merge, limits)
+                .await?;
+        }
+        store.cart_clear(&visitor).await?;
+        self.cart_cookie = CookieUpdate::Remove;
+        Ok(())
     }
 
     fn finish_write(

@@ -1,9 +1,10 @@
 //! [`MemoryStore`]: the store semantics in process, for zero-setup runs and handler tests.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use super::{BoxFuture, Change, Field, FieldsRow, IndexEntry, SessionStore, Written};
+use crate::cart::{CartLimits, CartLine, CartOp, CartOwner, CartWritten, MergePolicy};
 use crate::error::StoreError;
 use crate::id::{StorageId, now_millis};
 
@@ -28,7 +29,17 @@ struct State {
     records: HashMap<StorageId, Entry>,
     /// Each user's index: storage name → absolute deadline.
     users: HashMap<String, HashMap<StorageId, u64>>,
+    carts: HashMap<CartOwner, CartEntry>,
     writes: u64,
+}
+
+#[derive(Debug, Default)]
+struct CartEntry {
+    /// SKU → (quantity, payload JSON).
+    lines: BTreeMap<String, (u32, Option<String>)>,
+    /// Visitor carts already merged into this one.
+    merged: HashSet<StorageId>,
+    expires_at: u64,
 }
 
 #[derive(Debug)]
@@ -86,7 +97,20 @@ impl State {
                 index.retain(|_, expires_at| *expires_at > now);
             }
             self.users.retain(|_, index| !index.is_empty());
+            self.carts.retain(|_, cart| cart.expires_at > now);
         }
+    }
+
+    /// The live cart of `owner`, dropping it first if it has expired.
+    fn live_cart(&mut self, owner: &CartOwner, now: u64) -> Option<&mut CartEntry> {
+        if self
+            .carts
+            .get(owner)
+            .is_some_and(|cart| cart.expires_at <= now)
+        {
+            self.carts.remove(owner);
+        }
+        self.carts.get_mut(owner)
     }
 }
 
@@ -274,4 +298,129 @@ impl SessionStore for MemoryStore {
         });
         Box::pin(std::future::ready(Ok(removed)))
     }
+
+    fn cart_apply<'a>(
+        &'a self,
+        owner: &'a CartOwner,
+        must_exist: bool,
+        op: &'a CartOp<'a>,
+        limits: CartLimits,
+    ) -> BoxFuture<'a, Result<CartWritten, StoreError>> {
+        let now = now_millis();
+        let mut state = self.lock();
+        state.count_write(now);
+        let written = if must_exist && state.live_cart(owner, now).is_none() {
+            CartWritten::NoCart
+        } else {
+            state.live_cart(owner, now);
+            let cart = state.carts.entry(owner.clone()).or_default();
+            let written = apply_to_cart(cart, op, limits);
+            if matches!(written, CartWritten::Quantity(_)) {
+                cart.expires_at = now.saturating_add(super::millis(limits.ttl));
+            }
+            if cart.lines.is_empty() && cart.merged.is_empty() {
+                state.carts.remove(owner);
+            }
+            written
+        };
+        Box::pin(std::future::ready(Ok(written)))
+    }
+
+    fn cart_lines<'a>(
+        &'a self,
+        owner: &'a CartOwner,
+    ) -> BoxFuture<'a, Result<Vec<CartLine>, StoreError>> {
+        let mut state = self.lock();
+        let lines = state
+            .live_cart(owner, now_millis())
+            .map(|cart| {
+                cart.lines
+                    .iter()
+                    .map(|(sku, (quantity, payload))| CartLine {
+                        sku: sku.clone(),
+                        quantity: *quantity,
+                        payload: payload.clone(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Box::pin(std::future::ready(Ok(lines)))
+    }
+
+    fn cart_clear<'a>(&'a self, owner: &'a CartOwner) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.lock().carts.remove(owner);
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn cart_merge<'a>(
+        &'a self,
+        user: &'a str,
+        source: &'a StorageId,
+        lines: &'a [CartLine],
+        policy: MergePolicy,
+        limits: CartLimits,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let now = now_millis();
+        let mut state = self.lock();
+        state.count_write(now);
+        let owner = CartOwner::User(user.to_owned());
+        state.live_cart(&owner, now);
+        let cart = state.carts.entry(owner).or_default();
+        let merged = cart.merged.insert(source.clone());
+        if merged {
+            if policy == MergePolicy::Replace {
+                cart.lines.clear();
+            }
+            for line in lines {
+                let known = cart.lines.contains_key(&line.sku);
+                if !known && cart.lines.len() >= limits.max_lines as usize {
+                    continue;
+                }
+                let entry = cart.lines.entry(line.sku.clone()).or_insert((0, None));
+                entry.0 = match policy {
+                    MergePolicy::Max => entry.0.max(line.quantity),
+                    MergePolicy::Sum | MergePolicy::Replace => {
+                        entry.0.saturating_add(line.quantity)
+                    }
+                }
+                .min(limits.max_quantity);
+                if line.payload.is_some() {
+                    entry.1.clone_from(&line.payload);
+                }
+            }
+            cart.expires_at = now.saturating_add(super::millis(limits.ttl));
+        }
+        Box::pin(std::future::ready(Ok(merged)))
+    }
+}
+
+/// One change to a cart, as the Redis script applies it.
+fn apply_to_cart(cart: &mut CartEntry, op: &CartOp<'_>, limits: CartLimits) -> CartWritten {
+    let (sku, payload) = match *op {
+        CartOp::Add { sku, payload, .. } | CartOp::Set { sku, payload, .. } => (sku, payload),
+        CartOp::Decrement { sku, .. } | CartOp::Remove { sku } => (sku, None),
+    };
+    let current = cart.lines.get(sku).map_or(0, |line| line.0);
+    let new = match *op {
+        CartOp::Add { quantity, .. } => u64::from(current) + u64::from(quantity),
+        CartOp::Set { quantity, .. } => u64::from(quantity),
+        CartOp::Decrement { quantity, .. } => u64::from(current.saturating_sub(quantity)),
+        CartOp::Remove { .. } => 0,
+    };
+    if new == 0 {
+        cart.lines.remove(sku);
+        return CartWritten::Quantity(0);
+    }
+    if new > u64::from(limits.max_quantity) {
+        return CartWritten::QuantityOverLimit;
+    }
+    if current == 0 && cart.lines.len() >= limits.max_lines as usize {
+        return CartWritten::TooManyLines;
+    }
+    let line = cart.lines.entry(sku.to_owned()).or_insert((0, None));
+    line.0 = u32::try_from(new).unwrap_or(u32::MAX);
+    if let Some(payload) = payload {
+        line.1 = Some(payload.to_owned());
+    }
+    CartWritten::Quantity(line.0)
 }

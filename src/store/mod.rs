@@ -12,6 +12,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
+use crate::cart::{CartLimits, CartLine, CartOp, CartOwner, CartWritten, MergePolicy};
 use crate::error::StoreError;
 use crate::id::StorageId;
 
@@ -165,4 +166,35 @@ pub trait SessionStore: Send + Sync + 'static {
         user: &'a str,
         ids: &'a [StorageId],
     ) -> BoxFuture<'a, Result<usize, StoreError>>;
+
+    /// Applies one change to a cart line, within `limits`, and sets the cart's time to live.
+    /// With `must_exist`, a cart that does not exist is left alone ([`CartWritten::NoCart`]).
+    fn cart_apply<'a>(
+        &'a self,
+        owner: &'a CartOwner,
+        must_exist: bool,
+        op: &'a CartOp<'a>,
+        limits: CartLimits,
+    ) -> BoxFuture<'a, Result<CartWritten, StoreError>>;
+
+    /// A cart's lines, by SKU.
+    fn cart_lines<'a>(
+        &'a self,
+        owner: &'a CartOwner,
+    ) -> BoxFuture<'a, Result<Vec<CartLine>, StoreError>>;
+
+    /// Deletes a cart.
+    fn cart_clear<'a>(&'a self, owner: &'a CartOwner) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// Merges `lines` (a visitor's cart, named `source`) into `user`'s cart under `policy`,
+    /// once: a repeat with the same `source` changes nothing and returns `false`. Lines beyond
+    /// the line limit are dropped and quantities capped, so a login never fails on them.
+    fn cart_merge<'a>(
+        &'a self,
+        user: &'a str,
+        source: &'a StorageId,
+        lines: &'a [CartLine],
+        policy: MergePolicy,
+        limits: CartLimits,
+    ) -> BoxFuture<'a, Result<bool, StoreError>>;
 }

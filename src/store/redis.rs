@@ -31,7 +31,10 @@ use deadpool_redis::redis::{
     AsyncConnectionConfig, Cmd, FromRedisValue, Pipeline, RedisError, ScriptInvocation,
 };
 
-use super::{BoxFuture, Change, Field, FieldsRow, IndexEntry, SessionStore, Written, scripts};
+use super::{
+    BoxFuture, Change, Field, FieldsRow, IndexEntry, SessionStore, Written, millis, scripts,
+};
+use crate::cart::{CartLimits, CartLine, CartOp, CartOwner, CartWritten, MergePolicy};
 use crate::error::StoreError;
 use crate::id::StorageId;
 
@@ -115,6 +118,19 @@ impl RedisStore {
     /// keys share one Cluster slot.
     pub fn index_key(&self, user: &str) -> String {
         format!("{}u:{{{user}}}:s", self.inner.prefix)
+    }
+
+    /// The Redis key of a cart: a visitor's by its storage id, a user's under the user's hash
+    /// tag beside their index.
+    pub fn cart_key(&self, owner: &CartOwner) -> String {
+        match owner {
+            CartOwner::Visitor(id) => {
+                let mut key = format!("{}c:", self.inner.prefix);
+                id.write_to(&mut key);
+                key
+            }
+            CartOwner::User(user) => format!("{}u:{{{user}}}:c", self.inner.prefix),
+        }
     }
 
     /// Sends one request within the command timeout. With `retry`, a request that fails because
@@ -516,4 +532,126 @@ impl SessionStore for RedisStore {
             Ok(removed)
         })
     }
+
+    fn cart_apply<'a>(
+        &'a self,
+        owner: &'a CartOwner,
+        must_exist: bool,
+        op: &'a CartOp<'a>,
+        limits: CartLimits,
+    ) -> BoxFuture<'a, Result<CartWritten, StoreError>> {
+        Box::pin(async move {
+            let (name, sku, quantity, payload) = match *op {
+                CartOp::Add {
+                    sku,
+                    quantity,
+                    payload,
+                } => ("add", sku, quantity, payload),
+                CartOp::Set {
+                    sku,
+                    quantity,
+                    payload,
+                } => ("set", sku, quantity, payload),
+                CartOp::Decrement { sku, quantity } => ("decr", sku, quantity, None),
+                CartOp::Remove { sku } => ("remove", sku, 0, None),
+            };
+            let mut invocation = scripts::CART_APPLY.key(self.cart_key(owner));
+            invocation
+                .arg(name)
+                .arg(if must_exist { "1" } else { "0" })
+                .arg(millis(limits.ttl))
+                .arg(limits.max_lines)
+                .arg(limits.max_quantity)
+                .arg(sku)
+                .arg(quantity)
+                .arg(payload.unwrap_or_default());
+            // Not retried: an add whose reply was lost would be counted twice.
+            match self.run::<i64>(Request::Script(&invocation), false).await? {
+                -1 => Ok(CartWritten::NoCart),
+                -2 => Ok(CartWritten::TooManyLines),
+                -3 => Ok(CartWritten::QuantityOverLimit),
+                quantity => u32::try_from(quantity)
+                    .map(CartWritten::Quantity)
+                    .map_err(|_| StoreError::UnexpectedReply(format!("cart quantity {quantity}"))),
+            }
+        })
+    }
+
+    fn cart_lines<'a>(
+        &'a self,
+        owner: &'a CartOwner,
+    ) -> BoxFuture<'a, Result<Vec<CartLine>, StoreError>> {
+        Box::pin(async move {
+            let mut command = deadpool_redis::redis::cmd("HGETALL");
+            command.arg(self.cart_key(owner));
+            let fields: Vec<(String, String)> = self.run(Request::Command(&command), true).await?;
+            Ok(parse_cart(fields))
+        })
+    }
+
+    fn cart_clear<'a>(&'a self, owner: &'a CartOwner) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let mut command = deadpool_redis::redis::cmd("DEL");
+            command.arg(self.cart_key(owner));
+            self.run(Request::Command(&command), true).await
+        })
+    }
+
+    fn cart_merge<'a>(
+        &'a self,
+        user: &'a str,
+        source: &'a StorageId,
+        lines: &'a [CartLine],
+        policy: MergePolicy,
+        limits: CartLimits,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let owner = CartOwner::User(user.to_owned());
+            let mut invocation = scripts::CART_MERGE.key(self.cart_key(&owner));
+            invocation
+                .arg(format!("m:{source}"))
+                .arg(match policy {
+                    MergePolicy::Sum => "sum",
+                    MergePolicy::Max => "max",
+                    MergePolicy::Replace => "replace",
+                })
+                .arg(millis(limits.ttl))
+                .arg(limits.max_lines)
+                .arg(limits.max_quantity);
+            for line in lines {
+                invocation
+                    .arg(&line.sku)
+                    .arg(line.quantity)
+                    .arg(line.payload.as_deref().unwrap_or_default());
+            }
+            // Safe to retry: the marker makes a repeated merge a no-op.
+            Ok(self.run::<i64>(Request::Script(&invocation), true).await? == 1)
+        })
+    }
+}
+
+/// A cart's lines from its hash fields (see `scripts/cart_apply.lua`), sorted by SKU.
+fn parse_cart(fields: Vec<(String, String)>) -> Vec<CartLine> {
+    let mut lines = std::collections::BTreeMap::new();
+    let mut payloads = std::collections::HashMap::new();
+    for (field, value) in fields {
+        if let Some(sku) = field.strip_prefix("p:") {
+            payloads.insert(sku.to_owned(), value);
+        } else if !field.contains(':') {
+            match value.parse::<u32>() {
+                Ok(quantity) => {
+                    lines.insert(field, quantity);
+                }
+                Err(_) => tracing::warn!("ignoring a cart line with a corrupt quantity"),
+            }
+        }
+    }
+    lines
+        .into_iter()
+        .map(|(sku, quantity)| CartLine {
+            payload: payloads.remove(&sku),
+            sku,
+            quantity,
+        })
+        .collect()
 }

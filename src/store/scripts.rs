@@ -24,3 +24,7 @@ pub(super) static SAVE: LazyLock<Script> = script!("save.lua");
 pub(super) static CYCLE: LazyLock<Script> = script!("cycle.lua");
 /// Add a session to a user's index.
 pub(super) static INDEX_ADD: LazyLock<Script> = script!("index_add.lua");
+/// Change one cart line.
+pub(super) static CART_APPLY: LazyLock<Script> = script!("cart_apply.lua");
+/// Merge a visitor's cart into a user's, once.
+pub(super) static CART_MERGE: LazyLock<Script> = script!("cart_merge.lua");

@@ -1,0 +1,520 @@
+//! [`Cart`]: a shopping cart of lines keyed by SKU, changed atomically in the store.
+//!
+//! A visitor's cart lives under its own random ID in its own persistent cookie, so it outlives
+//! the session; a signed-in user's cart is keyed by the user (under the user's Cluster hash tag)
+//! and follows them across devices. At login the visitor's cart is merged into the user's.
+//! Every operation is one atomic store call: concurrent adds never lose an item.
+
+use std::time::Duration;
+
+use axum_core::extract::FromRequestParts;
+use axum_core::response::{IntoResponse, Response};
+use http::StatusCode;
+use http::request::Parts;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::cookie::{CookieSettings, CookieUpdate};
+use crate::error::{SessionError, StoreError};
+use crate::extract::SessionRejection;
+use crate::id::{CartId, StorageId};
+use crate::session::Session;
+
+const DEFAULT_TTL: Duration = Duration::from_secs(24 * 60 * 60);
+const DEFAULT_USER_TTL: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+const DEFAULT_MAX_LINES: u32 = 100;
+const DEFAULT_MAX_QUANTITY: u32 = 999;
+const DEFAULT_MAX_PAYLOAD: usize = 2048;
+const MAX_SKU_LEN: usize = 64;
+
+/// How a visitor's cart joins the user's cart at login.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MergePolicy {
+    /// Add the quantities of lines in both carts (default).
+    #[default]
+    Sum,
+    /// Keep the larger quantity of lines in both carts.
+    Max,
+    /// The visitor's cart replaces the user's.
+    Replace,
+}
+
+/// Cart settings, given to [`SessionLayerBuilder::cart`](crate::SessionLayerBuilder::cart).
+///
+/// ```
+/// use std::time::Duration;
+/// use tower_redis_session::{CartConfig, MemoryStore, MergePolicy, SessionLayer};
+///
+/// let layer = SessionLayer::builder(MemoryStore::new())
+///     .cart(CartConfig::default().ttl(Duration::from_secs(3600)).merge(MergePolicy::Max))
+///     .build()?;
+/// # Ok::<(), tower_redis_session::ConfigError>(())
+/// ```
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct CartConfig {
+    pub(crate) ttl: Duration,
+    pub(crate) user_ttl: Duration,
+    pub(crate) merge: MergePolicy,
+    pub(crate) max_lines: u32,
+    pub(crate) max_quantity: u32,
+    pub(crate) max_payload: usize,
+    pub(crate) cookie_name: String,
+}
+
+impl Default for CartConfig {
+    fn default() -> Self {
+        Self {
+            ttl: DEFAULT_TTL,
+            user_ttl: DEFAULT_USER_TTL,
+            merge: MergePolicy::Sum,
+            max_lines: DEFAULT_MAX_LINES,
+            max_quantity: DEFAULT_MAX_QUANTITY,
+            max_payload: DEFAULT_MAX_PAYLOAD,
+            cookie_name: "cart".to_owned(),
+        }
+    }
+}
+
+impl CartConfig {
+    /// A visitor's cart (and its cookie's `Max-Age`) lives this long after its last change
+    /// (default 24 hours).
+    pub fn ttl(mut self, ttl: Duration) -> Self {
+        self.ttl = ttl;
+        self
+    }
+
+    /// A signed-in user's cart lives this long after its last change (default 30 days).
+    pub fn user_ttl(mut self, ttl: Duration) -> Self {
+        self.user_ttl = ttl;
+        self
+    }
+
+    /// How a visitor's cart joins the user's at login (default [`MergePolicy::Sum`]).
+    pub fn merge(mut self, policy: MergePolicy) -> Self {
+        self.merge = policy;
+        self
+    }
+
+    /// Most lines in a cart (default 100).
+    pub fn max_lines(mut self, lines: u32) -> Self {
+        self.max_lines = lines;
+        self
+    }
+
+    /// Largest quantity of one line (default 999).
+    pub fn max_quantity(mut self, quantity: u32) -> Self {
+        self.max_quantity = quantity;
+        self
+    }
+
+    /// Largest payload of one line, in bytes of JSON (default 2 KiB).
+    pub fn max_payload(mut self, bytes: usize) -> Self {
+        self.max_payload = bytes;
+        self
+    }
+
+    /// Name of the visitor's cart cookie (default `cart`).
+    pub fn cookie_name(mut self, name: impl Into<String>) -> Self {
+        self.cookie_name = name.into();
+        self
+    }
+
+    /// The cart cookie: the session cookie's attributes, its own name, `Max-Age` = the TTL.
+    pub(crate) fn cookie(&self, session_cookie: &CookieSettings) -> CookieSettings {
+        CookieSettings {
+            name: self.cookie_name.clone(),
+            max_age: Some(self.ttl),
+            protection: crate::cookie::Protection::Plain,
+            ..session_cookie.clone()
+        }
+    }
+}
+
+/// Whose cart a store operation is on.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum CartOwner {
+    /// A visitor's cart, by the storage name of its cart ID.
+    Visitor(StorageId),
+    /// A signed-in user's cart.
+    User(String),
+}
+
+/// One change to a cart line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CartOp<'a> {
+    /// Add `quantity` to the line (creating it), and set its payload if given.
+    Add {
+        /// The line.
+        sku: &'a str,
+        /// How many to add.
+        quantity: u32,
+        /// The line's new payload, as JSON.
+        payload: Option<&'a str>,
+    },
+    /// Set the line's quantity (0 removes it), and its payload if given.
+    Set {
+        /// The line.
+        sku: &'a str,
+        /// The new quantity.
+        quantity: u32,
+        /// The line's new payload, as JSON.
+        payload: Option<&'a str>,
+    },
+    /// Take `quantity` off the line; at zero the line is removed.
+    Decrement {
+        /// The line.
+        sku: &'a str,
+        /// How many to take off.
+        quantity: u32,
+    },
+    /// Remove the line.
+    Remove {
+        /// The line.
+        sku: &'a str,
+    },
+}
+
+/// The bounds a store enforces inside the atomic operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CartLimits {
+    /// Most lines in the cart.
+    pub max_lines: u32,
+    /// Largest quantity of one line.
+    pub max_quantity: u32,
+    /// The cart's time to live after this change.
+    pub ttl: Duration,
+}
+
+/// What a cart operation did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use]
+pub enum CartWritten {
+    /// Done; the line now has this quantity (0: removed).
+    Quantity(u32),
+    /// The visitor cart must already exist and does not (an unknown or expired cart ID).
+    NoCart,
+    /// The change would add a line beyond the limit; nothing changed.
+    TooManyLines,
+    /// The change would put the line's quantity over the limit; nothing changed.
+    QuantityOverLimit,
+}
+
+/// A line of a cart.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CartLine {
+    /// The item's SKU.
+    pub sku: String,
+    /// How many.
+    pub quantity: u32,
+    /// The line's payload (name, price, options), as JSON, if one was given.
+    pub payload: Option<String>,
+}
+
+impl CartLine {
+    /// The payload decoded as `T`, if there is one.
+    ///
+    /// # Errors
+    /// When the payload is not a `T`.
+    pub fn payload_as<T: DeserializeOwned>(&self) -> Result<Option<T>, serde_json::Error> {
+        self.payload
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+    }
+}
+
+/// Why a cart operation was refused or failed. The cart is unchanged in every case.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CartError {
+    /// The SKU is empty, over 64 bytes, or has characters other than letters, digits, `-`, `_`
+    /// and `.`. Renders as 422.
+    #[error("invalid SKU")]
+    InvalidSku,
+    /// A quantity of zero where a positive one is needed. Renders as 422.
+    #[error("quantity must be at least 1")]
+    InvalidQuantity,
+    /// The cart already has the most lines allowed. Renders as 422.
+    #[error("a cart holds at most {limit} lines")]
+    TooManyLines {
+        /// The configured limit.
+        limit: u32,
+    },
+    /// The line's quantity would exceed the limit. Renders as 422.
+    #[error("a line holds at most {limit} items")]
+    QuantityOverLimit {
+        /// The configured limit.
+        limit: u32,
+    },
+    /// The payload is larger than allowed. Renders as 422.
+    #[error("a line's payload is at most {limit} bytes")]
+    PayloadTooLarge {
+        /// The configured limit.
+        limit: usize,
+    },
+    /// The payload could not be serialized. Renders as 422.
+    #[error("could not encode the line's payload")]
+    Payload(#[source] serde_json::Error),
+    /// The session or the store failed. Renders as the session error does (503 when the store
+    /// is unavailable).
+    #[error(transparent)]
+    Session(#[from] SessionError),
+}
+
+impl From<StoreError> for CartError {
+    fn from(error: StoreError) -> Self {
+        Self::Session(SessionError::Store(error))
+    }
+}
+
+impl IntoResponse for CartError {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Session(error) => error.into_response(),
+            refused => {
+                tracing::debug!(
+                    error = &refused as &dyn std::error::Error,
+                    "cart change refused"
+                );
+                (StatusCode::UNPROCESSABLE_ENTITY, refused.to_string()).into_response()
+            }
+        }
+    }
+}
+
+/// Checks a SKU before it reaches the store.
+pub(crate) fn check_sku(sku: &str) -> Result<(), CartError> {
+    let valid = !sku.is_empty()
+        && sku.len() <= MAX_SKU_LEN
+        && sku
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if valid {
+        Ok(())
+    } else {
+        Err(CartError::InvalidSku)
+    }
+}
+
+/// The current visitor's or user's cart. An axum extractor, served by the
+/// [`SessionLayer`](crate::SessionLayer).
+///
+/// ```no_run
+/// use tower_redis_session::{Cart, CartError};
+///
+/// async fn add_to_cart(cart: Cart) -> Result<String, CartError> {
+///     let quantity = cart.add("SKU-42", 1).await?;
+///     Ok(format!("{quantity} in the cart"))
+/// }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Cart {
+    session: Session,
+}
+
+impl Cart {
+    /// Adds `quantity` of `sku`; returns the line's new quantity.
+    ///
+    /// # Errors
+    /// [`CartError`] for a bad SKU, a zero quantity, or a limit; the cart is then unchanged.
+    pub async fn add(&self, sku: &str, quantity: u32) -> Result<u32, CartError> {
+        self.add_line(sku, quantity, None).await
+    }
+
+    /// Adds `quantity` of `sku` and sets the line's payload (name, price, options).
+    ///
+    /// # Errors
+    /// As [`add`](Self::add), and [`CartError::PayloadTooLarge`].
+    pub async fn add_with<T: Serialize + ?Sized>(
+        &self,
+        sku: &str,
+        quantity: u32,
+        payload: &T,
+    ) -> Result<u32, CartError> {
+        let payload = serde_json::to_string(payload).map_err(CartError::Payload)?;
+        self.add_line(sku, quantity, Some(&payload)).await
+    }
+
+    async fn add_line(
+        &self,
+        sku: &str,
+        quantity: u32,
+        payload: Option<&str>,
+    ) -> Result<u32, CartError> {
+        if quantity == 0 {
+            return Err(CartError::InvalidQuantity);
+        }
+        self.check_payload(payload)?;
+        self.change(CartOp::Add {
+            sku,
+            quantity,
+            payload,
+        })
+        .await
+    }
+
+    /// Sets the quantity of `sku`; 0 removes the line. Returns the new quantity.
+    ///
+    /// # Errors
+    /// [`CartError`] for a bad SKU or a limit; the cart is then unchanged.
+    pub async fn set_quantity(&self, sku: &str, quantity: u32) -> Result<u32, CartError> {
+        self.change(CartOp::Set {
+            sku,
+            quantity,
+            payload: None,
+        })
+        .await
+    }
+
+    /// Takes `quantity` of `sku` off; the line is removed at zero. Returns the new quantity.
+    ///
+    /// # Errors
+    /// [`CartError`] for a bad SKU or a zero quantity.
+    pub async fn decrement(&self, sku: &str, quantity: u32) -> Result<u32, CartError> {
+        if quantity == 0 {
+            return Err(CartError::InvalidQuantity);
+        }
+        self.change(CartOp::Decrement { sku, quantity }).await
+    }
+
+    /// Removes the line of `sku`.
+    ///
+    /// # Errors
+    /// [`CartError`] for a bad SKU, or when the store fails.
+    pub async fn remove(&self, sku: &str) -> Result<(), CartError> {
+        self.change(CartOp::Remove { sku }).await.map(drop)
+    }
+
+    /// Empties the cart.
+    ///
+    /// # Errors
+    /// [`CartError::Session`] when the store fails.
+    pub async fn clear(&self) -> Result<(), CartError> {
+        if let Some(owner) = self.owner().await? {
+            self.session.context().store.cart_clear(&owner).await?;
+        }
+        Ok(())
+    }
+
+    /// The cart's lines, by SKU.
+    ///
+    /// # Errors
+    /// [`CartError::Session`] when the store fails.
+    pub async fn lines(&self) -> Result<Vec<CartLine>, CartError> {
+        match self.owner().await? {
+            None => Ok(Vec::new()),
+            Some(owner) => Ok(self.session.context().store.cart_lines(&owner).await?),
+        }
+    }
+
+    /// How many items the cart holds (the sum of its quantities).
+    ///
+    /// # Errors
+    /// [`CartError::Session`] when the store fails.
+    pub async fn count(&self) -> Result<u32, CartError> {
+        Ok(self.lines().await?.iter().map(|line| line.quantity).sum())
+    }
+
+    fn check_payload(&self, payload: Option<&str>) -> Result<(), CartError> {
+        let limit = self.config().max_payload;
+        match payload {
+            Some(payload) if payload.len() > limit => Err(CartError::PayloadTooLarge { limit }),
+            _ => Ok(()),
+        }
+    }
+
+    fn config(&self) -> &CartConfig {
+        &self.session.context().config.cart
+    }
+
+    /// Whose cart this is: the signed-in user's, or the visitor's from the cart cookie (`None`
+    /// when the visitor has none yet).
+    async fn owner(&self) -> Result<Option<CartOwner>, CartError> {
+        if let Some(user) = self.session.user_id().await? {
+            return Ok(Some(CartOwner::User(user)));
+        }
+        let state = self.session.loaded().await?;
+        Ok(state
+            .cart_id
+            .as_ref()
+            .map(|id| CartOwner::Visitor(id.storage_id())))
+    }
+
+    async fn change(&self, op: CartOp<'_>) -> Result<u32, CartError> {
+        let sku = match op {
+            CartOp::Add { sku, .. }
+            | CartOp::Set { sku, .. }
+            | CartOp::Decrement { sku, .. }
+            | CartOp::Remove { sku } => sku,
+        };
+        check_sku(sku)?;
+        let config = self.config();
+        let store = &*self.session.context().store;
+        let mut limits = CartLimits {
+            max_lines: config.max_lines,
+            max_quantity: config.max_quantity,
+            ttl: config.user_ttl,
+        };
+        if let Some(user) = self.session.user_id().await? {
+            let written = store
+                .cart_apply(&CartOwner::User(user), false, &op, limits)
+                .await?;
+            return self.outcome(written);
+        }
+        limits.ttl = config.ttl;
+        let existing = self.session.loaded().await?.cart_id.clone();
+        if let Some(id) = existing {
+            let owner = CartOwner::Visitor(id.storage_id());
+            match store.cart_apply(&owner, true, &op, limits).await? {
+                CartWritten::NoCart => {
+                    tracing::debug!("cart cookie names no live cart; not adopted");
+                }
+                written => {
+                    self.session.loaded().await?.cart_cookie = CookieUpdate::Set(id);
+                    return self.outcome(written);
+                }
+            }
+        }
+        if matches!(op, CartOp::Remove { .. } | CartOp::Decrement { .. }) {
+            // Nothing to take away from a cart that does not exist.
+            return Ok(0);
+        }
+        let id = CartId::generate().map_err(SessionError::Randomness)?;
+        let owner = CartOwner::Visitor(id.storage_id());
+        let written = store.cart_apply(&owner, false, &op, limits).await?;
+        let quantity = self.outcome(written)?;
+        let mut state = self.session.loaded().await?;
+        state.cart_id = Some(id.clone());
+        state.cart_cookie = CookieUpdate::Set(id);
+        Ok(quantity)
+    }
+
+    fn outcome(&self, written: CartWritten) -> Result<u32, CartError> {
+        let config = self.config();
+        match written {
+            CartWritten::Quantity(quantity) => Ok(quantity),
+            CartWritten::TooManyLines => Err(CartError::TooManyLines {
+                limit: config.max_lines,
+            }),
+            CartWritten::QuantityOverLimit => Err(CartError::QuantityOverLimit {
+                limit: config.max_quantity,
+            }),
+            CartWritten::NoCart => Err(CartError::Session(SessionError::Store(
+                StoreError::UnexpectedReply("a new cart was reported missing".to_owned()),
+            ))),
+        }
+    }
+}
+
+/// Extracting a `Cart` loads the session (to know whether a user is signed in); a store outage
+/// is a 503 before the handler runs.
+impl<S: Send + Sync> FromRequestParts<S> for Cart {
+    type Rejection = SessionRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let session = Session::from_request_parts(parts, state).await?;
+        Ok(Self { session })
+    }
+}
