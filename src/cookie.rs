@@ -164,7 +164,9 @@ impl CookieSettings {
             Some(value) => {
                 let mut cookie = self.base(value);
                 if let Some(max_age) = self.max_age {
-                    let seconds = i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX);
+                    // Rounded up: a sub-second lifetime must not read as `Max-Age=0` (delete).
+                    let seconds = max_age.as_secs() + u64::from(max_age.subsec_nanos() > 0);
+                    let seconds = i64::try_from(seconds).unwrap_or(i64::MAX);
                     cookie.set_max_age(cookie::time::Duration::seconds(seconds));
                 }
                 cookie

@@ -414,3 +414,58 @@ async fn the_user_index_is_one_sorted_set_under_the_users_hash_tag() {
     let key = format!("trs:s:{}", handle[0]);
     assert_eq!(backend.server.int(&["EXISTS", &key]), 1);
 }
+
+#[tokio::test]
+async fn the_cart_ttl_is_set_on_create_and_refreshed_on_change() {
+    let backend = Redis::start();
+    let mut client = Client::new(app(backend.store(), |b| {
+        b.cart(tower_redis_session::CartConfig::default().ttl(Duration::from_secs(600)))
+    }));
+    client.post("/cart/add/apple/1", "").await;
+    let keys = backend.server.keys();
+    assert_eq!(keys.len(), 1);
+    let cart = &keys[0];
+    assert!(cart.starts_with("trs:c:"));
+    assert!(backend.server.int(&["PTTL", cart]) > 599_000);
+    backend.server.cmd(&["PEXPIRE", cart, "5000"]);
+    client.get("/cart").await;
+    assert!(
+        backend.server.int(&["PTTL", cart]) <= 5000,
+        "a read does not refresh"
+    );
+    client.post("/cart/add/apple/1", "").await;
+    assert!(
+        backend.server.int(&["PTTL", cart]) > 599_000,
+        "a change refreshes"
+    );
+}
+
+#[tokio::test]
+async fn a_users_cart_lives_under_the_users_hash_tag() {
+    let backend = Redis::start();
+    let mut client = Client::new(app(backend.store(), |b| b));
+    client.post("/login/alice", "").await;
+    client.post("/cart/add/apple/1", "").await;
+    let ttl = backend.server.int(&["PTTL", "trs:u:{alice}:c"]);
+    assert!(ttl > 29 * 24 * 3600 * 1000, "30 days, got {ttl} ms");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_cart_operation_is_one_round_trip() {
+    let backend = Redis::start();
+    let (mut client, proxy) = counted_client(&backend, |b| b).await;
+    client.post("/cart/add/apple/1", "").await;
+    proxy.take();
+    for path in [
+        "/cart/add/apple/2",
+        "/cart/set/apple/5",
+        "/cart/decr/apple/1",
+        "/cart/remove/apple",
+        "/cart/clear",
+    ] {
+        client.post(path, "").await;
+        assert_eq!(proxy.take(), 1, "{path}");
+    }
+    client.get("/cart").await;
+    assert_eq!(proxy.take(), 1, "reading the lines");
+}

@@ -2,6 +2,7 @@
 // Each test binary uses a different part of this module.
 #![allow(dead_code)]
 
+pub mod cart_suite;
 pub mod devices_suite;
 pub mod proxy;
 pub mod server;
@@ -19,8 +20,8 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 use tower_redis_session::{
-    Device, MemoryStore, RedisStore, Session, SessionError, SessionLayer, SessionLayerBuilder,
-    SessionRejection, SessionStore,
+    Cart, CartError, Device, MemoryStore, RedisStore, Session, SessionError, SessionLayer,
+    SessionLayerBuilder, SessionRejection, SessionStore,
 };
 
 use self::server::RedisServer;
@@ -96,6 +97,13 @@ pub fn app<S: SessionStore>(
         .route("/logout-all", post(logout_all))
         .route("/activity/{action}", post(activity))
         .route("/cleanup/{user}", post(cleanup))
+        .route("/cart", get(cart_lines))
+        .route("/cart/add/{sku}/{quantity}", post(cart_add))
+        .route("/cart/set/{sku}/{quantity}", post(cart_set))
+        .route("/cart/decr/{sku}/{quantity}", post(cart_decrement))
+        .route("/cart/remove/{sku}", post(cart_remove))
+        .route("/cart/clear", post(cart_clear))
+        .route("/cart/count", get(cart_count))
         .layer(layer)
 }
 
@@ -267,6 +275,58 @@ async fn cleanup(session: Session, Path(user): Path<String>) -> Result<String, S
     Ok(session.users().cleanup_expired(&user).await?.to_string())
 }
 
+async fn cart_lines(cart: Cart) -> Result<String, CartError> {
+    let lines = cart.lines().await?;
+    let count: u32 = lines.iter().map(|line| line.quantity).sum();
+    let lines: Vec<Value> = lines
+        .into_iter()
+        .map(|line| json!({ "sku": line.sku, "quantity": line.quantity, "payload": line.payload }))
+        .collect();
+    Ok(json!({ "lines": lines, "count": count }).to_string())
+}
+
+async fn cart_add(
+    cart: Cart,
+    Path((sku, quantity)): Path<(String, u32)>,
+    payload: String,
+) -> Result<String, CartError> {
+    let quantity = if payload.is_empty() {
+        cart.add(&sku, quantity).await?
+    } else {
+        let payload: Value = serde_json::from_str(&payload).unwrap_or(Value::String(payload));
+        cart.add_with(&sku, quantity, &payload).await?
+    };
+    Ok(quantity.to_string())
+}
+
+async fn cart_set(
+    cart: Cart,
+    Path((sku, quantity)): Path<(String, u32)>,
+) -> Result<String, CartError> {
+    Ok(cart.set_quantity(&sku, quantity).await?.to_string())
+}
+
+async fn cart_decrement(
+    cart: Cart,
+    Path((sku, quantity)): Path<(String, u32)>,
+) -> Result<String, CartError> {
+    Ok(cart.decrement(&sku, quantity).await?.to_string())
+}
+
+async fn cart_remove(cart: Cart, Path(sku): Path<String>) -> Result<&'static str, CartError> {
+    cart.remove(&sku).await?;
+    Ok("ok")
+}
+
+async fn cart_count(cart: Cart) -> Result<String, CartError> {
+    Ok(cart.count().await?.to_string())
+}
+
+async fn cart_clear(cart: Cart) -> Result<&'static str, CartError> {
+    cart.clear().await?;
+    Ok("ok")
+}
+
 /// What a test sees of a response.
 #[derive(Debug)]
 pub struct Reply {
@@ -283,6 +343,8 @@ pub struct Client {
     cookie_name: String,
     /// The cookie value the client will send, if any.
     pub cookie: Option<String>,
+    /// The `cart` cookie's value, if any.
+    pub cart: Option<String>,
 }
 
 impl Client {
@@ -295,6 +357,7 @@ impl Client {
             app,
             cookie_name: cookie_name.to_owned(),
             cookie: None,
+            cart: None,
         }
     }
 
@@ -304,6 +367,21 @@ impl Client {
 
     pub async fn post(&mut self, path: &str, body: &str) -> Reply {
         self.send(Method::POST, path, body).await
+    }
+
+    /// The cart as `{sku: quantity}`, from `/cart`.
+    pub async fn cart(&mut self) -> std::collections::BTreeMap<String, u64> {
+        let reply = self.get("/cart").await;
+        let cart: Value = serde_json::from_str(&reply.body).expect("cart JSON");
+        cart["lines"]
+            .as_array()
+            .expect("lines")
+            .iter()
+            .map(|line| {
+                let sku = line["sku"].as_str().expect("sku").to_owned();
+                (sku, line["quantity"].as_u64().expect("quantity"))
+            })
+            .collect()
     }
 
     /// The JSON array `/devices` returns.
@@ -320,8 +398,15 @@ impl Client {
             .method(method)
             .uri(path)
             .header(header::USER_AGENT, "test-agent/1.0");
+        let mut cookies = Vec::new();
         if let Some(value) = &self.cookie {
-            request = request.header(header::COOKIE, format!("{}={value}", self.cookie_name));
+            cookies.push(format!("{}={value}", self.cookie_name));
+        }
+        if let Some(value) = &self.cart {
+            cookies.push(format!("cart={value}"));
+        }
+        if !cookies.is_empty() {
+            request = request.header(header::COOKIE, cookies.join("; "));
         }
         let request = request
             .body(Body::from(body.to_owned()))
@@ -356,12 +441,13 @@ impl Client {
         let Some((name, rest)) = set_cookie.split_once('=') else {
             return;
         };
-        if name != self.cookie_name {
-            return;
-        }
         let value = rest.split(';').next().unwrap_or_default();
-        let removed = set_cookie.contains("Max-Age=0");
-        self.cookie = (!removed).then(|| value.to_owned());
+        let kept = (!set_cookie.contains("Max-Age=0")).then(|| value.to_owned());
+        if name == self.cookie_name {
+            self.cookie = kept;
+        } else if name == "cart" {
+            self.cart = kept;
+        }
     }
 }
 

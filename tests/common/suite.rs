@@ -61,6 +61,22 @@ macro_rules! conformance_suite {
             cleanup_expired_drops_entries_of_expired_sessions,
             devices_are_listed_most_recently_seen_first,
         );
+        $crate::conformance_suite!(@tests $backend, cart_suite;
+            anonymous_add_read_remove_round_trip,
+            payloads_are_kept_with_their_line,
+            a_hundred_parallel_adds_of_one_sku_make_a_hundred,
+            a_hundred_parallel_adds_of_distinct_skus_make_a_hundred_lines,
+            decrement_to_zero_removes_the_line,
+            the_cart_cookie_is_persistent_and_secure,
+            limits_give_typed_errors_and_leave_the_cart_unchanged,
+            an_unknown_cart_id_is_never_adopted,
+            login_merges_the_visitor_cart_by_summing,
+            a_retried_merge_gives_the_same_result,
+            merge_policies_max_and_replace,
+            after_logout_the_browser_has_a_new_empty_cart_and_the_users_cart_stays,
+            the_visitor_cart_survives_session_expiry,
+            the_visitor_cart_expires_after_its_ttl,
+        );
     };
     (@tests $backend:ty, $module:ident; $($name:ident),* $(,)?) => {
         $(
