@@ -398,8 +398,7 @@ impl UserSessions {
             return Ok(false);
         };
         let store = &*self.context.store;
-        let entries = store.index_list(user_id, now_millis()).await?;
-        if !entries.iter().any(|entry| entry.id == target) {
+        if !self.indexed(user_id).await?.contains(&target) {
             return Ok(false);
         }
         let target = [target];
@@ -427,12 +426,7 @@ impl UserSessions {
     pub async fn cleanup_expired(&self, user_id: &str) -> Result<usize, SessionError> {
         check_user_id(user_id)?;
         let store = &*self.context.store;
-        let ids: Vec<StorageId> = store
-            .index_list(user_id, now_millis())
-            .await?
-            .into_iter()
-            .map(|entry| entry.id)
-            .collect();
+        let ids = self.indexed(user_id).await?;
         let rows = store.read_many(&ids, &[USER]).await?;
         let stale: Vec<StorageId> = ids
             .into_iter()
@@ -443,17 +437,18 @@ impl UserSessions {
         Ok(store.index_remove(user_id, &stale).await?)
     }
 
+    /// The sessions in `user`'s index that are not past their absolute deadline.
+    async fn indexed(&self, user: &str) -> Result<Vec<StorageId>, SessionError> {
+        let entries = self.context.store.index_list(user, now_millis()).await?;
+        Ok(entries.into_iter().map(|entry| entry.id).collect())
+    }
+
     /// Deletes the user's sessions (except `keep`) and then their index entries, so that an
     /// interruption leaves entries that a retry deletes again, never a live unlisted session.
     async fn sign_out(&self, user: &str, keep: Option<&StorageId>) -> Result<usize, SessionError> {
         let store = &*self.context.store;
-        let ids: Vec<StorageId> = store
-            .index_list(user, now_millis())
-            .await?
-            .into_iter()
-            .map(|entry| entry.id)
-            .filter(|id| Some(id) != keep)
-            .collect();
+        let mut ids = self.indexed(user).await?;
+        ids.retain(|id| Some(id) != keep);
         store.delete_many(&ids).await?;
         store.index_remove(user, &ids).await?;
         Ok(ids.len())
@@ -465,12 +460,7 @@ impl UserSessions {
         current: Option<&StorageId>,
     ) -> Result<Vec<DeviceInfo>, SessionError> {
         let store = &*self.context.store;
-        let ids: Vec<StorageId> = store
-            .index_list(user, now_millis())
-            .await?
-            .into_iter()
-            .map(|entry| entry.id)
-            .collect();
+        let ids = self.indexed(user).await?;
         let rows = store
             .read_many(&ids, &[USER, DEVICE, LAST_SEEN, ACTIVITY])
             .await?;

@@ -32,16 +32,8 @@ if new > 0 then
   if new > tonumber(ARGV[5]) then
     return -3
   end
-  if current == 0 then
-    local lines = 0
-    for _, field in ipairs(redis.call('HKEYS', cart)) do
-      if not string.find(field, ':', 1, true) then
-        lines = lines + 1
-      end
-    end
-    if lines >= tonumber(ARGV[4]) then
-      return -2
-    end
+  if current == 0 and count_lines(cart) >= tonumber(ARGV[4]) then
+    return -2
   end
   redis.call('HSET', cart, sku, new)
   if ARGV[8] ~= '' then

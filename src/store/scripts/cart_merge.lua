@@ -20,12 +20,7 @@ if policy == 'replace' then
     end
   end
 end
-local lines = 0
-for _, field in ipairs(redis.call('HKEYS', cart)) do
-  if not string.find(field, ':', 1, true) then
-    lines = lines + 1
-  end
-end
+local lines = count_lines(cart)
 local max_lines, max_quantity = tonumber(ARGV[4]), tonumber(ARGV[5])
 for i = 6, #ARGV, 3 do
   local sku, n, payload = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2]

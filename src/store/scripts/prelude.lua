@@ -14,3 +14,14 @@ local function apply_change(key, first)
     redis.call('HDEL', key, unpack(ARGV, i, math.min(i + chunk - 1, #ARGV)))
   end
 end
+
+-- The number of lines in a cart: its fields without ':' (SKUs never contain one).
+local function count_lines(cart)
+  local lines = 0
+  for _, field in ipairs(redis.call('HKEYS', cart)) do
+    if not string.find(field, ':', 1, true) then
+      lines = lines + 1
+    end
+  end
+  return lines
+end
