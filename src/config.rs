@@ -6,6 +6,7 @@ use cookie::SameSite;
 
 use crate::cart::CartConfig;
 use crate::cookie::CookieSettings;
+use crate::remember::RememberConfig;
 use crate::store::{Expiry, SessionStore};
 
 pub(crate) const DEFAULT_IDLE: Duration = Duration::from_secs(30 * 60);
@@ -21,6 +22,8 @@ pub(crate) struct Context {
     pub(crate) config: SessionConfig,
     /// The visitor cart cookie, derived from the session cookie and the cart settings.
     pub(crate) cart_cookie: CookieSettings,
+    /// The remember-me cookie, derived likewise.
+    pub(crate) remember_cookie: CookieSettings,
 }
 
 /// Timeouts, limits and the cookie.
@@ -36,6 +39,7 @@ pub(crate) struct SessionConfig {
     /// Send `Clear-Site-Data: "cookies"` on logout.
     pub(crate) clear_site_data: bool,
     pub(crate) cart: CartConfig,
+    pub(crate) remember: RememberConfig,
 }
 
 impl Default for SessionConfig {
@@ -52,6 +56,7 @@ impl Default for SessionConfig {
             last_seen_interval: DEFAULT_LAST_SEEN_INTERVAL,
             clear_site_data: false,
             cart: CartConfig::default(),
+            remember: RememberConfig::default(),
         }
     }
 }
@@ -121,7 +126,13 @@ impl SessionConfig {
         if !is_token(&cart.cookie_name) || cart.cookie_name == self.cookie.name {
             return Err(ConfigError::CookieName(cart.cookie_name.clone()));
         }
+        let remember = &self.remember;
+        let names = [&self.cookie.name, &cart.cookie_name];
+        if !is_token(&remember.cookie_name) || names.contains(&&remember.cookie_name) {
+            return Err(ConfigError::CookieName(remember.cookie_name.clone()));
+        }
         for (value, what) in [
+            (remember.ttl.is_zero(), "remember-me lifetime"),
             (cart.ttl.is_zero(), "cart time to live"),
             (cart.user_ttl.is_zero(), "user cart time to live"),
             (cart.max_lines == 0, "cart line limit"),

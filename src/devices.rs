@@ -6,6 +6,7 @@
 //! sessions by public handle. Entries are pruned lazily when the index is read: by their
 //! absolute deadline, and by finding the record gone. No background job, no keyspace scan.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -27,6 +28,10 @@ const DEVICE: &str = "$d";
 const LAST_SEEN: &str = "$s";
 /// Metadata field: the last tracked activity, as [`StoredActivity`] JSON.
 const ACTIVITY: &str = "$a";
+/// Metadata field: `true` when a remember-me token, not a password, signed this session in.
+const REMEMBERED: &str = "$r";
+/// Metadata field: the selector of this device's remember-me token (JSON string).
+const TOKEN: &str = "$k";
 
 /// Longest user ID accepted; it is part of Redis key names.
 const MAX_USER_ID: usize = 128;
@@ -154,7 +159,7 @@ pub(crate) fn note_last_seen(state: &mut State, config: &SessionConfig, now: u64
     }
 }
 
-fn check_user_id(user_id: &str) -> Result<(), SessionError> {
+pub(crate) fn check_user_id(user_id: &str) -> Result<(), SessionError> {
     // The ID becomes a Redis Cluster hash tag, `{<id>}`: braces would break it.
     let valid = !user_id.is_empty()
         && user_id.len() <= MAX_USER_ID
@@ -178,6 +183,52 @@ fn cut(text: Option<String>) -> Option<String> {
         }
         text
     })
+}
+
+/// The selector of this session's remember-me token, if it has one.
+pub(crate) fn remember_selector(state: &State) -> Option<String> {
+    serde_json::from_str(state.meta.get(TOKEN)?).ok()
+}
+
+/// Records this session's remember-me token.
+pub(crate) fn note_remember_selector(state: &mut State, selector: &str) {
+    state.set_meta(TOKEN, json(&selector));
+}
+
+/// Whether a remember-me token signed this session in.
+pub(crate) fn is_remembered(state: &State) -> bool {
+    state.meta.get(REMEMBERED).is_some_and(|raw| raw == "true")
+}
+
+/// The stored form of a device.
+pub(crate) fn device_json(device: Device, now: u64) -> String {
+    json(&StoredDevice {
+        label: cut(device.label),
+        user_agent: cut(device.user_agent),
+        ip: cut(device.ip),
+        created_at: now,
+    })
+}
+
+/// The metadata of a session a remember-me token signs in: the token's user and device,
+/// flagged as remembered.
+pub(crate) fn remembered_meta(
+    user: &str,
+    device: &str,
+    selector: &str,
+    now: u64,
+) -> HashMap<String, String> {
+    let mut device: serde_json::Value = serde_json::from_str(device).unwrap_or_default();
+    if let Some(fields) = device.as_object_mut() {
+        fields.insert("c".to_owned(), now.into());
+    }
+    HashMap::from([
+        (USER.to_owned(), json(&user)),
+        (DEVICE.to_owned(), device.to_string()),
+        (LAST_SEEN.to_owned(), now.to_string()),
+        (REMEMBERED.to_owned(), "true".to_owned()),
+        (TOKEN.to_owned(), json(&selector)),
+    ])
 }
 
 fn json(value: &impl Serialize) -> String {
@@ -265,17 +316,28 @@ impl Session {
     /// # Errors
     /// [`SessionError::Store`] when the store could not be reached.
     pub async fn logout(&self) -> Result<(), SessionError> {
-        let (user, id) = {
+        let (user, id, token) = {
             let state = self.loaded().await?;
-            (owner(&state), state.id.as_ref().map(|id| id.storage_id()))
+            let id = state.id.as_ref().map(|id| id.storage_id());
+            (owner(&state), id, remember_selector(&state))
         };
         self.delete().await?;
-        if let (Some(user), Some(id)) = (user, id) {
-            self.context()
-                .store
-                .index_remove(&user, std::slice::from_ref(&id))
-                .await?;
+        if let Some(user) = user {
+            let store = &self.context().store;
+            if let Some(id) = id {
+                store.index_remove(&user, std::slice::from_ref(&id)).await?;
+            }
+            if let Some(token) = token {
+                store
+                    .token_revoke(&user, std::slice::from_ref(&token))
+                    .await?;
+            }
         }
+        let mut state = self.loaded().await?;
+        if state.remember_in.is_some() || token_cookie_set(&state) {
+            state.remember_cookie = crate::cookie::CookieUpdate::Remove;
+        }
+        drop(state);
         if self.context().config.clear_site_data {
             self.loaded().await?.clear_site_data = true;
         }
@@ -319,9 +381,14 @@ impl Session {
     /// [`SessionError::Store`] when the store could not be reached.
     pub async fn logout_others(&self) -> Result<usize, SessionError> {
         let (user, current) = self.user_and_handle().await?;
+        let token = remember_selector(&*self.loaded().await?);
         match user {
             None => Ok(0),
-            Some(user) => self.users().sign_out(&user, current.as_ref()).await,
+            Some(user) => {
+                self.users()
+                    .sign_out(&user, current.as_ref(), token.as_deref())
+                    .await
+            }
         }
     }
 
@@ -334,9 +401,11 @@ impl Session {
         let Some(user) = user else {
             return Ok(0);
         };
-        let count = self.users().sign_out(&user, None).await?;
-        // This session was among those deleted: only the cookie is left to expire.
-        self.loaded().await?.reset();
+        let count = self.users().sign_out(&user, None, None).await?;
+        // This session was among those deleted: only the cookies are left to expire.
+        let mut state = self.loaded().await?;
+        state.reset();
+        state.remember_cookie = crate::cookie::CookieUpdate::Remove;
         Ok(count)
     }
 
@@ -351,7 +420,7 @@ impl Session {
     }
 }
 
-fn owner(state: &State) -> Option<String> {
+pub(crate) fn owner(state: &State) -> Option<String> {
     let raw = state.meta.get(USER)?;
     serde_json::from_str(raw).ok()
 }
@@ -414,7 +483,7 @@ impl UserSessions {
     /// reached.
     pub async fn logout_all(&self, user_id: &str) -> Result<usize, SessionError> {
         check_user_id(user_id)?;
-        self.sign_out(user_id, None).await
+        self.sign_out(user_id, None, None).await
     }
 
     /// Drops `user_id`'s index entries whose session has expired; returns how many. Listing
@@ -444,13 +513,24 @@ impl UserSessions {
     }
 
     /// Deletes the user's sessions (except `keep`) and then their index entries, so that an
-    /// interruption leaves entries that a retry deletes again, never a live unlisted session.
-    async fn sign_out(&self, user: &str, keep: Option<&StorageId>) -> Result<usize, SessionError> {
+    /// interruption leaves entries that a retry deletes again, never a live unlisted session;
+    /// then revokes their remember-me tokens (except `keep_token`). Returns how many sessions.
+    pub(crate) async fn sign_out(
+        &self,
+        user: &str,
+        keep: Option<&StorageId>,
+        keep_token: Option<&str>,
+    ) -> Result<usize, SessionError> {
         let store = &*self.context.store;
         let mut ids = self.indexed(user).await?;
         ids.retain(|id| Some(id) != keep);
         store.delete_many(&ids).await?;
         store.index_remove(user, &ids).await?;
+        let mut tokens = store.token_list(user, now_millis()).await?;
+        tokens.retain(|token| Some(token.as_str()) != keep_token);
+        if !tokens.is_empty() {
+            store.token_revoke(user, &tokens).await?;
+        }
         Ok(ids.len())
     }
 
@@ -521,4 +601,8 @@ fn device_info(
         last_activity,
         current: current == Some(id),
     })
+}
+
+fn token_cookie_set(state: &State) -> bool {
+    matches!(state.remember_cookie, crate::cookie::CookieUpdate::Set(_))
 }

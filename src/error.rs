@@ -70,6 +70,9 @@ pub enum SessionError {
     /// characters. Renders as 500: user IDs come from the application.
     #[error("invalid user ID")]
     InvalidUserId,
+    /// Sealing a remember-me rotation's cookies failed. Renders as 500.
+    #[error("could not seal remember-me cookies")]
+    Sealing,
     /// The operating system could not supply randomness for a new session ID. Renders as 500.
     #[error("could not generate a session ID")]
     Randomness(#[source] getrandom::Error),
@@ -84,6 +87,7 @@ impl SessionError {
             Self::Encode { .. }
             | Self::Decode { .. }
             | Self::InvalidUserId
+            | Self::Sealing
             | Self::Randomness(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

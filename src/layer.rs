@@ -225,6 +225,13 @@ impl SessionLayerBuilder {
         self
     }
 
+    /// Settings of remember-me tokens ([`RememberMe`](crate::RememberMe)): lifetime, rotation
+    /// grace window, when users are signed back in, theft hook.
+    pub fn remember_me(mut self, remember: crate::RememberConfig) -> Self {
+        self.config.remember = remember;
+        self
+    }
+
     /// Checks the configuration and builds the layer.
     ///
     /// # Errors
@@ -238,6 +245,7 @@ impl SessionLayerBuilder {
             context: Arc::new(Context {
                 store: self.store,
                 cart_cookie: config.cart.cookie(&config.cookie),
+                remember_cookie: config.remember.cookie(&config.cookie),
                 config,
             }),
         })

@@ -13,6 +13,7 @@ mod extract;
 mod future;
 mod id;
 mod layer;
+mod remember;
 mod service;
 mod session;
 pub mod store;
@@ -27,6 +28,9 @@ pub use crate::extract::SessionRejection;
 pub use crate::future::ResponseFuture;
 pub use crate::id::{CartId, SessionId, StorageId};
 pub use crate::layer::{SessionLayer, SessionLayerBuilder};
+pub use crate::remember::{
+    RememberConfig, RememberMe, RememberMode, Rotated, TheftDetected, TokenRecord,
+};
 pub use crate::service::SessionService;
 pub use crate::session::{SaveOutcome, Session};
 pub use crate::store::{MemoryStore, RedisStore, SessionStore};

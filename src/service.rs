@@ -10,6 +10,7 @@ use tower_service::Service;
 use crate::config::Context;
 use crate::future::ResponseFuture;
 use crate::id::CartId;
+use crate::remember::RememberCookie;
 use crate::session::Session;
 
 /// The middleware made by [`SessionLayer`](crate::SessionLayer).
@@ -55,7 +56,12 @@ where
             .cart_cookie
             .values(headers)
             .find_map(CartId::parse);
-        let session = Session::new(Arc::clone(&self.context), cookie_id, cart_id);
+        let remember = self
+            .context
+            .remember_cookie
+            .values(headers)
+            .find_map(RememberCookie::parse);
+        let session = Session::new(Arc::clone(&self.context), cookie_id, cart_id, remember);
         request.extensions_mut().insert(session.clone());
         ResponseFuture::new(self.inner.call(request), session)
     }

@@ -16,6 +16,7 @@ use crate::config::Context;
 use crate::cookie::CookieUpdate;
 use crate::error::SessionError;
 use crate::id::{CartId, SessionId, now_millis};
+use crate::remember::{RememberCookie, RememberMode};
 
 pub(crate) use self::state::{Login, State};
 
@@ -78,6 +79,7 @@ pub(crate) enum Finish {
 pub(crate) struct Amend {
     pub(crate) set_cookie: Option<HeaderValue>,
     pub(crate) cart_cookie: Option<HeaderValue>,
+    pub(crate) remember_cookie: Option<HeaderValue>,
     /// `Clear-Site-Data: "cookies"`, asked for at logout.
     pub(crate) clear_site_data: bool,
 }
@@ -87,12 +89,13 @@ impl Session {
         context: Arc<Context>,
         cookie_id: Option<SessionId>,
         cart_id: Option<CartId>,
+        remember: Option<RememberCookie>,
     ) -> Self {
         Self {
             shared: Arc::new(Shared {
                 context,
                 touched: AtomicBool::new(false),
-                state: Mutex::new(State::new(cookie_id, cart_id)),
+                state: Mutex::new(State::new(cookie_id, cart_id, remember)),
             }),
         }
     }
@@ -114,6 +117,9 @@ impl Session {
                 self.load_into(&mut state, id).await?;
             }
             state.loaded = true;
+            if self.shared.context.config.remember.mode == RememberMode::Automatic {
+                crate::remember::sign_in(&self.shared.context, &mut state).await?;
+            }
         }
         Ok(state)
     }
@@ -306,9 +312,15 @@ fn amend(state: &mut State, context: &Context) -> Amend {
         CookieUpdate::Set(id) => context.cart_cookie.render(Some(id.encode())),
         CookieUpdate::Remove => context.cart_cookie.render(None),
     };
+    let remember_cookie = match &state.remember_cookie {
+        CookieUpdate::Keep => None,
+        CookieUpdate::Set(token) => context.remember_cookie.render(Some(token.encode())),
+        CookieUpdate::Remove => context.remember_cookie.render(None),
+    };
     Amend {
         set_cookie: state.cookie_header(context),
         cart_cookie,
+        remember_cookie,
         clear_site_data: state.clear_site_data,
     }
 }

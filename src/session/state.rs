@@ -11,6 +11,7 @@ use crate::config::Context;
 use crate::cookie::CookieUpdate;
 use crate::error::{SessionError, StoreError};
 use crate::id::{CartId, SessionId, now_millis};
+use crate::remember::RememberCookie;
 use crate::store::{Change, IndexEntry, Written, millis};
 
 use super::SaveOutcome;
@@ -44,6 +45,11 @@ pub(crate) struct State {
     /// The visitor's cart, from the cart cookie or made by this request.
     pub(crate) cart_id: Option<CartId>,
     pub(crate) cart_cookie: CookieUpdate<CartId>,
+    /// The request's remember-me token, if it carried a well-formed one.
+    pub(crate) remember_in: Option<RememberCookie>,
+    /// Whether signing back in with it was already tried in this request.
+    pub(crate) remember_tried: bool,
+    pub(crate) remember_cookie: CookieUpdate<RememberCookie>,
 }
 
 /// A pending ID change.
@@ -62,10 +68,15 @@ pub(crate) struct Login {
 }
 
 impl State {
-    pub(crate) fn new(cookie_id: Option<SessionId>, cart_id: Option<CartId>) -> Self {
+    pub(crate) fn new(
+        cookie_id: Option<SessionId>,
+        cart_id: Option<CartId>,
+        remember_in: Option<RememberCookie>,
+    ) -> Self {
         Self {
             cookie_id,
             cart_id,
+            remember_in,
             ..Self::default()
         }
     }
@@ -155,6 +166,7 @@ impl State {
         let cookie_id = self.cookie_id.take();
         let cart_id = self.cart_id.take();
         let cart_cookie = std::mem::take(&mut self.cart_cookie);
+        let remember_cookie = std::mem::take(&mut self.remember_cookie);
         let clear_site_data = self.clear_site_data;
         *self = State {
             loaded: true,
@@ -167,6 +179,8 @@ impl State {
             clear_site_data,
             cart_id,
             cart_cookie,
+            remember_cookie,
+            remember_tried: true,
             ..State::default()
         };
     }
@@ -210,6 +224,36 @@ impl State {
             }
         };
         self.finish_write(outcome, context, now)
+    }
+
+    /// This session's data with `meta` as its metadata, as the fields of a whole new record.
+    pub(crate) fn record_fields(&self, meta: &HashMap<String, String>) -> Vec<(String, String)> {
+        EncodedFields::of_record(&self.data, meta)
+            .set
+            .into_iter()
+            .map(|(field, value)| (field.into_owned(), value.to_owned()))
+            .collect()
+    }
+
+    /// Becomes the stored session `id` (created elsewhere in this request): its metadata,
+    /// and its data if given (otherwise this state's data, already written there).
+    pub(crate) fn adopt(
+        &mut self,
+        id: SessionId,
+        data: Option<HashMap<String, String>>,
+        meta: HashMap<String, String>,
+        deadline: u64,
+    ) {
+        if let Some(data) = data {
+            self.size = data.iter().map(|(k, v)| field_cost(k, v)).sum();
+            self.data = data;
+        }
+        self.meta = meta;
+        self.changes.clear();
+        self.rotation = None;
+        self.expires_at = Some(deadline);
+        self.cookie = CookieUpdate::Set(id.clone());
+        self.id = Some(id);
     }
 
     /// Creates a record for a session that has none yet, holding everything it has.

@@ -7,6 +7,7 @@ use super::{BoxFuture, Change, Field, FieldsRow, IndexEntry, SessionStore, Writt
 use crate::cart::{CartLimits, CartLine, CartOp, CartOwner, CartWritten, MergePolicy};
 use crate::error::StoreError;
 use crate::id::{StorageId, now_millis};
+use crate::remember::{Rotated, TokenRecord};
 
 /// How many writes pass between sweeps of expired records, so memory stays bounded without a
 /// background task.
@@ -30,6 +31,9 @@ struct State {
     /// Each user's index: storage name → absolute deadline.
     users: HashMap<String, HashMap<StorageId, u64>>,
     carts: HashMap<CartOwner, CartEntry>,
+    tokens: HashMap<String, TokenRecord>,
+    /// Each user's remember-me tokens: selector → absolute deadline.
+    token_index: HashMap<String, HashMap<String, u64>>,
     writes: u64,
 }
 
@@ -98,7 +102,20 @@ impl State {
             }
             self.users.retain(|_, index| !index.is_empty());
             self.carts.retain(|_, cart| cart.expires_at > now);
+            self.tokens.retain(|_, token| token.expires_at > now);
         }
+    }
+
+    /// The live token under `selector`, dropping it first if it has expired.
+    fn live_token(&mut self, selector: &str, now: u64) -> Option<&mut TokenRecord> {
+        if self
+            .tokens
+            .get(selector)
+            .is_some_and(|token| token.expires_at <= now)
+        {
+            self.tokens.remove(selector);
+        }
+        self.tokens.get_mut(selector)
     }
 
     /// The live cart of `owner`, dropping it first if it has expired.
@@ -391,6 +408,87 @@ impl SessionStore for MemoryStore {
             cart.expires_at = now.saturating_add(super::millis(limits.ttl));
         }
         Box::pin(std::future::ready(Ok(merged)))
+    }
+
+    fn token_create<'a>(
+        &'a self,
+        selector: &'a str,
+        record: &'a TokenRecord,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let now = now_millis();
+        let mut state = self.lock();
+        state.count_write(now);
+        let index = state.token_index.entry(record.user.clone()).or_default();
+        index.retain(|_, expires_at| *expires_at > now);
+        index.insert(selector.to_owned(), record.expires_at);
+        state.tokens.insert(selector.to_owned(), record.clone());
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn token_get<'a>(
+        &'a self,
+        selector: &'a str,
+    ) -> BoxFuture<'a, Result<Option<TokenRecord>, StoreError>> {
+        let record = self.lock().live_token(selector, now_millis()).cloned();
+        Box::pin(std::future::ready(Ok(record)))
+    }
+
+    fn token_rotate<'a>(
+        &'a self,
+        selector: &'a str,
+        expected: &'a str,
+        new_hash: &'a str,
+        grace_until: u64,
+        sealed: &'a str,
+    ) -> BoxFuture<'a, Result<Rotated, StoreError>> {
+        let mut state = self.lock();
+        let rotated = match state.live_token(selector, now_millis()) {
+            None => Rotated::Gone,
+            Some(token) if token.validator_hash != expected => Rotated::Lost(token.clone()),
+            Some(token) => {
+                token.previous_hash = Some(std::mem::replace(
+                    &mut token.validator_hash,
+                    new_hash.to_owned(),
+                ));
+                token.grace_until = grace_until;
+                token.sealed = Some(sealed.to_owned());
+                Rotated::Won
+            }
+        };
+        Box::pin(std::future::ready(Ok(rotated)))
+    }
+
+    fn token_revoke<'a>(
+        &'a self,
+        user: &'a str,
+        selectors: &'a [String],
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let mut state = self.lock();
+        for selector in selectors {
+            state.tokens.remove(selector);
+        }
+        if let Some(index) = state.token_index.get_mut(user) {
+            for selector in selectors {
+                index.remove(selector);
+            }
+        }
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn token_list<'a>(
+        &'a self,
+        user: &'a str,
+        now: u64,
+    ) -> BoxFuture<'a, Result<Vec<String>, StoreError>> {
+        let mut state = self.lock();
+        let selectors = state
+            .token_index
+            .get_mut(user)
+            .map_or_else(Vec::new, |index| {
+                index.retain(|_, expires_at| *expires_at > now);
+                index.keys().cloned().collect()
+            });
+        Box::pin(std::future::ready(Ok(selectors)))
     }
 }
 

@@ -15,6 +15,7 @@ use std::time::Duration;
 use crate::cart::{CartLimits, CartLine, CartOp, CartOwner, CartWritten, MergePolicy};
 use crate::error::StoreError;
 use crate::id::StorageId;
+use crate::remember::{Rotated, TokenRecord};
 
 pub mod memory;
 pub mod redis;
@@ -197,4 +198,44 @@ pub trait SessionStore: Send + Sync + 'static {
         policy: MergePolicy,
         limits: CartLimits,
     ) -> BoxFuture<'a, Result<bool, StoreError>>;
+
+    /// Stores a new remember-me token under `selector`, entered in its user's token index
+    /// first; it expires at `record.expires_at`.
+    fn token_create<'a>(
+        &'a self,
+        selector: &'a str,
+        record: &'a TokenRecord,
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// The token stored under `selector`, if it exists.
+    fn token_get<'a>(
+        &'a self,
+        selector: &'a str,
+    ) -> BoxFuture<'a, Result<Option<TokenRecord>, StoreError>>;
+
+    /// Rotates a token if its validator hash is still `expected`: the current hash becomes the
+    /// previous one (accepted until `grace_until`), `new_hash` the current, and `sealed` the
+    /// cookies handed out.
+    fn token_rotate<'a>(
+        &'a self,
+        selector: &'a str,
+        expected: &'a str,
+        new_hash: &'a str,
+        grace_until: u64,
+        sealed: &'a str,
+    ) -> BoxFuture<'a, Result<Rotated, StoreError>>;
+
+    /// Deletes tokens and removes them from `user`'s token index.
+    fn token_revoke<'a>(
+        &'a self,
+        user: &'a str,
+        selectors: &'a [String],
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// The selectors of `user`'s tokens not past their deadline at `now`.
+    fn token_list<'a>(
+        &'a self,
+        user: &'a str,
+        now: u64,
+    ) -> BoxFuture<'a, Result<Vec<String>, StoreError>>;
 }

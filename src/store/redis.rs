@@ -37,6 +37,7 @@ use super::{
 use crate::cart::{CartLimits, CartLine, CartOp, CartOwner, CartWritten, MergePolicy};
 use crate::error::StoreError;
 use crate::id::StorageId;
+use crate::remember::{Rotated, TokenRecord};
 
 const DEFAULT_PREFIX: &str = "trs:";
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -131,6 +132,35 @@ impl RedisStore {
             }
             CartOwner::User(user) => format!("{}u:{{{user}}}:c", self.inner.prefix),
         }
+    }
+
+    /// The Redis key of a remember-me token.
+    pub fn token_key(&self, selector: &str) -> String {
+        format!("{}r:{selector}", self.inner.prefix)
+    }
+
+    /// The Redis key of a user's index of remember-me tokens, under the user's hash tag.
+    pub fn token_index_key(&self, user: &str) -> String {
+        format!("{}u:{{{user}}}:t", self.inner.prefix)
+    }
+
+    /// Prunes a sorted-set index by deadline and returns its members.
+    async fn list_index(&self, key: &str, now: u64) -> Result<Vec<(String, u64)>, StoreError> {
+        let mut pipeline = deadpool_redis::redis::pipe();
+        pipeline
+            .cmd("ZREMRANGEBYSCORE")
+            .arg(key)
+            .arg("-inf")
+            .arg(now)
+            .ignore()
+            .cmd("ZRANGE")
+            .arg(key)
+            .arg(0)
+            .arg(-1)
+            .arg("WITHSCORES");
+        let (members,): (Vec<(String, u64)>,) =
+            self.run(Request::Pipeline(&pipeline), true).await?;
+        Ok(members)
     }
 
     /// Sends one request within the command timeout. With `retry`, a request that fails because
@@ -483,21 +513,7 @@ impl SessionStore for RedisStore {
         now: u64,
     ) -> BoxFuture<'a, Result<Vec<IndexEntry>, StoreError>> {
         Box::pin(async move {
-            let key = self.index_key(user);
-            let mut pipeline = deadpool_redis::redis::pipe();
-            pipeline
-                .cmd("ZREMRANGEBYSCORE")
-                .arg(&key)
-                .arg("-inf")
-                .arg(now)
-                .ignore()
-                .cmd("ZRANGE")
-                .arg(&key)
-                .arg(0)
-                .arg(-1)
-                .arg("WITHSCORES");
-            let (members,): (Vec<(String, u64)>,) =
-                self.run(Request::Pipeline(&pipeline), true).await?;
+            let members = self.list_index(&self.index_key(user), now).await?;
             Ok(members
                 .into_iter()
                 .filter_map(|(handle, expires_at)| {
@@ -628,6 +644,131 @@ impl SessionStore for RedisStore {
             Ok(self.run::<i64>(Request::Script(&invocation), true).await? == 1)
         })
     }
+
+    fn token_create<'a>(
+        &'a self,
+        selector: &'a str,
+        record: &'a TokenRecord,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let mut invocation = scripts::INDEX_ADD.key(self.token_index_key(&record.user));
+            invocation
+                .arg(crate::id::now_millis())
+                .arg(selector)
+                .arg(record.expires_at)
+                .arg("");
+            self.run::<()>(Request::Script(&invocation), true).await?;
+            let key = self.token_key(selector);
+            let mut pipeline = deadpool_redis::redis::pipe();
+            pipeline
+                .atomic()
+                .cmd("HSET")
+                .arg(&key)
+                .arg("u")
+                .arg(&record.user)
+                .arg("h")
+                .arg(&record.validator_hash)
+                .arg("d")
+                .arg(&record.device)
+                .arg("c")
+                .arg(record.created_at)
+                .arg("x")
+                .arg(record.expires_at)
+                .ignore()
+                .cmd("PEXPIREAT")
+                .arg(&key)
+                .arg(record.expires_at)
+                .ignore();
+            self.run::<()>(Request::Pipeline(&pipeline), true).await
+        })
+    }
+
+    fn token_get<'a>(
+        &'a self,
+        selector: &'a str,
+    ) -> BoxFuture<'a, Result<Option<TokenRecord>, StoreError>> {
+        Box::pin(async move {
+            let mut command = deadpool_redis::redis::cmd("HGETALL");
+            command.arg(self.token_key(selector));
+            let fields: std::collections::HashMap<String, String> =
+                self.run(Request::Command(&command), true).await?;
+            Ok(parse_token(fields))
+        })
+    }
+
+    fn token_rotate<'a>(
+        &'a self,
+        selector: &'a str,
+        expected: &'a str,
+        new_hash: &'a str,
+        grace_until: u64,
+        sealed: &'a str,
+    ) -> BoxFuture<'a, Result<Rotated, StoreError>> {
+        Box::pin(async move {
+            let mut invocation = scripts::REMEMBER_ROTATE.key(self.token_key(selector));
+            invocation
+                .arg(expected)
+                .arg(new_hash)
+                .arg(grace_until)
+                .arg(sealed);
+            match self.run::<i64>(Request::Script(&invocation), false).await? {
+                1 => Ok(Rotated::Won),
+                0 => Ok(Rotated::Gone),
+                _ => Ok(match self.token_get(selector).await? {
+                    Some(latest) => Rotated::Lost(latest),
+                    None => Rotated::Gone,
+                }),
+            }
+        })
+    }
+
+    fn token_revoke<'a>(
+        &'a self,
+        user: &'a str,
+        selectors: &'a [String],
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            for chunk in selectors.chunks(PIPELINE_CHUNK) {
+                let mut delete = deadpool_redis::redis::cmd("DEL");
+                let mut unlist = deadpool_redis::redis::cmd("ZREM");
+                unlist.arg(self.token_index_key(user));
+                for selector in chunk {
+                    delete.arg(self.token_key(selector));
+                    unlist.arg(selector);
+                }
+                self.run::<()>(Request::Command(&delete), true).await?;
+                self.run::<()>(Request::Command(&unlist), true).await?;
+            }
+            Ok(())
+        })
+    }
+
+    fn token_list<'a>(
+        &'a self,
+        user: &'a str,
+        now: u64,
+    ) -> BoxFuture<'a, Result<Vec<String>, StoreError>> {
+        Box::pin(async move {
+            let members = self.list_index(&self.token_index_key(user), now).await?;
+            Ok(members.into_iter().map(|(selector, _)| selector).collect())
+        })
+    }
+}
+
+/// A token from its hash fields (see `scripts/remember_rotate.lua`); `None` if missing or
+/// incomplete.
+fn parse_token(mut fields: std::collections::HashMap<String, String>) -> Option<TokenRecord> {
+    let number = |value: Option<String>| value.and_then(|v| v.parse::<u64>().ok());
+    Some(TokenRecord {
+        user: fields.remove("u")?,
+        validator_hash: fields.remove("h")?,
+        previous_hash: fields.remove("p"),
+        grace_until: number(fields.remove("g")).unwrap_or(0),
+        sealed: fields.remove("e"),
+        device: fields.remove("d").unwrap_or_default(),
+        created_at: number(fields.remove("c"))?,
+        expires_at: number(fields.remove("x"))?,
+    })
 }
 
 /// A cart's lines from its hash fields (see `scripts/cart_apply.lua`), sorted by SKU.

@@ -28,3 +28,5 @@ pub(super) static INDEX_ADD: LazyLock<Script> = script!("index_add.lua");
 pub(super) static CART_APPLY: LazyLock<Script> = script!("cart_apply.lua");
 /// Merge a visitor's cart into a user's, once.
 pub(super) static CART_MERGE: LazyLock<Script> = script!("cart_merge.lua");
+/// Rotate a remember-me token, once.
+pub(super) static REMEMBER_ROTATE: LazyLock<Script> = script!("remember_rotate.lua");
