@@ -255,13 +255,21 @@ impl Session {
         check_user_id(user_id)?;
         let mut state = self.loaded().await?;
         let previous_owner = owner(&state);
-        if previous_owner
-            .as_deref()
-            .is_some_and(|owner| owner != user_id)
-        {
+        if let Some(previous) = previous_owner.as_deref().filter(|owner| *owner != user_id) {
             state.clear_data();
             state.unset_meta(ACTIVITY);
+            // The browser's remember-me token is the previous user's: revoke it.
+            if let Some(selector) = remember_selector(&state) {
+                self.context()
+                    .store
+                    .token_revoke(previous, std::slice::from_ref(&selector))
+                    .await?;
+                state.unset_meta(TOKEN);
+                state.remember_cookie = crate::cookie::CookieUpdate::Remove;
+            }
         }
+        // A password login is a stronger proof than a remembered one.
+        state.unset_meta(REMEMBERED);
         let now = now_millis();
         let stored = StoredDevice {
             label: cut(device.label),

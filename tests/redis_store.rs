@@ -469,3 +469,53 @@ async fn each_cart_operation_is_one_round_trip() {
     client.get("/cart").await;
     assert_eq!(proxy.take(), 1, "reading the lines");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_holds_no_remember_me_validator_or_cookie_in_clear() {
+    let backend = Redis::start();
+    let mut browser = Client::new(app(backend.store(), |b| b));
+    browser.post("/login-remember/alice", "").await;
+    let issued = browser.remember.clone().unwrap();
+    browser.cookie = None;
+    browser.get("/me").await;
+    let rotated = browser.remember.clone().unwrap();
+    let session = browser.cookie.clone().unwrap();
+    let mut dump = String::new();
+    for key in backend.server.keys() {
+        dump.push_str(&key);
+        let value = match backend.server.cmd(&["TYPE", &key]) {
+            common::server::Reply::Status(kind) if kind == "hash" => {
+                backend.server.cmd(&["HGETALL", &key])
+            }
+            common::server::Reply::Status(kind) if kind == "zset" => {
+                backend.server.cmd(&["ZRANGE", &key, "0", "-1"])
+            }
+            _ => backend.server.cmd(&["GET", &key]),
+        };
+        dump.push_str(&value.strings().join(" "));
+    }
+    for secret in [&issued, &rotated, &session] {
+        let validator = secret.split('.').next_back().unwrap();
+        assert!(!dump.contains(validator), "a secret is stored in clear");
+    }
+    assert!(
+        dump.contains(issued.split('.').next().unwrap()),
+        "the selector is the lookup key"
+    );
+}
+
+#[tokio::test]
+async fn a_malformed_remember_cookie_sends_no_redis_command() {
+    let backend = Redis::start();
+    let mut client = Client::new(app(backend.store(), |b| b));
+    let monitor = backend.server.monitor();
+    for value in [
+        "garbage",
+        "x.y",
+        &format!("{}.{}", "*".repeat(22), "A".repeat(43)),
+    ] {
+        client.remember = Some(value.to_owned());
+        assert_eq!(client.get("/me").await.body, "anonymous");
+    }
+    assert!(monitor.commands().is_empty());
+}

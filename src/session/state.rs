@@ -167,6 +167,7 @@ impl State {
         let cart_id = self.cart_id.take();
         let cart_cookie = std::mem::take(&mut self.cart_cookie);
         let remember_cookie = std::mem::take(&mut self.remember_cookie);
+        let remember_in = self.remember_in.take();
         let clear_site_data = self.clear_site_data;
         *self = State {
             loaded: true,
@@ -180,6 +181,7 @@ impl State {
             cart_id,
             cart_cookie,
             remember_cookie,
+            remember_in,
             remember_tried: true,
             ..State::default()
         };

@@ -5,6 +5,7 @@
 pub mod cart_suite;
 pub mod devices_suite;
 pub mod proxy;
+pub mod remember_suite;
 pub mod server;
 pub mod suite;
 
@@ -20,8 +21,8 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 use tower_redis_session::{
-    Cart, CartError, Device, MemoryStore, RedisStore, Session, SessionError, SessionLayer,
-    SessionLayerBuilder, SessionRejection, SessionStore,
+    Cart, CartError, Device, MemoryStore, RedisStore, RememberMe, Session, SessionError,
+    SessionLayer, SessionLayerBuilder, SessionRejection, SessionStore,
 };
 
 use self::server::RedisServer;
@@ -104,6 +105,9 @@ pub fn app<S: SessionStore>(
         .route("/cart/remove/{sku}", post(cart_remove))
         .route("/cart/clear", post(cart_clear))
         .route("/cart/count", get(cart_count))
+        .route("/login-remember/{user}", post(login_remember))
+        .route("/remembered", get(remembered))
+        .route("/remember-me", get(remember_me))
         .layer(layer)
 }
 
@@ -318,6 +322,34 @@ async fn cart_remove(cart: Cart, Path(sku): Path<String>) -> Result<&'static str
     Ok("ok")
 }
 
+/// Signs `user` in and issues a remember-me token; the body, if any, labels the device.
+async fn login_remember(
+    session: Session,
+    remember: RememberMe,
+    Path(user): Path<String>,
+    label: String,
+) -> Result<&'static str, SessionError> {
+    session
+        .login(&user, Device::new().label(label.clone()))
+        .await?;
+    remember.issue(&user, Device::new().label(label)).await?;
+    Ok("ok")
+}
+
+async fn remembered(session: Session) -> Result<String, SessionError> {
+    Ok(session.is_remembered().await?.to_string())
+}
+
+/// Signs back in through the extractor (what `RememberMode::OnDemand` waits for).
+async fn remember_me(session: Session, remember: RememberMe) -> Result<String, SessionError> {
+    let remembered = remember.is_remembered().await?;
+    let user = session
+        .user_id()
+        .await?
+        .unwrap_or_else(|| "anonymous".into());
+    Ok(format!("{user} {remembered}"))
+}
+
 async fn cart_count(cart: Cart) -> Result<String, CartError> {
     Ok(cart.count().await?.to_string())
 }
@@ -345,6 +377,8 @@ pub struct Client {
     pub cookie: Option<String>,
     /// The `cart` cookie's value, if any.
     pub cart: Option<String>,
+    /// The `remember` cookie's value, if any.
+    pub remember: Option<String>,
 }
 
 impl Client {
@@ -358,6 +392,7 @@ impl Client {
             cookie_name: cookie_name.to_owned(),
             cookie: None,
             cart: None,
+            remember: None,
         }
     }
 
@@ -405,6 +440,9 @@ impl Client {
         if let Some(value) = &self.cart {
             cookies.push(format!("cart={value}"));
         }
+        if let Some(value) = &self.remember {
+            cookies.push(format!("remember={value}"));
+        }
         if !cookies.is_empty() {
             request = request.header(header::COOKIE, cookies.join("; "));
         }
@@ -447,6 +485,8 @@ impl Client {
             self.cookie = kept;
         } else if name == "cart" {
             self.cart = kept;
+        } else if name == "remember" {
+            self.remember = kept;
         }
     }
 }

@@ -77,6 +77,19 @@ macro_rules! conformance_suite {
             the_visitor_cart_survives_session_expiry,
             the_visitor_cart_expires_after_its_ttl,
         );
+        $crate::conformance_suite!(@tests $backend, remember_suite;
+            issue_sets_the_cookie_with_secure_attributes,
+            a_remember_cookie_signs_back_in_and_rotates,
+            the_old_token_within_grace_gets_the_same_session_and_cookies,
+            twenty_parallel_requests_with_the_old_cookie_share_one_session,
+            the_old_token_after_grace_is_theft,
+            logout_revokes_this_devices_token_only,
+            logout_all_revokes_every_token,
+            tokens_expire_at_their_absolute_deadline,
+            a_malformed_or_unknown_token_is_just_not_remembered,
+            a_tampered_validator_of_a_known_selector_is_theft,
+            on_demand_mode_signs_in_only_through_the_extractor,
+        );
     };
     (@tests $backend:ty, $module:ident; $($name:ident),* $(,)?) => {
         $(
