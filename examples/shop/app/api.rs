@@ -1,0 +1,287 @@
+//! The JSON API: the contract other tools test against.
+
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, patch, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tower_redis_session::{Cart, Device, RememberMe, Session, SessionRejection};
+
+use super::Shop;
+use super::web::{ApiError, Prefs, rfc3339, rotate_csrf};
+
+type Reply<T> = Result<T, ApiError>;
+
+pub fn routes() -> Router<Shop> {
+    Router::new()
+        .route("/login", post(login))
+        .route("/me", get(me))
+        .route("/logout", post(logout))
+        .route("/logout-others", post(logout_others))
+        .route("/logout-all", post(logout_all))
+        .route("/devices", get(devices))
+        .route("/devices/{handle}", axum::routing::delete(revoke))
+        .route("/activity", post(activity))
+        .route("/prefs", get(prefs).put(set_prefs))
+        .route("/cart", get(cart))
+        .route("/cart/lines", post(add_line))
+        .route("/cart/lines/{sku}", patch(set_line).delete(remove_line))
+        .layer(middleware::from_fn(require_json))
+}
+
+/// State-changing calls must say `Content-Type: application/json`: a cross-site form cannot,
+/// so this is the API's CSRF defence.
+async fn require_json(request: Request, next: Next) -> Response {
+    let changes_state = !matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    let is_json = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.split(';').next() == Some("application/json"));
+    if changes_state && !is_json {
+        return ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send Content-Type: application/json",
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
+/// The session, or the API's JSON error (503 when the store is down).
+fn session(session: Result<Session, SessionRejection>) -> Reply<Session> {
+    Ok(session?)
+}
+
+/// The signed-in user's ID, or 401.
+async fn user_id(session: &Session) -> Reply<String> {
+    session.user_id().await?.ok_or_else(ApiError::unauthorized)
+}
+
+/// A JSON body, or 422 with serde's reason.
+fn body<T>(body: Result<Json<T>, axum::extract::rejection::JsonRejection>) -> Reply<T> {
+    body.map(|Json(value)| value)
+        .map_err(|rejection| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, rejection.body_text()))
+}
+
+#[derive(Deserialize)]
+struct Login {
+    email: String,
+    password: String,
+    #[serde(default)]
+    remember: bool,
+    device: Option<String>,
+}
+
+async fn login(
+    State(shop): State<Shop>,
+    s: Result<Session, SessionRejection>,
+    remember: Result<RememberMe, SessionRejection>,
+    headers: HeaderMap,
+    request: Result<Json<Login>, axum::extract::rejection::JsonRejection>,
+) -> Reply<Json<Value>> {
+    let session = session(s)?;
+    let request = body(request)?;
+    let Some(user) = shop.users.authenticate(&request.email, &request.password) else {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "wrong email or password",
+        ));
+    };
+    let mut device = Device::from_headers(&headers);
+    if let Some(label) = request.device.filter(|label| !label.is_empty()) {
+        device = device.label(label);
+    }
+    session.login(user.id, device.clone()).await?;
+    rotate_csrf(&session).await?;
+    if request.remember {
+        remember?.issue(user.id, device).await?;
+    }
+    Ok(Json(
+        json!({ "user_id": user.id, "email": user.email, "name": user.name }),
+    ))
+}
+
+async fn me(State(shop): State<Shop>, s: Result<Session, SessionRejection>) -> Reply<Json<Value>> {
+    let session = session(s)?;
+    let id = user_id(&session).await?;
+    let user = shop.users.get(&id).ok_or_else(ApiError::unauthorized)?;
+    let created = session.created_at().await?.map(rfc3339);
+    let expires = session.expires_at().await?.map(rfc3339);
+    Ok(Json(json!({
+        "user_id": user.id,
+        "email": user.email,
+        "name": user.name,
+        "remembered": session.is_remembered().await?,
+        "created_at": created,
+        "expires_at": expires,
+    })))
+}
+
+async fn logout(s: Result<Session, SessionRejection>) -> Reply<StatusCode> {
+    session(s)?.logout().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn logout_others(s: Result<Session, SessionRejection>) -> Reply<StatusCode> {
+    let session = session(s)?;
+    user_id(&session).await?;
+    session.logout_others().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn logout_all(s: Result<Session, SessionRejection>) -> Reply<StatusCode> {
+    let session = session(s)?;
+    user_id(&session).await?;
+    session.logout_all().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn devices(s: Result<Session, SessionRejection>) -> Reply<Json<Value>> {
+    let session = session(s)?;
+    user_id(&session).await?;
+    let devices: Vec<Value> = session
+        .devices()
+        .await?
+        .into_iter()
+        .map(|device| {
+            json!({
+                "handle": device.handle,
+                "label": device.label,
+                "user_agent": device.user_agent,
+                "ip": device.ip,
+                "created_at": rfc3339(device.created_at),
+                "last_seen_at": rfc3339(device.last_seen_at),
+                "last_activity": device.last_activity.map(|activity| json!({
+                    "action": activity.action,
+                    "at": rfc3339(activity.at),
+                })),
+                "current": device.current,
+            })
+        })
+        .collect();
+    Ok(Json(Value::Array(devices)))
+}
+
+async fn revoke(
+    s: Result<Session, SessionRejection>,
+    Path(handle): Path<String>,
+) -> Reply<StatusCode> {
+    let session = session(s)?;
+    user_id(&session).await?;
+    if session.revoke(&handle).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::new(StatusCode::NOT_FOUND, "no such device"))
+    }
+}
+
+#[derive(Deserialize)]
+struct Activity {
+    action: String,
+}
+
+async fn activity(
+    s: Result<Session, SessionRejection>,
+    request: Result<Json<Activity>, axum::extract::rejection::JsonRejection>,
+) -> Reply<StatusCode> {
+    let session = session(s)?;
+    let request = body(request)?;
+    user_id(&session).await?;
+    if request.action.is_empty() || request.action.len() > 64 {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "action: 1 to 64 characters",
+        ));
+    }
+    session.track_activity(&request.action).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn prefs(s: Result<Session, SessionRejection>) -> Reply<Json<Prefs>> {
+    Ok(Json(Prefs::load(&session(s)?).await?))
+}
+
+async fn set_prefs(
+    s: Result<Session, SessionRejection>,
+    request: Result<Json<Prefs>, axum::extract::rejection::JsonRejection>,
+) -> Reply<Json<Prefs>> {
+    let session = session(s)?;
+    let prefs = body(request)?;
+    if !prefs.is_valid() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "theme: light or dark; language: a tag like en or de-CH",
+        ));
+    }
+    session.insert("prefs", &prefs).await?;
+    Ok(Json(prefs))
+}
+
+async fn cart_json(cart: &Cart) -> Reply<Json<Value>> {
+    let lines = cart.lines().await?;
+    let count: u32 = lines.iter().map(|line| line.quantity).sum();
+    let lines: Vec<Value> = lines
+        .into_iter()
+        .map(|line| json!({ "sku": line.sku, "quantity": line.quantity }))
+        .collect();
+    Ok(Json(json!({ "lines": lines, "count": count })))
+}
+
+fn cart_of(cart: Result<Cart, SessionRejection>) -> Reply<Cart> {
+    Ok(cart?)
+}
+
+async fn cart(c: Result<Cart, SessionRejection>) -> Reply<Json<Value>> {
+    cart_json(&cart_of(c)?).await
+}
+
+#[derive(Deserialize)]
+struct NewLine {
+    sku: String,
+    quantity: u32,
+}
+
+async fn add_line(
+    c: Result<Cart, SessionRejection>,
+    request: Result<Json<NewLine>, axum::extract::rejection::JsonRejection>,
+) -> Reply<Json<Value>> {
+    let cart = cart_of(c)?;
+    let line = body(request)?;
+    let product = super::catalog::product(&line.sku)
+        .ok_or_else(|| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown SKU"))?;
+    let payload = json!({ "name": product.name, "price_cents": product.price_cents });
+    cart.add_with(&line.sku, line.quantity, &payload).await?;
+    cart_json(&cart).await
+}
+
+#[derive(Deserialize)]
+struct Quantity {
+    quantity: u32,
+}
+
+async fn set_line(
+    c: Result<Cart, SessionRejection>,
+    Path(sku): Path<String>,
+    request: Result<Json<Quantity>, axum::extract::rejection::JsonRejection>,
+) -> Reply<Json<Value>> {
+    let cart = cart_of(c)?;
+    let quantity = body(request)?.quantity;
+    cart.set_quantity(&sku, quantity).await?;
+    cart_json(&cart).await
+}
+
+async fn remove_line(
+    c: Result<Cart, SessionRejection>,
+    Path(sku): Path<String>,
+) -> Reply<Json<Value>> {
+    let cart = cart_of(c)?;
+    cart.remove(&sku).await?;
+    cart_json(&cart).await
+}

@@ -1,0 +1,55 @@
+//! Settings from the environment.
+
+use std::time::Duration;
+
+/// The shop's settings. Every variable is optional.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `PORT` (default 3000).
+    pub port: u16,
+    /// `REDIS_URL`; without it sessions live in memory.
+    pub redis_url: Option<String>,
+    /// `SESSION_IDLE_SECS` (default 1800).
+    pub idle: Duration,
+    /// `SESSION_ABSOLUTE_SECS` (default 43200).
+    pub absolute: Duration,
+    /// `CART_TTL_SECS` (default 86400).
+    pub cart_ttl: Duration,
+    /// `REMEMBER_TTL_SECS` (default 30 days).
+    pub remember_ttl: Duration,
+    /// `REMEMBER_GRACE_SECS` (default 60).
+    pub remember_grace: Duration,
+    /// `COOKIE_SECURE=false` drops the `Secure` attribute, for plain-http hosts other than
+    /// localhost (browsers already accept secure cookies from `http://localhost`).
+    pub cookie_secure: bool,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, String> {
+        Ok(Self {
+            port: number("PORT", 3000)?,
+            redis_url: std::env::var("REDIS_URL")
+                .ok()
+                .filter(|url| !url.is_empty()),
+            idle: seconds("SESSION_IDLE_SECS", 30 * 60)?,
+            absolute: seconds("SESSION_ABSOLUTE_SECS", 12 * 60 * 60)?,
+            cart_ttl: seconds("CART_TTL_SECS", 24 * 60 * 60)?,
+            remember_ttl: seconds("REMEMBER_TTL_SECS", 30 * 24 * 60 * 60)?,
+            remember_grace: seconds("REMEMBER_GRACE_SECS", 60)?,
+            cookie_secure: std::env::var("COOKIE_SECURE").map_or(true, |v| v != "false"),
+        })
+    }
+}
+
+fn number<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
+    match std::env::var(name) {
+        Err(_) => Ok(default),
+        Ok(value) => value
+            .parse()
+            .map_err(|_| format!("{name} must be a number, not {value:?}")),
+    }
+}
+
+fn seconds(name: &str, default: u64) -> Result<Duration, String> {
+    number(name, default).map(Duration::from_secs)
+}

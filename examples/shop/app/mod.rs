@@ -1,0 +1,60 @@
+//! The shop application: configuration, the router, and its parts.
+
+mod api;
+mod catalog;
+mod config;
+mod pages;
+mod users;
+mod web;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::get;
+use tower_redis_session::{
+    CartConfig, MemoryStore, RedisStore, RememberConfig, SessionLayer, SessionLayerBuilder,
+};
+
+pub use self::config::Config;
+use self::users::Users;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct Shop {
+    pub users: Arc<Users>,
+}
+
+/// The whole application, wrapped in the session layer built from `config`.
+pub fn router(config: &Config) -> Result<Router, Box<dyn std::error::Error>> {
+    let layer = match &config.redis_url {
+        Some(url) => configure(
+            SessionLayer::builder(RedisStore::builder(url).build()?),
+            config,
+        ),
+        None => configure(SessionLayer::builder(MemoryStore::new()), config),
+    }
+    .build()?;
+    let shop = Shop {
+        users: Arc::new(Users::demo()?),
+    };
+    Ok(Router::new()
+        .merge(pages::routes())
+        .nest("/api", api::routes())
+        .with_state(shop)
+        .layer(layer)
+        // Outside the session layer: a health check never touches a session.
+        .route("/healthz", get(|| async { "ok" })))
+}
+
+fn configure(builder: SessionLayerBuilder, config: &Config) -> SessionLayerBuilder {
+    builder
+        .idle_timeout(config.idle)
+        .absolute_timeout(config.absolute)
+        .secure(config.cookie_secure)
+        .cart(CartConfig::default().ttl(config.cart_ttl))
+        .remember_me(
+            RememberConfig::default()
+                .ttl(config.remember_ttl)
+                .grace(config.remember_grace),
+        )
+}
