@@ -1,0 +1,430 @@
+//! The example shop's JSON API, over real HTTP against a real Redis: the contract other tools
+//! test against.
+
+mod common;
+// The example's own modules, so the test serves exactly the app `cargo run --example shop` runs
+// (which reads the port this test does not need).
+#[allow(dead_code)]
+#[path = "../examples/shop/app/mod.rs"]
+mod shop;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use common::server::RedisServer;
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+const JSON: &str = "application/json";
+const FORM: &str = "application/x-www-form-urlencoded";
+
+/// The shop served on a free port against its own Redis.
+struct Shop {
+    port: u16,
+    redis: RedisServer,
+}
+
+impl Shop {
+    async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    async fn start_with(adjust: impl FnOnce(&mut shop::Config)) -> Self {
+        let redis = RedisServer::start();
+        let mut config = shop::Config::from_env().expect("default config");
+        config.redis_url = Some(redis.url());
+        adjust(&mut config);
+        let router = shop::router(&config).expect("shop router");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        Self { port, redis }
+    }
+
+    fn browser(&self) -> Browser {
+        Browser {
+            port: self.port,
+            cookies: BTreeMap::new(),
+        }
+    }
+}
+
+/// An HTTP client with a cookie jar.
+#[derive(Clone)]
+struct Browser {
+    port: u16,
+    cookies: BTreeMap<String, String>,
+}
+
+struct Response {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Response {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|_| panic!("not JSON: {}", self.body))
+    }
+}
+
+impl Browser {
+    async fn request(&mut self, method: &str, path: &str, body: Option<Value>) -> Response {
+        let body = body.map(|b| b.to_string());
+        let content_type = body.as_ref().map(|_| JSON);
+        self.send(method, path, body.as_deref(), content_type).await
+    }
+
+    async fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+        content_type: Option<&str>,
+    ) -> Response {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).await.unwrap();
+        let mut request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nUser-Agent: shop-test\r\n"
+        );
+        if !self.cookies.is_empty() {
+            let jar: Vec<String> = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            request.push_str(&format!("Cookie: {}\r\n", jar.join("; ")));
+        }
+        if let Some(content_type) = content_type {
+            request.push_str(&format!("Content-Type: {content_type}\r\n"));
+        }
+        let body = body.unwrap_or("");
+        request.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).await.unwrap();
+        let raw = String::from_utf8_lossy(&raw).into_owned();
+        let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+        let mut lines = head.lines();
+        let status = lines.next().unwrap()[9..12].parse().unwrap();
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|line| line.split_once(": "))
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.to_owned()))
+            .collect();
+        for (_, cookie) in headers.iter().filter(|(k, _)| k == "set-cookie") {
+            let (name, rest) = cookie.split_once('=').unwrap();
+            let value = rest.split(';').next().unwrap();
+            if cookie.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        let body = if headers
+            .iter()
+            .any(|(k, v)| k == "transfer-encoding" && v == "chunked")
+        {
+            unchunk(body)
+        } else {
+            body.to_owned()
+        };
+        Response {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    async fn login(&mut self, email: &str, password: &str, remember: bool) -> Response {
+        let body =
+            json!({ "email": email, "password": password, "remember": remember, "device": "test" });
+        self.request("POST", "/api/login", Some(body)).await
+    }
+}
+
+fn unchunk(body: &str) -> String {
+    let mut out = String::new();
+    let mut rest = body;
+    while let Some((size, tail)) = rest.split_once("\r\n") {
+        let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if size == 0 {
+            break;
+        }
+        out.push_str(&tail[..size]);
+        rest = &tail[size + 2..];
+    }
+    out
+}
+
+#[tokio::test]
+async fn healthz_never_touches_the_session() {
+    let shop = Shop::start().await;
+    let mut browser = shop.browser();
+    let reply = browser.request("GET", "/healthz", None).await;
+    assert_eq!((reply.status, reply.body.as_str()), (200, "ok"));
+    assert!(!reply.headers.iter().any(|(k, _)| k == "set-cookie"));
+}
+
+#[tokio::test]
+async fn login_me_and_wrong_password() {
+    let shop = Shop::start().await;
+    let mut browser = shop.browser();
+    assert_eq!(browser.request("GET", "/api/me", None).await.status, 401);
+    let wrong = browser.login("alice@example.com", "nope", false).await;
+    assert_eq!(wrong.status, 401);
+    assert!(wrong.json()["error"].is_string());
+    let login = browser
+        .login("alice@example.com", "wonderland", false)
+        .await;
+    assert_eq!(login.status, 200);
+    assert_eq!(
+        login.json(),
+        json!({"user_id": "alice", "email": "alice@example.com", "name": "Alice"})
+    );
+    assert!(browser.cookies.contains_key("id"));
+    assert!(!browser.cookies.contains_key("remember"));
+    let me = browser.request("GET", "/api/me", None).await.json();
+    assert_eq!(me["user_id"], "alice");
+    assert_eq!(me["remembered"], false);
+    for field in ["created_at", "expires_at"] {
+        let text = me[field].as_str().unwrap();
+        assert!(
+            time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+                .is_ok()
+        );
+    }
+}
+
+#[tokio::test]
+async fn remember_me_signs_back_in_after_the_session_is_gone() {
+    let shop = Shop::start().await;
+    let mut browser = shop.browser();
+    browser.login("alice@example.com", "wonderland", true).await;
+    assert!(browser.cookies.contains_key("remember"));
+    browser.cookies.remove("id");
+    let me = browser.request("GET", "/api/me", None).await;
+    assert_eq!(me.status, 200);
+    assert_eq!(me.json()["remembered"], true);
+}
+
+#[tokio::test]
+async fn devices_revoke_and_logout_variants() {
+    let shop = Shop::start().await;
+    let mut laptop = shop.browser();
+    let mut phone = shop.browser();
+    laptop.login("alice@example.com", "wonderland", false).await;
+    phone.login("alice@example.com", "wonderland", false).await;
+    let devices = laptop.request("GET", "/api/devices", None).await.json();
+    let devices = devices.as_array().unwrap();
+    assert_eq!(devices.len(), 2);
+    for key in [
+        "handle",
+        "label",
+        "user_agent",
+        "ip",
+        "created_at",
+        "last_seen_at",
+        "last_activity",
+        "current",
+    ] {
+        assert!(devices[0].get(key).is_some(), "{key}");
+    }
+    let phone_handle = devices.iter().find(|d| d["current"] == false).unwrap()["handle"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/api/devices/{phone_handle}");
+    assert_eq!(
+        laptop.send("DELETE", &path, None, Some(JSON)).await.status,
+        204
+    );
+    assert_eq!(
+        laptop.send("DELETE", &path, None, Some(JSON)).await.status,
+        404
+    );
+    assert_eq!(phone.request("GET", "/api/me", None).await.status, 401);
+
+    phone.login("alice@example.com", "wonderland", false).await;
+    assert_eq!(
+        laptop
+            .send("POST", "/api/logout-others", None, Some(JSON))
+            .await
+            .status,
+        204
+    );
+    assert_eq!(phone.request("GET", "/api/me", None).await.status, 401);
+    assert_eq!(laptop.request("GET", "/api/me", None).await.status, 200);
+
+    phone.login("alice@example.com", "wonderland", false).await;
+    assert_eq!(
+        laptop
+            .send("POST", "/api/logout-all", None, Some(JSON))
+            .await
+            .status,
+        204
+    );
+    assert_eq!(phone.request("GET", "/api/me", None).await.status, 401);
+    assert_eq!(laptop.request("GET", "/api/me", None).await.status, 401);
+
+    laptop.login("alice@example.com", "wonderland", false).await;
+    assert_eq!(
+        laptop
+            .send("POST", "/api/logout", None, Some(JSON))
+            .await
+            .status,
+        204
+    );
+    assert_eq!(laptop.request("GET", "/api/me", None).await.status, 401);
+}
+
+#[tokio::test]
+async fn activity_shows_in_the_device_list() {
+    let shop = Shop::start().await;
+    let mut browser = shop.browser();
+    browser.login("bob@example.com", "builder", false).await;
+    let reply = browser
+        .request(
+            "POST",
+            "/api/activity",
+            Some(json!({"action": "viewed-orders"})),
+        )
+        .await;
+    assert_eq!(reply.status, 204);
+    let devices = browser.request("GET", "/api/devices", None).await.json();
+    assert_eq!(devices[0]["last_activity"]["action"], "viewed-orders");
+}
+
+#[tokio::test]
+async fn prefs_round_trip_and_invalid_ones_are_422() {
+    let shop = Shop::start().await;
+    let mut browser = shop.browser();
+    let defaults = browser.request("GET", "/api/prefs", None).await.json();
+    assert_eq!(defaults, json!({"theme": "light", "language": "en"}));
+    let dark = json!({"theme": "dark", "language": "de-CH"});
+    let reply = browser
+        .request("PUT", "/api/prefs", Some(dark.clone()))
+        .await;
+    assert_eq!((reply.status, reply.json()), (200, dark.clone()));
+    assert_eq!(
+        browser.request("GET", "/api/prefs", None).await.json(),
+        dark
+    );
+    let bad = browser
+        .request(
+            "PUT",
+            "/api/prefs",
+            Some(json!({"theme": "neon", "language": "en"})),
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+}
+
+#[tokio::test]
+async fn cart_api_and_invalid_input() {
+    let shop = Shop::start().await;
+    let mut browser = shop.browser();
+    let add = |sku: &str, quantity: i64| json!({"sku": sku, "quantity": quantity});
+    let reply = browser
+        .request("POST", "/api/cart/lines", Some(add("TEA-EARL", 2)))
+        .await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(
+        reply.json(),
+        json!({"lines": [{"sku": "TEA-EARL", "quantity": 2}], "count": 2})
+    );
+    let reply = browser
+        .request(
+            "PATCH",
+            "/api/cart/lines/TEA-EARL",
+            Some(json!({"quantity": 5})),
+        )
+        .await;
+    assert_eq!(reply.json()["count"], 5);
+    for bad in [
+        add("NOPE", 1),
+        add("TEA-EARL", 0),
+        add("TEA-EARL", -1),
+        json!({"sku": 3}),
+    ] {
+        let reply = browser
+            .request("POST", "/api/cart/lines", Some(bad.clone()))
+            .await;
+        assert_eq!(reply.status, 422, "{bad}");
+        assert!(reply.json()["error"].is_string());
+    }
+    let reply = browser
+        .send("DELETE", "/api/cart/lines/TEA-EARL", None, Some(JSON))
+        .await;
+    assert_eq!(reply.json(), json!({"lines": [], "count": 0}));
+}
+
+#[tokio::test]
+async fn state_changing_calls_without_json_are_415() {
+    let shop = Shop::start().await;
+    let mut browser = shop.browser();
+    let reply = browser
+        .send(
+            "POST",
+            "/api/login",
+            Some("email=alice@example.com&password=wonderland"),
+            Some(FORM),
+        )
+        .await;
+    assert_eq!(reply.status, 415);
+    assert!(reply.json()["error"].is_string());
+    assert_eq!(
+        browser.send("POST", "/api/logout", None, None).await.status,
+        415
+    );
+}
+
+#[tokio::test]
+async fn redis_down_is_503_on_session_routes_and_healthz_stays_up() {
+    let mut shop = Shop::start_with(|config| config.idle = Duration::from_secs(60)).await;
+    let mut browser = shop.browser();
+    browser
+        .login("alice@example.com", "wonderland", false)
+        .await;
+    shop.redis.stop();
+    for path in ["/api/me", "/api/cart", "/api/prefs", "/api/devices"] {
+        let reply = browser.request("GET", path, None).await;
+        assert_eq!(reply.status, 503, "{path}");
+        assert!(reply.json()["error"].is_string());
+    }
+    assert_eq!(browser.request("GET", "/healthz", None).await.status, 200);
+}
+
+#[tokio::test]
+async fn pages_render_for_visitors_and_users() {
+    let shop = Shop::start().await;
+    let mut browser = shop.browser();
+    for path in ["/", "/login", "/cart"] {
+        let reply = browser.request("GET", path, None).await;
+        assert_eq!(reply.status, 200, "{path}");
+        assert!(reply.body.contains("<!doctype html>"));
+    }
+    assert_eq!(browser.request("GET", "/account", None).await.status, 303);
+    let form = browser.request("GET", "/login", None).await.body;
+    let csrf = form
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    let forged = "csrf=forged&email=alice%40example.com&password=wonderland";
+    let forged = browser
+        .send("POST", "/login", Some(forged), Some(FORM))
+        .await;
+    assert_eq!(
+        forged.status, 403,
+        "a form without the session's token is refused"
+    );
+    let body = format!("csrf={csrf}&email=alice%40example.com&password=wonderland&remember=on");
+    let reply = browser
+        .send("POST", "/login", Some(&body), Some(FORM))
+        .await;
+    assert_eq!(reply.status, 303);
+    assert!(browser.cookies.contains_key("remember"));
+    let account = browser.request("GET", "/account", None).await;
+    assert!(account.body.contains("Where you are signed in"));
+}
