@@ -11,10 +11,9 @@ mod shop;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use common::http::{self, Response};
 use common::server::RedisServer;
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 const JSON: &str = "application/json";
 const FORM: &str = "application/x-www-form-urlencoded";
@@ -57,18 +56,6 @@ struct Browser {
     cookies: BTreeMap<String, String>,
 }
 
-struct Response {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Response {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|_| panic!("not JSON: {}", self.body))
-    }
-}
-
 impl Browser {
     async fn request(&mut self, method: &str, path: &str, body: Option<Value>) -> Response {
         let body = body.map(|b| b.to_string());
@@ -76,6 +63,7 @@ impl Browser {
         self.send(method, path, body.as_deref(), content_type).await
     }
 
+    /// Sends a request with the jar's cookies and keeps the cookies the response sets.
     async fn send(
         &mut self,
         method: &str,
@@ -83,56 +71,32 @@ impl Browser {
         body: Option<&str>,
         content_type: Option<&str>,
     ) -> Response {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).await.unwrap();
-        let mut request = format!(
-            "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nUser-Agent: shop-test\r\n"
-        );
-        if !self.cookies.is_empty() {
-            let jar: Vec<String> = self
-                .cookies
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect();
-            request.push_str(&format!("Cookie: {}\r\n", jar.join("; ")));
+        let jar: Vec<String> = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        let jar = jar.join("; ");
+        let mut headers = vec![("User-Agent", "shop-test")];
+        if !jar.is_empty() {
+            headers.push(("Cookie", jar.as_str()));
         }
         if let Some(content_type) = content_type {
-            request.push_str(&format!("Content-Type: {content_type}\r\n"));
+            headers.push(("Content-Type", content_type));
         }
-        let body = body.unwrap_or("");
-        request.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
-        stream.write_all(request.as_bytes()).await.unwrap();
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).await.unwrap();
-        let raw = String::from_utf8_lossy(&raw).into_owned();
-        let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
-        let mut lines = head.lines();
-        let status = lines.next().unwrap()[9..12].parse().unwrap();
-        let headers: Vec<(String, String)> = lines
-            .filter_map(|line| line.split_once(": "))
-            .map(|(k, v)| (k.to_ascii_lowercase(), v.to_owned()))
-            .collect();
-        for (_, cookie) in headers.iter().filter(|(k, _)| k == "set-cookie") {
-            let (name, rest) = cookie.split_once('=').unwrap();
-            let value = rest.split(';').next().unwrap();
+        let response = http::send(self.port, method, path, &headers, body)
+            .await
+            .expect("the shop answers");
+        for cookie in response.header_values("set-cookie") {
+            let (name, rest) = cookie.split_once('=').expect("name=value");
+            let value = rest.split(';').next().unwrap_or_default();
             if cookie.contains("Max-Age=0") {
                 self.cookies.remove(name);
             } else {
                 self.cookies.insert(name.to_owned(), value.to_owned());
             }
         }
-        let body = if headers
-            .iter()
-            .any(|(k, v)| k == "transfer-encoding" && v == "chunked")
-        {
-            unchunk(body)
-        } else {
-            body.to_owned()
-        };
-        Response {
-            status,
-            headers,
-            body,
-        }
+        response
     }
 
     async fn login(&mut self, email: &str, password: &str, remember: bool) -> Response {
@@ -142,27 +106,13 @@ impl Browser {
     }
 }
 
-fn unchunk(body: &str) -> String {
-    let mut out = String::new();
-    let mut rest = body;
-    while let Some((size, tail)) = rest.split_once("\r\n") {
-        let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if size == 0 {
-            break;
-        }
-        out.push_str(&tail[..size]);
-        rest = &tail[size + 2..];
-    }
-    out
-}
-
 #[tokio::test]
 async fn healthz_never_touches_the_session() {
     let shop = Shop::start().await;
     let mut browser = shop.browser();
     let reply = browser.request("GET", "/healthz", None).await;
     assert_eq!((reply.status, reply.body.as_str()), (200, "ok"));
-    assert!(!reply.headers.iter().any(|(k, _)| k == "set-cookie"));
+    assert_eq!(reply.header_values("set-cookie").count(), 0);
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@
 
 pub mod cart_suite;
 pub mod devices_suite;
+pub mod http;
 pub mod proxy;
 pub mod remember_suite;
 pub mod server;
