@@ -42,10 +42,21 @@ pub async fn send(
     }
     request.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
     stream.write_all(request.as_bytes()).await?;
+    // Read the head, then exactly the body it announces: some servers keep the connection open
+    // whatever the request asked.
     let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await?;
-    let raw = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    let mut buffer = [0u8; 16 * 1024];
+    let head_end = loop {
+        if let Some(end) = find(&raw, b"\r\n\r\n") {
+            break end;
+        }
+        let n = stream.read(&mut buffer).await?;
+        if n == 0 {
+            break raw.len();
+        }
+        raw.extend_from_slice(&buffer[..n]);
+    };
+    let head = String::from_utf8_lossy(&raw[..head_end]).into_owned();
     let mut lines = head.lines();
     let status = lines
         .next()
@@ -53,22 +64,46 @@ pub async fn send(
         .and_then(|code| code.parse().ok())
         .unwrap_or(0);
     let headers: Vec<(String, String)> = lines
-        .filter_map(|line| line.split_once(": "))
-        .map(|(k, v)| (k.to_ascii_lowercase(), v.to_owned()))
+        .filter_map(|line| line.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
         .collect();
-    let chunked = headers
-        .iter()
-        .any(|(k, v)| k == "transfer-encoding" && v.eq_ignore_ascii_case("chunked"));
-    let body = if chunked {
-        unchunk(body)
-    } else {
-        body.to_owned()
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
     };
+    let chunked = header("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked"));
+    let length: Option<usize> = header("content-length").and_then(|v| v.trim().parse().ok());
+    let mut body = raw.get(head_end + 4..).unwrap_or_default().to_vec();
+    loop {
+        let complete = match length {
+            Some(length) => body.len() >= length,
+            None if chunked => find(&body, b"0\r\n\r\n").is_some(),
+            None => false,
+        };
+        if complete {
+            break;
+        }
+        let n = stream.read(&mut buffer).await?;
+        if n == 0 {
+            break;
+        }
+        body.extend_from_slice(&buffer[..n]);
+    }
+    let body = String::from_utf8_lossy(&body).into_owned();
+    let body = if chunked { unchunk(&body) } else { body };
     Ok(Response {
         status,
         headers,
         body,
     })
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack
+        .windows(needle.len())
+        .position(|window| window == needle)
 }
 
 fn unchunk(body: &str) -> String {

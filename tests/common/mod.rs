@@ -9,6 +9,7 @@ pub mod proxy;
 pub mod remember_suite;
 pub mod server;
 pub mod suite;
+pub mod webdriver;
 
 use std::time::Duration;
 

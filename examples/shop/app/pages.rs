@@ -10,7 +10,7 @@ use tower_redis_session::{Cart, Device, RememberMe, Session, SessionError};
 
 use super::Shop;
 use super::catalog::{PRODUCTS, price, product};
-use super::web::{Prefs, csrf_ok, csrf_token, rfc3339, rotate_csrf};
+use super::web::{Prefs, csrf_ok, csrf_token, rotate_csrf};
 
 pub fn routes() -> Router<Shop> {
     Router::new()
@@ -63,6 +63,14 @@ impl IntoResponse for PageError {
     }
 }
 
+/// A time as a person reads it: `2026-11-27 21:05 UTC`.
+fn short_time(time: std::time::SystemTime) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    time::OffsetDateTime::from(time)
+        .format(&format)
+        .unwrap_or_default()
+}
+
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -80,6 +88,7 @@ header nav{display:flex;gap:1rem;flex:1}
 main{max-width:44rem;margin:0 auto;padding:1rem}
 table{width:100%;border-collapse:collapse}
 td,th{padding:.4rem;border-bottom:1px solid #ccc;text-align:left;vertical-align:top}
+td{overflow-wrap:anywhere}
 form.inline{display:inline}
 input,select,button{font:inherit;padding:.3rem .6rem}
 button{cursor:pointer;border:1px solid #2d5d7b;background:#2d5d7b;color:#fff;border-radius:4px}
@@ -283,7 +292,7 @@ async fn account(State(shop): State<Shop>, session: Session) -> Page {
             "<tr><td>{}<div class=\"muted\">{}</div></td><td>{}</td><td>{action}</td></tr>",
             escape(&label),
             escape(device.user_agent.as_deref().unwrap_or("")),
-            rfc3339(device.last_seen_at),
+            short_time(device.last_seen_at),
         ));
     }
     let theme_option = |value: &str| {
