@@ -14,7 +14,7 @@ use http::request::Parts;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::cookie::{CookieSettings, CookieUpdate};
+use crate::cookie::CookieUpdate;
 use crate::error::{SessionError, StoreError};
 use crate::extract::SessionRejection;
 use crate::id::{CartId, StorageId};
@@ -119,16 +119,6 @@ impl CartConfig {
     pub fn cookie_name(mut self, name: impl Into<String>) -> Self {
         self.cookie_name = name.into();
         self
-    }
-
-    /// The cart cookie: the session cookie's attributes, its own name, `Max-Age` = the TTL.
-    pub(crate) fn cookie(&self, session_cookie: &CookieSettings) -> CookieSettings {
-        CookieSettings {
-            name: self.cookie_name.clone(),
-            max_age: Some(self.ttl),
-            protection: crate::cookie::Protection::Plain,
-            ..session_cookie.clone()
-        }
     }
 }
 

@@ -90,6 +90,17 @@ pub(crate) enum CookieUpdate<T> {
 }
 
 impl CookieSettings {
+    /// A persistent companion cookie (cart, remember-me): these attributes, its own name, and
+    /// `Max-Age` = its lifetime. Its value is a random ID of its own, so it is not signed.
+    pub(crate) fn companion(&self, name: &str, lifetime: Duration) -> Self {
+        Self {
+            name: name.to_owned(),
+            max_age: Some(lifetime),
+            protection: Protection::Plain,
+            ..self.clone()
+        }
+    }
+
     /// The session ID in the request's cookies, if one is present, intact and well-formed.
     pub(crate) fn read(&self, headers: &HeaderMap) -> Option<SessionId> {
         self.values(headers).find_map(|value| self.unprotect(value))

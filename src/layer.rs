@@ -244,8 +244,12 @@ impl SessionLayerBuilder {
         Ok(SessionLayer {
             context: Arc::new(Context {
                 store: self.store,
-                cart_cookie: config.cart.cookie(&config.cookie),
-                remember_cookie: config.remember.cookie(&config.cookie),
+                cart_cookie: config
+                    .cookie
+                    .companion(&config.cart.cookie_name, config.cart.ttl),
+                remember_cookie: config
+                    .cookie
+                    .companion(&config.remember.cookie_name, config.remember.ttl),
                 config,
             }),
         })

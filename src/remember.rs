@@ -21,7 +21,7 @@ use http::request::Parts;
 use sha2::{Digest, Sha256};
 
 use crate::config::Context;
-use crate::cookie::{CookieSettings, CookieUpdate};
+use crate::cookie::CookieUpdate;
 use crate::devices::Device;
 use crate::error::{SessionError, StoreError};
 use crate::extract::SessionRejection;
@@ -125,16 +125,6 @@ impl RememberConfig {
     pub fn on_theft(mut self, hook: impl Fn(&TheftDetected) + Send + Sync + 'static) -> Self {
         self.on_theft = Some(Arc::new(hook));
         self
-    }
-
-    /// The remember cookie: the session cookie's attributes, its own name, `Max-Age` = TTL.
-    pub(crate) fn cookie(&self, session_cookie: &CookieSettings) -> CookieSettings {
-        CookieSettings {
-            name: self.cookie_name.clone(),
-            max_age: Some(self.ttl),
-            protection: crate::cookie::Protection::Plain,
-            ..session_cookie.clone()
-        }
     }
 }
 
