@@ -14,22 +14,17 @@
 //! update applies only if the record still exists.
 //!
 //! # Connections
-//! Connections come from a deadpool pool of multiplexed connections. deadpool-redis' own manager
-//! pings every connection on every checkout, a second round trip per request; this store's
-//! manager trusts a connection that was checked out moments ago (see
-//! [`RedisStoreBuilder::trust_recent_connections`]) and instead drops any connection on which a
-//! command fails, so a Redis restart costs at most one retried command. A connection is borrowed
-//! from the pool only to clone its handle: requests multiplex over the pooled connections instead
-//! of queueing for one each.
+//! See [`RedisStoreBuilder`]: a deadpool pool of multiplexed connections to one server, or with
+//! the `cluster` feature of Cluster connections, checked out without a `PING` per request.
+
+mod connection;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use deadpool::managed::{self, Metrics, RecycleResult};
-use deadpool_redis::redis::aio::MultiplexedConnection;
-use deadpool_redis::redis::{
-    AsyncConnectionConfig, Cmd, FromRedisValue, Pipeline, RedisError, ScriptInvocation,
-};
+use deadpool_redis::redis::{FromRedisValue, RedisError, ScriptInvocation};
+
+pub use self::connection::RedisStoreBuilder;
+use self::connection::{Connections, Request};
 
 use super::{
     BoxFuture, Change, Field, FieldsRow, IndexEntry, SessionStore, Written, millis, scripts,
@@ -39,9 +34,6 @@ use crate::error::StoreError;
 use crate::id::StorageId;
 use crate::remember::{Rotated, TokenRecord};
 
-const DEFAULT_PREFIX: &str = "trs:";
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
-const DEFAULT_TRUST: Duration = Duration::from_secs(2);
 /// Most keys in one multi-key command or pipeline, so one call never blocks Redis for long.
 const PIPELINE_CHUNK: usize = 1000;
 
@@ -67,45 +59,21 @@ pub struct RedisStore {
 }
 
 struct Inner {
-    pool: managed::Pool<Recycler>,
+    connections: Connections,
     prefix: String,
-    timeout: Duration,
 }
 
 impl std::fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisStore")
             .field("prefix", &self.inner.prefix)
-            .field("timeout", &self.inner.timeout)
-            .field("pool", &self.inner.pool.status())
+            .field("timeout", &self.inner.connections.timeout())
+            .field("pool", &self.inner.connections.status())
             .finish()
     }
 }
 
-/// Configures a [`RedisStore`]; made by [`RedisStore::builder`].
-#[derive(Debug)]
-#[must_use]
-pub struct RedisStoreBuilder {
-    url: String,
-    prefix: String,
-    timeout: Duration,
-    trust: Duration,
-    pool_size: Option<usize>,
-}
-
 impl RedisStore {
-    /// Starts configuring a store for the server at `url` (`redis://host:port/db`, or
-    /// `rediss://` with a TLS feature of the `redis` crate enabled).
-    pub fn builder(url: impl Into<String>) -> RedisStoreBuilder {
-        RedisStoreBuilder {
-            url: url.into(),
-            prefix: DEFAULT_PREFIX.to_owned(),
-            timeout: DEFAULT_TIMEOUT,
-            trust: DEFAULT_TRUST,
-            pool_size: None,
-        }
-    }
-
     /// The Redis key of a session record.
     pub fn session_key(&self, id: &StorageId) -> String {
         let mut key = String::with_capacity(self.inner.prefix.len() + 24);
@@ -163,55 +131,55 @@ impl RedisStore {
         Ok(members)
     }
 
-    /// Sends one request within the command timeout. With `retry`, a request that fails because
-    /// its connection broke is sent once more on a fresh connection; only idempotent operations
-    /// may pass `retry`.
+    /// Sends one request; see [`Connections::run`].
     async fn run<T: FromRedisValue>(
         &self,
         request: Request<'_>,
         retry: bool,
     ) -> Result<T, StoreError> {
-        let attempt = async {
-            let mut attempts_left = if retry { 2 } else { 1 };
-            loop {
-                attempts_left -= 1;
-                let (mut conn, created) = self.connection().await?;
-                let reply = match request {
-                    Request::Script(invocation) => invocation.invoke_async(&mut conn).await,
-                    Request::Command(command) => command.query_async(&mut conn).await,
-                    Request::Pipeline(pipeline) => pipeline.query_async(&mut conn).await,
-                };
-                match reply {
-                    Ok(value) => return Ok(value),
-                    Err(error) => {
-                        let broken = is_broken(&error);
-                        if broken {
-                            self.inner
-                                .pool
-                                .retain(|_, metrics| metrics.created != created);
-                        }
-                        if !broken || attempts_left == 0 {
-                            return Err(unavailable(error));
-                        }
-                        tracing::debug!("retrying a session command on a fresh connection");
-                    }
-                }
-            }
-        };
-        tokio::time::timeout(self.inner.timeout, attempt)
-            .await
-            .map_err(|_| StoreError::Timeout(self.inner.timeout))?
+        self.inner.connections.run(request, retry).await
     }
 
-    /// A connection to send on, and when the pool created it (its identity, should it break).
-    ///
-    /// The pooled object goes back to the pool at once: a multiplexed connection serves any
-    /// number of concurrent requests, so holding it for the round trip would only cap
-    /// concurrency at the pool size.
-    async fn connection(&self) -> Result<(MultiplexedConnection, Instant), StoreError> {
-        let pooled = self.inner.pool.get().await.map_err(unavailable)?;
-        let created = managed::Object::metrics(&pooled).created;
-        Ok(((*pooled).clone(), created))
+    /// `cycle` on a Cluster, where the two names live in different slots and no script may
+    /// touch both: the new record is written in full first, then the old one deleted. A change
+    /// another request makes to the old record in between is lost, as with any ID rotation
+    /// that copies.
+    async fn cycle_across_slots(
+        &self,
+        from: &StorageId,
+        to: &StorageId,
+        change: &Change<'_>,
+        deadline: u64,
+    ) -> Result<Written, StoreError> {
+        let mut command = deadpool_redis::redis::cmd("HGETALL");
+        command.arg(self.session_key(from));
+        let mut fields: std::collections::HashMap<String, String> =
+            self.run(Request::Command(&command), true).await?;
+        if fields.is_empty() {
+            return Ok(Written::Gone);
+        }
+        for (field, value) in &change.set {
+            fields.insert((*field).to_owned(), (*value).to_owned());
+        }
+        for field in &change.remove {
+            fields.remove(*field);
+        }
+        let whole = Change {
+            set: fields
+                .iter()
+                .map(|(f, v)| (f.as_str(), v.as_str()))
+                .collect(),
+            remove: Vec::new(),
+        };
+        let mut invocation = scripts::SAVE.key(self.session_key(to));
+        invocation.arg("create");
+        let written = self.write(invocation, &whole, deadline, true).await?;
+        if written == Written::Stored {
+            let mut delete = deadpool_redis::redis::cmd("DEL");
+            delete.arg(self.session_key(from));
+            self.run::<()>(Request::Command(&delete), true).await?;
+        }
+        Ok(written)
     }
 
     async fn write(
@@ -239,114 +207,12 @@ impl RedisStore {
     }
 }
 
-impl RedisStoreBuilder {
-    /// Prefix of every key this store writes (default `trs:`). Lets several applications share
-    /// one Redis database.
-    pub fn key_prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.prefix = prefix.into();
-        self
-    }
-
-    /// Longest time one store operation may take, connecting and retrying included (default 2 s).
-    /// Past it the operation fails with [`StoreError::Timeout`] and the request gets a 503.
-    pub fn command_timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// A pooled connection checked out again within this time of its last checkout is used
-    /// without a `PING` (default 2 s). Longer idle connections are pinged first. `Duration::ZERO`
-    /// pings on every checkout, like deadpool-redis' own manager.
-    pub fn trust_recent_connections(mut self, window: Duration) -> Self {
-        self.trust = window;
-        self
-    }
-
-    /// Maximum number of pooled connections (default: deadpool's, four per CPU). Each is
-    /// multiplexed and shared by concurrent requests, so one is usually enough.
-    pub fn pool_size(mut self, size: usize) -> Self {
-        self.pool_size = Some(size);
-        self
-    }
-
-    /// Builds the store. No connection is opened yet.
-    ///
-    /// # Errors
-    /// [`StoreError::Unavailable`] when the URL is invalid or the pool cannot be built.
-    pub fn build(self) -> Result<RedisStore, StoreError> {
-        let connection = AsyncConnectionConfig::new().set_connection_timeout(Some(self.timeout));
-        let manager = deadpool_redis::Manager::new_with_config(self.url.as_str(), connection)
-            .map_err(unavailable)?;
-        let recycler = Recycler {
-            manager,
-            trust: self.trust,
-        };
-        // Last in, first out: the connection used last is reused, so it stays within the trust
-        // window and is not pinged, while spare connections idle.
-        let mut pool = managed::Pool::builder(recycler).queue_mode(managed::QueueMode::Lifo);
-        if let Some(size) = self.pool_size {
-            pool = pool.max_size(size);
-        }
-        let pool = pool.build().map_err(unavailable)?;
-        Ok(RedisStore {
-            inner: Arc::new(Inner {
-                pool,
-                prefix: self.prefix,
-                timeout: self.timeout,
-            }),
-        })
-    }
-}
-
-/// One request to Redis: a script, a plain command, or a pipeline (one round trip each).
-#[derive(Clone, Copy)]
-enum Request<'a> {
-    Script(&'a ScriptInvocation<'a>),
-    Command(&'a Cmd),
-    Pipeline(&'a Pipeline),
-}
-
-/// deadpool-redis' manager, minus the `PING` for connections that were in use moments ago.
-struct Recycler {
-    manager: deadpool_redis::Manager,
-    trust: Duration,
-}
-
-impl managed::Manager for Recycler {
-    type Type = MultiplexedConnection;
-    type Error = RedisError;
-
-    async fn create(&self) -> Result<MultiplexedConnection, RedisError> {
-        self.manager.create().await
-    }
-
-    async fn recycle(
-        &self,
-        conn: &mut MultiplexedConnection,
-        metrics: &Metrics,
-    ) -> RecycleResult<RedisError> {
-        if metrics.last_used() < self.trust {
-            return Ok(());
-        }
-        self.manager.recycle(conn, metrics).await
-    }
-}
-
-/// Whether the error means the connection itself is unusable (rather than the command failing).
-fn is_broken(error: &RedisError) -> bool {
-    error.is_io_error() || error.is_connection_dropped() || error.is_unrecoverable_error()
-}
-
 /// Whether a command failed because the key holds another type (not a session record).
 fn is_wrong_type(error: &RedisError) -> bool {
     error
         .clone()
         .into_server_errors()
         .is_some_and(|errors| errors.iter().any(|(_, e)| e.code() == "WRONGTYPE"))
-}
-
-fn unavailable(error: impl std::error::Error + Send + Sync + 'static) -> StoreError {
-    StoreError::Unavailable(Box::new(error))
 }
 
 /// Reads the reply to `PEXPIREAT` + `HGETALL`: no fields means no record.
@@ -436,6 +302,9 @@ impl SessionStore for RedisStore {
         deadline: u64,
     ) -> BoxFuture<'a, Result<Written, StoreError>> {
         Box::pin(async move {
+            if self.inner.connections.is_cluster() {
+                return self.cycle_across_slots(from, to, change, deadline).await;
+            }
             let mut invocation = scripts::CYCLE.key(self.session_key(from));
             invocation.key(self.session_key(to));
             // Not retried: a rename whose reply was lost would look like a vanished session.
@@ -658,28 +527,14 @@ impl SessionStore for RedisStore {
                 .arg(record.expires_at)
                 .arg("");
             self.run::<()>(Request::Script(&invocation), true).await?;
-            let key = self.token_key(selector);
-            let mut pipeline = deadpool_redis::redis::pipe();
-            pipeline
-                .atomic()
-                .cmd("HSET")
-                .arg(&key)
-                .arg("u")
+            let mut invocation = scripts::TOKEN_CREATE.key(self.token_key(selector));
+            invocation
                 .arg(&record.user)
-                .arg("h")
                 .arg(&record.validator_hash)
-                .arg("d")
                 .arg(&record.device)
-                .arg("c")
                 .arg(record.created_at)
-                .arg("x")
-                .arg(record.expires_at)
-                .ignore()
-                .cmd("PEXPIREAT")
-                .arg(&key)
-                .arg(record.expires_at)
-                .ignore();
-            self.run::<()>(Request::Pipeline(&pipeline), true).await
+                .arg(record.expires_at);
+            self.run::<()>(Request::Script(&invocation), true).await
         })
     }
 

@@ -30,3 +30,5 @@ pub(super) static CART_APPLY: LazyLock<Script> = script!("cart_apply.lua");
 pub(super) static CART_MERGE: LazyLock<Script> = script!("cart_merge.lua");
 /// Rotate a remember-me token, once.
 pub(super) static REMEMBER_ROTATE: LazyLock<Script> = script!("remember_rotate.lua");
+/// Store a new remember-me token.
+pub(super) static TOKEN_CREATE: LazyLock<Script> = script!("token_create.lua");

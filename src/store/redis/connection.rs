@@ -1,0 +1,331 @@
+//! Connections of a [`RedisStore`](super::RedisStore): its builder, the pool, and sending one
+//! request within the timeout, retried once on a broken connection.
+//!
+//! deadpool-redis' own managers ping every connection on every checkout, a second round trip
+//! per request; [`Recycler`] trusts a connection checked out moments ago and instead the store
+//! drops any connection on which a command fails, so a Redis restart costs at most one retried
+//! command. A connection is borrowed from the pool only to clone its handle: requests multiplex
+//! over the pooled connections instead of queueing for one each.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use deadpool::managed::{self, Metrics, RecycleResult};
+use deadpool_redis::redis::aio::{ConnectionLike, MultiplexedConnection};
+use deadpool_redis::redis::{
+    AsyncConnectionConfig, Cmd, FromRedisValue, Pipeline, RedisError, RedisFuture,
+    ScriptInvocation, Value,
+};
+
+use super::{Inner, RedisStore};
+use crate::error::StoreError;
+
+const DEFAULT_PREFIX: &str = "trs:";
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
+const DEFAULT_TRUST: Duration = Duration::from_secs(2);
+
+/// Where the store's Redis is.
+#[derive(Debug)]
+enum Target {
+    Server(String),
+    #[cfg(feature = "cluster")]
+    Cluster(Vec<String>),
+}
+
+/// Configures a [`RedisStore`]; made by [`RedisStore::builder`] (or `cluster_builder` with the
+/// `cluster` feature).
+#[derive(Debug)]
+#[must_use]
+pub struct RedisStoreBuilder {
+    target: Target,
+    prefix: String,
+    timeout: Duration,
+    trust: Duration,
+    pool_size: Option<usize>,
+}
+
+impl RedisStore {
+    /// Starts configuring a store for the server at `url` (`redis://host:port/db`, or
+    /// `rediss://` with a TLS feature of the `redis` crate enabled).
+    pub fn builder(url: impl Into<String>) -> RedisStoreBuilder {
+        RedisStoreBuilder::new(Target::Server(url.into()))
+    }
+
+    /// Starts configuring a store for a Redis Cluster reached through any of the seed `urls`.
+    #[cfg(feature = "cluster")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "cluster")))]
+    pub fn cluster_builder<U: Into<String>>(
+        urls: impl IntoIterator<Item = U>,
+    ) -> RedisStoreBuilder {
+        RedisStoreBuilder::new(Target::Cluster(urls.into_iter().map(Into::into).collect()))
+    }
+}
+
+impl RedisStoreBuilder {
+    fn new(target: Target) -> Self {
+        Self {
+            target,
+            prefix: DEFAULT_PREFIX.to_owned(),
+            timeout: DEFAULT_TIMEOUT,
+            trust: DEFAULT_TRUST,
+            pool_size: None,
+        }
+    }
+
+    /// Prefix of every key this store writes (default `trs:`). Lets several applications share
+    /// one Redis database.
+    pub fn key_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// Longest time one store operation may take, connecting and retrying included (default 2 s).
+    /// Past it the operation fails with [`StoreError::Timeout`] and the request gets a 503.
+    pub fn command_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// A pooled connection checked out again within this time of its last checkout is used
+    /// without a `PING` (default 2 s). Longer idle connections are pinged first. `Duration::ZERO`
+    /// pings on every checkout, like deadpool-redis' own manager.
+    pub fn trust_recent_connections(mut self, window: Duration) -> Self {
+        self.trust = window;
+        self
+    }
+
+    /// Maximum number of pooled connections (default: deadpool's, four per CPU). Each is
+    /// multiplexed and shared by concurrent requests, so one is usually enough.
+    pub fn pool_size(mut self, size: usize) -> Self {
+        self.pool_size = Some(size);
+        self
+    }
+
+    /// Builds the store. No connection is opened yet.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when a URL is invalid or the pool cannot be built.
+    pub fn build(self) -> Result<RedisStore, StoreError> {
+        let pool = match &self.target {
+            Target::Server(url) => {
+                let config =
+                    AsyncConnectionConfig::new().set_connection_timeout(Some(self.timeout));
+                let manager = deadpool_redis::Manager::new_with_config(url.as_str(), config)
+                    .map_err(unavailable)?;
+                Pool::Server(self.pool(manager)?)
+            }
+            #[cfg(feature = "cluster")]
+            Target::Cluster(urls) => {
+                let manager = deadpool_redis::cluster::Manager::new(urls.clone(), false)
+                    .map_err(unavailable)?;
+                Pool::Cluster(self.pool(manager)?)
+            }
+        };
+        Ok(RedisStore {
+            inner: Arc::new(Inner {
+                connections: Connections {
+                    pool,
+                    timeout: self.timeout,
+                },
+                prefix: self.prefix,
+            }),
+        })
+    }
+
+    fn pool<M>(&self, manager: M) -> Result<managed::Pool<Recycler<M>>, StoreError>
+    where
+        M: managed::Manager<Error = RedisError>,
+    {
+        let recycler = Recycler {
+            manager,
+            trust: self.trust,
+        };
+        // Last in, first out: the connection used last is reused, so it stays within the trust
+        // window and is not pinged, while spare connections idle.
+        let mut pool = managed::Pool::builder(recycler).queue_mode(managed::QueueMode::Lifo);
+        if let Some(size) = self.pool_size {
+            pool = pool.max_size(size);
+        }
+        pool.build().map_err(unavailable)
+    }
+}
+
+/// The store's pool, of connections to one server or to a Cluster.
+enum Pool {
+    Server(managed::Pool<Recycler<deadpool_redis::Manager>>),
+    #[cfg(feature = "cluster")]
+    Cluster(managed::Pool<Recycler<deadpool_redis::cluster::Manager>>),
+}
+
+/// A connection handle from either kind of pool.
+enum Connection {
+    Server(MultiplexedConnection),
+    #[cfg(feature = "cluster")]
+    Cluster(deadpool_redis::cluster::ClusterConnection),
+}
+
+impl ConnectionLike for Connection {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Self::Server(conn) => conn.req_packed_command(cmd),
+            #[cfg(feature = "cluster")]
+            Self::Cluster(conn) => conn.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Self::Server(conn) => conn.req_packed_commands(pipeline, offset, count),
+            #[cfg(feature = "cluster")]
+            Self::Cluster(conn) => conn.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Self::Server(conn) => conn.get_db(),
+            #[cfg(feature = "cluster")]
+            Self::Cluster(conn) => conn.get_db(),
+        }
+    }
+}
+
+/// One request to Redis: a script, a plain command, or a pipeline (one round trip each).
+#[derive(Clone, Copy)]
+pub(super) enum Request<'a> {
+    Script(&'a ScriptInvocation<'a>),
+    Command(&'a Cmd),
+    Pipeline(&'a Pipeline),
+}
+
+/// The pool, and the timeout every request runs within.
+pub(super) struct Connections {
+    pool: Pool,
+    timeout: Duration,
+}
+
+impl Connections {
+    /// Whether the store runs on a Redis Cluster, where one script may not span slots.
+    pub(super) fn is_cluster(&self) -> bool {
+        !matches!(self.pool, Pool::Server(_))
+    }
+
+    pub(super) fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    pub(super) fn status(&self) -> managed::Status {
+        match &self.pool {
+            Pool::Server(pool) => pool.status(),
+            #[cfg(feature = "cluster")]
+            Pool::Cluster(pool) => pool.status(),
+        }
+    }
+
+    /// Sends one request within the command timeout. With `retry`, a request that fails because
+    /// its connection broke is sent once more on a fresh connection; only idempotent operations
+    /// may pass `retry`.
+    pub(super) async fn run<T: FromRedisValue>(
+        &self,
+        request: Request<'_>,
+        retry: bool,
+    ) -> Result<T, StoreError> {
+        let attempt = async {
+            let mut attempts_left = if retry { 2 } else { 1 };
+            loop {
+                attempts_left -= 1;
+                let (mut conn, created) = self.connection().await?;
+                let reply = match request {
+                    Request::Script(invocation) => invocation.invoke_async(&mut conn).await,
+                    Request::Command(command) => command.query_async(&mut conn).await,
+                    Request::Pipeline(pipeline) => pipeline.query_async(&mut conn).await,
+                };
+                match reply {
+                    Ok(value) => return Ok(value),
+                    Err(error) => {
+                        let broken = is_broken(&error);
+                        if broken {
+                            self.forget(created);
+                        }
+                        if !broken || attempts_left == 0 {
+                            return Err(unavailable(error));
+                        }
+                        tracing::debug!("retrying a session command on a fresh connection");
+                    }
+                }
+            }
+        };
+        tokio::time::timeout(self.timeout, attempt)
+            .await
+            .map_err(|_| StoreError::Timeout(self.timeout))?
+    }
+
+    /// A connection to send on, and when the pool created it (its identity, should it break).
+    async fn connection(&self) -> Result<(Connection, Instant), StoreError> {
+        match &self.pool {
+            Pool::Server(pool) => {
+                let pooled = pool.get().await.map_err(unavailable)?;
+                let created = managed::Object::metrics(&pooled).created;
+                Ok((Connection::Server((*pooled).clone()), created))
+            }
+            #[cfg(feature = "cluster")]
+            Pool::Cluster(pool) => {
+                let pooled = pool.get().await.map_err(unavailable)?;
+                let created = managed::Object::metrics(&pooled).created;
+                Ok((Connection::Cluster((*pooled).clone()), created))
+            }
+        }
+    }
+
+    /// Drops the pooled connection created at `created`: it broke.
+    fn forget(&self, created: Instant) {
+        match &self.pool {
+            Pool::Server(pool) => {
+                pool.retain(|_, metrics| metrics.created != created);
+            }
+            #[cfg(feature = "cluster")]
+            Pool::Cluster(pool) => {
+                pool.retain(|_, metrics| metrics.created != created);
+            }
+        }
+    }
+}
+
+/// A deadpool-redis manager, minus the `PING` for connections that were in use moments ago.
+struct Recycler<M> {
+    manager: M,
+    trust: Duration,
+}
+
+impl<M> managed::Manager for Recycler<M>
+where
+    M: managed::Manager<Error = RedisError>,
+{
+    type Type = M::Type;
+    type Error = RedisError;
+
+    async fn create(&self) -> Result<M::Type, RedisError> {
+        self.manager.create().await
+    }
+
+    async fn recycle(&self, conn: &mut M::Type, metrics: &Metrics) -> RecycleResult<RedisError> {
+        if metrics.last_used() < self.trust {
+            return Ok(());
+        }
+        self.manager.recycle(conn, metrics).await
+    }
+}
+
+/// Whether the error means the connection itself is unusable (rather than the command failing).
+fn is_broken(error: &RedisError) -> bool {
+    error.is_io_error() || error.is_connection_dropped() || error.is_unrecoverable_error()
+}
+
+pub(super) fn unavailable(error: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::Unavailable(Box::new(error))
+}
