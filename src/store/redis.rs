@@ -21,7 +21,7 @@ mod connection;
 
 use std::sync::Arc;
 
-use deadpool_redis::redis::{FromRedisValue, RedisError, ScriptInvocation};
+use deadpool_redis::redis::{Cmd, FromRedisValue, RedisError, ScriptInvocation};
 
 pub use self::connection::RedisStoreBuilder;
 use self::connection::{Connections, Request};
@@ -328,12 +328,28 @@ impl SessionStore for RedisStore {
         Box::pin(async move {
             let mut rows = Vec::with_capacity(ids.len());
             for chunk in ids.chunks(PIPELINE_CHUNK) {
-                let mut pipeline = deadpool_redis::redis::pipe();
-                for id in chunk {
-                    pipeline.cmd("HMGET").arg(self.session_key(id)).arg(fields);
-                }
-                let replies: Vec<Vec<Option<String>>> =
-                    self.run(Request::Pipeline(&pipeline), true).await?;
+                let commands: Vec<Cmd> = chunk
+                    .iter()
+                    .map(|id| {
+                        let mut command = deadpool_redis::redis::cmd("HMGET");
+                        command.arg(self.session_key(id)).arg(fields);
+                        command
+                    })
+                    .collect();
+                let replies: Vec<Vec<Option<String>>> = if self.inner.connections.is_cluster() {
+                    // A pipeline may not span slots; sent together on the multiplexed
+                    // cluster connection, these still take one round trip per node.
+                    let sends = commands
+                        .iter()
+                        .map(|command| self.run(Request::Command(command), true));
+                    futures_util::future::try_join_all(sends).await?
+                } else {
+                    let mut pipeline = deadpool_redis::redis::pipe();
+                    for command in commands {
+                        pipeline.add_command(command);
+                    }
+                    self.run(Request::Pipeline(&pipeline), true).await?
+                };
                 // HGET-style replies cannot tell a missing record from one without these
                 // fields; every session record has at least one of them, so all-nil is missing.
                 rows.extend(replies.into_iter().map(|row| {

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod cart_suite;
+pub mod cluster;
 pub mod devices_suite;
 pub mod http;
 pub mod proxy;

@@ -1,0 +1,115 @@
+//! A local Redis Cluster (3 masters, 3 replicas) shared by one test binary.
+//!
+//! Statics are never dropped, so each node runs under a small shell watchdog that stops it once
+//! the test process is gone: no node outlives the tests.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+pub struct RedisCluster {
+    pub ports: Vec<u16>,
+}
+
+static CLUSTER: OnceLock<RedisCluster> = OnceLock::new();
+static NEXT_PREFIX: AtomicUsize = AtomicUsize::new(0);
+
+impl RedisCluster {
+    /// The binary's cluster, started on first use.
+    pub fn shared() -> &'static RedisCluster {
+        CLUSTER.get_or_init(Self::start)
+    }
+
+    /// A key prefix no other test of this binary uses, so tests share the cluster safely.
+    pub fn unique_prefix() -> String {
+        format!("t{}:", NEXT_PREFIX.fetch_add(1, Ordering::Relaxed))
+    }
+
+    pub fn urls(&self) -> Vec<String> {
+        self.ports
+            .iter()
+            .map(|port| format!("redis://127.0.0.1:{port}"))
+            .collect()
+    }
+
+    fn start() -> Self {
+        let dir = std::env::temp_dir().join(format!("trs-cluster-{}", std::process::id()));
+        let ports: Vec<u16> = (0..6).map(|_| free_port_pair()).collect();
+        for port in &ports {
+            start_node(*port, &dir.join(port.to_string()));
+        }
+        for port in &ports {
+            wait_for(*port, "PING", "PONG");
+        }
+        let mut create = Command::new("redis-cli");
+        create.arg("--cluster").arg("create");
+        for port in &ports {
+            create.arg(format!("127.0.0.1:{port}"));
+        }
+        let output = create
+            .args(["--cluster-replicas", "1", "--cluster-yes"])
+            .stdin(Stdio::null())
+            .output()
+            .expect("redis-cli --cluster create");
+        assert!(
+            output.status.success(),
+            "cluster create failed: {}",
+            String::from_utf8_lossy(&output.stdout)
+        );
+        for port in &ports {
+            wait_for(*port, "CLUSTER INFO", "cluster_state:ok");
+        }
+        Self { ports }
+    }
+}
+
+/// A port whose cluster bus port (port + 10000) is free too.
+fn free_port_pair() -> u16 {
+    loop {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let port = listener.local_addr().expect("its number").port();
+        if port < 55_000 && TcpListener::bind(("127.0.0.1", port + 10_000)).is_ok() {
+            return port;
+        }
+    }
+}
+
+fn start_node(port: u16, dir: &PathBuf) {
+    std::fs::create_dir_all(dir).expect("node directory");
+    let parent = std::process::id();
+    let node = format!(
+        "redis-server --port {port} --bind 127.0.0.1 --cluster-enabled yes \
+         --cluster-config-file nodes.conf --cluster-node-timeout 2000 --save '' \
+         --appendonly no --dir {dir} --logfile redis.log",
+        dir = dir.display()
+    );
+    let watchdog = format!(
+        "{node} & node=$!; while kill -0 {parent} 2>/dev/null && kill -0 $node 2>/dev/null; \
+         do sleep 0.5; done; kill $node 2>/dev/null"
+    );
+    Command::new("sh")
+        .args(["-c", &watchdog])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("sh runs redis-server (is redis-server installed?)");
+}
+
+fn wait_for(port: u16, command: &str, expected: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        let output = Command::new("redis-cli")
+            .args(["-p", &port.to_string()])
+            .args(command.split(' '))
+            .output();
+        if output.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(expected)) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("node {port} never answered {command} with {expected}");
+}
