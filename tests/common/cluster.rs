@@ -5,13 +5,15 @@
 
 use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 pub struct RedisCluster {
     pub ports: Vec<u16>,
+    /// The watchdogs; they end by themselves once the test process is gone.
+    _watchdogs: Vec<Child>,
 }
 
 static CLUSTER: OnceLock<RedisCluster> = OnceLock::new();
@@ -38,9 +40,10 @@ impl RedisCluster {
     fn start() -> Self {
         let dir = std::env::temp_dir().join(format!("trs-cluster-{}", std::process::id()));
         let ports: Vec<u16> = (0..6).map(|_| free_port_pair()).collect();
-        for port in &ports {
-            start_node(*port, &dir.join(port.to_string()));
-        }
+        let watchdogs = ports
+            .iter()
+            .map(|port| start_node(*port, &dir.join(port.to_string())))
+            .collect();
         for port in &ports {
             wait_for(*port, "PING", "PONG");
         }
@@ -62,7 +65,10 @@ impl RedisCluster {
         for port in &ports {
             wait_for(*port, "CLUSTER INFO", "cluster_state:ok");
         }
-        Self { ports }
+        Self {
+            ports,
+            _watchdogs: watchdogs,
+        }
     }
 }
 
@@ -77,7 +83,7 @@ fn free_port_pair() -> u16 {
     }
 }
 
-fn start_node(port: u16, dir: &PathBuf) {
+fn start_node(port: u16, dir: &PathBuf) -> Child {
     std::fs::create_dir_all(dir).expect("node directory");
     let parent = std::process::id();
     let node = format!(
@@ -96,7 +102,7 @@ fn start_node(port: u16, dir: &PathBuf) {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("sh runs redis-server (is redis-server installed?)");
+        .expect("sh runs redis-server (is redis-server installed?)")
 }
 
 fn wait_for(port: u16, command: &str, expected: &str) {
