@@ -33,3 +33,29 @@ impl Backend for Cluster {
 }
 
 conformance_suite!(Cluster);
+
+#[tokio::test]
+async fn revocations_wait_for_a_replica_on_the_cluster() {
+    let logs = common::LogBuffer::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::WARN)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let cluster = RedisCluster::shared();
+    let store = RedisStore::cluster_builder(cluster.urls())
+        .key_prefix(RedisCluster::unique_prefix())
+        .wait_for_replica(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let mut client = common::Client::new(common::app(store, |b| b));
+    client.post("/login/alice", "").await;
+    assert_eq!(client.post("/logout-all", "").await.body, "1");
+    assert_eq!(client.get("/me").await.body, "anonymous");
+    assert!(
+        !logs.text().contains("no replica acknowledged"),
+        "a replica acknowledged every revocation"
+    );
+}

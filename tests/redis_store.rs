@@ -246,23 +246,9 @@ async fn failed_write_back_turns_the_response_into_503() {
     assert_eq!(client.get("/untouched").await.status, StatusCode::OK);
 }
 
-/// Collects everything logged, at every level, while a test runs.
-#[derive(Clone, Default)]
-struct LogBuffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for LogBuffer {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn raw_session_id_never_appears_in_logs() {
-    let logs = LogBuffer::default();
+    let logs = common::LogBuffer::default();
     let writer = logs.clone();
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::TRACE)
@@ -283,7 +269,7 @@ async fn raw_session_id_never_appears_in_logs() {
     ids.push(client.cookie.clone().unwrap());
     client.post("/delete", "").await;
 
-    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let logs = logs.text();
     assert!(
         logs.contains("corrupt session record"),
         "the warning is logged"
@@ -518,4 +504,24 @@ async fn a_malformed_remember_cookie_sends_no_redis_command() {
         assert_eq!(client.get("/me").await.body, "anonymous");
     }
     assert!(monitor.commands().is_empty());
+}
+
+#[tokio::test]
+async fn revocations_can_wait_for_a_replica() {
+    let backend = Redis::start();
+    let waiting = RedisStore::builder(backend.server.url())
+        .wait_for_replica(Duration::from_millis(50))
+        .build()
+        .unwrap();
+    let mut client = Client::new(app(waiting, |b| b));
+    client.post("/login/alice", "").await;
+    let monitor = backend.server.monitor();
+    client.post("/logout", "").await;
+    assert!(monitor.commands().contains(&"wait".to_owned()));
+
+    let mut plain = Client::new(app(backend.store(), |b| b));
+    plain.post("/login/bob", "").await;
+    let monitor = backend.server.monitor();
+    plain.post("/logout", "").await;
+    assert!(!monitor.commands().contains(&"wait".to_owned()));
 }

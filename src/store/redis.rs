@@ -140,6 +140,24 @@ impl RedisStore {
         self.inner.connections.run(request, retry).await
     }
 
+    /// With [`RedisStoreBuilder::wait_for_replica`], waits until a replica has acknowledged this
+    /// connection's writes (`WAIT 1`), so that a revocation survives a failover. A replica that
+    /// does not answer in time is logged, not an error: the revocation is done on the master.
+    async fn await_replica(&self) -> Result<(), StoreError> {
+        let Some(timeout) = self.inner.connections.replica_wait() else {
+            return Ok(());
+        };
+        let mut command = deadpool_redis::redis::cmd("WAIT");
+        command.arg(1).arg(millis(timeout));
+        let acknowledged: i64 = self.run(Request::Command(&command), true).await?;
+        if acknowledged < 1 {
+            tracing::warn!(
+                "no replica acknowledged a revocation in time; a failover now could undo it"
+            );
+        }
+        Ok(())
+    }
+
     /// `cycle` on a Cluster, where the two names live in different slots and no script may
     /// touch both: the new record is written in full first, then the old one deleted. A change
     /// another request makes to the old record in between is lost, as with any ID rotation
@@ -316,7 +334,8 @@ impl SessionStore for RedisStore {
         Box::pin(async move {
             let mut command = deadpool_redis::redis::cmd("DEL");
             command.arg(self.session_key(id));
-            self.run(Request::Command(&command), true).await
+            self.run::<()>(Request::Command(&command), true).await?;
+            self.await_replica().await
         })
     }
 
@@ -370,7 +389,7 @@ impl SessionStore for RedisStore {
                 }
                 self.run::<()>(Request::Command(&command), true).await?;
             }
-            Ok(())
+            self.await_replica().await
         })
     }
 
@@ -610,7 +629,7 @@ impl SessionStore for RedisStore {
                 self.run::<()>(Request::Command(&delete), true).await?;
                 self.run::<()>(Request::Command(&unlist), true).await?;
             }
-            Ok(())
+            self.await_replica().await
         })
     }
 

@@ -65,6 +65,17 @@ impl RedisCluster {
         for port in &ports {
             wait_for(*port, "CLUSTER INFO", "cluster_state:ok");
         }
+        // Replicas in sync, so that tests which count on replication (WAIT, failover) can.
+        for port in &ports {
+            let info = Command::new("redis-cli")
+                .args(["-p", &port.to_string(), "INFO", "replication"])
+                .output()
+                .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+                .unwrap_or_default();
+            if info.contains("role:slave") {
+                wait_for(*port, "INFO replication", "master_link_status:up");
+            }
+        }
         Self {
             ports,
             _watchdogs: watchdogs,

@@ -30,6 +30,26 @@ use tower_redis_session::{
 
 use self::server::RedisServer;
 
+/// Collects everything logged while a test runs (install it with `tracing_subscriber`).
+#[derive(Clone, Default)]
+pub struct LogBuffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl LogBuffer {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// A store to run the suite against, with whatever keeps it alive.
 pub trait Backend: Send + Sync + Sized + 'static {
     type Store: SessionStore + Clone;

@@ -42,6 +42,7 @@ pub struct RedisStoreBuilder {
     timeout: Duration,
     trust: Duration,
     pool_size: Option<usize>,
+    replica_wait: Option<Duration>,
 }
 
 impl RedisStore {
@@ -69,6 +70,7 @@ impl RedisStoreBuilder {
             timeout: DEFAULT_TIMEOUT,
             trust: DEFAULT_TRUST,
             pool_size: None,
+            replica_wait: None,
         }
     }
 
@@ -101,6 +103,19 @@ impl RedisStoreBuilder {
         self
     }
 
+    /// After each revocation (logout, sign-out of devices, remember-me tokens revoked), wait up
+    /// to `timeout` for one replica to acknowledge it (`WAIT 1`), at the cost of a round trip
+    /// (default off).
+    ///
+    /// # Why
+    /// Redis replicates asynchronously: if the master fails right after a revocation, the
+    /// promoted replica may not have it, and the revoked session comes back. Waiting for one
+    /// replica closes that window for revocations, the writes where it matters.
+    pub fn wait_for_replica(mut self, timeout: Duration) -> Self {
+        self.replica_wait = Some(timeout);
+        self
+    }
+
     /// Builds the store. No connection is opened yet.
     ///
     /// # Errors
@@ -126,6 +141,7 @@ impl RedisStoreBuilder {
                 connections: Connections {
                     pool,
                     timeout: self.timeout,
+                    replica_wait: self.replica_wait,
                 },
                 prefix: self.prefix,
             }),
@@ -207,6 +223,7 @@ pub(super) enum Request<'a> {
 pub(super) struct Connections {
     pool: Pool,
     timeout: Duration,
+    replica_wait: Option<Duration>,
 }
 
 impl Connections {
@@ -217,6 +234,10 @@ impl Connections {
 
     pub(super) fn timeout(&self) -> Duration {
         self.timeout
+    }
+
+    pub(super) fn replica_wait(&self) -> Option<Duration> {
+        self.replica_wait
     }
 
     pub(super) fn status(&self) -> managed::Status {
