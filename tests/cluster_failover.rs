@@ -1,0 +1,108 @@
+//! A Redis Cluster master fails while the app runs: requests fail with the typed 503 during the
+//! switch (never a panic or a hang past the timeout) and recover, with their data, once its
+//! replica is promoted (feature `cluster`).
+#![cfg(feature = "cluster")]
+
+mod common;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use axum::http::StatusCode;
+use common::cluster::RedisCluster;
+use common::{Client, app};
+use tower_redis_session::RedisStore;
+
+fn cli(port: u16, args: &[&str]) -> String {
+    let output = Command::new("redis-cli")
+        .args(["-p", &port.to_string()])
+        .args(args)
+        .output()
+        .expect("redis-cli");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The port of the master serving `key`'s slot, and of its replica.
+fn master_and_replica(cluster: &RedisCluster, key: &str) -> (u16, u16) {
+    let any = cluster.ports[0];
+    let slot: u16 = cli(any, &["CLUSTER", "KEYSLOT", key])
+        .trim()
+        .parse()
+        .unwrap();
+    let nodes = cli(any, &["CLUSTER", "NODES"]);
+    let lines: Vec<Vec<&str>> = nodes.lines().map(|l| l.split(' ').collect()).collect();
+    let port_of = |fields: &Vec<&str>| -> u16 {
+        fields[1].split(['@', ':']).nth(1).unwrap().parse().unwrap()
+    };
+    let master = lines
+        .iter()
+        .find(|fields| {
+            fields[2].contains("master")
+                && fields[8..].iter().any(|range| {
+                    let (start, end) = range.split_once('-').unwrap_or((range, range));
+                    let (start, end): (u16, u16) =
+                        (start.parse().unwrap_or(1), end.parse().unwrap_or(0));
+                    (start..=end).contains(&slot)
+                })
+        })
+        .expect("a master for the slot");
+    let replica = lines
+        .iter()
+        .find(|fields| fields[3] == master[0])
+        .expect("the master's replica");
+    (port_of(master), port_of(replica))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_master_failure_is_a_503_then_recovers_with_the_data() {
+    let cluster = RedisCluster::shared();
+    let timeout = Duration::from_secs(1);
+    let store = RedisStore::cluster_builder(cluster.urls())
+        .command_timeout(timeout)
+        .build()
+        .unwrap();
+    let mut client = Client::new(app(store, |b| b));
+    client.post("/login/alice", "").await;
+    client.post("/cart/add/tea/2", "").await;
+    let (master, replica) = master_and_replica(cluster, "trs:u:{alice}:c");
+
+    // Acknowledged writes that reached the replica survive the failover: wait until it has
+    // everything the master has.
+    let offset = |port: u16| {
+        cli(port, &["INFO", "replication"])
+            .lines()
+            .find_map(|line| line.strip_prefix("master_repl_offset:"))
+            .and_then(|offset| offset.trim().parse::<u64>().ok())
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while offset(replica) != offset(master) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(offset(replica), offset(master), "the replica caught up");
+
+    cli(master, &["SHUTDOWN", "NOSAVE"]);
+    let started = Instant::now();
+    let during = client.get("/cart").await;
+    assert!(started.elapsed() < timeout * 3, "no hang past the timeout");
+    assert_eq!(during.status, StatusCode::SERVICE_UNAVAILABLE, "{during:?}");
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut recovered = None;
+    while Instant::now() < deadline {
+        let reply = client.get("/cart").await;
+        assert!(
+            [StatusCode::OK, StatusCode::SERVICE_UNAVAILABLE].contains(&reply.status),
+            "{reply:?}"
+        );
+        if reply.status == StatusCode::OK {
+            recovered = Some(reply);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let recovered = recovered.expect("requests recover after the replica's promotion");
+    let cart: serde_json::Value = serde_json::from_str(&recovered.body).unwrap();
+    assert_eq!(cart["count"], 2, "the cart survived the failover");
+    assert!(cli(replica, &["INFO", "replication"]).contains("role:master"));
+    assert_eq!(client.get("/me").await.body, "alice");
+}
