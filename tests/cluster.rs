@@ -20,7 +20,7 @@ impl Backend for Cluster {
     fn start() -> Self {
         let cluster = RedisCluster::shared();
         let store = RedisStore::cluster_builder(cluster.urls())
-            .key_prefix(RedisCluster::unique_prefix())
+            .key_prefix(common::unique_prefix())
             .command_timeout(Duration::from_secs(2))
             .build()
             .expect("a cluster store");
@@ -46,7 +46,7 @@ async fn revocations_wait_for_a_replica_on_the_cluster() {
 
     let cluster = RedisCluster::shared();
     let store = RedisStore::cluster_builder(cluster.urls())
-        .key_prefix(RedisCluster::unique_prefix())
+        .key_prefix(common::unique_prefix())
         .wait_for_replica(Duration::from_secs(5))
         .build()
         .unwrap();

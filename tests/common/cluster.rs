@@ -7,7 +7,6 @@ use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 pub struct RedisCluster {
@@ -17,17 +16,11 @@ pub struct RedisCluster {
 }
 
 static CLUSTER: OnceLock<RedisCluster> = OnceLock::new();
-static NEXT_PREFIX: AtomicUsize = AtomicUsize::new(0);
 
 impl RedisCluster {
     /// The binary's cluster, started on first use.
     pub fn shared() -> &'static RedisCluster {
         CLUSTER.get_or_init(Self::start)
-    }
-
-    /// A key prefix no other test of this binary uses, so tests share the cluster safely.
-    pub fn unique_prefix() -> String {
-        format!("t{}:", NEXT_PREFIX.fetch_add(1, Ordering::Relaxed))
     }
 
     pub fn urls(&self) -> Vec<String> {
@@ -84,7 +77,7 @@ impl RedisCluster {
 }
 
 /// A port whose cluster bus port (port + 10000) is free too.
-fn free_port_pair() -> u16 {
+pub fn free_port_pair() -> u16 {
     loop {
         let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
         let port = listener.local_addr().expect("its number").port();
@@ -96,16 +89,21 @@ fn free_port_pair() -> u16 {
 
 fn start_node(port: u16, dir: &PathBuf) -> Child {
     std::fs::create_dir_all(dir).expect("node directory");
-    let parent = std::process::id();
     let node = format!(
         "redis-server --port {port} --bind 127.0.0.1 --cluster-enabled yes \
          --cluster-config-file nodes.conf --cluster-node-timeout 2000 --save '' \
          --appendonly no --dir {dir} --logfile redis.log",
         dir = dir.display()
     );
+    spawn_watched(&node)
+}
+
+/// Runs `command` under a shell watchdog that stops it once the test process is gone.
+pub fn spawn_watched(command: &str) -> Child {
+    let parent = std::process::id();
     let watchdog = format!(
-        "{node} & node=$!; while kill -0 {parent} 2>/dev/null && kill -0 $node 2>/dev/null; \
-         do sleep 0.5; done; kill $node 2>/dev/null"
+        "{command} & child=$!; while kill -0 {parent} 2>/dev/null && kill -0 $child 2>/dev/null; \
+         do sleep 0.5; done; kill $child 2>/dev/null"
     );
     Command::new("sh")
         .args(["-c", &watchdog])
@@ -116,7 +114,7 @@ fn start_node(port: u16, dir: &PathBuf) -> Child {
         .expect("sh runs redis-server (is redis-server installed?)")
 }
 
-fn wait_for(port: u16, command: &str, expected: &str) {
+pub fn wait_for(port: u16, command: &str, expected: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
         let output = Command::new("redis-cli")

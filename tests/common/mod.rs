@@ -8,6 +8,7 @@ pub mod devices_suite;
 pub mod http;
 pub mod proxy;
 pub mod remember_suite;
+pub mod sentinel;
 pub mod server;
 pub mod suite;
 pub mod webdriver;
@@ -29,6 +30,15 @@ use tower_redis_session::{
 };
 
 use self::server::RedisServer;
+
+/// A key prefix no other test of this binary uses, so tests can share one Redis deployment.
+pub fn unique_prefix() -> String {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    format!(
+        "t{}:",
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    )
+}
 
 /// Collects everything logged while a test runs (install it with `tracing_subscriber`).
 #[derive(Clone, Default)]

@@ -30,6 +30,11 @@ enum Target {
     Server(String),
     #[cfg(feature = "cluster")]
     Cluster(Vec<String>),
+    #[cfg(feature = "sentinel")]
+    Sentinel {
+        master: String,
+        sentinels: Vec<String>,
+    },
 }
 
 /// Configures a [`RedisStore`]; made by [`RedisStore::builder`] (or `cluster_builder` with the
@@ -59,6 +64,22 @@ impl RedisStore {
         urls: impl IntoIterator<Item = U>,
     ) -> RedisStoreBuilder {
         RedisStoreBuilder::new(Target::Cluster(urls.into_iter().map(Into::into).collect()))
+    }
+}
+
+#[cfg(feature = "sentinel")]
+impl RedisStore {
+    /// Starts configuring a store for the master that the Sentinels at `sentinels` (URLs such
+    /// as `redis://127.0.0.1:26379`) know as `master`; after a failover it follows the new one.
+    #[cfg_attr(docsrs, doc(cfg(feature = "sentinel")))]
+    pub fn sentinel_builder<U: Into<String>>(
+        master: impl Into<String>,
+        sentinels: impl IntoIterator<Item = U>,
+    ) -> RedisStoreBuilder {
+        RedisStoreBuilder::new(Target::Sentinel {
+            master: master.into(),
+            sentinels: sentinels.into_iter().map(Into::into).collect(),
+        })
     }
 }
 
@@ -135,6 +156,17 @@ impl RedisStoreBuilder {
                     .map_err(unavailable)?;
                 Pool::Cluster(self.pool(manager)?)
             }
+            #[cfg(feature = "sentinel")]
+            Target::Sentinel { master, sentinels } => {
+                let manager = deadpool_redis::sentinel::Manager::new(
+                    sentinels.clone(),
+                    master.clone(),
+                    None,
+                    deadpool_redis::sentinel::SentinelServerType::Master,
+                )
+                .map_err(unavailable)?;
+                Pool::Sentinel(self.pool(manager)?)
+            }
         };
         Ok(RedisStore {
             inner: Arc::new(Inner {
@@ -166,11 +198,14 @@ impl RedisStoreBuilder {
     }
 }
 
-/// The store's pool, of connections to one server or to a Cluster.
+/// The store's pool: of connections to one server, to a Cluster, or to the master a Sentinel
+/// group names.
 enum Pool {
     Server(managed::Pool<Recycler<deadpool_redis::Manager>>),
     #[cfg(feature = "cluster")]
     Cluster(managed::Pool<Recycler<deadpool_redis::cluster::Manager>>),
+    #[cfg(feature = "sentinel")]
+    Sentinel(managed::Pool<Recycler<deadpool_redis::sentinel::Manager>>),
 }
 
 /// A connection handle from either kind of pool.
@@ -229,7 +264,11 @@ pub(super) struct Connections {
 impl Connections {
     /// Whether the store runs on a Redis Cluster, where one script may not span slots.
     pub(super) fn is_cluster(&self) -> bool {
-        !matches!(self.pool, Pool::Server(_))
+        #[cfg(feature = "cluster")]
+        if matches!(self.pool, Pool::Cluster(_)) {
+            return true;
+        }
+        false
     }
 
     pub(super) fn timeout(&self) -> Duration {
@@ -245,6 +284,8 @@ impl Connections {
             Pool::Server(pool) => pool.status(),
             #[cfg(feature = "cluster")]
             Pool::Cluster(pool) => pool.status(),
+            #[cfg(feature = "sentinel")]
+            Pool::Sentinel(pool) => pool.status(),
         }
     }
 
@@ -300,6 +341,12 @@ impl Connections {
                 let created = managed::Object::metrics(&pooled).created;
                 Ok((Connection::Cluster((*pooled).clone()), created))
             }
+            #[cfg(feature = "sentinel")]
+            Pool::Sentinel(pool) => {
+                let pooled = pool.get().await.map_err(unavailable)?;
+                let created = managed::Object::metrics(&pooled).created;
+                Ok((Connection::Server((*pooled).clone()), created))
+            }
         }
     }
 
@@ -311,6 +358,10 @@ impl Connections {
             }
             #[cfg(feature = "cluster")]
             Pool::Cluster(pool) => {
+                pool.retain(|_, metrics| metrics.created != created);
+            }
+            #[cfg(feature = "sentinel")]
+            Pool::Sentinel(pool) => {
                 pool.retain(|_, metrics| metrics.created != created);
             }
         }
@@ -342,9 +393,15 @@ where
     }
 }
 
-/// Whether the error means the connection itself is unusable (rather than the command failing).
+/// Whether the error means the connection itself is unusable (rather than the command failing):
+/// it broke, or its server was demoted to a replica in a failover (`READONLY`), so a fresh
+/// connection (which Sentinel points at the new master) is needed.
 fn is_broken(error: &RedisError) -> bool {
-    error.is_io_error() || error.is_connection_dropped() || error.is_unrecoverable_error()
+    error.is_io_error()
+        || error.is_connection_dropped()
+        || error.is_unrecoverable_error()
+        || error.code() == Some("READONLY")
+        || error.to_string().contains("READONLY")
 }
 
 pub(super) fn unavailable(error: impl std::error::Error + Send + Sync + 'static) -> StoreError {

@@ -1,0 +1,74 @@
+//! A Sentinel failover while the app runs: requests fail with the typed 503 at most, and
+//! recover, with their data, on the promoted replica (feature `sentinel`).
+#![cfg(feature = "sentinel")]
+
+mod common;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use axum::http::StatusCode;
+use common::sentinel::{MASTER_NAME, RedisSentinel};
+use common::{Client, app};
+use tower_redis_session::RedisStore;
+
+fn cli(port: u16, args: &[&str]) -> String {
+    let output = Command::new("redis-cli")
+        .args(["-p", &port.to_string()])
+        .args(args)
+        .output()
+        .expect("redis-cli");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sentinel_failover_recovers_with_the_data() {
+    let group = RedisSentinel::shared();
+    let store = RedisStore::sentinel_builder(MASTER_NAME, group.sentinel_urls())
+        .command_timeout(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    let mut client = Client::new(app(store, |b| b));
+    client.post("/login/alice", "").await;
+    client.post("/cart/add/tea/2", "").await;
+    // The replica has everything before the switch.
+    cli(group.master, &["WAIT", "1", "1000"]);
+
+    let sentinel = group.sentinels[0];
+    assert!(cli(sentinel, &["SENTINEL", "FAILOVER", MASTER_NAME]).contains("OK"));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut statuses = Vec::new();
+    let mut recovered = None;
+    while Instant::now() < deadline {
+        let started = Instant::now();
+        let reply = client.post("/cart/add/tea/1", "").await;
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "no hang past the timeout"
+        );
+        statuses.push(reply.status);
+        let promoted = cli(group.replica, &["INFO", "replication"]).contains("role:master");
+        if reply.status == StatusCode::OK && promoted {
+            recovered = Some(reply);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(
+        statuses
+            .iter()
+            .all(|s| [StatusCode::OK, StatusCode::SERVICE_UNAVAILABLE].contains(s)),
+        "{statuses:?}"
+    );
+    assert!(
+        recovered.is_some(),
+        "writes recover on the new master: {statuses:?}"
+    );
+    let acknowledged = 2 + statuses.iter().filter(|s| **s == StatusCode::OK).count() as u64;
+    let cart: serde_json::Value = serde_json::from_str(&client.get("/cart").await.body).unwrap();
+    assert!(
+        cart["count"].as_u64().unwrap() >= acknowledged,
+        "nothing acknowledged was lost: {cart}, {acknowledged} acknowledged"
+    );
+    assert_eq!(client.get("/me").await.body, "alice");
+}
