@@ -5,22 +5,12 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
-use common::cluster::RedisCluster;
+use common::cluster::{RedisCluster, redis_cli as cli};
 use common::{Client, app};
 use tower_redis_session::RedisStore;
-
-fn cli(port: u16, args: &[&str]) -> String {
-    let output = Command::new("redis-cli")
-        .args(["-p", &port.to_string()])
-        .args(args)
-        .output()
-        .expect("redis-cli");
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
 
 /// The port of the master serving `key`'s slot, and of its replica.
 fn master_and_replica(cluster: &RedisCluster, key: &str) -> (u16, u16) {

@@ -4,22 +4,13 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
+use common::cluster::redis_cli as cli;
 use common::sentinel::{MASTER_NAME, RedisSentinel};
 use common::{Client, app};
 use tower_redis_session::RedisStore;
-
-fn cli(port: u16, args: &[&str]) -> String {
-    let output = Command::new("redis-cli")
-        .args(["-p", &port.to_string()])
-        .args(args)
-        .output()
-        .expect("redis-cli");
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sentinel_failover_recovers_with_the_data() {

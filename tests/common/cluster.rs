@@ -60,12 +60,7 @@ impl RedisCluster {
         }
         // Replicas in sync, so that tests which count on replication (WAIT, failover) can.
         for port in &ports {
-            let info = Command::new("redis-cli")
-                .args(["-p", &port.to_string(), "INFO", "replication"])
-                .output()
-                .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-                .unwrap_or_default();
-            if info.contains("role:slave") {
+            if redis_cli(*port, &["INFO", "replication"]).contains("role:slave") {
                 wait_for(*port, "INFO replication", "master_link_status:up");
             }
         }
@@ -114,14 +109,21 @@ pub fn spawn_watched(command: &str) -> Child {
         .expect("sh runs redis-server (is redis-server installed?)")
 }
 
+/// What `redis-cli -p <port> <args>` prints.
+pub fn redis_cli(port: u16, args: &[&str]) -> String {
+    Command::new("redis-cli")
+        .args(["-p", &port.to_string()])
+        .args(args)
+        .output()
+        .map(|output| String::from_utf8_lossy(&output.stdout).into_owned())
+        .unwrap_or_default()
+}
+
 pub fn wait_for(port: u16, command: &str, expected: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
+    let args: Vec<&str> = command.split(' ').collect();
     while Instant::now() < deadline {
-        let output = Command::new("redis-cli")
-            .args(["-p", &port.to_string()])
-            .args(command.split(' '))
-            .output();
-        if output.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(expected)) {
+        if redis_cli(port, &args).contains(expected) {
             return;
         }
         std::thread::sleep(Duration::from_millis(100));
