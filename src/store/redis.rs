@@ -112,6 +112,25 @@ impl RedisStore {
         format!("{}u:{{{user}}}:t", self.inner.prefix)
     }
 
+    /// Adds `member` with its deadline to a sorted-set index (`index_add.lua`), dropping
+    /// `replaces` and the entries past their deadline.
+    async fn add_to_index(
+        &self,
+        key: &str,
+        member: &str,
+        deadline: u64,
+        replaces: Option<&str>,
+        now: u64,
+    ) -> Result<(), StoreError> {
+        let mut invocation = scripts::INDEX_ADD.key(key);
+        invocation
+            .arg(now)
+            .arg(member)
+            .arg(deadline)
+            .arg(replaces.unwrap_or_default());
+        self.run(Request::Script(&invocation), true).await
+    }
+
     /// Prunes a sorted-set index by deadline and returns its members.
     async fn list_index(&self, key: &str, now: u64) -> Result<Vec<(String, u64)>, StoreError> {
         let mut pipeline = deadpool_redis::redis::pipe();
@@ -401,13 +420,16 @@ impl SessionStore for RedisStore {
         now: u64,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
-            let mut invocation = scripts::INDEX_ADD.key(self.index_key(user));
-            invocation
-                .arg(now)
-                .arg(entry.id.to_string())
-                .arg(entry.expires_at)
-                .arg(replaces.map(ToString::to_string).unwrap_or_default());
-            self.run::<()>(Request::Script(&invocation), true).await
+            let replaces = replaces.map(ToString::to_string);
+            let member = entry.id.to_string();
+            self.add_to_index(
+                &self.index_key(user),
+                &member,
+                entry.expires_at,
+                replaces.as_deref(),
+                now,
+            )
+            .await
         })
     }
 
@@ -555,13 +577,10 @@ impl SessionStore for RedisStore {
         record: &'a TokenRecord,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
-            let mut invocation = scripts::INDEX_ADD.key(self.token_index_key(&record.user));
-            invocation
-                .arg(crate::id::now_millis())
-                .arg(selector)
-                .arg(record.expires_at)
-                .arg("");
-            self.run::<()>(Request::Script(&invocation), true).await?;
+            let index = self.token_index_key(&record.user);
+            let now = crate::id::now_millis();
+            self.add_to_index(&index, selector, record.expires_at, None, now)
+                .await?;
             let mut invocation = scripts::TOKEN_CREATE.key(self.token_key(selector));
             invocation
                 .arg(&record.user)
