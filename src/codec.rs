@@ -1,8 +1,8 @@
 //! How a session maps onto a flat record of text fields: user keys, metadata, JSON values.
 //!
-//! A record is one Redis hash (or one map in [`MemoryStore`](crate::MemoryStore)). User keys are
-//! stored as field names and their values as JSON text, so a write touches only the fields that
-//! changed. Field names starting with a single `$` are reserved for the crate's own metadata; a
+//! A record is a set of named fields (one Redis string, see `store/redis/record.rs`, or one map in
+//! [`MemoryStore`](crate::MemoryStore)). User keys are stored as field names and their values as
+//! JSON text, so a write sends only the fields that changed. Field names starting with a single `$` are reserved for the crate's own metadata; a
 //! user key that itself starts with `$` is stored with one more `$` in front, so no user key can
 //! ever overwrite metadata.
 
@@ -34,34 +34,25 @@ pub(crate) fn field_cost(key: &str, value: &str) -> usize {
     key.len() + value.len()
 }
 
-/// Why a stored record cannot be used.
-#[derive(Debug, thiserror::Error)]
-#[error("field `{field}` does not hold valid JSON")]
-pub(crate) struct CorruptRecord {
-    field: String,
-}
-
 /// A decoded record: user data keyed by user key, and metadata keyed by field name.
 pub(crate) type Decoded = (HashMap<String, String>, HashMap<String, String>);
 
 /// Splits stored fields into the user's data (keyed by user key) and the crate's metadata (keyed
-/// by field name), each value checked to be JSON.
+/// by field name).
 ///
-/// Checking every value here means a corrupt record is caught once, at load, and treated as no
-/// session, instead of failing some later `get` with a confusing error.
-pub(crate) fn decode_fields(fields: Vec<(String, String)>) -> Result<Decoded, CorruptRecord> {
+/// Values are not parsed here: a value is parsed when it is read, so a request pays only for the
+/// values it uses, and a corrupt value fails that read with [`SessionError::Decode`](crate::SessionError::Decode)
+/// while the rest of the session stays usable.
+pub(crate) fn decode_fields(fields: Vec<(String, String)>) -> Decoded {
     let mut data = HashMap::with_capacity(fields.len());
     let mut meta = HashMap::new();
     for (field, value) in fields {
-        if serde_json::from_str::<serde::de::IgnoredAny>(&value).is_err() {
-            return Err(CorruptRecord { field });
-        }
         match key_for_field(field) {
             Ok(key) => data.insert(key, value),
             Err(field) => meta.insert(field, value),
         };
     }
-    Ok((data, meta))
+    (data, meta)
 }
 
 #[cfg(test)]
@@ -84,14 +75,9 @@ mod tests {
     #[test]
     fn metadata_is_not_user_data() {
         let (data, meta) =
-            decode_fields(vec![("$meta".into(), "1".into()), ("n".into(), "2".into())]).unwrap();
+            decode_fields(vec![("$meta".into(), "1".into()), ("n".into(), "2".into())]);
         assert_eq!(data.len(), 1);
         assert_eq!(data["n"], "2");
         assert_eq!(meta["$meta"], "1");
-    }
-
-    #[test]
-    fn a_value_that_is_not_json_makes_the_record_corrupt() {
-        assert!(decode_fields(vec![("n".into(), "{oops".into())]).is_err());
     }
 }

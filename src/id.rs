@@ -2,8 +2,8 @@
 //! in storage.
 //!
 //! The creation time rides in the cookie so that every request knows the session's absolute
-//! deadline before it asks the store anything; that is what lets a read be a plain pipelined
-//! `PEXPIREAT` + `HGETALL` instead of a script. A client cannot move its deadline: the storage
+//! deadline before it asks the store anything; that is what lets a read be one plain
+//! `GETEX ... PXAT` instead of a script. A client cannot move its deadline: the storage
 //! name hashes the time together with the random bytes, so an altered time names no session.
 
 use std::fmt;

@@ -429,13 +429,12 @@ async fn rotate(
     let id = SessionId::generate_created_at(now).map_err(SessionError::Randomness)?;
     let meta = crate::devices::remembered_meta(&record.user, &record.device, &token.selector, now);
     let fields = state.record_fields(&meta);
-    let change = Change {
-        set: fields
+    let change = Change::whole(
+        fields
             .iter()
             .map(|(f, v)| (f.as_str(), v.as_str()))
             .collect(),
-        remove: Vec::new(),
-    };
+    );
     let entry = IndexEntry {
         id: id.storage_id(),
         expires_at: now.saturating_add(millis(expiry.absolute)),
@@ -508,9 +507,7 @@ async fn follow(
     let Some(fields) = context.store.load(&id.storage_id(), deadline).await? else {
         return Ok(());
     };
-    let Ok((data, meta)) = crate::codec::decode_fields(fields) else {
-        return Ok(());
-    };
+    let (data, meta) = crate::codec::decode_fields(fields);
     state.adopt(id, Some(data), meta, deadline);
     state.remember_cookie = CookieUpdate::Set(next);
     Ok(())

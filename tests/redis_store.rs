@@ -18,6 +18,7 @@ use tower_redis_session::RedisStore;
 /// follows is measured in steady state.
 async fn warm_client(backend: &Redis) -> Client {
     let mut client = Client::new(app(backend.store(), |b| b));
+    client.post("/set/n", "0").await;
     client.post("/set/n", "1").await;
     assert_eq!(client.get("/get/n").await.body, "1");
     client
@@ -37,7 +38,7 @@ async fn reading_an_existing_session_is_one_round_trip_that_refreshes_the_ttl() 
     backend.server.cmd(&["PEXPIRE", &key, "5000"]);
     let monitor = backend.server.monitor();
     assert_eq!(client.get("/get/n").await.body, "1");
-    assert_eq!(monitor.commands(), ["pexpireat", "hgetall"], "one pipeline");
+    assert_eq!(monitor.commands(), ["getex"], "one command");
     let ttl = backend.server.int(&["PTTL", &key]);
     assert!(
         ttl > 29 * 60 * 1000,
@@ -74,11 +75,7 @@ async fn unchanged_session_sends_no_write() {
     let monitor = backend.server.monitor();
     client.get("/get/n").await;
     client.post("/set/n", "1").await;
-    assert_eq!(
-        monitor.commands(),
-        ["pexpireat", "hgetall", "pexpireat", "hgetall"],
-        "two loads, no save"
-    );
+    assert_eq!(monitor.commands(), ["getex", "getex"], "two loads, no save");
 }
 
 #[tokio::test]
@@ -89,7 +86,7 @@ async fn read_modify_write_is_two_round_trips() {
     client.post("/set/n", "2").await;
     assert_eq!(
         monitor.commands(),
-        ["pexpireat", "hgetall", "evalsha"],
+        ["getex", "evalsha"],
         "one load, one save"
     );
 }
@@ -104,12 +101,36 @@ async fn only_changed_keys_are_sent() {
     let monitor = backend.server.monitor();
     client.post("/set/n", "2").await;
     let lines = monitor.lines();
-    assert_eq!(lines.len(), 3, "one load, one save: {lines:?}");
-    assert!(lines[2].contains("\"update\""));
+    assert_eq!(lines.len(), 2, "one load, one save: {lines:?}");
     assert!(
-        !lines[2].contains("xxxx"),
+        lines[1].contains("\"|1:n1:2\""),
+        "the change alone: {}",
+        lines[1]
+    );
+    assert!(
+        !lines[1].contains("xxxx"),
         "the unchanged value was sent again"
     );
+}
+
+#[tokio::test]
+async fn a_record_written_often_stays_compact() {
+    let backend = Redis::start();
+    let mut client = warm_client(&backend).await;
+    let profile = format!("\"{}\"", "p".repeat(200));
+    client.post("/set/profile", &profile).await;
+    for n in 0..200 {
+        client.post("/set/n", &n.to_string()).await;
+    }
+    let key = session_key(&backend.server);
+    let stored = backend.server.cmd(&["GET", &key]).strings().concat();
+    assert!(
+        stored.len() < 500,
+        "{} bytes after 200 writes: {stored}",
+        stored.len()
+    );
+    assert_eq!(client.get("/get/n").await.body, "199");
+    assert_eq!(client.get("/get/profile").await.body, profile);
 }
 
 #[tokio::test]
@@ -120,8 +141,9 @@ async fn redis_holds_only_the_hash_of_the_session_id() {
     let key = session_key(&backend.server);
     assert!(key.starts_with("trs:s:"));
     assert!(!key.contains(&id));
-    let stored = backend.server.cmd(&["HGETALL", &key]).strings();
-    assert!(stored.iter().all(|value| !value.contains(&id)));
+    let stored = backend.server.cmd(&["GET", &key]).strings();
+    assert_eq!(stored.len(), 1, "one string per session");
+    assert!(!stored[0].contains(&id));
     let _ = client.get("/get/n").await;
 }
 
@@ -149,27 +171,75 @@ async fn ttl_is_the_idle_timeout_capped_by_the_absolute_deadline() {
     assert!((9_000..=10_000).contains(&ttl), "TTL {ttl} ms");
 }
 
-#[tokio::test]
-async fn corrupt_value_is_treated_as_no_session() {
-    let backend = Redis::start();
-    let mut client = warm_client(&backend).await;
-    let key = session_key(&backend.server);
-    backend.server.cmd(&["HSET", &key, "n", "{not json"]);
-    let reply = client.get("/get/n").await;
-    assert_eq!(reply.status, StatusCode::OK);
-    assert_eq!(reply.body, "none");
+/// Overwrites a session record with raw bytes (`\xNN` escapes allowed), as corruption would.
+fn overwrite_record(server: &RedisServer, key: &str, lua_bytes: &str) {
+    let script = format!("redis.call('SET', KEYS[1], \"{lua_bytes}\", 'KEEPTTL')");
+    server.cmd(&["EVAL", &script, "1", key]);
 }
 
 #[tokio::test]
-async fn non_utf8_value_is_treated_as_no_session() {
+async fn a_corrupt_value_fails_only_its_own_read() {
     let backend = Redis::start();
     let mut client = warm_client(&backend).await;
     let key = session_key(&backend.server);
-    backend.server.cmd(&["HSET", &key, "n", "\u{fffd}"]);
+    overwrite_record(&backend.server, &key, "1:n9:{not json1:m1:7");
+    let reply = client.get("/get/n").await;
+    assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(client.get("/get/m").await.body, "7", "the rest is usable");
+    client.post("/set/m", "8").await;
+    assert_eq!(client.get("/get/m").await.body, "8");
+    let stored = backend.server.cmd(&["GET", &key]).strings().concat();
+    assert!(
+        stored.starts_with("1:n9:{not json"),
+        "nothing is lost: {stored}"
+    );
+}
+
+#[tokio::test]
+async fn a_malformed_record_is_treated_as_no_session_and_left_alone() {
+    let backend = Redis::start();
+    let mut client = warm_client(&backend).await;
+    let key = session_key(&backend.server);
+    overwrite_record(&backend.server, &key, "1:n99:short");
     let reply = client.get("/get/n").await;
     assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.body, "none");
     client.post("/set/n", "5").await;
     assert_eq!(client.get("/get/n").await.body, "5");
+    let stored = backend.server.cmd(&["GET", &key]).strings();
+    assert_eq!(stored, ["1:n99:short"], "kept as found, for inspection");
+}
+
+#[tokio::test]
+async fn a_non_utf8_record_is_treated_as_no_session() {
+    let backend = Redis::start();
+    let mut client = warm_client(&backend).await;
+    let key = session_key(&backend.server);
+    overwrite_record(&backend.server, &key, "1:n1:\\255");
+    let reply = client.get("/get/n").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.body, "none");
+    client.post("/set/n", "5").await;
+    assert_eq!(client.get("/get/n").await.body, "5");
+}
+
+#[tokio::test]
+async fn a_write_racing_a_corruption_keeps_the_corrupt_bytes() {
+    let backend = Redis::start();
+    let mut client = warm_client(&backend).await;
+    let key = session_key(&backend.server);
+    let monitor = backend.server.monitor();
+    let slow = client.post("/slow/n?ms=300", "");
+    let corrupt = async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        overwrite_record(&backend.server, &key, "garbage");
+    };
+    let (reply, ()) = tokio::join!(slow, corrupt);
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(monitor.commands().contains(&"evalsha".to_owned()));
+    let stored = backend.server.cmd(&["GET", &key]).strings().concat();
+    assert!(stored.starts_with("garbage"), "{stored}");
+    assert_eq!(client.get("/get/n").await.body, "none", "still no session");
 }
 
 #[tokio::test]
@@ -178,7 +248,7 @@ async fn record_of_the_wrong_type_is_treated_as_no_session() {
     let mut client = warm_client(&backend).await;
     let key = session_key(&backend.server);
     backend.server.cmd(&["DEL", &key]);
-    backend.server.cmd(&["SET", &key, "not a hash"]);
+    backend.server.cmd(&["HSET", &key, "n", "1"]);
     let reply = client.get("/get/n").await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.body, "none");
@@ -261,9 +331,7 @@ async fn raw_session_id_never_appears_in_logs() {
     let mut ids = vec![client.cookie.clone().unwrap()];
     client.post("/cycle", "").await;
     ids.push(client.cookie.clone().unwrap());
-    backend
-        .server
-        .cmd(&["HSET", &session_key(&backend.server), "n", "{corrupt"]);
+    overwrite_record(&backend.server, &session_key(&backend.server), "garbage");
     client.get("/get/n").await;
     client.post("/set/n", "1").await;
     ids.push(client.cookie.clone().unwrap());
@@ -271,7 +339,7 @@ async fn raw_session_id_never_appears_in_logs() {
 
     let logs = logs.text();
     assert!(
-        logs.contains("corrupt session record"),
+        logs.contains("malformed session record"),
         "the warning is logged"
     );
     for id in ids {
@@ -295,6 +363,7 @@ async fn counted_client(
 async fn a_read_is_one_round_trip_and_a_change_one_more() {
     let backend = Redis::start();
     let (mut client, proxy) = counted_client(&backend, |b| b).await;
+    client.post("/set/n", "0").await;
     client.post("/set/n", "1").await;
     client.get("/get/n").await;
     proxy.take();
@@ -330,6 +399,7 @@ async fn last_seen_is_refreshed_once_the_interval_has_passed() {
         b.last_seen_interval(Duration::from_millis(200))
     }));
     client.post("/login/alice", "").await;
+    client.post("/set/scripts", "\"loaded\"").await;
     let monitor = backend.server.monitor();
     for _ in 0..4 {
         client.get("/me").await;

@@ -137,20 +137,13 @@ impl Session {
             tracing::debug!("session cookie names no live session; not adopted");
             return Ok(());
         };
-        match codec::decode_fields(fields) {
-            Err(error) => tracing::warn!(
-                error = &error as &dyn std::error::Error,
-                "corrupt session record; starting a new session"
-            ),
-            Ok((data, meta)) => {
-                state.size = data.iter().map(|(k, v)| field_cost(k, v)).sum();
-                state.data = data;
-                state.meta = meta;
-                state.id = Some(id);
-                state.expires_at = Some(deadline);
-                crate::devices::note_last_seen(state, &context.config, now);
-            }
-        }
+        let (data, meta) = codec::decode_fields(fields);
+        state.size = data.iter().map(|(k, v)| field_cost(k, v)).sum();
+        state.data = data;
+        state.meta = meta;
+        state.id = Some(id);
+        state.expires_at = Some(deadline);
+        crate::devices::note_last_seen(state, &context.config, now);
         Ok(())
     }
 

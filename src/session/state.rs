@@ -201,7 +201,7 @@ impl State {
                     // The absolute deadline passed during this request: the record is expiring.
                     Written::Gone
                 } else {
-                    let fields = EncodedFields::of_changes(&self.changes);
+                    let fields = EncodedFields::of_changes(&self.changes, self.record_bytes());
                     let change = &fields.change();
                     let store = &*context.store;
                     if rotation.is_some() {
@@ -226,6 +226,12 @@ impl State {
             }
         };
         self.finish_write(outcome, context, now)
+    }
+
+    /// The bytes of field names and values of the record as this request leaves it.
+    fn record_bytes(&self) -> usize {
+        let meta: usize = self.meta.iter().map(|(f, v)| f.len() + v.len()).sum();
+        self.size + meta
     }
 
     /// This session's data with `meta` as its metadata, as the fields of a whole new record.
@@ -423,14 +429,17 @@ where
 struct EncodedFields<'a> {
     set: Vec<(Cow<'a, str>, &'a str)>,
     remove: Vec<&'a str>,
+    record_bytes: usize,
 }
 
 impl<'a> EncodedFields<'a> {
-    /// The pending changes (already keyed by field name).
-    fn of_changes(changes: &'a HashMap<String, Option<String>>) -> Self {
+    /// The pending changes (already keyed by field name) to a record that will hold
+    /// `record_bytes` bytes.
+    fn of_changes(changes: &'a HashMap<String, Option<String>>, record_bytes: usize) -> Self {
         let mut fields = Self {
             set: Vec::with_capacity(changes.len()),
             remove: Vec::new(),
+            record_bytes,
         };
         for (field, value) in changes {
             match value {
@@ -443,7 +452,7 @@ impl<'a> EncodedFields<'a> {
 
     /// Every field of a record: user data (escaped to field names) and metadata.
     fn of_record(data: &'a HashMap<String, String>, meta: &'a HashMap<String, String>) -> Self {
-        let set = data
+        let set: Vec<_> = data
             .iter()
             .map(|(key, value)| (field_for_key(key), value.as_str()))
             .chain(
@@ -451,9 +460,11 @@ impl<'a> EncodedFields<'a> {
                     .map(|(field, value)| (Cow::Borrowed(field.as_str()), value.as_str())),
             )
             .collect();
+        let record_bytes = set.iter().map(|(f, v)| f.len() + v.len()).sum();
         Self {
             set,
             remove: Vec::new(),
+            record_bytes,
         }
     }
 
@@ -461,6 +472,7 @@ impl<'a> EncodedFields<'a> {
         Change {
             set: self.set.iter().map(|(f, v)| (f.as_ref(), *v)).collect(),
             remove: self.remove.clone(),
+            record_bytes: self.record_bytes,
         }
     }
 }

@@ -63,6 +63,24 @@ pub struct Change<'a> {
     pub set: Vec<(&'a str, &'a str)>,
     /// Field names to delete.
     pub remove: Vec<&'a str>,
+    /// The bytes of field names and values the whole record holds once the change is applied.
+    /// A store that appends changes to a record uses it to tell when to compact it.
+    pub record_bytes: usize,
+}
+
+impl<'a> Change<'a> {
+    /// A change that sets every field of a whole record.
+    pub fn whole(set: Vec<(&'a str, &'a str)>) -> Self {
+        let record_bytes = set
+            .iter()
+            .map(|(field, value)| field.len() + value.len())
+            .sum();
+        Self {
+            set,
+            remove: Vec::new(),
+            record_bytes,
+        }
+    }
 }
 
 /// The outcome of a write. A write never brings back a record that is gone.

@@ -1,27 +1,30 @@
 //! [`RedisStore`]: sessions in Redis, every operation one atomic round trip.
 //!
 //! # Data layout
-//! A session is one hash at `{prefix}s:{storage id}`, where the storage id is base64url of the
-//! first 128 bits of SHA-256 of the session ID (the raw ID never reaches Redis). Each field is a session key with its JSON value.
-//! The key's expiry is always `min(last use + idle, created + absolute)`.
+//! A session is one string at `{prefix}s:{storage id}`, where the storage id is base64url of
+//! the first 128 bits of SHA-256 of the session ID (the raw ID never reaches Redis). The string
+//! holds the session's fields, user keys with their JSON values and the crate's metadata, in the
+//! layout of [`record`]. The key's expiry is always `min(last use + idle, created + absolute)`.
 //!
 //! A user's signed-in sessions are listed in a sorted set at `{prefix}u:{<user id>}:s`, members
 //! being the sessions' storage ids (their public handles), scores their absolute deadlines.
 //!
 //! # Round trips
-//! A read is `PEXPIREAT` + `HGETALL` in one pipeline: no script, so Redis spends about a
-//! microsecond on it. Writes are Lua scripts (`scripts/`), because they are conditional: an
-//! update applies only if the record still exists.
+//! A read is one `GETEX ... PXAT`: it returns the record and slides its expiry, with no script,
+//! so Redis spends well under a microsecond on it. Writes are Lua scripts (`scripts/`), because
+//! they are conditional (an update applies only if the record still exists) and because they
+//! apply only the changed fields to the stored record, inside Redis.
 //!
 //! # Connections
 //! See [`RedisStoreBuilder`]: a deadpool pool of multiplexed connections to one server, or with
 //! the `cluster` feature of Cluster connections, checked out without a `PING` per request.
 
 mod connection;
+mod record;
 
 use std::sync::Arc;
 
-use deadpool_redis::redis::{Cmd, FromRedisValue, RedisError, ScriptInvocation};
+use deadpool_redis::redis::{FromRedisValue, RedisError, ScriptInvocation, Value};
 
 pub use self::connection::RedisStoreBuilder;
 use self::connection::{Connections, Request};
@@ -188,29 +191,26 @@ impl RedisStore {
         change: &Change<'_>,
         deadline: u64,
     ) -> Result<Written, StoreError> {
-        let mut command = deadpool_redis::redis::cmd("HGETALL");
+        let mut command = deadpool_redis::redis::cmd("GET");
         command.arg(self.session_key(from));
-        let mut fields: std::collections::HashMap<String, String> =
-            self.run(Request::Command(&command), true).await?;
-        if fields.is_empty() {
+        let stored = self.run(Request::Command(&command), true).await?;
+        let Some(fields) = parse_record(stored)? else {
             return Ok(Written::Gone);
-        }
+        };
+        let mut fields: std::collections::HashMap<String, String> = fields.into_iter().collect();
         for (field, value) in &change.set {
             fields.insert((*field).to_owned(), (*value).to_owned());
         }
         for field in &change.remove {
             fields.remove(*field);
         }
-        let whole = Change {
-            set: fields
+        let whole = Change::whole(
+            fields
                 .iter()
                 .map(|(f, v)| (f.as_str(), v.as_str()))
                 .collect(),
-            remove: Vec::new(),
-        };
-        let mut invocation = scripts::SAVE.key(self.session_key(to));
-        invocation.arg("create");
-        let written = self.write(invocation, &whole, deadline, true).await?;
+        );
+        let written = self.create_record(to, &whole, deadline).await?;
         if written == Written::Stored {
             let mut delete = deadpool_redis::redis::cmd("DEL");
             delete.arg(self.session_key(from));
@@ -219,6 +219,30 @@ impl RedisStore {
         Ok(written)
     }
 
+    /// `SET ... NX PXAT`: a new record, unless the name is taken.
+    async fn create_record(
+        &self,
+        id: &StorageId,
+        change: &Change<'_>,
+        deadline: u64,
+    ) -> Result<Written, StoreError> {
+        let mut command = deadpool_redis::redis::cmd("SET");
+        command
+            .arg(self.session_key(id))
+            .arg(record::encode_fields(&change.set))
+            .arg("NX")
+            .arg("PXAT")
+            .arg(deadline);
+        // A retry after a lost reply reports IdTaken; the session then picks another ID.
+        let set: Option<String> = self.run(Request::Command(&command), true).await?;
+        Ok(if set.is_some() {
+            Written::Stored
+        } else {
+            Written::IdTaken
+        })
+    }
+
+    /// Runs `update.lua` or `cycle.lua`, whose arguments and replies are alike.
     async fn write(
         &self,
         mut invocation: ScriptInvocation<'_>,
@@ -226,24 +250,24 @@ impl RedisStore {
         deadline: u64,
         retry: bool,
     ) -> Result<Written, StoreError> {
-        invocation.arg(deadline).arg(change.set.len());
-        for (field, value) in &change.set {
-            invocation.arg(*field).arg(*value);
-        }
-        for field in &change.remove {
-            invocation.arg(*field);
-        }
+        invocation
+            .arg(deadline)
+            .arg(record::encode_change(change))
+            .arg(record::compaction_threshold(change));
         match self.run::<i64>(Request::Script(&invocation), retry).await? {
             1 => Ok(Written::Stored),
             0 => Ok(Written::Gone),
             -1 => Ok(Written::IdTaken),
+            -2 => {
+                tracing::warn!("stored session record is malformed; treating it as gone");
+                Ok(Written::Gone)
+            }
             other => Err(StoreError::UnexpectedReply(format!(
                 "a write returned {other}"
             ))),
         }
     }
 }
-
 /// Whether a command failed because the key holds another type (not a session record).
 fn is_wrong_type(error: &RedisError) -> bool {
     error
@@ -252,37 +276,34 @@ fn is_wrong_type(error: &RedisError) -> bool {
         .is_some_and(|errors| errors.iter().any(|(_, e)| e.code() == "WRONGTYPE"))
 }
 
-/// Reads the reply to `PEXPIREAT` + `HGETALL`: no fields means no record.
-fn parse_loaded(
-    reply: Result<(i64, Vec<Vec<u8>>), StoreError>,
-) -> Result<Option<Vec<Field>>, StoreError> {
-    let raw = match reply {
-        Ok((_, raw)) => raw,
-        Err(StoreError::Unavailable(error))
-            if error
-                .downcast_ref::<RedisError>()
-                .is_some_and(is_wrong_type) =>
-        {
-            tracing::warn!("session key holds something other than a hash; treating it as absent");
-            return Ok(None);
+/// Reads a stored record (the reply to `GET` or `GETEX`): `None` when there is none, or when
+/// the key holds something that is not a session record (logged).
+fn parse_record(reply: Value) -> Result<Option<Vec<Field>>, StoreError> {
+    let bytes = match reply {
+        Value::Nil => return Ok(None),
+        Value::BulkString(bytes) => bytes,
+        other => {
+            return Err(StoreError::UnexpectedReply(format!(
+                "a session record read returned {other:?}"
+            )));
         }
-        Err(error) => return Err(error),
     };
-    if raw.is_empty() {
-        return Ok(None);
-    }
-    let mut fields = Vec::with_capacity(raw.len() / 2);
-    let mut raw = raw.into_iter();
-    while let (Some(field), Some(value)) = (raw.next(), raw.next()) {
-        match (String::from_utf8(field), String::from_utf8(value)) {
-            (Ok(field), Ok(value)) => fields.push((field, value)),
-            _ => {
-                tracing::warn!("session record holds non-UTF-8 data; treating it as absent");
-                return Ok(None);
-            }
+    match record::decode(&bytes) {
+        Ok(fields) => Ok(Some(fields)),
+        Err(error) => {
+            tracing::warn!(
+                error = &error as &dyn std::error::Error,
+                "treating a malformed session record as absent"
+            );
+            Ok(None)
         }
     }
-    Ok(Some(fields))
+}
+
+/// Whether a failed read means the key holds another type: not a session record.
+fn holds_another_type(error: &StoreError) -> bool {
+    matches!(error, StoreError::Unavailable(source)
+        if source.downcast_ref::<RedisError>().is_some_and(is_wrong_type))
 }
 
 impl SessionStore for RedisStore {
@@ -292,15 +313,18 @@ impl SessionStore for RedisStore {
         deadline: u64,
     ) -> BoxFuture<'a, Result<Option<Vec<Field>>, StoreError>> {
         Box::pin(async move {
-            let key = self.session_key(id);
-            let mut pipeline = deadpool_redis::redis::pipe();
-            pipeline
-                .cmd("PEXPIREAT")
-                .arg(&key)
-                .arg(deadline)
-                .cmd("HGETALL")
-                .arg(&key);
-            parse_loaded(self.run(Request::Pipeline(&pipeline), true).await)
+            let mut command = deadpool_redis::redis::cmd("GETEX");
+            command.arg(self.session_key(id)).arg("PXAT").arg(deadline);
+            match self.run(Request::Command(&command), true).await {
+                Ok(reply) => parse_record(reply),
+                Err(error) if holds_another_type(&error) => {
+                    tracing::warn!(
+                        "session key holds something other than a record; treating it as absent"
+                    );
+                    Ok(None)
+                }
+                Err(error) => Err(error),
+            }
         })
     }
 
@@ -310,12 +334,7 @@ impl SessionStore for RedisStore {
         change: &'a Change<'a>,
         deadline: u64,
     ) -> BoxFuture<'a, Result<Written, StoreError>> {
-        Box::pin(async move {
-            let mut invocation = scripts::SAVE.key(self.session_key(id));
-            invocation.arg("create");
-            // A retry after a lost reply reports IdTaken; the session then picks another ID.
-            self.write(invocation, change, deadline, true).await
-        })
+        Box::pin(async move { self.create_record(id, change, deadline).await })
     }
 
     fn update<'a>(
@@ -325,8 +344,9 @@ impl SessionStore for RedisStore {
         deadline: u64,
     ) -> BoxFuture<'a, Result<Written, StoreError>> {
         Box::pin(async move {
-            let mut invocation = scripts::SAVE.key(self.session_key(id));
-            invocation.arg("update");
+            let invocation = scripts::UPDATE.key(self.session_key(id));
+            // Safe to retry: a change appended twice resolves to the same fields, and the
+            // script never writes to a record that is gone.
             self.write(invocation, change, deadline, true).await
         })
     }
@@ -366,34 +386,20 @@ impl SessionStore for RedisStore {
         Box::pin(async move {
             let mut rows = Vec::with_capacity(ids.len());
             for chunk in ids.chunks(PIPELINE_CHUNK) {
-                let commands: Vec<Cmd> = chunk
-                    .iter()
-                    .map(|id| {
-                        let mut command = deadpool_redis::redis::cmd("HMGET");
-                        command.arg(self.session_key(id)).arg(fields);
-                        command
-                    })
-                    .collect();
-                let replies: Vec<Vec<Option<String>>> = if self.inner.connections.is_cluster() {
-                    // A pipeline may not span slots; sent together on the multiplexed
-                    // cluster connection, these still take one round trip per node.
-                    let sends = commands
-                        .iter()
-                        .map(|command| self.run(Request::Command(command), true));
-                    futures_util::future::try_join_all(sends).await?
-                } else {
-                    let mut pipeline = deadpool_redis::redis::pipe();
-                    for command in commands {
-                        pipeline.add_command(command);
-                    }
-                    self.run(Request::Pipeline(&pipeline), true).await?
-                };
-                // HGET-style replies cannot tell a missing record from one without these
-                // fields; every session record has at least one of them, so all-nil is missing.
-                rows.extend(replies.into_iter().map(|row| {
-                    let missing = row.iter().all(Option::is_none);
-                    (!missing).then_some(row)
-                }));
+                // On a Cluster, redis-rs splits an MGET by slot and sends the parts concurrently.
+                let mut command = deadpool_redis::redis::cmd("MGET");
+                for id in chunk {
+                    command.arg(self.session_key(id));
+                }
+                let replies: Vec<Value> = self.run(Request::Command(&command), true).await?;
+                for reply in replies {
+                    let row = parse_record(reply)?.map(|record| {
+                        let mut record: std::collections::HashMap<String, String> =
+                            record.into_iter().collect();
+                        fields.iter().map(|field| record.remove(*field)).collect()
+                    });
+                    rows.push(row);
+                }
             }
             Ok(rows)
         })

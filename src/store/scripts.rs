@@ -18,8 +18,8 @@ macro_rules! script {
     };
 }
 
-/// Create a record, or apply a change to an existing one.
-pub(super) static SAVE: LazyLock<Script> = script!("save.lua");
+/// Append a change to an existing record.
+pub(super) static UPDATE: LazyLock<Script> = script!("update.lua");
 /// Move a record to a new ID, applying a change.
 pub(super) static CYCLE: LazyLock<Script> = script!("cycle.lua");
 /// Add a session to a user's index.

@@ -1,17 +1,26 @@
--- Moves a session record to a new ID, applies a change and sets its expiry. The old name stops
--- working in the same atomic step in which the new one starts.
--- KEYS[1]  the current record
+-- Moves a session record to a new name with a change applied, in one atomic step: the old name
+-- stops working as the new one starts.
+-- KEYS[1]  the record's current name
 -- KEYS[2]  its new name
--- ARGV[1]  the record's new deadline, Unix ms (becomes its PEXPIREAT)
--- ARGV[2]  n, the number of fields to set; then n field/value pairs; then fields to delete
--- Returns  1 when moved; 0 when the current record is gone; -1 when the new name is taken.
+-- ARGV[1]  the record's new deadline, Unix ms
+-- ARGV[2]  the change, encoded as the record stores it
+-- ARGV[3]  compact once the record is longer than this, in bytes
+-- Returns  1 when moved; 0 when the record is gone; -1 when the new name is taken;
+--          -2 when the record is malformed (nothing moved).
 if redis.call('EXISTS', KEYS[2]) == 1 then
   return -1
 end
-if redis.call('EXISTS', KEYS[1]) == 0 then
+local record = redis.call('GET', KEYS[1])
+if not record then
   return 0
 end
-redis.call('RENAME', KEYS[1], KEYS[2])
-apply_change(KEYS[2], 2)
-redis.call('PEXPIREAT', KEYS[2], ARGV[1])
+record = record .. ARGV[2]
+if #record > tonumber(ARGV[3]) then
+  record = compact(record)
+  if not record then
+    return -2
+  end
+end
+redis.call('SET', KEYS[2], record, 'PXAT', ARGV[1])
+redis.call('DEL', KEYS[1])
 return 1

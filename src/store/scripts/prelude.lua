@@ -1,18 +1,57 @@
 -- Helpers shared by the scripts; placed in front of each script at build time
 -- (src/store/scripts.rs), so every script stays one atomic EVALSHA.
 
--- Applies a change encoded in ARGV from index `first`: a count n, then n field/value pairs to
--- set, then the fields to delete. Sent in chunks because unpack() has a stack limit.
-local function apply_change(key, first)
-  local chunk = 500
-  local n = tonumber(ARGV[first])
-  local pairs_end = first + 2 * n
-  for i = first + 1, pairs_end, 2 * chunk do
-    redis.call('HSET', key, unpack(ARGV, i, math.min(i + 2 * chunk - 1, pairs_end)))
+-- A session record is one string: its fields, each name once, then appended changes, each a '|'
+-- followed by fields, where an empty value removes the field. A field is two items, name and
+-- value, each <length>:<bytes> with the length in bytes (src/store/redis/record.rs).
+
+-- Reads one <length>:<bytes> item at byte `at`; returns it and where the next one starts, or
+-- nil if the record is malformed there.
+local function read_item(record, at)
+  local digits = string.match(record, '^(%d+):', at)
+  if not digits then
+    return nil
   end
-  for i = pairs_end + 1, #ARGV, chunk do
-    redis.call('HDEL', key, unpack(ARGV, i, math.min(i + chunk - 1, #ARGV)))
+  local start = at + #digits + 1
+  local stop = start + tonumber(digits) - 1
+  if stop > #record then
+    return nil
   end
+  return string.sub(record, start, stop), stop + 1
+end
+
+-- The record with its appended changes applied: its live fields, each once, in the order they
+-- first appeared. nil if the record is malformed.
+local function compact(record)
+  local names, values = {}, {}
+  local at = 1
+  while at <= #record do
+    if string.byte(record, at) == 124 then -- '|': an appended change starts
+      at = at + 1
+    else
+      local name, value
+      name, at = read_item(record, at)
+      if not name then
+        return nil
+      end
+      value, at = read_item(record, at)
+      if not value then
+        return nil
+      end
+      if values[name] == nil then
+        names[#names + 1] = name
+      end
+      values[name] = value
+    end
+  end
+  local parts = {}
+  for _, name in ipairs(names) do
+    local value = values[name]
+    if value ~= '' then
+      parts[#parts + 1] = #name .. ':' .. name .. #value .. ':' .. value
+    end
+  end
+  return table.concat(parts)
 end
 
 -- The number of lines in a cart: its fields without ':' (SKUs never contain one).

@@ -2,7 +2,10 @@
 //! in process (no HTTP), so the profile shows only the layer, the handler and the Redis client.
 //!
 //!     cargo build --release --manifest-path benches/compare/Cargo.toml
-//!     valgrind --tool=callgrind benches/compare/target/release/profile ours-read
+//!     valgrind --tool=callgrind benches/compare/target/release/profile ours-read [requests]
+//!
+//! Run it twice with different request counts: the difference, divided by the difference in
+//! requests, is the cost of one request without the setup.
 
 #[path = "../apps.rs"]
 mod apps;
@@ -14,13 +17,16 @@ use axum::body::Body;
 use axum::http::Request;
 use tower::ServiceExt;
 
-const REQUESTS: usize = 2000;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let variant = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "ours-read".into());
+    let requests: usize = std::env::args()
+        .nth(2)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(2000);
     let redis = server::RedisServer::start();
     let url = redis.url();
     redis.cmd(&["SET", "bench:floor", &"x".repeat(200)]);
@@ -41,7 +47,7 @@ async fn main() {
     } else {
         vec![String::new()]
     };
-    for i in 0..REQUESTS {
+    for i in 0..requests {
         let request = Request::get("/")
             .header("cookie", &cookies[i % cookies.len()])
             .body(Body::empty())
@@ -49,5 +55,5 @@ async fn main() {
         let response = router.clone().oneshot(request).await.expect("response");
         assert!(response.status().is_success());
     }
-    println!("{REQUESTS} requests to {variant}");
+    println!("{requests} requests to {variant}");
 }

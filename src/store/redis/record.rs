@@ -1,0 +1,231 @@
+//! A session record's bytes in Redis: one string holding all its fields.
+//!
+//! One string instead of a hash: a read is a single `GETEX` that also slides the expiry, and
+//! Redis keeps a short string compactly whatever its values' sizes (a hash falls back to a
+//! table, about half as large again, once one value passes 64 bytes).
+//!
+//! # Layout
+//! An item is `<length>:<bytes>`, the length in bytes, in decimal. A field is two items, its name
+//! and its value. A record starts with its fields, each name once (as created or as last
+//! compacted). Every later write appends its change: `|`, then the fields it sets, then each
+//! field it removes with an empty value (values are JSON text, never empty). So an update is an
+//! `APPEND` of the changed fields only; reading resolves the appended changes in order, and the
+//! update script (`scripts/update.lua`) compacts the record once it has grown to half as large
+//! again as its live fields.
+
+use std::collections::HashMap;
+
+use crate::store::{Change, Field};
+
+/// Why stored bytes are not a session record.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("stored session record is malformed at byte {at}")]
+pub(super) struct CorruptRecord {
+    at: usize,
+}
+
+/// Marks the start of an appended change.
+const CHANGE: char = '|';
+
+/// The bytes of a new record holding `fields`.
+pub(super) fn encode_fields(fields: &[(&str, &str)]) -> String {
+    let mut record = String::with_capacity(encoded_len(fields));
+    for (name, value) in fields {
+        push_item(&mut record, name);
+        push_item(&mut record, value);
+    }
+    record
+}
+
+/// The bytes appended to a record to apply `change`.
+pub(super) fn encode_change(change: &Change<'_>) -> String {
+    let removals: usize = change.remove.iter().map(|name| name.len() + 4).sum();
+    let mut bytes = String::with_capacity(1 + encoded_len(&change.set) + removals);
+    bytes.push(CHANGE);
+    for (name, value) in &change.set {
+        push_item(&mut bytes, name);
+        push_item(&mut bytes, value);
+    }
+    for name in &change.remove {
+        push_item(&mut bytes, name);
+        push_item(&mut bytes, "");
+    }
+    bytes
+}
+
+/// How long a record may grow, by appended changes, before it is compacted.
+pub(super) fn compaction_threshold(change: &Change<'_>) -> usize {
+    let live = change.record_bytes + 8 * (change.set.len() + 1);
+    live + live / 2 + 128
+}
+
+fn encoded_len(fields: &[(&str, &str)]) -> usize {
+    fields
+        .iter()
+        .map(|(name, value)| name.len() + value.len() + 8)
+        .sum()
+}
+
+fn push_item(out: &mut String, item: &str) {
+    let mut digits = itoa::Buffer::new();
+    out.push_str(digits.format(item.len()));
+    out.push(':');
+    out.push_str(item);
+}
+
+/// The fields of a stored record, its appended changes applied.
+pub(super) fn decode(bytes: &[u8]) -> Result<Vec<Field>, CorruptRecord> {
+    let text = std::str::from_utf8(bytes).map_err(|error| CorruptRecord {
+        at: error.valid_up_to(),
+    })?;
+    let corrupt = |rest: &str| CorruptRecord {
+        at: text.len() - rest.len(),
+    };
+    let mut fields = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() && !rest.starts_with(CHANGE) {
+        let (name, value, after) = field(rest).ok_or_else(|| corrupt(rest))?;
+        fields.push((name.to_owned(), value.to_owned()));
+        rest = after;
+    }
+    if rest.is_empty() {
+        return Ok(fields);
+    }
+    let mut resolved: HashMap<String, String> = fields.into_iter().collect();
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix(CHANGE) {
+            rest = after;
+            continue;
+        }
+        let (name, value, after) = field(rest).ok_or_else(|| corrupt(rest))?;
+        if value.is_empty() {
+            resolved.remove(name);
+        } else {
+            resolved.insert(name.to_owned(), value.to_owned());
+        }
+        rest = after;
+    }
+    Ok(resolved.into_iter().collect())
+}
+
+/// Splits one field (name, value) off the front of `text`.
+fn field(text: &str) -> Option<(&str, &str, &str)> {
+    let (name, rest) = item(text)?;
+    let (value, rest) = item(rest)?;
+    Some((name, value, rest))
+}
+
+/// Splits `<length>:<bytes>` off the front of `text`.
+fn item(text: &str) -> Option<(&str, &str)> {
+    let (length, rest) = text.split_once(':')?;
+    if length.is_empty() || !length.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let length: usize = length.parse().ok()?;
+    Some((rest.get(..length)?, rest.get(length..)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field(name: &str, value: &str) -> Field {
+        (name.to_owned(), value.to_owned())
+    }
+
+    fn sorted(mut fields: Vec<Field>) -> Vec<Field> {
+        fields.sort();
+        fields
+    }
+
+    #[test]
+    fn fields_are_read_in_order() {
+        let fields = decode(b"1:n1:74:name6:\"Zo\xc3\xab\"").unwrap();
+        assert_eq!(fields, [field("n", "7"), field("name", "\"Zoë\"")]);
+    }
+
+    #[test]
+    fn names_and_values_may_hold_the_separators() {
+        let fields = decode(b"3:a:|5:\"1:2\"").unwrap();
+        assert_eq!(fields, [field("a:|", "\"1:2\"")]);
+    }
+
+    #[test]
+    fn an_empty_record_has_no_fields() {
+        assert_eq!(decode(b"").unwrap(), []);
+    }
+
+    #[test]
+    fn encoded_fields_decode_to_themselves() {
+        let fields = [("n", "7"), ("$u", "\"alice\""), ("", "[]")];
+        let decoded = decode(encode_fields(&fields).as_bytes()).unwrap();
+        assert_eq!(
+            sorted(decoded),
+            [field("", "[]"), field("$u", "\"alice\""), field("n", "7")]
+        );
+    }
+
+    #[test]
+    fn appended_changes_set_and_remove_fields_in_order() {
+        let mut record = encode_fields(&[("n", "1"), ("gone", "true"), ("kept", "0")]);
+        record.push_str(&encode_change(&Change {
+            set: vec![("n", "2"), ("new", "\"x\"")],
+            remove: vec!["gone"],
+            record_bytes: 0,
+        }));
+        record.push_str(&encode_change(&Change {
+            set: vec![("n", "3")],
+            remove: vec!["new"],
+            record_bytes: 0,
+        }));
+        assert_eq!(
+            sorted(decode(record.as_bytes()).unwrap()),
+            [field("kept", "0"), field("n", "3")]
+        );
+    }
+
+    #[test]
+    fn a_field_removed_then_set_again_is_present() {
+        let mut record = encode_fields(&[("n", "1")]);
+        record.push_str("|1:n0:|1:n1:4");
+        assert_eq!(decode(record.as_bytes()).unwrap(), [field("n", "4")]);
+    }
+
+    #[test]
+    fn broken_framing_is_corrupt() {
+        for bytes in [
+            &b"1:n"[..],
+            b"1:n1",
+            b"1:n9:7",
+            b"x:n1:7",
+            b"+1:n1:7",
+            b":n1:7",
+            b"2:\xc3\xab1:7x",
+            b"1:\xc3\xab1:7",
+            b"{\"json\":1}",
+            b"1:n1:7|1:m",
+        ] {
+            assert!(
+                decode(bytes).is_err(),
+                "{:?}",
+                String::from_utf8_lossy(bytes)
+            );
+        }
+    }
+
+    #[test]
+    fn non_utf8_is_corrupt() {
+        assert_eq!(decode(b"1:n1:\xff"), Err(CorruptRecord { at: 5 }));
+    }
+
+    #[test]
+    fn compaction_waits_for_half_as_much_again_as_the_live_fields() {
+        let change = Change {
+            set: vec![("counter", "12")],
+            remove: Vec::new(),
+            record_bytes: 200,
+        };
+        let threshold = compaction_threshold(&change);
+        assert!((300..=500).contains(&threshold), "{threshold}");
+    }
+}
