@@ -77,6 +77,38 @@ impl std::fmt::Debug for CookieSettings {
     }
 }
 
+/// A request's `Cookie` headers, kept as they came until the session is first used, so that a
+/// route that never touches the session parses nothing. Cloning a header shares its bytes.
+#[derive(Debug, Default)]
+pub(crate) enum RawCookies {
+    /// No `Cookie` header.
+    #[default]
+    None,
+    /// One `Cookie` header, as browsers send.
+    One(HeaderValue),
+    /// Several `Cookie` headers.
+    Many(Vec<HeaderValue>),
+}
+
+impl RawCookies {
+    pub(crate) fn of(headers: &HeaderMap) -> Self {
+        let mut all = headers.get_all(COOKIE).iter();
+        match (all.next(), all.next()) {
+            (None, _) => Self::None,
+            (Some(one), None) => Self::One(one.clone()),
+            _ => Self::Many(headers.get_all(COOKIE).iter().cloned().collect()),
+        }
+    }
+
+    fn headers(&self) -> &[HeaderValue] {
+        match self {
+            Self::None => &[],
+            Self::One(header) => std::slice::from_ref(header),
+            Self::Many(headers) => headers,
+        }
+    }
+}
+
 /// What the response must tell the browser about a cookie.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) enum CookieUpdate<T> {
@@ -102,14 +134,14 @@ impl CookieSettings {
     }
 
     /// The session ID in the request's cookies, if one is present, intact and well-formed.
-    pub(crate) fn read(&self, headers: &HeaderMap) -> Option<SessionId> {
-        self.values(headers).find_map(|value| self.unprotect(value))
+    pub(crate) fn read(&self, cookies: &RawCookies) -> Option<SessionId> {
+        self.values(cookies).find_map(|value| self.unprotect(value))
     }
 
     /// The values of the request's cookies with this name (oversized ones skipped).
-    pub(crate) fn values<'a>(&'a self, headers: &'a HeaderMap) -> impl Iterator<Item = &'a str> {
-        headers
-            .get_all(COOKIE)
+    pub(crate) fn values<'a>(&'a self, cookies: &'a RawCookies) -> impl Iterator<Item = &'a str> {
+        cookies
+            .headers()
             .iter()
             .filter_map(|header| header.to_str().ok())
             .flat_map(|header| header.split(';'))

@@ -8,9 +8,8 @@ use http::{Request, Response};
 use tower_service::Service;
 
 use crate::config::Context;
+use crate::cookie::RawCookies;
 use crate::future::ResponseFuture;
-use crate::id::CartId;
-use crate::remember::RememberCookie;
 use crate::session::Session;
 
 /// The middleware made by [`SessionLayer`](crate::SessionLayer).
@@ -48,20 +47,8 @@ where
     }
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
-        // Reading the cookie is pure parsing: a malformed or oversized value is simply absent.
-        let headers = request.headers();
-        let cookie_id = self.context.config.cookie.read(headers);
-        let cart_id = self
-            .context
-            .cart_cookie
-            .values(headers)
-            .find_map(CartId::parse);
-        let remember = self
-            .context
-            .remember_cookie
-            .values(headers)
-            .find_map(RememberCookie::parse);
-        let session = Session::new(Arc::clone(&self.context), cookie_id, cart_id, remember);
+        let cookies = RawCookies::of(request.headers());
+        let session = Session::new(Arc::clone(&self.context), cookies);
         request.extensions_mut().insert(session.clone());
         ResponseFuture::new(self.inner.call(request), session)
     }

@@ -13,10 +13,10 @@ use tokio::sync::{Mutex, MutexGuard};
 
 use crate::codec::{self, field_cost};
 use crate::config::Context;
-use crate::cookie::CookieUpdate;
+use crate::cookie::{CookieUpdate, RawCookies};
 use crate::error::SessionError;
-use crate::id::{CartId, SessionId, now_millis};
-use crate::remember::{RememberCookie, RememberMode};
+use crate::id::{SessionId, now_millis};
+use crate::remember::RememberMode;
 
 pub(crate) use self::state::{Login, State};
 
@@ -46,6 +46,8 @@ pub struct Session {
 
 struct Shared {
     context: Arc<Context>,
+    /// The request's cookies, read into the state at first use.
+    cookies: RawCookies,
     /// Set on first use, so the layer can skip untouched sessions without taking the lock.
     touched: AtomicBool,
     state: Mutex<State>,
@@ -85,19 +87,22 @@ pub(crate) struct Amend {
 }
 
 impl Session {
-    pub(crate) fn new(
-        context: Arc<Context>,
-        cookie_id: Option<SessionId>,
-        cart_id: Option<CartId>,
-        remember: Option<RememberCookie>,
-    ) -> Self {
+    pub(crate) fn new(context: Arc<Context>, cookies: RawCookies) -> Self {
         Self {
             shared: Arc::new(Shared {
                 context,
+                cookies,
                 touched: AtomicBool::new(false),
-                state: Mutex::new(State::new(cookie_id, cart_id, remember)),
+                state: Mutex::new(State::default()),
             }),
         }
+    }
+
+    /// The state, locked, with the request's cookies read into it.
+    async fn lock(&self) -> MutexGuard<'_, State> {
+        let mut state = self.shared.state.lock().await;
+        state.read_cookies(&self.shared.cookies, &self.shared.context);
+        state
     }
 
     /// Loads the session if this request has not yet; every other method calls it.
@@ -111,7 +116,7 @@ impl Session {
     /// The loaded state, locked. Loading happens here, once per request.
     pub(crate) async fn loaded(&self) -> Result<MutexGuard<'_, State>, SessionError> {
         self.shared.touched.store(true, Ordering::Release);
-        let mut state = self.shared.state.lock().await;
+        let mut state = self.lock().await;
         if !state.loaded {
             if let Some(id) = state.cookie_id.clone() {
                 self.load_into(&mut state, id).await?;
@@ -236,7 +241,7 @@ impl Session {
     /// [`SessionError::Store`] when the store could not be reached; the session is then unchanged.
     pub async fn delete(&self) -> Result<(), SessionError> {
         self.shared.touched.store(true, Ordering::Release);
-        let mut state = self.shared.state.lock().await;
+        let mut state = self.lock().await;
         // The cookie's ID is enough to delete: no need to load the record first.
         let target = state.id.clone().or_else(|| state.cookie_id.clone());
         if let Some(id) = target {
@@ -251,7 +256,7 @@ impl Session {
     /// # Errors
     /// [`SessionError::Store`] when the store could not be reached; the changes stay pending.
     pub async fn save(&self) -> Result<SaveOutcome, SessionError> {
-        let mut state = self.shared.state.lock().await;
+        let mut state = self.lock().await;
         state.flush(&self.shared.context).await
     }
 
@@ -282,6 +287,7 @@ impl Session {
         let Ok(mut state) = self.shared.state.try_lock() else {
             return Finish::Write;
         };
+        state.read_cookies(&self.shared.cookies, &self.shared.context);
         if save && state.has_changes() {
             return Finish::Write;
         }
@@ -290,7 +296,7 @@ impl Session {
 
     /// Writes pending changes (if `save`) and returns the headers to add to the response.
     pub(crate) async fn finish(&self, save: bool) -> Result<Amend, SessionError> {
-        let mut state = self.shared.state.lock().await;
+        let mut state = self.lock().await;
         if save {
             // A `Gone` outcome needs nothing more here: it already set a removal cookie.
             let _outcome = state.flush(&self.shared.context).await?;

@@ -8,7 +8,7 @@ use http::HeaderValue;
 use crate::cart::{CartLimits, CartOwner};
 use crate::codec::{field_cost, field_for_key};
 use crate::config::Context;
-use crate::cookie::CookieUpdate;
+use crate::cookie::{CookieUpdate, RawCookies};
 use crate::error::{SessionError, StoreError};
 use crate::id::{CartId, SessionId, now_millis};
 use crate::remember::RememberCookie;
@@ -22,6 +22,8 @@ const ID_ATTEMPTS: usize = 3;
 
 #[derive(Default)]
 pub(crate) struct State {
+    /// Whether the request's cookies have been read into this state (see `read_cookies`).
+    cookies_read: bool,
     /// The well-formed ID the request's cookie carried, whether or not a record exists for it.
     pub(crate) cookie_id: Option<SessionId>,
     pub(crate) loaded: bool,
@@ -68,17 +70,19 @@ pub(crate) struct Login {
 }
 
 impl State {
-    pub(crate) fn new(
-        cookie_id: Option<SessionId>,
-        cart_id: Option<CartId>,
-        remember_in: Option<RememberCookie>,
-    ) -> Self {
-        Self {
-            cookie_id,
-            cart_id,
-            remember_in,
-            ..Self::default()
+    /// Takes what the request's cookies carry, once, at the session's first use. Reading is
+    /// pure parsing: a malformed or oversized value is simply absent.
+    pub(crate) fn read_cookies(&mut self, cookies: &RawCookies, context: &Context) {
+        if self.cookies_read {
+            return;
         }
+        self.cookies_read = true;
+        self.cookie_id = context.config.cookie.read(cookies);
+        self.cart_id = context.cart_cookie.values(cookies).find_map(CartId::parse);
+        self.remember_in = context
+            .remember_cookie
+            .values(cookies)
+            .find_map(RememberCookie::parse);
     }
 
     pub(crate) fn has_changes(&self) -> bool {
@@ -170,6 +174,7 @@ impl State {
         let remember_in = self.remember_in.take();
         let clear_site_data = self.clear_site_data;
         *self = State {
+            cookies_read: true,
             loaded: true,
             cookie: if had_cookie {
                 CookieUpdate::Remove

@@ -56,6 +56,7 @@ struct Round {
     p99: f64,
     commands: f64,
     server_cpu: f64,
+    client_cpu: f64,
     redis_cpu: f64,
     allocations: f64,
 }
@@ -190,7 +191,7 @@ fn median(mut values: Vec<f64>) -> f64 {
     values[values.len() / 2]
 }
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() {
     let redis = RedisServer::start();
     let url = redis.url();
@@ -240,6 +241,7 @@ async fn main() {
         )
         .await;
     }
+    let tids: Vec<u32> = variants.iter().map(|v| v.tid).collect();
     for round in 0..ROUNDS {
         for variant in &mut variants {
             eprintln!("round {}/{ROUNDS}: {}", round + 1, variant.name);
@@ -247,7 +249,13 @@ async fn main() {
             redis.cmd(&["CONFIG", "RESETSTAT"]);
             let server_thread = format!("self/task/{}", variant.tid);
             let redis_process = redis.pid().unwrap_or(0).to_string();
+            let servers_cpu = || -> f64 {
+                tids.iter()
+                    .map(|tid| cpu_micros(&format!("self/task/{tid}")))
+                    .sum()
+            };
             let cpu_before = (cpu_micros(&server_thread), cpu_micros(&redis_process));
+            let client_before = cpu_micros("self") - servers_cpu();
             let allocations_before = alloc_count::server_allocations();
             let measured = load::run(variant.port, &requests, connections(), seconds()).await;
             let n = measured.requests as f64;
@@ -264,6 +272,7 @@ async fn main() {
                 p99: f64::from(measured.percentile(0.99)),
                 commands: total_commands(&redis) / n,
                 server_cpu: (cpu_micros(&server_thread) - cpu_before.0) / n,
+                client_cpu: (cpu_micros("self") - servers_cpu() - client_before) / n,
                 redis_cpu: (cpu_micros(&redis_process) - cpu_before.1) / n,
                 allocations: (alloc_count::server_allocations() - allocations_before) as f64 / n,
             });
@@ -290,14 +299,14 @@ fn print_table(variants: &[Variant]) {
     let floor = rate(FLOOR).unwrap_or(f64::NAN);
     println!();
     println!(
-        "| variant | req/s | p50 µs | p99 µs | commands sent/req | commands run/req (incl. in scripts) | server CPU µs/req | allocations/req | Redis CPU µs/req | × floor |"
+        "| variant | req/s | p50 µs | p99 µs | commands sent/req | commands run/req (incl. in scripts) | server CPU µs/req | allocations/req | Redis CPU µs/req | load generator CPU µs/req | × floor |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for v in variants {
         let med = |f: fn(&Round) -> f64| median(v.rounds.iter().map(f).collect());
         let rate = med(|r| r.rate);
         println!(
-            "| {} | {:.0} | {:.0} | {:.0} | {:.2} | {:.2} | {:.1} | {:.1} | {:.1} | {:.2} |{}",
+            "| {} | {:.0} | {:.0} | {:.0} | {:.2} | {:.2} | {:.1} | {:.1} | {:.1} | {:.1} | {:.2} |{}",
             v.name,
             rate,
             med(|r| r.p50),
@@ -307,6 +316,7 @@ fn print_table(variants: &[Variant]) {
             med(|r| r.server_cpu),
             med(|r| r.allocations),
             med(|r| r.redis_cpu),
+            med(|r| r.client_cpu),
             rate / floor,
             if v.errors > 0 {
                 format!(" {} errors", v.errors)
