@@ -100,12 +100,19 @@ impl RawCookies {
         }
     }
 
-    fn headers(&self) -> &[HeaderValue] {
-        match self {
+    /// The request's cookies as (name, value) pairs; oversized values are skipped unread.
+    pub(crate) fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        let headers = match self {
             Self::None => &[],
             Self::One(header) => std::slice::from_ref(header),
-            Self::Many(headers) => headers,
-        }
+            Self::Many(headers) => headers.as_slice(),
+        };
+        headers
+            .iter()
+            .filter_map(|header| header.to_str().ok())
+            .flat_map(|header| header.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .filter(|(_, value)| value.len() <= MAX_VALUE_LEN)
     }
 }
 
@@ -133,21 +140,14 @@ impl CookieSettings {
         }
     }
 
-    /// The session ID in the request's cookies, if one is present, intact and well-formed.
-    pub(crate) fn read(&self, cookies: &RawCookies) -> Option<SessionId> {
-        self.values(cookies).find_map(|value| self.unprotect(value))
+    /// Whether a request cookie of this name is this cookie.
+    pub(crate) fn is_named(&self, name: &str) -> bool {
+        self.name == name
     }
 
-    /// The values of the request's cookies with this name (oversized ones skipped).
-    pub(crate) fn values<'a>(&'a self, cookies: &'a RawCookies) -> impl Iterator<Item = &'a str> {
-        cookies
-            .headers()
-            .iter()
-            .filter_map(|header| header.to_str().ok())
-            .flat_map(|header| header.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .filter(|(name, value)| *name == self.name && value.len() <= MAX_VALUE_LEN)
-            .map(|(_, value)| value)
+    /// The session ID in this cookie's value, if intact and well-formed.
+    pub(crate) fn read(&self, value: &str) -> Option<SessionId> {
+        self.unprotect(value)
     }
 
     fn unprotect(&self, value: &str) -> Option<SessionId> {

@@ -181,9 +181,13 @@ impl StorageId {
 
 impl fmt::Display for StorageId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut text = String::with_capacity(22);
-        self.write_to(&mut text);
-        f.write_str(&text)
+        let mut text = [0u8; 22];
+        match URL_SAFE_NO_PAD.encode_slice(self.0, &mut text) {
+            Ok(written) => {
+                f.write_str(std::str::from_utf8(&text[..written]).map_err(|_| fmt::Error)?)
+            }
+            Err(_) => Err(fmt::Error),
+        }
     }
 }
 

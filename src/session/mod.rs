@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use http::HeaderValue;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use tokio::sync::{Mutex, MutexGuard};
+use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
 
 use crate::codec::{self, field_cost};
 use crate::config::Context;
@@ -50,7 +50,8 @@ struct Shared {
     cookies: RawCookies,
     /// Set on first use, so the layer can skip untouched sessions without taking the lock.
     touched: AtomicBool,
-    state: Mutex<State>,
+    /// Made at first use: a request that never uses its session allocates no state.
+    state: Mutex<Option<Box<State>>>,
 }
 
 /// What an explicit [`Session::save`] did.
@@ -93,16 +94,23 @@ impl Session {
                 context,
                 cookies,
                 touched: AtomicBool::new(false),
-                state: Mutex::new(State::default()),
+                state: Mutex::new(None),
             }),
         }
     }
 
-    /// The state, locked, with the request's cookies read into it.
-    async fn lock(&self) -> MutexGuard<'_, State> {
-        let mut state = self.shared.state.lock().await;
-        state.read_cookies(&self.shared.cookies, &self.shared.context);
-        state
+    /// The state, locked, made from the request's cookies at first use.
+    async fn lock(&self) -> MappedMutexGuard<'_, State> {
+        let guard = self.shared.state.lock().await;
+        self.made(guard)
+    }
+
+    fn made<'a>(&self, guard: MutexGuard<'a, Option<Box<State>>>) -> MappedMutexGuard<'a, State> {
+        MutexGuard::map(guard, |state| {
+            &mut **state.get_or_insert_with(|| {
+                Box::new(State::read(&self.shared.cookies, &self.shared.context))
+            })
+        })
     }
 
     /// Loads the session if this request has not yet; every other method calls it.
@@ -114,7 +122,7 @@ impl Session {
     }
 
     /// The loaded state, locked. Loading happens here, once per request.
-    pub(crate) async fn loaded(&self) -> Result<MutexGuard<'_, State>, SessionError> {
+    pub(crate) async fn loaded(&self) -> Result<MappedMutexGuard<'_, State>, SessionError> {
         self.shared.touched.store(true, Ordering::Release);
         let mut state = self.lock().await;
         if !state.loaded {
@@ -284,10 +292,10 @@ impl Session {
         if !self.shared.touched.load(Ordering::Acquire) {
             return Finish::Untouched;
         }
-        let Ok(mut state) = self.shared.state.try_lock() else {
+        let Ok(guard) = self.shared.state.try_lock() else {
             return Finish::Write;
         };
-        state.read_cookies(&self.shared.cookies, &self.shared.context);
+        let mut state = self.made(guard);
         if save && state.has_changes() {
             return Finish::Write;
         }

@@ -22,8 +22,6 @@ const ID_ATTEMPTS: usize = 3;
 
 #[derive(Default)]
 pub(crate) struct State {
-    /// Whether the request's cookies have been read into this state (see `read_cookies`).
-    cookies_read: bool,
     /// The well-formed ID the request's cookie carried, whether or not a record exists for it.
     pub(crate) cookie_id: Option<SessionId>,
     pub(crate) loaded: bool,
@@ -70,19 +68,21 @@ pub(crate) struct Login {
 }
 
 impl State {
-    /// Takes what the request's cookies carry, once, at the session's first use. Reading is
-    /// pure parsing: a malformed or oversized value is simply absent.
-    pub(crate) fn read_cookies(&mut self, cookies: &RawCookies, context: &Context) {
-        if self.cookies_read {
-            return;
+    /// The state of a request that carried `cookies`, made at the session's first use. Reading
+    /// is pure parsing: a malformed or oversized value is simply absent.
+    pub(crate) fn read(cookies: &RawCookies, context: &Context) -> Self {
+        let session = &context.config.cookie;
+        let mut state = Self::default();
+        for (name, value) in cookies.pairs() {
+            if state.cookie_id.is_none() && session.is_named(name) {
+                state.cookie_id = session.read(value);
+            } else if state.cart_id.is_none() && context.cart_cookie.is_named(name) {
+                state.cart_id = CartId::parse(value);
+            } else if state.remember_in.is_none() && context.remember_cookie.is_named(name) {
+                state.remember_in = RememberCookie::parse(value);
+            }
         }
-        self.cookies_read = true;
-        self.cookie_id = context.config.cookie.read(cookies);
-        self.cart_id = context.cart_cookie.values(cookies).find_map(CartId::parse);
-        self.remember_in = context
-            .remember_cookie
-            .values(cookies)
-            .find_map(RememberCookie::parse);
+        state
     }
 
     pub(crate) fn has_changes(&self) -> bool {
@@ -174,7 +174,6 @@ impl State {
         let remember_in = self.remember_in.take();
         let clear_site_data = self.clear_site_data;
         *self = State {
-            cookies_read: true,
             loaded: true,
             cookie: if had_cookie {
                 CookieUpdate::Remove

@@ -24,7 +24,9 @@ mod record;
 
 use std::sync::Arc;
 
-use deadpool_redis::redis::{FromRedisValue, RedisError, ScriptInvocation, Value};
+use deadpool_redis::redis::{
+    Cmd, FromRedisValue, RedisError, RedisWrite, ScriptInvocation, ToRedisArgs, Value,
+};
 
 pub use self::connection::RedisStoreBuilder;
 use self::connection::{Connections, Request};
@@ -79,11 +81,11 @@ impl std::fmt::Debug for RedisStore {
 impl RedisStore {
     /// The Redis key of a session record.
     pub fn session_key(&self, id: &StorageId) -> String {
-        let mut key = String::with_capacity(self.inner.prefix.len() + 24);
-        key.push_str(&self.inner.prefix);
-        key.push_str("s:");
-        id.write_to(&mut key);
-        key
+        SessionKey {
+            prefix: &self.inner.prefix,
+            id,
+        }
+        .to_string()
     }
 
     /// The Redis key of a user's session index. The user ID is the hash tag, so all of a user's
@@ -268,6 +270,24 @@ impl RedisStore {
         }
     }
 }
+/// A session record's key as a command argument, written straight into the command.
+struct SessionKey<'a> {
+    prefix: &'a str,
+    id: &'a StorageId,
+}
+
+impl std::fmt::Display for SessionKey<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}s:{}", self.prefix, self.id)
+    }
+}
+
+impl ToRedisArgs for SessionKey<'_> {
+    fn write_redis_args<W: ?Sized + RedisWrite>(&self, out: &mut W) {
+        out.write_arg_fmt(self);
+    }
+}
+
 /// Whether a command failed because the key holds another type (not a session record).
 fn is_wrong_type(error: &RedisError) -> bool {
     error
@@ -313,8 +333,15 @@ impl SessionStore for RedisStore {
         deadline: u64,
     ) -> BoxFuture<'a, Result<Option<Vec<Field>>, StoreError>> {
         Box::pin(async move {
-            let mut command = deadpool_redis::redis::cmd("GETEX");
-            command.arg(self.session_key(id)).arg("PXAT").arg(deadline);
+            let mut command = Cmd::with_capacity(4, self.inner.prefix.len() + 64);
+            command
+                .arg("GETEX")
+                .arg(SessionKey {
+                    prefix: &self.inner.prefix,
+                    id,
+                })
+                .arg("PXAT")
+                .arg(deadline);
             match self.run(Request::Command(&command), true).await {
                 Ok(reply) => parse_record(reply),
                 Err(error) if holds_another_type(&error) => {

@@ -40,6 +40,7 @@ async fn main() {
             apps::tower_sessions(&url, apps::Work::Read, false).await,
             true,
         ),
+        "noop-layer" => (apps::bare().layer(tower::layer::layer_fn(|s| s)), false),
         _ => (apps::bare(), false),
     };
     let cookies = if with_sessions {
