@@ -5,9 +5,10 @@
 //! per request; [`Recycler`] trusts a connection checked out moments ago and instead the store
 //! drops any connection on which a command fails, so a Redis restart costs at most one retried
 //! command. A connection is borrowed from the pool only to clone its handle: requests multiplex
-//! over the pooled connections instead of queueing for one each.
+//! over the pooled connections instead of queueing for one each. The handle used last is kept
+//! and reused, without asking the pool, as long as it is used within the trust window.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use deadpool::managed::{self, Metrics, RecycleResult};
@@ -172,6 +173,8 @@ impl RedisStoreBuilder {
             inner: Arc::new(Inner {
                 connections: Connections {
                     pool,
+                    recent: Mutex::new(None),
+                    trust: self.trust,
                     timeout: self.timeout,
                     replica_wait: self.replica_wait,
                 },
@@ -209,6 +212,7 @@ enum Pool {
 }
 
 /// A connection handle from either kind of pool.
+#[derive(Clone)]
 enum Connection {
     Server(MultiplexedConnection),
     #[cfg(feature = "cluster")]
@@ -257,8 +261,20 @@ pub(super) enum Request<'a> {
 /// The pool, and the timeout every request runs within.
 pub(super) struct Connections {
     pool: Pool,
+    /// The connection checked out last, reused without the pool while it is trusted.
+    recent: Mutex<Option<Recent>>,
+    trust: Duration,
     timeout: Duration,
     replica_wait: Option<Duration>,
+}
+
+/// A connection handle kept for the next requests: checking one out of deadpool costs more than
+/// the rest of a read (its future alone is kilobytes, moved on every call).
+struct Recent {
+    connection: Connection,
+    /// When the pool created it: its identity, should it break.
+    created: Instant,
+    last_used: Instant,
 }
 
 impl Connections {
@@ -327,8 +343,35 @@ impl Connections {
             .map_err(|_| StoreError::Timeout(self.timeout))?
     }
 
-    /// A connection to send on, and when the pool created it (its identity, should it break).
+    /// A connection to send on, and when the pool created it (its identity, should it break):
+    /// the one used last if it was used within the trust window, else one from the pool.
     async fn connection(&self) -> Result<(Connection, Instant), StoreError> {
+        if let Some(recent) = self.recent() {
+            return Ok(recent);
+        }
+        // Boxed so that callers' futures stay small: the pool's future is large and rarely needed.
+        let (connection, created) = Box::pin(self.checkout()).await?;
+        *self.recent.lock().unwrap_or_else(PoisonError::into_inner) = Some(Recent {
+            connection: connection.clone(),
+            created,
+            last_used: Instant::now(),
+        });
+        Ok((connection, created))
+    }
+
+    fn recent(&self) -> Option<(Connection, Instant)> {
+        let mut recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
+        let entry = recent.as_mut()?;
+        let now = Instant::now();
+        if now.saturating_duration_since(entry.last_used) >= self.trust {
+            return None;
+        }
+        entry.last_used = now;
+        Some((entry.connection.clone(), entry.created))
+    }
+
+    /// A connection from the pool, which pings it first if it idled past the trust window.
+    async fn checkout(&self) -> Result<(Connection, Instant), StoreError> {
         match &self.pool {
             Pool::Server(pool) => {
                 let pooled = pool.get().await.map_err(unavailable)?;
@@ -352,6 +395,11 @@ impl Connections {
 
     /// Drops the pooled connection created at `created`: it broke.
     fn forget(&self, created: Instant) {
+        let mut recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
+        if recent.as_ref().is_some_and(|entry| entry.created == created) {
+            *recent = None;
+        }
+        drop(recent);
         match &self.pool {
             Pool::Server(pool) => {
                 pool.retain(|_, metrics| metrics.created != created);
