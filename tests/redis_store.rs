@@ -302,6 +302,24 @@ async fn redis_that_stops_answering_times_out_with_503() {
 }
 
 #[tokio::test]
+async fn a_reply_slower_than_half_a_second_is_awaited_up_to_the_command_timeout() {
+    let backend = Redis::start();
+    let store = RedisStore::builder(backend.server.url())
+        .command_timeout(Duration::from_secs(3))
+        .build()
+        .unwrap();
+    let mut client = Client::new(app(store, |b| b));
+    client.post("/cart/add/tea/1", "").await;
+    backend.server.cmd(&["CLIENT", "PAUSE", "800", "ALL"]);
+    let started = std::time::Instant::now();
+    // A cart change is never retried, so only one limit may apply: the command timeout.
+    let reply = client.post("/cart/add/tea/1", "").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.body, "2");
+    assert!(started.elapsed() >= Duration::from_millis(700));
+}
+
+#[tokio::test]
 async fn failed_write_back_turns_the_response_into_503() {
     let mut backend = Redis::start();
     let mut client = warm_client(&backend).await;

@@ -145,8 +145,12 @@ impl RedisStoreBuilder {
     pub fn build(self) -> Result<RedisStore, StoreError> {
         let pool = match &self.target {
             Target::Server(url) => {
-                let config =
-                    AsyncConnectionConfig::new().set_connection_timeout(Some(self.timeout));
+                // One limit, the command timeout, bounds each operation (see `run`): redis-rs'
+                // own 500 ms response timeout would cut slow replies short as broken
+                // connections, at the cost of a second timer per command.
+                let config = AsyncConnectionConfig::new()
+                    .set_connection_timeout(Some(self.timeout))
+                    .set_response_timeout(None);
                 let manager = deadpool_redis::Manager::new_with_config(url.as_str(), config)
                     .map_err(unavailable)?;
                 Pool::Server(self.pool(manager)?)
@@ -396,7 +400,10 @@ impl Connections {
     /// Drops the pooled connection created at `created`: it broke.
     fn forget(&self, created: Instant) {
         let mut recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
-        if recent.as_ref().is_some_and(|entry| entry.created == created) {
+        if recent
+            .as_ref()
+            .is_some_and(|entry| entry.created == created)
+        {
             *recent = None;
         }
         drop(recent);

@@ -102,7 +102,13 @@ pub(super) fn decode(bytes: &[u8]) -> Result<Vec<Field>, CorruptRecord> {
             let (name, value, after) = field(rest).ok_or_else(|| corrupt(rest))?;
             rest = after;
             if index.is_none() && fields.len() > LINEAR_LOOKUP_MAX {
-                index = Some(fields.iter().enumerate().map(|(i, (n, _))| (*n, i)).collect());
+                index = Some(
+                    fields
+                        .iter()
+                        .enumerate()
+                        .map(|(i, (n, _))| (*n, i))
+                        .collect(),
+                );
             }
             let found = match &index {
                 Some(index) => index.get(name).copied(),
@@ -227,7 +233,12 @@ mod tests {
         }));
         let decoded = decode(record.as_bytes()).unwrap();
         assert_eq!(decoded.len(), 100);
-        let value = |name: &str| decoded.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+        let value = |name: &str| {
+            decoded
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.as_str())
+        };
         assert_eq!(value("k7"), Some("2"));
         assert_eq!(value("k9"), Some("4"));
         assert_eq!(value("new"), None);
