@@ -31,15 +31,50 @@ impl RedisCluster {
     }
 
     fn start() -> Self {
-        let dir = std::env::temp_dir().join(format!("trs-cluster-{}", std::process::id()));
-        let ports: Vec<u16> = (0..6).map(|_| free_port_pair()).collect();
+        // A port found free can be taken by another process before the node binds it, so a
+        // node that never answers means: try again elsewhere.
+        for attempt in 1..=3 {
+            match Self::start_nodes(attempt) {
+                Ok((ports, watchdogs)) => return Self::create(ports, watchdogs),
+                Err(port) => {
+                    eprintln!("cluster node {port} did not start; retrying on other ports")
+                }
+            }
+        }
+        panic!("the test cluster did not start in three attempts (see redis.log in the temp dir)");
+    }
+
+    /// Six nodes answering PING, or the port of one that does not (the others stopped).
+    fn start_nodes(attempt: u32) -> Result<(Vec<u16>, Vec<Child>), u16> {
+        let dir =
+            std::env::temp_dir().join(format!("trs-cluster-{}-{attempt}", std::process::id()));
+        let mut ports: Vec<u16> = Vec::new();
+        while ports.len() < 6 {
+            let port = free_port_pair();
+            if !ports
+                .iter()
+                .any(|p| p.abs_diff(port) == 0 || p.abs_diff(port) == 10_000)
+            {
+                ports.push(port);
+            }
+        }
         let watchdogs = ports
             .iter()
             .map(|port| start_node(*port, &dir.join(port.to_string())))
             .collect();
-        for port in &ports {
-            wait_for(*port, "PING", "PONG");
+        if let Some(silent) = ports
+            .iter()
+            .find(|port| !answers(**port, "PING", "PONG", Duration::from_secs(10)))
+        {
+            for port in &ports {
+                redis_cli(*port, &["SHUTDOWN", "NOSAVE"]);
+            }
+            return Err(*silent);
         }
+        Ok((ports, watchdogs))
+    }
+
+    fn create(ports: Vec<u16>, watchdogs: Vec<Child>) -> Self {
         let mut create = Command::new("redis-cli");
         create.arg("--cluster").arg("create");
         for port in &ports {
@@ -120,13 +155,21 @@ pub fn redis_cli(port: u16, args: &[&str]) -> String {
 }
 
 pub fn wait_for(port: u16, command: &str, expected: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
+    assert!(
+        answers(port, command, expected, Duration::from_secs(30)),
+        "node {port} never answered {command} with {expected}"
+    );
+}
+
+/// Whether the node at `port` answers `command` with `expected` within `time`.
+pub fn answers(port: u16, command: &str, expected: &str, time: Duration) -> bool {
+    let deadline = Instant::now() + time;
     let args: Vec<&str> = command.split(' ').collect();
     while Instant::now() < deadline {
         if redis_cli(port, &args).contains(expected) {
-            return;
+            return true;
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    panic!("node {port} never answered {command} with {expected}");
+    false
 }
