@@ -320,6 +320,23 @@ async fn a_reply_slower_than_half_a_second_is_awaited_up_to_the_command_timeout(
 }
 
 #[tokio::test]
+async fn a_connection_idle_past_the_trust_window_is_checked_before_use() {
+    let mut backend = Redis::start();
+    let store = RedisStore::builder(backend.server.url())
+        .trust_recent_connections(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    let mut client = Client::new(app(store, |b| b));
+    client.post("/cart/add/tea/1", "").await;
+    backend.server.restart();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // A cart change is never retried: it succeeds only if the dead connection is noticed first.
+    let reply = client.post("/cart/add/tea/1", "").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.body, "1", "the restarted server is empty");
+}
+
+#[tokio::test]
 async fn failed_write_back_turns_the_response_into_503() {
     let mut backend = Redis::start();
     let mut client = warm_client(&backend).await;
