@@ -4,7 +4,9 @@
 use std::process::Child;
 use std::sync::OnceLock;
 
-use super::cluster::{free_port_pair, spawn_watched, wait_for};
+use std::time::Duration;
+
+use super::cluster::{answers, free_port_pair, redis_cli, spawn_watched, wait_for};
 
 pub const MASTER_NAME: &str = "sessions";
 
@@ -30,7 +32,21 @@ impl RedisSentinel {
     }
 
     fn start() -> Self {
-        let dir = std::env::temp_dir().join(format!("trs-sentinel-{}", std::process::id()));
+        // A port found free can be taken by another process before the server binds it, so a
+        // process that never answers means: try again elsewhere.
+        for attempt in 1..=3 {
+            match Self::try_start(attempt) {
+                Ok(group) => return group,
+                Err(port) => eprintln!("sentinel group: {port} did not start; retrying"),
+            }
+        }
+        panic!("the test Sentinel group did not start in three attempts (see the temp dir)");
+    }
+
+    /// The group, or the port of a process that never answered (all of them stopped).
+    fn try_start(attempt: u32) -> Result<Self, u16> {
+        let dir =
+            std::env::temp_dir().join(format!("trs-sentinel-{}-{attempt}", std::process::id()));
         let (master, replica) = (free_port_pair(), free_port_pair());
         let mut watchdogs = Vec::new();
         for (port, extra) in [
@@ -44,6 +60,16 @@ impl RedisSentinel {
                  --dir {} --logfile redis.log {extra}",
                 node_dir.display()
             )));
+        }
+        let stop = |ports: &[u16]| {
+            for port in ports {
+                redis_cli(*port, &["SHUTDOWN", "NOSAVE"]);
+            }
+        };
+        let alive = |port: &u16| answers(*port, "PING", "PONG", Duration::from_secs(10));
+        if let Some(silent) = [master, replica].iter().find(|port| !alive(port)) {
+            stop(&[master, replica]);
+            return Err(*silent);
         }
         wait_for(replica, "INFO replication", "master_link_status:up");
         let sentinels: Vec<u16> = (0..3).map(|_| free_port_pair()).collect();
@@ -68,6 +94,11 @@ impl RedisSentinel {
                 config.display()
             )));
         }
+        if let Some(silent) = sentinels.iter().find(|port| !alive(port)) {
+            stop(&[master, replica]);
+            stop(&sentinels);
+            return Err(*silent);
+        }
         for port in &sentinels {
             wait_for(
                 *port,
@@ -76,11 +107,11 @@ impl RedisSentinel {
             );
             wait_for(*port, &format!("SENTINEL SENTINELS {MASTER_NAME}"), "runid");
         }
-        Self {
+        Ok(Self {
             master,
             replica,
             sentinels,
             _watchdogs: watchdogs,
-        }
+        })
     }
 }
