@@ -33,7 +33,7 @@ pub use crate::remember::{
 };
 pub use crate::service::SessionService;
 pub use crate::session::{SaveOutcome, Session};
-pub use crate::store::{MemoryStore, RedisStore, SessionStore};
+pub use crate::store::{MemoryStore, RedisStore, RedisStoreBuilder, SessionStore};
 
 /// The `cookie` crate's `Key`, as the builder's `signed` and `private` methods take it.
 #[cfg(any(feature = "signed", feature = "private"))]

@@ -12,7 +12,7 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use common::server::RedisServer;
 use common::{Backend, Client, app};
-use tower_redis_session::RedisStore;
+use tower_redis_session::{RedisStore, RedisStoreBuilder};
 
 /// A client that has stored `n = 1`, with its connection and the scripts already warm, so what
 /// follows is measured in steady state.
@@ -22,6 +22,17 @@ async fn warm_client(backend: &Redis) -> Client {
     client.post("/set/n", "1").await;
     assert_eq!(client.get("/get/n").await.body, "1");
     client
+}
+
+/// A client of an app whose store the test configures.
+fn client_with_store(
+    backend: &Redis,
+    configure: impl FnOnce(RedisStoreBuilder) -> RedisStoreBuilder,
+) -> Client {
+    let store = configure(RedisStore::builder(backend.server.url()))
+        .build()
+        .unwrap();
+    Client::new(app(store, |b| b))
 }
 
 fn session_key(server: &RedisServer) -> String {
@@ -150,11 +161,7 @@ async fn redis_holds_only_the_hash_of_the_session_id() {
 #[tokio::test]
 async fn key_prefix_namespaces_the_records() {
     let backend = Redis::start();
-    let store = RedisStore::builder(backend.server.url())
-        .key_prefix("shop:")
-        .build()
-        .unwrap();
-    let mut client = Client::new(app(store, |b| b));
+    let mut client = client_with_store(&backend, |store| store.key_prefix("shop:"));
     client.post("/set/n", "1").await;
     assert!(session_key(&backend.server).starts_with("shop:s:"));
 }
@@ -304,11 +311,9 @@ async fn redis_that_stops_answering_times_out_with_503() {
 #[tokio::test]
 async fn a_reply_slower_than_half_a_second_is_awaited_up_to_the_command_timeout() {
     let backend = Redis::start();
-    let store = RedisStore::builder(backend.server.url())
-        .command_timeout(Duration::from_secs(3))
-        .build()
-        .unwrap();
-    let mut client = Client::new(app(store, |b| b));
+    let mut client = client_with_store(&backend, |store| {
+        store.command_timeout(Duration::from_secs(3))
+    });
     client.post("/cart/add/tea/1", "").await;
     backend.server.cmd(&["CLIENT", "PAUSE", "800", "ALL"]);
     let started = std::time::Instant::now();
@@ -322,11 +327,9 @@ async fn a_reply_slower_than_half_a_second_is_awaited_up_to_the_command_timeout(
 #[tokio::test]
 async fn a_connection_idle_past_the_trust_window_is_checked_before_use() {
     let mut backend = Redis::start();
-    let store = RedisStore::builder(backend.server.url())
-        .trust_recent_connections(Duration::from_millis(100))
-        .build()
-        .unwrap();
-    let mut client = Client::new(app(store, |b| b));
+    let mut client = client_with_store(&backend, |store| {
+        store.trust_recent_connections(Duration::from_millis(100))
+    });
     client.post("/cart/add/tea/1", "").await;
     backend.server.restart();
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -614,11 +617,9 @@ async fn a_malformed_remember_cookie_sends_no_redis_command() {
 #[tokio::test]
 async fn revocations_can_wait_for_a_replica() {
     let backend = Redis::start();
-    let waiting = RedisStore::builder(backend.server.url())
-        .wait_for_replica(Duration::from_millis(50))
-        .build()
-        .unwrap();
-    let mut client = Client::new(app(waiting, |b| b));
+    let mut client = client_with_store(&backend, |store| {
+        store.wait_for_replica(Duration::from_millis(50))
+    });
     client.post("/login/alice", "").await;
     let monitor = backend.server.monitor();
     client.post("/logout", "").await;

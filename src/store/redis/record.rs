@@ -158,6 +158,15 @@ mod tests {
         (name.to_owned(), value.to_owned())
     }
 
+    /// The bytes a write appends to set `set` and remove `remove`.
+    fn appended<'a>(set: &[(&'a str, &'a str)], remove: &[&'a str]) -> String {
+        encode_change(&Change {
+            set: set.to_vec(),
+            remove: remove.to_vec(),
+            record_bytes: 0,
+        })
+    }
+
     fn sorted(mut fields: Vec<Field>) -> Vec<Field> {
         fields.sort();
         fields
@@ -193,16 +202,8 @@ mod tests {
     #[test]
     fn appended_changes_set_and_remove_fields_in_order() {
         let mut record = encode_fields(&[("n", "1"), ("gone", "true"), ("kept", "0")]);
-        record.push_str(&encode_change(&Change {
-            set: vec![("n", "2"), ("new", "\"x\"")],
-            remove: vec!["gone"],
-            record_bytes: 0,
-        }));
-        record.push_str(&encode_change(&Change {
-            set: vec![("n", "3")],
-            remove: vec!["new"],
-            record_bytes: 0,
-        }));
+        record.push_str(&appended(&[("n", "2"), ("new", "\"x\"")], &["gone"]));
+        record.push_str(&appended(&[("n", "3")], &["new"]));
         assert_eq!(
             sorted(decode(record.as_bytes()).unwrap()),
             [field("kept", "0"), field("n", "3")]
@@ -212,7 +213,9 @@ mod tests {
     #[test]
     fn a_field_removed_then_set_again_is_present() {
         let mut record = encode_fields(&[("n", "1")]);
-        record.push_str("|1:n0:|1:n1:4");
+        record.push_str(&appended(&[], &["n"]));
+        record.push_str(&appended(&[("n", "4")], &[]));
+        assert!(record.ends_with("|1:n0:|1:n1:4"), "{record}");
         assert_eq!(decode(record.as_bytes()).unwrap(), [field("n", "4")]);
     }
 
@@ -221,16 +224,8 @@ mod tests {
         let names: Vec<String> = (0..100).map(|i| format!("k{i}")).collect();
         let fields: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "1")).collect();
         let mut record = encode_fields(&fields);
-        record.push_str(&encode_change(&Change {
-            set: vec![("k7", "2"), ("new", "3")],
-            remove: vec!["k9"],
-            record_bytes: 0,
-        }));
-        record.push_str(&encode_change(&Change {
-            set: vec![("k9", "4")],
-            remove: vec!["new"],
-            record_bytes: 0,
-        }));
+        record.push_str(&appended(&[("k7", "2"), ("new", "3")], &["k9"]));
+        record.push_str(&appended(&[("k9", "4")], &["new"]));
         let decoded = decode(record.as_bytes()).unwrap();
         assert_eq!(decoded.len(), 100);
         let value = |name: &str| {
