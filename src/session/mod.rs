@@ -130,8 +130,12 @@ impl Session {
                 self.load_into(&mut state, id).await?;
             }
             state.loaded = true;
-            if self.shared.context.config.remember.mode == RememberMode::Automatic {
-                crate::remember::sign_in(&self.shared.context, &mut state).await?;
+            if self.shared.context.config.remember.mode == RememberMode::Automatic
+                && state.remember_in.is_some()
+            {
+                // Boxed: signing back in is rare and its future large, while every handler's
+                // future carries this one.
+                Box::pin(crate::remember::sign_in(&self.shared.context, &mut state)).await?;
             }
         }
         Ok(state)
