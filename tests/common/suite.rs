@@ -26,6 +26,7 @@ macro_rules! conformance_suite {
             delete_then_a_late_in_flight_save_stays_deleted,
             fifty_parallel_writers_of_distinct_keys_lose_nothing,
             remove_and_clear_are_saved,
+            a_session_emptied_of_every_key_keeps_its_id,
             idle_timeout_expires_the_session,
             reads_slide_the_idle_timeout,
             absolute_timeout_expires_an_active_session,
@@ -266,6 +267,18 @@ pub async fn remove_and_clear_are_saved<B: Backend>() {
     client.post("/clear", "").await;
     assert_eq!(client.get("/get/b").await.body, "none");
     assert_eq!(client.get("/get/c").await.body, "none");
+}
+
+pub async fn a_session_emptied_of_every_key_keeps_its_id<B: Backend>() {
+    let backend = B::start();
+    let mut client = client(&backend);
+    client.post("/set/a", "1").await;
+    let id = client.cookie.clone();
+    client.post("/clear", "").await;
+    client.post("/set/b", "2").await;
+    assert_eq!(client.cookie, id, "the same session throughout");
+    assert_eq!(client.get("/get/b").await.body, "2");
+    assert_eq!(client.get("/get/a").await.body, "none");
 }
 
 pub async fn idle_timeout_expires_the_session<B: Backend>() {
