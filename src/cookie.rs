@@ -237,3 +237,35 @@ impl CookieSettings {
         cookie
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(values: &[&str]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for value in values {
+            headers.append(COOKIE, HeaderValue::from_str(value).unwrap());
+        }
+        headers
+    }
+
+    #[test]
+    fn cookies_split_over_several_headers_are_all_read() {
+        let cookies = RawCookies::of(&headers(&["a=1; b=2", "c=3"]));
+        let pairs: Vec<_> = cookies.pairs().collect();
+        assert_eq!(pairs, [("a", "1"), ("b", "2"), ("c", "3")]);
+    }
+
+    #[test]
+    fn a_request_without_cookies_has_none() {
+        assert_eq!(RawCookies::of(&HeaderMap::new()).pairs().count(), 0);
+    }
+
+    #[test]
+    fn oversized_values_are_skipped_unread() {
+        let long = format!("big={}; id=7", "x".repeat(MAX_VALUE_LEN + 1));
+        let cookies = RawCookies::of(&headers(&[&long]));
+        assert_eq!(cookies.pairs().collect::<Vec<_>>(), [("id", "7")]);
+    }
+}
