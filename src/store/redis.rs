@@ -25,16 +25,13 @@ mod record;
 
 use std::sync::Arc;
 
-use deadpool_redis::redis::{
-    Cmd, FromRedisValue, RedisError, RedisWrite, ScriptInvocation, ToRedisArgs, Value,
-};
+use deadpool_redis::redis::{Cmd, FromRedisValue, RedisError, RedisWrite, ToRedisArgs, Value};
 
 pub use self::connection::RedisStoreBuilder;
 use self::connection::{Connections, Request};
 
-use super::{
-    BoxFuture, Change, Field, FieldsRow, IndexEntry, SessionStore, Written, millis, scripts,
-};
+use super::scripts::{self, ScriptCall};
+use super::{BoxFuture, Change, Field, FieldsRow, IndexEntry, SessionStore, Written, millis};
 use crate::cart::{CartLimits, CartLine, CartOp, CartOwner, CartWritten, MergePolicy};
 use crate::error::StoreError;
 use crate::id::StorageId;
@@ -128,13 +125,12 @@ impl RedisStore {
         replaces: Option<&str>,
         now: u64,
     ) -> Result<(), StoreError> {
-        let mut invocation = scripts::INDEX_ADD.key(key);
-        invocation
-            .arg(now)
+        let mut call = scripts::INDEX_ADD.call(&[key]);
+        call.arg(now)
             .arg(member)
             .arg(deadline)
             .arg(replaces.unwrap_or_default());
-        self.run(Request::Script(&invocation), true).await
+        self.run(Request::Script(&call), true).await
     }
 
     /// Prunes a sorted-set index by deadline and returns its members.
@@ -248,16 +244,15 @@ impl RedisStore {
     /// Runs `update.lua` or `cycle.lua`, whose arguments and replies are alike.
     async fn write(
         &self,
-        mut invocation: ScriptInvocation<'_>,
+        mut call: ScriptCall<'_>,
         change: &Change<'_>,
         deadline: u64,
         retry: bool,
     ) -> Result<Written, StoreError> {
-        invocation
-            .arg(deadline)
+        call.arg(deadline)
             .arg(record::encode_change(change))
             .arg(record::compaction_threshold(change));
-        match self.run::<i64>(Request::Script(&invocation), retry).await? {
+        match self.run::<i64>(Request::Script(&call), retry).await? {
             1 => Ok(Written::Stored),
             0 => Ok(Written::Gone),
             -1 => Ok(Written::IdTaken),
@@ -372,10 +367,13 @@ impl SessionStore for RedisStore {
         deadline: u64,
     ) -> BoxFuture<'a, Result<Written, StoreError>> {
         Box::pin(async move {
-            let invocation = scripts::UPDATE.key(self.session_key(id));
+            let call = scripts::UPDATE.call(&[SessionKey {
+                prefix: &self.inner.prefix,
+                id,
+            }]);
             // Safe to retry: a change appended twice resolves to the same fields, and the
             // script never writes to a record that is gone.
-            self.write(invocation, change, deadline, true).await
+            self.write(call, change, deadline, true).await
         })
     }
 
@@ -390,10 +388,9 @@ impl SessionStore for RedisStore {
             if self.inner.connections.is_cluster() {
                 return self.cycle_across_slots(from, to, change, deadline).await;
             }
-            let mut invocation = scripts::CYCLE.key(self.session_key(from));
-            invocation.key(self.session_key(to));
+            let call = scripts::CYCLE.call(&[self.session_key(from), self.session_key(to)]);
             // Not retried: a rename whose reply was lost would look like a vanished session.
-            self.write(invocation, change, deadline, false).await
+            self.write(call, change, deadline, false).await
         })
     }
 
@@ -531,9 +528,8 @@ impl SessionStore for RedisStore {
                 CartOp::Decrement { sku, quantity } => ("decr", sku, quantity, None),
                 CartOp::Remove { sku } => ("remove", sku, 0, None),
             };
-            let mut invocation = scripts::CART_APPLY.key(self.cart_key(owner));
-            invocation
-                .arg(name)
+            let mut call = scripts::CART_APPLY.call(&[self.cart_key(owner)]);
+            call.arg(name)
                 .arg(if must_exist { "1" } else { "0" })
                 .arg(millis(limits.ttl))
                 .arg(limits.max_lines)
@@ -542,7 +538,7 @@ impl SessionStore for RedisStore {
                 .arg(quantity)
                 .arg(payload.unwrap_or_default());
             // Not retried: an add whose reply was lost would be counted twice.
-            match self.run::<i64>(Request::Script(&invocation), false).await? {
+            match self.run::<i64>(Request::Script(&call), false).await? {
                 -1 => Ok(CartWritten::NoCart),
                 -2 => Ok(CartWritten::TooManyLines),
                 -3 => Ok(CartWritten::QuantityOverLimit),
@@ -583,9 +579,8 @@ impl SessionStore for RedisStore {
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(async move {
             let owner = CartOwner::User(user.to_owned());
-            let mut invocation = scripts::CART_MERGE.key(self.cart_key(&owner));
-            invocation
-                .arg(format!("m:{source}"))
+            let mut call = scripts::CART_MERGE.call(&[self.cart_key(&owner)]);
+            call.arg(format!("m:{source}"))
                 .arg(match policy {
                     MergePolicy::Sum => "sum",
                     MergePolicy::Max => "max",
@@ -595,13 +590,12 @@ impl SessionStore for RedisStore {
                 .arg(limits.max_lines)
                 .arg(limits.max_quantity);
             for line in lines {
-                invocation
-                    .arg(&line.sku)
+                call.arg(&line.sku)
                     .arg(line.quantity)
                     .arg(line.payload.as_deref().unwrap_or_default());
             }
             // Safe to retry: the marker makes a repeated merge a no-op.
-            Ok(self.run::<i64>(Request::Script(&invocation), true).await? == 1)
+            Ok(self.run::<i64>(Request::Script(&call), true).await? == 1)
         })
     }
 
@@ -615,14 +609,13 @@ impl SessionStore for RedisStore {
             let now = crate::id::now_millis();
             self.add_to_index(&index, selector, record.expires_at, None, now)
                 .await?;
-            let mut invocation = scripts::TOKEN_CREATE.key(self.token_key(selector));
-            invocation
-                .arg(&record.user)
+            let mut call = scripts::TOKEN_CREATE.call(&[self.token_key(selector)]);
+            call.arg(&record.user)
                 .arg(&record.validator_hash)
                 .arg(&record.device)
                 .arg(record.created_at)
                 .arg(record.expires_at);
-            self.run::<()>(Request::Script(&invocation), true).await
+            self.run::<()>(Request::Script(&call), true).await
         })
     }
 
@@ -648,13 +641,12 @@ impl SessionStore for RedisStore {
         sealed: &'a str,
     ) -> BoxFuture<'a, Result<Rotated, StoreError>> {
         Box::pin(async move {
-            let mut invocation = scripts::REMEMBER_ROTATE.key(self.token_key(selector));
-            invocation
-                .arg(expected)
+            let mut call = scripts::REMEMBER_ROTATE.call(&[self.token_key(selector)]);
+            call.arg(expected)
                 .arg(new_hash)
                 .arg(grace_until)
                 .arg(sealed);
-            match self.run::<i64>(Request::Script(&invocation), false).await? {
+            match self.run::<i64>(Request::Script(&call), false).await? {
                 1 => Ok(Rotated::Won),
                 0 => Ok(Rotated::Gone),
                 _ => Ok(match self.token_get(selector).await? {

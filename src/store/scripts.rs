@@ -5,12 +5,72 @@
 
 use std::sync::LazyLock;
 
-use deadpool_redis::redis::Script;
+use deadpool_redis::redis::aio::ConnectionLike;
+use deadpool_redis::redis::{Cmd, FromRedisValue, RedisResult, Script, ToRedisArgs};
+
+/// A Lua script of the store: its source, loaded into Redis the first time a server lacks it,
+/// and its SHA1, sent with every call.
+pub(super) struct StoreScript {
+    source: &'static str,
+    hash: String,
+}
+
+impl StoreScript {
+    fn new(source: &'static str) -> Self {
+        Self {
+            source,
+            hash: Script::new(source).get_hash().to_owned(),
+        }
+    }
+
+    /// A call of this script on `keys`; add its arguments with [`ScriptCall::arg`].
+    pub(super) fn call<K: ToRedisArgs>(&self, keys: &[K]) -> ScriptCall<'_> {
+        let mut command = Cmd::with_capacity(keys.len() + 8, 256);
+        command.arg("EVALSHA").arg(&self.hash).arg(keys.len());
+        for key in keys {
+            command.arg(key);
+        }
+        ScriptCall {
+            script: self,
+            command,
+        }
+    }
+}
+
+/// One `EVALSHA`, built straight into a command: no argument is copied twice.
+pub(super) struct ScriptCall<'a> {
+    script: &'a StoreScript,
+    command: Cmd,
+}
+
+impl ScriptCall<'_> {
+    pub(super) fn arg(&mut self, arg: impl ToRedisArgs) -> &mut Self {
+        self.command.arg(arg);
+        self
+    }
+
+    /// Sends the call; a server that does not know the script (`NOSCRIPT`: restarted, flushed,
+    /// or a new node) is given it with `SCRIPT LOAD` and asked again.
+    pub(super) async fn invoke<T: FromRedisValue>(
+        &self,
+        connection: &mut impl ConnectionLike,
+    ) -> RedisResult<T> {
+        match self.command.query_async(connection).await {
+            Err(error) if error.code() == Some("NOSCRIPT") => {
+                let mut load = Cmd::new();
+                load.arg("SCRIPT").arg("LOAD").arg(self.script.source);
+                load.query_async::<()>(connection).await?;
+                self.command.query_async(connection).await
+            }
+            reply => reply,
+        }
+    }
+}
 
 macro_rules! script {
     ($file:literal) => {
         LazyLock::new(|| {
-            Script::new(concat!(
+            StoreScript::new(concat!(
                 include_str!("scripts/prelude.lua"),
                 include_str!(concat!("scripts/", $file))
             ))
@@ -19,16 +79,16 @@ macro_rules! script {
 }
 
 /// Append a change to an existing record.
-pub(super) static UPDATE: LazyLock<Script> = script!("update.lua");
+pub(super) static UPDATE: LazyLock<StoreScript> = script!("update.lua");
 /// Move a record to a new ID, applying a change.
-pub(super) static CYCLE: LazyLock<Script> = script!("cycle.lua");
+pub(super) static CYCLE: LazyLock<StoreScript> = script!("cycle.lua");
 /// Add a session to a user's index.
-pub(super) static INDEX_ADD: LazyLock<Script> = script!("index_add.lua");
+pub(super) static INDEX_ADD: LazyLock<StoreScript> = script!("index_add.lua");
 /// Change one cart line.
-pub(super) static CART_APPLY: LazyLock<Script> = script!("cart_apply.lua");
+pub(super) static CART_APPLY: LazyLock<StoreScript> = script!("cart_apply.lua");
 /// Merge a visitor's cart into a user's, once.
-pub(super) static CART_MERGE: LazyLock<Script> = script!("cart_merge.lua");
+pub(super) static CART_MERGE: LazyLock<StoreScript> = script!("cart_merge.lua");
 /// Rotate a remember-me token, once.
-pub(super) static REMEMBER_ROTATE: LazyLock<Script> = script!("remember_rotate.lua");
+pub(super) static REMEMBER_ROTATE: LazyLock<StoreScript> = script!("remember_rotate.lua");
 /// Store a new remember-me token.
-pub(super) static TOKEN_CREATE: LazyLock<Script> = script!("token_create.lua");
+pub(super) static TOKEN_CREATE: LazyLock<StoreScript> = script!("token_create.lua");

@@ -14,12 +14,12 @@ use std::time::{Duration, Instant};
 use deadpool::managed::{self, Metrics, RecycleResult};
 use deadpool_redis::redis::aio::{ConnectionLike, MultiplexedConnection};
 use deadpool_redis::redis::{
-    AsyncConnectionConfig, Cmd, FromRedisValue, Pipeline, RedisError, RedisFuture,
-    ScriptInvocation, Value,
+    AsyncConnectionConfig, Cmd, FromRedisValue, Pipeline, RedisError, RedisFuture, Value,
 };
 
 use super::{Inner, RedisStore};
 use crate::error::StoreError;
+use crate::store::scripts::ScriptCall;
 
 const DEFAULT_PREFIX: &str = "trs:";
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -257,7 +257,7 @@ impl ConnectionLike for Connection {
 /// One request to Redis: a script, a plain command, or a pipeline (one round trip each).
 #[derive(Clone, Copy)]
 pub(super) enum Request<'a> {
-    Script(&'a ScriptInvocation<'a>),
+    Script(&'a ScriptCall<'a>),
     Command(&'a Cmd),
     Pipeline(&'a Pipeline),
 }
@@ -323,7 +323,7 @@ impl Connections {
                 attempts_left -= 1;
                 let (mut conn, created) = self.connection().await?;
                 let reply = match request {
-                    Request::Script(invocation) => invocation.invoke_async(&mut conn).await,
+                    Request::Script(call) => call.invoke(&mut conn).await,
                     Request::Command(command) => command.query_async(&mut conn).await,
                     Request::Pipeline(pipeline) => pipeline.query_async(&mut conn).await,
                 };
