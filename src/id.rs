@@ -177,17 +177,20 @@ impl StorageId {
     pub fn write_to(&self, out: &mut String) {
         URL_SAFE_NO_PAD.encode_string(self.0, out);
     }
+
+    /// The name as base64url, on the stack: 22 ASCII characters (fewer only if encoding failed,
+    /// which a 16-byte input cannot make it do).
+    pub(crate) fn text(&self) -> ([u8; 22], usize) {
+        let mut text = [0u8; 22];
+        let written = URL_SAFE_NO_PAD.encode_slice(self.0, &mut text).unwrap_or(0);
+        (text, written)
+    }
 }
 
 impl fmt::Display for StorageId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut text = [0u8; 22];
-        match URL_SAFE_NO_PAD.encode_slice(self.0, &mut text) {
-            Ok(written) => {
-                f.write_str(std::str::from_utf8(&text[..written]).map_err(|_| fmt::Error)?)
-            }
-            Err(_) => Err(fmt::Error),
-        }
+        let (text, written) = self.text();
+        f.write_str(std::str::from_utf8(&text[..written]).map_err(|_| fmt::Error)?)
     }
 }
 

@@ -101,7 +101,11 @@ impl Session {
 
     /// The state, locked, made from the request's cookies at first use.
     async fn lock(&self) -> MappedMutexGuard<'_, State> {
-        let guard = self.shared.state.lock().await;
+        // Uncontended, as nearly always, `try_lock` skips the waiter queue's bookkeeping.
+        let guard = match self.shared.state.try_lock() {
+            Ok(guard) => guard,
+            Err(_) => self.shared.state.lock().await,
+        };
         self.made(guard)
     }
 

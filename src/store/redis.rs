@@ -23,6 +23,7 @@
 mod connection;
 mod record;
 
+use std::io::Write as _;
 use std::sync::Arc;
 
 use deadpool_redis::redis::{Cmd, FromRedisValue, RedisError, RedisWrite, ToRedisArgs, Value};
@@ -280,7 +281,12 @@ impl std::fmt::Display for SessionKey<'_> {
 
 impl ToRedisArgs for SessionKey<'_> {
     fn write_redis_args<W: ?Sized + RedisWrite>(&self, out: &mut W) {
-        out.write_arg_fmt(self);
+        let (id, written) = self.id.text();
+        let mut arg = out.writer_for_next_arg();
+        // Writing into the command's own buffer, which cannot fail.
+        let _ = arg.write_all(self.prefix.as_bytes());
+        let _ = arg.write_all(b"s:");
+        let _ = arg.write_all(&id[..written]);
     }
 }
 
