@@ -28,9 +28,20 @@ pub(crate) const ENCODED_LEN: usize = 51;
 ///
 /// It is never stored, logged or printed: storage sees only its [`StorageId`], and `Debug` redacts it.
 #[derive(Clone, PartialEq, Eq)]
-pub struct SessionId([u8; ID_BYTES]);
+pub struct SessionId {
+    bytes: [u8; ID_BYTES],
+    /// Derived once: a request that loads and then writes needs it twice.
+    storage: StorageId,
+}
 
 impl SessionId {
+    fn from_bytes(bytes: [u8; ID_BYTES]) -> Self {
+        Self {
+            storage: StorageId::digest(&bytes),
+            bytes,
+        }
+    }
+
     /// Draws a fresh ID from the operating system's CSPRNG, for a session created now.
     ///
     /// # Errors
@@ -48,7 +59,7 @@ impl SessionId {
         let mut bytes = [0u8; ID_BYTES];
         getrandom::fill(&mut bytes[..RANDOM_BYTES])?;
         bytes[RANDOM_BYTES..].copy_from_slice(&created_at.to_be_bytes()[8 - TIME_BYTES..]);
-        Ok(Self(bytes))
+        Ok(Self::from_bytes(bytes))
     }
 
     /// Parses the cookie form of an ID. Anything that is not exactly 51 canonical base64url
@@ -66,21 +77,21 @@ impl SessionId {
         }
         let mut bytes = [0u8; ID_BYTES];
         match URL_SAFE_NO_PAD.decode_slice(encoded, &mut bytes) {
-            Ok(ID_BYTES) => Some(Self(bytes)),
+            Ok(ID_BYTES) => Some(Self::from_bytes(bytes)),
             _ => None,
         }
     }
 
     /// The cookie form of the ID (base64url, no padding). Handle with care: it is the credential.
     pub fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(self.0)
+        URL_SAFE_NO_PAD.encode(self.bytes)
     }
 
     /// When the session was created, Unix milliseconds. Trustworthy once the store has found a
     /// record for this ID, since the storage name covers it.
     pub fn created_at(&self) -> u64 {
         let mut time = [0u8; 8];
-        time[8 - TIME_BYTES..].copy_from_slice(&self.0[RANDOM_BYTES..]);
+        time[8 - TIME_BYTES..].copy_from_slice(&self.bytes[RANDOM_BYTES..]);
         u64::from_be_bytes(time)
     }
 
@@ -88,7 +99,7 @@ impl SessionId {
     /// whole ID, so that a dump of the store holds no usable cookie. 128 bits keep names unique
     /// and unguessable while saving Redis memory on every key.
     pub fn storage_id(&self) -> StorageId {
-        StorageId::digest(&self.0)
+        self.storage.clone()
     }
 }
 
@@ -175,7 +186,8 @@ impl StorageId {
 
     /// Appends the name, as base64url (22 characters), to `out`: how it appears in storage keys.
     pub fn write_to(&self, out: &mut String) {
-        URL_SAFE_NO_PAD.encode_string(self.0, out);
+        let (text, written) = self.text();
+        out.push_str(std::str::from_utf8(&text[..written]).unwrap_or_default());
     }
 
     /// The name as base64url, on the stack: 22 ASCII characters (fewer only if encoding failed,
@@ -228,8 +240,9 @@ mod tests {
     #[test]
     fn a_changed_creation_time_names_another_record() {
         let id = SessionId::generate_created_at(1_000).unwrap();
-        let mut moved = id.clone();
-        moved.0[ID_BYTES - 1] ^= 1;
+        let mut bytes = id.bytes;
+        bytes[ID_BYTES - 1] ^= 1;
+        let moved = SessionId::from_bytes(bytes);
         assert_ne!(id.storage_id(), moved.storage_id());
     }
 

@@ -234,7 +234,7 @@ impl State {
 
     /// The bytes of field names and values of the record as this request leaves it.
     fn record_bytes(&self) -> usize {
-        let meta: usize = self.meta.iter().map(|(f, v)| f.len() + v.len()).sum();
+        let meta: usize = self.meta.iter().map(|(f, v)| field_cost(f, v)).sum();
         self.size + meta
     }
 
@@ -464,7 +464,7 @@ impl<'a> EncodedFields<'a> {
                     .map(|(field, value)| (Cow::Borrowed(field.as_str()), value.as_str())),
             )
             .collect();
-        let record_bytes = set.iter().map(|(f, v)| f.len() + v.len()).sum();
+        let record_bytes = set.iter().map(|(f, v)| field_cost(f, v)).sum();
         Self {
             set,
             remove: Vec::new(),
