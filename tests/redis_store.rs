@@ -103,6 +103,35 @@ async fn read_modify_write_is_two_round_trips() {
 }
 
 #[tokio::test]
+async fn a_write_just_after_the_load_only_appends() {
+    let backend = Redis::start();
+    let mut client = warm_client(&backend).await;
+    let monitor = backend.server.monitor();
+    client.post("/set/n", "2").await;
+    assert_eq!(
+        monitor.script_commands(),
+        ["append"],
+        "no existence check, and the expiry left as the load set it"
+    );
+    assert_eq!(client.get("/get/n").await.body, "2");
+}
+
+#[tokio::test]
+async fn a_session_emptied_by_a_compacting_write_keeps_its_id() {
+    let backend = Redis::start();
+    let mut client = Client::new(app(backend.store(), |b| b));
+    let long = "k".repeat(100);
+    client.post(&format!("/set/{long}"), "1").await;
+    client.post(&format!("/remove/{long}"), "").await;
+    let key = session_key(&backend.server);
+    let stored = backend.server.cmd(&["GET", &key]).strings().concat();
+    assert_eq!(stored, "|", "compacted to a record without fields");
+    client.post("/set/n", "1").await;
+    assert_eq!(session_key(&backend.server), key);
+    assert_eq!(client.get("/get/n").await.body, "1");
+}
+
+#[tokio::test]
 async fn only_changed_keys_are_sent() {
     let backend = Redis::start();
     let mut client = warm_client(&backend).await;

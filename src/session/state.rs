@@ -196,40 +196,63 @@ impl State {
             return Ok(SaveOutcome::Unchanged);
         }
         let now = now_millis();
-        let outcome = match (self.id.clone(), self.rotation.take()) {
-            (_, Some(Rotation::Login(login))) => self.write_login(context, login, now).await?,
-            (None, Some(Rotation::Cycle)) | (None, None) => self.write_new(context, now).await?,
+        let new_deadline = context.config.expiry.deadline(now, now);
+        let (outcome, expires_at) = match (self.id.clone(), self.rotation.take()) {
+            (_, Some(Rotation::Login(login))) => {
+                (self.write_login(context, login, now).await?, new_deadline)
+            }
+            (None, Some(Rotation::Cycle)) | (None, None) => {
+                (self.write_new(context, now).await?, new_deadline)
+            }
             (Some(current), rotation) => {
-                let deadline = context.config.expiry.deadline(current.created_at(), now);
-                if deadline <= now {
-                    // The absolute deadline passed during this request: the record is expiring.
-                    Written::Gone
-                } else {
-                    let fields = EncodedFields::of_changes(&self.changes, self.record_bytes());
-                    let change = &fields.change();
-                    let store = &*context.store;
-                    if rotation.is_some() {
-                        let from = &current.storage_id();
-                        let moved = with_fresh_id(current.created_at(), |new| async move {
-                            store.cycle(from, &new.storage_id(), change, deadline).await
-                        })
-                        .await?;
-                        match moved {
-                            Some(new) => {
-                                self.id = Some(new);
-                                Written::Stored
-                            }
-                            None => Written::Gone,
-                        }
-                    } else {
-                        store
-                            .update(&current.storage_id(), change, deadline)
-                            .await?
-                    }
-                }
+                self.write_existing(context, current, rotation.is_some(), now)
+                    .await?
             }
         };
-        self.finish_write(outcome, context, now)
+        self.finish_write(outcome, expires_at)
+    }
+
+    /// Writes this request's changes to the stored session `current`, under a new ID if
+    /// `cycle`. Returns the outcome and the record's expiry after it.
+    async fn write_existing(
+        &mut self,
+        context: &Context,
+        current: SessionId,
+        cycle: bool,
+        now: u64,
+    ) -> Result<(Written, u64), SessionError> {
+        let deadline = context.config.expiry.deadline(current.created_at(), now);
+        if deadline <= now {
+            // The absolute deadline passed during this request: the record is expiring.
+            return Ok((Written::Gone, deadline));
+        }
+        let fields = EncodedFields::of_changes(&self.changes, self.record_bytes());
+        let change = &fields.change();
+        let store = &*context.store;
+        if cycle {
+            let from = &current.storage_id();
+            let moved = with_fresh_id(current.created_at(), |new| async move {
+                store.cycle(from, &new.storage_id(), change, deadline).await
+            })
+            .await?;
+            let Some(new) = moved else {
+                return Ok((Written::Gone, deadline));
+            };
+            self.id = Some(new);
+            return Ok((Written::Stored, deadline));
+        }
+        // Usually this request's load has just slid the expiry; then the write leaves it.
+        let kept = self
+            .expires_at
+            .filter(|&at| !context.config.expiry.must_slide(at, deadline));
+        let written = store
+            .update(
+                &current.storage_id(),
+                change,
+                kept.is_none().then_some(deadline),
+            )
+            .await?;
+        Ok((written, kept.unwrap_or(deadline)))
     }
 
     /// The bytes of field names and values of the record as this request leaves it.
@@ -361,13 +384,11 @@ impl State {
     fn finish_write(
         &mut self,
         outcome: Written,
-        context: &Context,
-        now: u64,
+        expires_at: u64,
     ) -> Result<SaveOutcome, SessionError> {
         match outcome {
             Written::Stored => {
-                let created = self.id.as_ref().map_or(now, SessionId::created_at);
-                self.expires_at = Some(context.config.expiry.deadline(created, now));
+                self.expires_at = Some(expires_at);
                 self.changes.clear();
                 if self.cookie_id.as_ref() != self.id.as_ref() {
                     self.cookie = self

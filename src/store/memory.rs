@@ -132,14 +132,16 @@ impl State {
 }
 
 impl Entry {
-    fn apply(&mut self, change: &Change<'_>, deadline: u64) {
+    fn apply(&mut self, change: &Change<'_>, deadline: Option<u64>) {
         for (field, value) in &change.set {
             self.fields.insert((*field).to_owned(), (*value).to_owned());
         }
         for field in &change.remove {
             self.fields.remove(*field);
         }
-        self.expires_at = deadline;
+        if let Some(deadline) = deadline {
+            self.expires_at = deadline;
+        }
     }
 }
 
@@ -177,7 +179,7 @@ impl SessionStore for MemoryStore {
                 expires_at: deadline,
                 fields: HashMap::new(),
             };
-            entry.apply(change, deadline);
+            entry.apply(change, None);
             state.records.insert(id.clone(), entry);
             Written::Stored
         };
@@ -188,7 +190,7 @@ impl SessionStore for MemoryStore {
         &'a self,
         id: &'a StorageId,
         change: &'a Change<'a>,
-        deadline: u64,
+        deadline: Option<u64>,
     ) -> BoxFuture<'a, Result<Written, StoreError>> {
         let now = now_millis();
         let mut state = self.lock();
@@ -220,7 +222,7 @@ impl SessionStore for MemoryStore {
         } else {
             match state.records.remove(from) {
                 Some(mut entry) => {
-                    entry.apply(change, deadline);
+                    entry.apply(change, Some(deadline));
                     state.records.insert(to.clone(), entry);
                     Written::Stored
                 }

@@ -5,8 +5,8 @@
 //!
 //! Time is decided by the session, not the store: every operation carries the record's new
 //! deadline, `min(now + idle, created + absolute)` in Unix milliseconds, and the store makes it
-//! the record's expiry in the same step. A record past its deadline is gone, whatever a client
-//! sends.
+//! the record's expiry in the same step (an update may leave the expiry that the same request's
+//! load has just set). A record past its deadline is gone, whatever a client sends.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -42,6 +42,14 @@ impl Expiry {
         let idle = now.saturating_add(millis(self.idle));
         let absolute = created.saturating_add(millis(self.absolute));
         idle.min(absolute)
+    }
+
+    /// Whether a record that expires at `current` must be given `deadline`: not when that moves
+    /// its expiry by less than a hundredth of the idle timeout (a second at most), as when a
+    /// request writes soon after its load slid the expiry. Skipping saves Redis a command.
+    pub(crate) fn must_slide(&self, current: u64, deadline: u64) -> bool {
+        let slack = (millis(self.idle) / 100).min(1_000);
+        deadline.abs_diff(current) >= slack.max(1)
     }
 }
 
@@ -127,13 +135,14 @@ pub trait SessionStore: Send + Sync + 'static {
         deadline: u64,
     ) -> BoxFuture<'a, Result<Written, StoreError>>;
 
-    /// Applies `change` to an existing record and sets its expiry; [`Written::Gone`] (and no
-    /// write) if the record no longer exists.
+    /// Applies `change` to an existing record and, given a `deadline`, sets its expiry;
+    /// [`Written::Gone`] (and no write) if the record no longer exists. The session passes no
+    /// deadline when its request has just set nearly the same one by loading the record.
     fn update<'a>(
         &'a self,
         id: &'a StorageId,
         change: &'a Change<'a>,
-        deadline: u64,
+        deadline: Option<u64>,
     ) -> BoxFuture<'a, Result<Written, StoreError>>;
 
     /// Moves a record to a new ID, applying `change` on the way; the old ID stops working at the

@@ -247,12 +247,14 @@ impl RedisStore {
         &self,
         mut call: ScriptCall<'_>,
         change: &Change<'_>,
-        deadline: u64,
+        deadline: Option<u64>,
         retry: bool,
     ) -> Result<Written, StoreError> {
-        call.arg(deadline)
-            .arg(record::encode_change(change))
+        call.arg(record::encode_change(change))
             .arg(record::compaction_threshold(change));
+        if let Some(deadline) = deadline {
+            call.arg(deadline);
+        }
         match self.run::<i64>(Request::Script(&call), retry).await? {
             1 => Ok(Written::Stored),
             0 => Ok(Written::Gone),
@@ -372,7 +374,7 @@ impl SessionStore for RedisStore {
         &'a self,
         id: &'a StorageId,
         change: &'a Change<'a>,
-        deadline: u64,
+        deadline: Option<u64>,
     ) -> BoxFuture<'a, Result<Written, StoreError>> {
         Box::pin(async move {
             let call = scripts::UPDATE.call(&[SessionKey {
@@ -398,7 +400,7 @@ impl SessionStore for RedisStore {
             }
             let call = scripts::CYCLE.call(&[self.session_key(from), self.session_key(to)]);
             // Not retried: a rename whose reply was lost would look like a vanished session.
-            self.write(call, change, deadline, false).await
+            self.write(call, change, Some(deadline), false).await
         })
     }
 

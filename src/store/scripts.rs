@@ -67,11 +67,15 @@ impl ScriptCall<'_> {
     }
 }
 
+/// A script from `scripts/`, with the helper file it uses placed in front of it.
 macro_rules! script {
     ($file:literal) => {
+        LazyLock::new(|| StoreScript::new(include_str!(concat!("scripts/", $file))))
+    };
+    ($helpers:literal, $file:literal) => {
         LazyLock::new(|| {
             StoreScript::new(concat!(
-                include_str!("scripts/prelude.lua"),
+                include_str!(concat!("scripts/", $helpers)),
                 include_str!(concat!("scripts/", $file))
             ))
         })
@@ -79,15 +83,15 @@ macro_rules! script {
 }
 
 /// Append a change to an existing record.
-pub(super) static UPDATE: LazyLock<StoreScript> = script!("update.lua");
+pub(super) static UPDATE: LazyLock<StoreScript> = script!("record.lua", "update.lua");
 /// Move a record to a new ID, applying a change.
-pub(super) static CYCLE: LazyLock<StoreScript> = script!("cycle.lua");
+pub(super) static CYCLE: LazyLock<StoreScript> = script!("record.lua", "cycle.lua");
 /// Add a session to a user's index.
 pub(super) static INDEX_ADD: LazyLock<StoreScript> = script!("index_add.lua");
 /// Change one cart line.
-pub(super) static CART_APPLY: LazyLock<StoreScript> = script!("cart_apply.lua");
+pub(super) static CART_APPLY: LazyLock<StoreScript> = script!("cart.lua", "cart_apply.lua");
 /// Merge a visitor's cart into a user's, once.
-pub(super) static CART_MERGE: LazyLock<StoreScript> = script!("cart_merge.lua");
+pub(super) static CART_MERGE: LazyLock<StoreScript> = script!("cart.lua", "cart_merge.lua");
 /// Rotate a remember-me token, once.
 pub(super) static REMEMBER_ROTATE: LazyLock<StoreScript> = script!("remember_rotate.lua");
 /// Store a new remember-me token.

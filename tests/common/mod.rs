@@ -120,6 +120,7 @@ pub fn app<S: SessionStore>(
         .route("/fail/{key}", post(fail))
         .route("/slow/{key}", post(slow_write))
         .route("/slow-save/{key}", post(slow_save))
+        .route("/slow-update/{key}", post(slow_update))
         .route("/save-then-fail/{key}", post(save_then_fail))
         .route("/handled", get(handled))
         .route("/login/{user}", post(login))
@@ -223,6 +224,18 @@ async fn slow_save(
     tokio::time::sleep(Duration::from_millis(delay.ms)).await;
     session.insert(&key, "late").await?;
     Ok(format!("{:?}", session.save().await?))
+}
+
+/// Loads the session, waits `ms`, then writes: the write comes long after the load.
+async fn slow_update(
+    session: Session,
+    Path(key): Path<String>,
+    Query(delay): Query<Delay>,
+) -> Result<&'static str, SessionError> {
+    session.load().await?;
+    tokio::time::sleep(Duration::from_millis(delay.ms)).await;
+    session.insert(&key, "late").await?;
+    Ok("ok")
 }
 
 /// Saves explicitly, then fails: what was saved stays saved.

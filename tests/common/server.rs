@@ -278,21 +278,38 @@ impl Monitor {
 
     /// The full MONITOR lines of the commands clients sent since the last call.
     pub fn lines(&self) -> Vec<String> {
-        let marker = self.sync();
-        self.take()
-            .into_iter()
-            .filter(|line| !line.contains(&marker) && !line.contains(" lua]") && line != "+OK")
-            .collect()
+        self.since_last_call(false)
     }
 
     /// The names of the commands clients sent since the last call (lower case, e.g. `evalsha`).
     pub fn commands(&self) -> Vec<String> {
-        self.lines()
-            .iter()
-            .filter_map(|line| {
-                let name = line.split("] \"").nth(1)?;
-                Some(name.split('"').next()?.to_ascii_lowercase())
+        command_names(&self.lines())
+    }
+
+    /// The names of the commands scripts ran since the last call (lower case, e.g. `append`).
+    pub fn script_commands(&self) -> Vec<String> {
+        command_names(&self.since_last_call(true))
+    }
+
+    /// The lines since the last call, of commands scripts ran or of those clients sent.
+    fn since_last_call(&self, by_scripts: bool) -> Vec<String> {
+        let marker = self.sync();
+        self.take()
+            .into_iter()
+            .filter(|line| {
+                !line.contains(&marker) && line != "+OK" && line.contains(" lua]") == by_scripts
             })
             .collect()
     }
+}
+
+/// The lower-case command names of MONITOR lines.
+fn command_names(lines: &[String]) -> Vec<String> {
+    lines
+        .iter()
+        .filter_map(|line| {
+            let name = line.split("] \"").nth(1)?;
+            Some(name.split('"').next()?.to_ascii_lowercase())
+        })
+        .collect()
 }

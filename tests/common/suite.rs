@@ -29,6 +29,7 @@ macro_rules! conformance_suite {
             a_session_emptied_of_every_key_keeps_its_id,
             idle_timeout_expires_the_session,
             reads_slide_the_idle_timeout,
+            a_write_long_after_the_load_slides_the_idle_timeout,
             absolute_timeout_expires_an_active_session,
             oversize_insert_is_refused_and_nothing_is_written,
             too_many_keys_are_refused_and_nothing_is_written,
@@ -301,6 +302,18 @@ pub async fn reads_slide_the_idle_timeout<B: Backend>() {
         tokio::time::sleep(Duration::from_millis(250)).await;
         assert_eq!(client.get("/get/n").await.body, "1");
     }
+}
+
+pub async fn a_write_long_after_the_load_slides_the_idle_timeout<B: Backend>() {
+    let backend = B::start();
+    let mut client = Client::new(app(backend.store(), |b| {
+        b.idle_timeout(Duration::from_millis(600))
+    }));
+    client.post("/set/n", "1").await;
+    client.post("/slow-update/m?ms=400", "").await;
+    // 850 ms after the load, 450 ms after the write.
+    tokio::time::sleep(Duration::from_millis(450)).await;
+    assert_eq!(client.get("/get/n").await.body, "1");
 }
 
 pub async fn absolute_timeout_expires_an_active_session<B: Backend>() {

@@ -11,7 +11,8 @@
 //! field it removes with an empty value (values are JSON text, never empty). So an update is an
 //! `APPEND` of the changed fields only; reading resolves the appended changes in order, and the
 //! update script (`scripts/update.lua`) compacts the record once it has grown a quarter larger
-//! than its live fields.
+//! than its live fields. A record is never empty: one without fields is a lone `|` (an empty
+//! change), so the update script can tell from `APPEND`'s reply alone that the record was gone.
 
 use std::collections::HashMap;
 
@@ -29,6 +30,9 @@ const CHANGE: char = '|';
 
 /// The bytes of a new record holding `fields`.
 pub(super) fn encode_fields(fields: &[(&str, &str)]) -> String {
+    if fields.is_empty() {
+        return CHANGE.to_string();
+    }
     let mut record = String::with_capacity(encoded_len(fields));
     for (name, value) in fields {
         push_item(&mut record, name);
@@ -187,6 +191,13 @@ mod tests {
     #[test]
     fn an_empty_record_has_no_fields() {
         assert_eq!(decode(b"").unwrap(), []);
+    }
+
+    #[test]
+    fn a_record_without_fields_is_not_empty() {
+        let record = encode_fields(&[]);
+        assert_eq!(record, "|");
+        assert_eq!(decode(record.as_bytes()).unwrap(), []);
     }
 
     #[test]

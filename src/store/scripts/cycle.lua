@@ -2,9 +2,9 @@
 -- stops working as the new one starts.
 -- KEYS[1]  the record's current name
 -- KEYS[2]  its new name
--- ARGV[1]  the record's new deadline, Unix ms
--- ARGV[2]  the change, encoded as the record stores it
--- ARGV[3]  compact once the record is longer than this, in bytes
+-- ARGV[1]  the change, encoded as the record stores it
+-- ARGV[2]  compact once the record is longer than this, in bytes
+-- ARGV[3]  the record's new deadline, Unix ms
 -- Returns  1 when moved; 0 when the record is gone; -1 when the new name is taken;
 --          -2 when the record is malformed (nothing moved).
 if redis.call('EXISTS', KEYS[2]) == 1 then
@@ -14,13 +14,13 @@ local record = redis.call('GET', KEYS[1])
 if not record then
   return 0
 end
-record = record .. ARGV[2]
-if #record > tonumber(ARGV[3]) then
+record = record .. ARGV[1]
+if #record > tonumber(ARGV[2]) then
   record = compact(record)
   if not record then
     return -2
   end
 end
-redis.call('SET', KEYS[2], record, 'PXAT', ARGV[1])
+redis.call('SET', KEYS[2], record, 'PXAT', ARGV[3])
 redis.call('DEL', KEYS[1])
 return 1

@@ -1,9 +1,11 @@
--- Helpers shared by the scripts; placed in front of each script at build time
--- (src/store/scripts.rs), so every script stays one atomic EVALSHA.
+-- Helpers for the scripts that rewrite session records (update.lua, cycle.lua); placed in front
+-- of them at build time (src/store/scripts.rs), so each stays one atomic EVALSHA.
 
 -- A session record is one string: its fields, each name once, then appended changes, each a '|'
 -- followed by fields, where an empty value removes the field. A field is two items, name and
--- value, each <length>:<bytes> with the length in bytes (src/store/redis/record.rs).
+-- value, each <length>:<bytes> with the length in bytes (src/store/redis/record.rs). A record is
+-- never empty: one without fields is a lone '|', so an APPEND that returns the length of what it
+-- appended has just created the key.
 
 -- Reads one <length>:<bytes> item at byte `at`; returns it and where the next one starts, or
 -- nil if the record is malformed there.
@@ -21,7 +23,7 @@ local function read_item(record, at)
 end
 
 -- The record with its appended changes applied: its live fields, each once, in the order they
--- first appeared. nil if the record is malformed.
+-- first appeared ('|' if none). nil if the record is malformed.
 local function compact(record)
   local names, values = {}, {}
   local at = 1
@@ -51,16 +53,8 @@ local function compact(record)
       parts[#parts + 1] = #name .. ':' .. name .. #value .. ':' .. value
     end
   end
-  return table.concat(parts)
-end
-
--- The number of lines in a cart: its fields without ':' (SKUs never contain one).
-local function count_lines(cart)
-  local lines = 0
-  for _, field in ipairs(redis.call('HKEYS', cart)) do
-    if not string.find(field, ':', 1, true) then
-      lines = lines + 1
-    end
+  if #parts == 0 then
+    return '|'
   end
-  return lines
+  return table.concat(parts)
 end
