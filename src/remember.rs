@@ -504,10 +504,10 @@ async fn follow(
         return Ok(());
     };
     let deadline = context.config.expiry.deadline(id.created_at(), now);
-    let Some(fields) = context.store.load(&id.storage_id(), deadline).await? else {
+    let Some(loaded) = context.store.load(&id.storage_id(), deadline).await? else {
         return Ok(());
     };
-    let (data, meta) = crate::codec::decode_fields(fields);
+    let (data, meta) = crate::codec::decode_fields(loaded.fields);
     state.adopt(id, Some(data), meta, deadline);
     state.remember_cookie = CookieUpdate::Set(next);
     Ok(())

@@ -103,21 +103,114 @@ async fn read_modify_write_is_two_round_trips() {
 }
 
 #[tokio::test]
-async fn a_write_just_after_the_load_only_appends() {
+async fn a_write_just_after_the_load_adds_its_change_and_leaves_the_expiry() {
     let backend = Redis::start();
     let mut client = warm_client(&backend).await;
     let monitor = backend.server.monitor();
     client.post("/set/n", "2").await;
-    assert_eq!(
-        monitor.script_commands(),
-        ["append"],
-        "no existence check, and the expiry left as the load set it"
+    let lines = monitor.script_lines();
+    assert_eq!(lines.len(), 2, "one read, one write: {lines:?}");
+    assert!(lines[0].contains("\"GET\""), "{}", lines[0]);
+    assert!(
+        lines[1].contains("\"SET\"") && lines[1].ends_with("|1:n1:2\" \"KEEPTTL\""),
+        "the change added, the expiry kept: {}",
+        lines[1]
     );
     assert_eq!(client.get("/get/n").await.body, "2");
 }
 
 #[tokio::test]
-async fn a_session_emptied_by_a_compacting_write_keeps_its_id() {
+async fn a_written_record_is_stored_in_no_more_memory_than_its_length_needs() {
+    let backend = Redis::start();
+    let mut client = Client::new(app(backend.store(), |b| b));
+    let profile = format!("\"{}\"", "p".repeat(200));
+    client.post("/set/profile", &profile).await;
+    let key = session_key(&backend.server);
+    let memory = || backend.server.int(&["MEMORY", "USAGE", &key]);
+    let length = || backend.server.int(&["STRLEN", &key]);
+    let (created, created_length) = (memory(), length());
+    for n in 1..=20 {
+        client.post("/set/n", &n.to_string()).await;
+        // Redis doubles the allocation of a string grown in place (APPEND); the allocator
+        // rounds up to 64 bytes at these sizes.
+        let (grown, grown_by) = (memory() - created, length() - created_length);
+        assert!(
+            grown <= grown_by.max(0) + 64,
+            "{grown} more bytes of memory for {grown_by} more bytes of record after {n} writes"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_change_made_after_the_load_is_kept_by_a_later_write() {
+    let backend = Redis::start();
+    let mut client = warm_client(&backend).await;
+    let mut other = client.clone();
+    let slow = tokio::spawn(async move {
+        client.post("/slow-update/late?ms=300", "").await;
+        client
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    other.post("/set/meanwhile", "1").await;
+    let mut client = slow.await.unwrap();
+    assert_eq!(client.get("/get/meanwhile").await.body, "1");
+    assert_eq!(client.get("/get/late").await.body, "\"late\"");
+    let stored = backend
+        .server
+        .cmd(&["GET", &session_key(&backend.server)])
+        .strings()
+        .concat();
+    assert!(stored.contains('|'), "the late change appended: {stored}");
+}
+
+#[tokio::test]
+async fn a_record_due_for_compaction_is_compacted_by_its_writer() {
+    let backend = Redis::start();
+    let mut client = warm_client(&backend).await;
+    let key = session_key(&backend.server);
+    let monitor = backend.server.monitor();
+    let mut compactions = 0;
+    for n in 2..40 {
+        client.post("/set/n", &n.to_string()).await;
+        let write = monitor.lines().pop().unwrap_or_default();
+        let stored = backend.server.cmd(&["GET", &key]).strings().concat();
+        if !stored.contains('|') {
+            compactions += 1;
+            assert!(
+                write.ends_with(&format!(" \"{stored}\"")),
+                "the writer sent the compacted record: {write}"
+            );
+        }
+    }
+    assert!(compactions > 0, "no write compacted the record");
+}
+
+#[tokio::test]
+async fn a_compaction_racing_another_write_keeps_both_changes() {
+    let backend = Redis::start();
+    let mut client = Client::new(app(backend.store(), |b| b));
+    client
+        .post("/set/big", &format!("\"{}\"", "b".repeat(200)))
+        .await;
+    let mut other = client.clone();
+    let slow = tokio::spawn(async move {
+        client.post("/slow-remove/big?ms=300", "").await;
+        client
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    other.post("/set/meanwhile", "1").await;
+    let mut client = slow.await.unwrap();
+    let stored = backend
+        .server
+        .cmd(&["GET", &session_key(&backend.server)])
+        .strings()
+        .concat();
+    assert_eq!(stored, "9:meanwhile1:1", "compacted by the script");
+    assert_eq!(client.get("/get/big").await.body, "none");
+}
+
+#[tokio::test]
+async fn a_session_compacted_to_no_fields_keeps_its_id() {
     let backend = Redis::start();
     let mut client = Client::new(app(backend.store(), |b| b));
     let long = "k".repeat(100);
@@ -125,7 +218,7 @@ async fn a_session_emptied_by_a_compacting_write_keeps_its_id() {
     client.post(&format!("/remove/{long}"), "").await;
     let key = session_key(&backend.server);
     let stored = backend.server.cmd(&["GET", &key]).strings().concat();
-    assert_eq!(stored, "|", "compacted to a record without fields");
+    assert_eq!(stored, "", "compacted to a record without fields");
     client.post("/set/n", "1").await;
     assert_eq!(session_key(&backend.server), key);
     assert_eq!(client.get("/get/n").await.body, "1");

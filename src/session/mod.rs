@@ -154,11 +154,12 @@ impl Session {
             tracing::debug!("session cookie is past its absolute deadline");
             return Ok(());
         }
-        let Some(fields) = context.store.load(&id.storage_id(), deadline).await? else {
+        let Some(loaded) = context.store.load(&id.storage_id(), deadline).await? else {
             tracing::debug!("session cookie names no live session; not adopted");
             return Ok(());
         };
-        let (data, meta) = codec::decode_fields(fields);
+        let (data, meta) = codec::decode_fields(loaded.fields);
+        state.revision = loaded.revision;
         state.size = data.iter().map(|(k, v)| field_cost(k, v)).sum();
         state.data = data;
         state.meta = meta;

@@ -12,7 +12,7 @@ use crate::cookie::{CookieUpdate, RawCookies};
 use crate::error::{SessionError, StoreError};
 use crate::id::{CartId, SessionId, now_millis};
 use crate::remember::RememberCookie;
-use crate::store::{Change, IndexEntry, Written, millis};
+use crate::store::{Change, IndexEntry, Revision, Written, millis};
 
 use super::SaveOutcome;
 
@@ -29,6 +29,8 @@ pub(crate) struct State {
     pub(crate) id: Option<SessionId>,
     /// The record's deadline as of the last load or write, Unix milliseconds.
     pub(crate) expires_at: Option<u64>,
+    /// The store's revision of the record as loaded; dropped once this request writes it.
+    pub(crate) revision: Option<Revision>,
     /// User data: current values (stored values with this request's changes applied), as JSON.
     pub(crate) data: HashMap<String, String>,
     /// The crate's own metadata fields (`$`-prefixed), as JSON.
@@ -245,6 +247,10 @@ impl State {
         let kept = self
             .expires_at
             .filter(|&at| !context.config.expiry.must_slide(at, deadline));
+        let change = &Change {
+            base: self.revision.as_ref(),
+            ..fields.change()
+        };
         let written = store
             .update(
                 &current.storage_id(),
@@ -252,6 +258,7 @@ impl State {
                 kept.is_none().then_some(deadline),
             )
             .await?;
+        self.revision = None;
         Ok((written, kept.unwrap_or(deadline)))
     }
 
@@ -287,6 +294,7 @@ impl State {
         self.changes.clear();
         self.rotation = None;
         self.expires_at = Some(deadline);
+        self.revision = None;
         self.cookie = CookieUpdate::Set(id.clone());
         self.id = Some(id);
     }
@@ -498,6 +506,7 @@ impl<'a> EncodedFields<'a> {
             set: self.set.iter().map(|(f, v)| (f.as_ref(), *v)).collect(),
             remove: self.remove.clone(),
             record_bytes: self.record_bytes,
+            base: None,
         }
     }
 }

@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use super::{BoxFuture, Change, Field, FieldsRow, IndexEntry, SessionStore, Written};
+use super::{BoxFuture, Change, FieldsRow, IndexEntry, Loaded, SessionStore, Written};
 use crate::cart::{CartLimits, CartLine, CartOp, CartOwner, CartWritten, MergePolicy};
 use crate::error::StoreError;
 use crate::id::{StorageId, now_millis};
@@ -150,17 +150,20 @@ impl SessionStore for MemoryStore {
         &'a self,
         id: &'a StorageId,
         deadline: u64,
-    ) -> BoxFuture<'a, Result<Option<Vec<Field>>, StoreError>> {
+    ) -> BoxFuture<'a, Result<Option<Loaded>, StoreError>> {
         let mut state = self.lock();
-        let fields = state.live(id, now_millis()).map(|entry| {
+        let loaded = state.live(id, now_millis()).map(|entry| {
             entry.expires_at = deadline;
-            entry
-                .fields
-                .iter()
-                .map(|(field, value)| (field.clone(), value.clone()))
-                .collect()
+            Loaded {
+                fields: entry
+                    .fields
+                    .iter()
+                    .map(|(field, value)| (field.clone(), value.clone()))
+                    .collect(),
+                revision: None,
+            }
         });
-        Box::pin(std::future::ready(Ok(fields)))
+        Box::pin(std::future::ready(Ok(loaded)))
     }
 
     fn create<'a>(

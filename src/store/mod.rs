@@ -64,6 +64,28 @@ pub type Field = (String, String);
 /// record, `None` inside for a missing field.
 pub type FieldsRow = Option<Vec<Option<String>>>;
 
+/// A record as [`SessionStore::load`] found it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Loaded {
+    /// Its fields.
+    pub fields: Vec<Field>,
+    /// The store's token for this version of the record, handed back with the request's write
+    /// ([`Change::base`]); `None` from a store that needs none.
+    pub revision: Option<Revision>,
+}
+
+/// A store's own token for a record as it was loaded, so that a write can tell whether the record
+/// changed meanwhile. Opaque to sessions; [`RedisStore`] keeps the record's bytes in it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Revision(pub Vec<u8>);
+
+impl std::fmt::Debug for Revision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the bytes: they are session data.
+        write!(f, "Revision({} bytes)", self.0.len())
+    }
+}
+
 /// What a write changes: fields to set and fields to remove. Nothing else is sent.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Change<'a> {
@@ -74,6 +96,8 @@ pub struct Change<'a> {
     /// The bytes of field names and values the whole record holds once the change is applied.
     /// A store that appends changes to a record uses it to tell when to compact it.
     pub record_bytes: usize,
+    /// The record's revision as this request loaded it, if it did and has not written since.
+    pub base: Option<&'a Revision>,
 }
 
 impl<'a> Change<'a> {
@@ -87,6 +111,7 @@ impl<'a> Change<'a> {
             set,
             remove: Vec::new(),
             record_bytes,
+            base: None,
         }
     }
 }
@@ -119,13 +144,13 @@ pub struct IndexEntry {
 /// `deadline` is always in the future when the session calls; a store must make it the record's
 /// expiry (Unix milliseconds) in the same atomic step as the operation.
 pub trait SessionStore: Send + Sync + 'static {
-    /// Loads a record's fields and sets its expiry to `deadline`. `None` when it does not exist
-    /// or is corrupt (logged at warn).
+    /// Loads a record and sets its expiry to `deadline`. `None` when it does not exist or is
+    /// corrupt (logged at warn).
     fn load<'a>(
         &'a self,
         id: &'a StorageId,
         deadline: u64,
-    ) -> BoxFuture<'a, Result<Option<Vec<Field>>, StoreError>>;
+    ) -> BoxFuture<'a, Result<Option<Loaded>, StoreError>>;
 
     /// Creates a record holding `change.set`. [`Written::IdTaken`] if the ID is in use.
     fn create<'a>(
@@ -137,7 +162,8 @@ pub trait SessionStore: Send + Sync + 'static {
 
     /// Applies `change` to an existing record and, given a `deadline`, sets its expiry;
     /// [`Written::Gone`] (and no write) if the record no longer exists. The session passes no
-    /// deadline when its request has just set nearly the same one by loading the record.
+    /// deadline when its request has just set nearly the same one by loading the record. A store
+    /// may use `change.base` to write the whole record when it is still as loaded.
     fn update<'a>(
         &'a self,
         id: &'a StorageId,

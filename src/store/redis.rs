@@ -32,7 +32,9 @@ pub use self::connection::RedisStoreBuilder;
 use self::connection::{Connections, Request};
 
 use super::scripts::{self, ScriptCall};
-use super::{BoxFuture, Change, Field, FieldsRow, IndexEntry, SessionStore, Written, millis};
+use super::{
+    BoxFuture, Change, FieldsRow, IndexEntry, Loaded, Revision, SessionStore, Written, millis,
+};
 use crate::cart::{CartLimits, CartLine, CartOp, CartOwner, CartWritten, MergePolicy};
 use crate::error::StoreError;
 use crate::id::StorageId;
@@ -194,10 +196,11 @@ impl RedisStore {
         let mut command = deadpool_redis::redis::cmd("GET");
         command.arg(self.session_key(from));
         let stored = self.run(Request::Command(&command), true).await?;
-        let Some(fields) = parse_record(stored)? else {
+        let Some(loaded) = parse_record(stored)? else {
             return Ok(Written::Gone);
         };
-        let mut fields: std::collections::HashMap<String, String> = fields.into_iter().collect();
+        let mut fields: std::collections::HashMap<String, String> =
+            loaded.fields.into_iter().collect();
         for (field, value) in &change.set {
             fields.insert((*field).to_owned(), (*value).to_owned());
         }
@@ -250,10 +253,25 @@ impl RedisStore {
         deadline: Option<u64>,
         retry: bool,
     ) -> Result<Written, StoreError> {
-        call.arg(record::encode_change(change))
-            .arg(record::compaction_threshold(change));
-        if let Some(deadline) = deadline {
-            call.arg(deadline);
+        let appended = record::encode_change(change);
+        let threshold = record::compaction_threshold(change);
+        // When the record is due for compaction, it is compacted here, not in Lua (which is
+        // slow at it): the script writes the result if the record is still as loaded.
+        let rewrite = match change.base {
+            Some(Revision(base)) if base.len() + appended.len() > threshold => {
+                record::rewrite(base, change)
+                    .ok()
+                    .map(|rewritten| (base, rewritten))
+            }
+            _ => None,
+        };
+        call.arg(appended).arg(threshold);
+        match deadline {
+            Some(deadline) => call.arg(deadline),
+            None => call.arg(""),
+        };
+        if let Some((base, rewritten)) = rewrite {
+            call.arg(base.as_slice()).arg(rewritten);
         }
         match self.run::<i64>(Request::Script(&call), retry).await? {
             1 => Ok(Written::Stored),
@@ -303,7 +321,7 @@ fn is_wrong_type(error: &RedisError) -> bool {
 
 /// Reads a stored record (the reply to `GET` or `GETEX`): `None` when there is none, or when
 /// the key holds something that is not a session record (logged).
-fn parse_record(reply: Value) -> Result<Option<Vec<Field>>, StoreError> {
+fn parse_record(reply: Value) -> Result<Option<Loaded>, StoreError> {
     let bytes = match reply {
         Value::Nil => return Ok(None),
         Value::BulkString(bytes) => bytes,
@@ -315,7 +333,10 @@ fn parse_record(reply: Value) -> Result<Option<Vec<Field>>, StoreError> {
         }
     };
     match record::decode(&bytes) {
-        Ok(fields) => Ok(Some(fields)),
+        Ok(fields) => Ok(Some(Loaded {
+            fields,
+            revision: Some(Revision(bytes)),
+        })),
         Err(error) => {
             tracing::warn!(
                 error = &error as &dyn std::error::Error,
@@ -337,7 +358,7 @@ impl SessionStore for RedisStore {
         &'a self,
         id: &'a StorageId,
         deadline: u64,
-    ) -> BoxFuture<'a, Result<Option<Vec<Field>>, StoreError>> {
+    ) -> BoxFuture<'a, Result<Option<Loaded>, StoreError>> {
         Box::pin(async move {
             let mut command = Cmd::with_capacity(4, self.inner.prefix.len() + 64);
             command
@@ -430,7 +451,7 @@ impl SessionStore for RedisStore {
                 for reply in replies {
                     let row = parse_record(reply)?.map(|record| {
                         let mut record: std::collections::HashMap<String, String> =
-                            record.into_iter().collect();
+                            record.fields.into_iter().collect();
                         fields.iter().map(|field| record.remove(*field)).collect()
                     });
                     rows.push(row);

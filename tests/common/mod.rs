@@ -121,6 +121,7 @@ pub fn app<S: SessionStore>(
         .route("/slow/{key}", post(slow_write))
         .route("/slow-save/{key}", post(slow_save))
         .route("/slow-update/{key}", post(slow_update))
+        .route("/slow-remove/{key}", post(slow_remove))
         .route("/save-then-fail/{key}", post(save_then_fail))
         .route("/handled", get(handled))
         .route("/login/{user}", post(login))
@@ -235,6 +236,18 @@ async fn slow_update(
     session.load().await?;
     tokio::time::sleep(Duration::from_millis(delay.ms)).await;
     session.insert(&key, "late").await?;
+    Ok("ok")
+}
+
+/// Loads the session, waits `ms`, then removes `key`.
+async fn slow_remove(
+    session: Session,
+    Path(key): Path<String>,
+    Query(delay): Query<Delay>,
+) -> Result<&'static str, SessionError> {
+    session.load().await?;
+    tokio::time::sleep(Duration::from_millis(delay.ms)).await;
+    session.remove(&key).await?;
     Ok("ok")
 }
 

@@ -283,12 +283,18 @@ impl Monitor {
 
     /// The names of the commands clients sent since the last call (lower case, e.g. `evalsha`).
     pub fn commands(&self) -> Vec<String> {
-        command_names(&self.lines())
+        self.lines()
+            .iter()
+            .filter_map(|line| {
+                let name = line.split("] \"").nth(1)?;
+                Some(name.split('"').next()?.to_ascii_lowercase())
+            })
+            .collect()
     }
 
-    /// The names of the commands scripts ran since the last call (lower case, e.g. `append`).
-    pub fn script_commands(&self) -> Vec<String> {
-        command_names(&self.since_last_call(true))
+    /// The full MONITOR lines of the commands scripts ran since the last call.
+    pub fn script_lines(&self) -> Vec<String> {
+        self.since_last_call(true)
     }
 
     /// The lines since the last call, of commands scripts ran or of those clients sent.
@@ -301,15 +307,4 @@ impl Monitor {
             })
             .collect()
     }
-}
-
-/// The lower-case command names of MONITOR lines.
-fn command_names(lines: &[String]) -> Vec<String> {
-    lines
-        .iter()
-        .filter_map(|line| {
-            let name = line.split("] \"").nth(1)?;
-            Some(name.split('"').next()?.to_ascii_lowercase())
-        })
-        .collect()
 }

@@ -11,8 +11,7 @@
 //! field it removes with an empty value (values are JSON text, never empty). So an update is an
 //! `APPEND` of the changed fields only; reading resolves the appended changes in order, and the
 //! update script (`scripts/update.lua`) compacts the record once it has grown a quarter larger
-//! than its live fields. A record is never empty: one without fields is a lone `|` (an empty
-//! change), so the update script can tell from `APPEND`'s reply alone that the record was gone.
+//! than its live fields.
 
 use std::collections::HashMap;
 
@@ -30,9 +29,6 @@ const CHANGE: char = '|';
 
 /// The bytes of a new record holding `fields`.
 pub(super) fn encode_fields(fields: &[(&str, &str)]) -> String {
-    if fields.is_empty() {
-        return CHANGE.to_string();
-    }
     let mut record = String::with_capacity(encoded_len(fields));
     for (name, value) in fields {
         push_item(&mut record, name);
@@ -86,6 +82,26 @@ pub(super) fn decode(bytes: &[u8]) -> Result<Vec<Field>, CorruptRecord> {
     let text = std::str::from_utf8(bytes).map_err(|error| CorruptRecord {
         at: error.valid_up_to(),
     })?;
+    Ok(resolve(text)?
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), value.to_owned()))
+        .collect())
+}
+
+/// The record `base` becomes with `change` applied, compacted: its live fields, each once, in
+/// the order they first appeared (as `scripts/record.lua` compacts).
+pub(super) fn rewrite(base: &[u8], change: &Change<'_>) -> Result<String, CorruptRecord> {
+    let mut text = std::str::from_utf8(base)
+        .map_err(|error| CorruptRecord {
+            at: error.valid_up_to(),
+        })?
+        .to_owned();
+    text.push_str(&encode_change(change));
+    Ok(encode_fields(&resolve(&text)?))
+}
+
+/// The live fields of a record: appended changes applied, removed fields left out.
+fn resolve(text: &str) -> Result<Vec<(&str, &str)>, CorruptRecord> {
     let corrupt = |rest: &str| CorruptRecord {
         at: text.len() - rest.len(),
     };
@@ -130,11 +146,8 @@ pub(super) fn decode(bytes: &[u8]) -> Result<Vec<Field>, CorruptRecord> {
             }
         }
     }
-    Ok(fields
-        .into_iter()
-        .filter(|(_, value)| !value.is_empty())
-        .map(|(name, value)| (name.to_owned(), value.to_owned()))
-        .collect())
+    fields.retain(|(_, value)| !value.is_empty());
+    Ok(fields)
 }
 
 /// Splits one field (name, value) off the front of `text`.
@@ -168,6 +181,7 @@ mod tests {
             set: set.to_vec(),
             remove: remove.to_vec(),
             record_bytes: 0,
+            base: None,
         })
     }
 
@@ -191,13 +205,6 @@ mod tests {
     #[test]
     fn an_empty_record_has_no_fields() {
         assert_eq!(decode(b"").unwrap(), []);
-    }
-
-    #[test]
-    fn a_record_without_fields_is_not_empty() {
-        let record = encode_fields(&[]);
-        assert_eq!(record, "|");
-        assert_eq!(decode(record.as_bytes()).unwrap(), []);
     }
 
     #[test]
@@ -251,6 +258,26 @@ mod tests {
     }
 
     #[test]
+    fn a_rewrite_is_the_compacted_record_in_first_appearance_order() {
+        let mut base = encode_fields(&[("n", "1"), ("gone", "true"), ("kept", "0")]);
+        base.push_str(&appended(&[("later", "5")], &[]));
+        let change = Change {
+            set: vec![("n", "2"), ("new", "\"x\"")],
+            remove: vec!["gone"],
+            record_bytes: 0,
+            base: None,
+        };
+        let rewritten = rewrite(base.as_bytes(), &change).unwrap();
+        assert_eq!(rewritten, "1:n1:24:kept1:05:later1:53:new3:\"x\"");
+    }
+
+    #[test]
+    fn a_rewrite_of_a_corrupt_base_fails() {
+        let change = Change::whole(vec![("n", "1")]);
+        assert!(rewrite(b"1:n9:7", &change).is_err());
+    }
+
+    #[test]
     fn broken_framing_is_corrupt() {
         for bytes in [
             &b"1:n"[..],
@@ -283,6 +310,7 @@ mod tests {
             set: vec![("counter", "12")],
             remove: Vec::new(),
             record_bytes: 200,
+            base: None,
         };
         let threshold = compaction_threshold(&change);
         assert!((250..=350).contains(&threshold), "{threshold}");

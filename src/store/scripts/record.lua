@@ -3,9 +3,7 @@
 
 -- A session record is one string: its fields, each name once, then appended changes, each a '|'
 -- followed by fields, where an empty value removes the field. A field is two items, name and
--- value, each <length>:<bytes> with the length in bytes (src/store/redis/record.rs). A record is
--- never empty: one without fields is a lone '|', so an APPEND that returns the length of what it
--- appended has just created the key.
+-- value, each <length>:<bytes> with the length in bytes (src/store/redis/record.rs).
 
 -- Reads one <length>:<bytes> item at byte `at`; returns it and where the next one starts, or
 -- nil if the record is malformed there.
@@ -23,7 +21,7 @@ local function read_item(record, at)
 end
 
 -- The record with its appended changes applied: its live fields, each once, in the order they
--- first appeared ('|' if none). nil if the record is malformed.
+-- first appeared. nil if the record is malformed.
 local function compact(record)
   local names, values = {}, {}
   local at = 1
@@ -52,9 +50,6 @@ local function compact(record)
     if value ~= '' then
       parts[#parts + 1] = #name .. ':' .. name .. #value .. ':' .. value
     end
-  end
-  if #parts == 0 then
-    return '|'
   end
   return table.concat(parts)
 end

@@ -1,27 +1,35 @@
--- Appends a change to a session record that still exists, sets its expiry if asked, and compacts
--- the record once it has grown past a threshold. An update never recreates a record that was
--- deleted or has expired.
+-- Writes a change to a session record that still exists, sets its expiry if asked, and keeps the
+-- record compact. An update never recreates a record that was deleted or has expired.
 -- KEYS[1]  the session record (a string, see record.lua)
 -- ARGV[1]  the change, encoded as the record stores it
 -- ARGV[2]  compact once the record is longer than this, in bytes
--- ARGV[3]  the record's new deadline, Unix ms; absent to keep its expiry
--- Returns  1 when written; 0 when the record is gone; -2 when it is malformed (the change is
---          appended, the rest left as found).
-local length = redis.call('APPEND', KEYS[1], ARGV[1])
-if length == #ARGV[1] then
-  -- A record is never empty, so the APPEND created the key: the record is gone. Deleting it in
-  -- the same script means nobody ever sees it (checking first would cost every update a call).
-  redis.call('DEL', KEYS[1])
+-- ARGV[3]  the record's new deadline, Unix ms, or '' to keep its expiry
+-- ARGV[4]  (when compaction is due) the record as the writer loaded it
+-- ARGV[5]  (when compaction is due) that record with the change applied, compacted
+-- Returns  1 when written; 0 when the record is gone; -2 when it is malformed (left as found).
+--
+-- The record is rewritten with SET, never grown with APPEND: Redis doubles the allocation of a
+-- string that APPEND grows, which would nearly double the memory of every session written once.
+local record = redis.call('GET', KEYS[1])
+if not record then
   return 0
 end
-if ARGV[3] then
-  redis.call('PEXPIREAT', KEYS[1], ARGV[3])
-end
-if length > tonumber(ARGV[2]) then
-  local record = compact(redis.call('GET', KEYS[1]))
-  if not record then
-    return -2
+if ARGV[4] and record == ARGV[4] then
+  -- Unchanged since the writer loaded it: the writer's compaction is exact.
+  record = ARGV[5]
+else
+  record = record .. ARGV[1]
+  if #record > tonumber(ARGV[2]) then
+    -- Changed meanwhile by another request (or never loaded): compact here.
+    record = compact(record)
+    if not record then
+      return -2
+    end
   end
+end
+if ARGV[3] == '' then
   redis.call('SET', KEYS[1], record, 'KEEPTTL')
+else
+  redis.call('SET', KEYS[1], record, 'PXAT', ARGV[3])
 end
 return 1
