@@ -24,6 +24,15 @@ async fn warm_client(backend: &Redis) -> Client {
     client
 }
 
+/// A client whose session holds a 200-byte profile: its record has room for a few small
+/// changes before it is due for compaction.
+async fn client_with_profile(backend: &Redis) -> Client {
+    let mut client = Client::new(app(backend.store(), |b| b));
+    let profile = format!("\"{}\"", "p".repeat(200));
+    client.post("/set/profile", &profile).await;
+    client
+}
+
 /// A client of an app whose store the test configures.
 fn client_with_store(
     backend: &Redis,
@@ -105,7 +114,7 @@ async fn read_modify_write_is_two_round_trips() {
 #[tokio::test]
 async fn a_write_just_after_the_load_adds_its_change_and_leaves_the_expiry() {
     let backend = Redis::start();
-    let mut client = warm_client(&backend).await;
+    let mut client = client_with_profile(&backend).await;
     let monitor = backend.server.monitor();
     client.post("/set/n", "2").await;
     let lines = monitor.script_lines();
@@ -122,9 +131,7 @@ async fn a_write_just_after_the_load_adds_its_change_and_leaves_the_expiry() {
 #[tokio::test]
 async fn a_written_record_is_stored_in_no_more_memory_than_its_length_needs() {
     let backend = Redis::start();
-    let mut client = Client::new(app(backend.store(), |b| b));
-    let profile = format!("\"{}\"", "p".repeat(200));
-    client.post("/set/profile", &profile).await;
+    let mut client = client_with_profile(&backend).await;
     let key = session_key(&backend.server);
     let memory = || backend.server.int(&["MEMORY", "USAGE", &key]);
     let length = || backend.server.int(&["STRLEN", &key]);
@@ -144,7 +151,7 @@ async fn a_written_record_is_stored_in_no_more_memory_than_its_length_needs() {
 #[tokio::test]
 async fn a_change_made_after_the_load_is_kept_by_a_later_write() {
     let backend = Redis::start();
-    let mut client = warm_client(&backend).await;
+    let mut client = client_with_profile(&backend).await;
     let mut other = client.clone();
     let slow = tokio::spawn(async move {
         client.post("/slow-update/late?ms=300", "").await;

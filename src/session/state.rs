@@ -228,7 +228,11 @@ impl State {
             // The absolute deadline passed during this request: the record is expiring.
             return Ok((Written::Gone, deadline));
         }
-        let fields = EncodedFields::of_changes(&self.changes, self.record_bytes());
+        let fields = EncodedFields::of_changes(
+            &self.changes,
+            self.record_bytes(),
+            self.data.len() + self.meta.len(),
+        );
         let change = &fields.change();
         let store = &*context.store;
         if cycle {
@@ -463,16 +467,22 @@ struct EncodedFields<'a> {
     set: Vec<(Cow<'a, str>, &'a str)>,
     remove: Vec<&'a str>,
     record_bytes: usize,
+    record_fields: usize,
 }
 
 impl<'a> EncodedFields<'a> {
     /// The pending changes (already keyed by field name) to a record that will hold
-    /// `record_bytes` bytes.
-    fn of_changes(changes: &'a HashMap<String, Option<String>>, record_bytes: usize) -> Self {
+    /// `record_fields` fields of `record_bytes` bytes.
+    fn of_changes(
+        changes: &'a HashMap<String, Option<String>>,
+        record_bytes: usize,
+        record_fields: usize,
+    ) -> Self {
         let mut fields = Self {
             set: Vec::with_capacity(changes.len()),
             remove: Vec::new(),
             record_bytes,
+            record_fields,
         };
         for (field, value) in changes {
             match value {
@@ -495,6 +505,7 @@ impl<'a> EncodedFields<'a> {
             .collect();
         let record_bytes = set.iter().map(|(f, v)| field_cost(f, v)).sum();
         Self {
+            record_fields: set.len(),
             set,
             remove: Vec::new(),
             record_bytes,
@@ -506,6 +517,7 @@ impl<'a> EncodedFields<'a> {
             set: self.set.iter().map(|(f, v)| (f.as_ref(), *v)).collect(),
             remove: self.remove.clone(),
             record_bytes: self.record_bytes,
+            record_fields: self.record_fields,
             base: None,
         }
     }

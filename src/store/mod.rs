@@ -96,6 +96,8 @@ pub struct Change<'a> {
     /// The bytes of field names and values the whole record holds once the change is applied.
     /// A store that appends changes to a record uses it to tell when to compact it.
     pub record_bytes: usize,
+    /// The number of fields the whole record holds once the change is applied.
+    pub record_fields: usize,
     /// The record's revision as this request loaded it, if it did and has not written since.
     pub base: Option<&'a Revision>,
 }
@@ -108,6 +110,7 @@ impl<'a> Change<'a> {
             .map(|(field, value)| field.len() + value.len())
             .sum();
         Self {
+            record_fields: set.len(),
             set,
             remove: Vec::new(),
             record_bytes,

@@ -139,7 +139,8 @@ pub fn ours(url: &str, work: Work) -> Router {
 pub async fn tower_sessions(url: &str, work: Work, always_save: bool) -> Router {
     use tower_sessions::{Expiry, Session, SessionManagerLayer, cookie::time};
     let pool = Pool::new(Config::from_url(url).expect("url"), None, None, None, 6).expect("pool");
-    let _ = pool.connect();
+    // The connection tasks run on their own; their join handle is not needed.
+    drop(pool.connect());
     pool.wait_for_connect().await.expect("connect");
     let store = tower_sessions_redis_store::RedisStore::new(pool);
     let layer = SessionManagerLayer::new(store)
@@ -185,6 +186,17 @@ fn rand_n() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(1);
     N.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Sends `GET /` with `cookie` and waits for the answer.
+pub async fn request(router: &Router, cookie: &str) {
+    use tower::ServiceExt;
+    let request = axum::http::Request::get("/")
+        .header("cookie", cookie)
+        .body(axum::body::Body::empty())
+        .expect("request");
+    let response = router.clone().oneshot(request).await.expect("response");
+    assert!(response.status().is_success(), "{}", response.status());
 }
 
 /// Creates `count` sessions through the app's `/login` route; returns their `Cookie` headers.

@@ -8,10 +8,10 @@
 //! An item is `<length>:<bytes>`, the length in bytes, in decimal. A field is two items, its name
 //! and its value. A record starts with its fields, each name once (as created or as last
 //! compacted). Every later write appends its change: `|`, then the fields it sets, then each
-//! field it removes with an empty value (values are JSON text, never empty). So an update is an
-//! `APPEND` of the changed fields only; reading resolves the appended changes in order, and the
-//! update script (`scripts/update.lua`) compacts the record once it has grown a quarter larger
-//! than its live fields.
+//! field it removes with an empty value (values are JSON text, never empty). So an update sends
+//! the changed fields only; reading resolves the appended changes in order. Before the record
+//! outgrows the allocation of its compacted form, the writer compacts it ([`rewrite`]), or the
+//! update script (`scripts/update.lua`) does if the record changed since it was loaded.
 
 use std::collections::HashMap;
 
@@ -53,11 +53,35 @@ pub(super) fn encode_change(change: &Change<'_>) -> String {
     bytes
 }
 
-/// How long a record may grow, by appended changes, before it is compacted: a quarter more
-/// than its live fields, so reads resolve only a few changes and compactions stay rare.
+/// How long a record may grow, by appended changes, before it is compacted: as long as it fits
+/// the allocation Redis makes for the compacted record, so that its history takes no memory, and
+/// by at least a sixteenth, so that compactions stay a minority of writes.
 pub(super) fn compaction_threshold(change: &Change<'_>) -> usize {
-    let live = change.record_bytes + 8 * (change.set.len() + 1);
-    live + live / 4 + 64
+    // Each field's two length prefixes take about six bytes.
+    let live = change.record_bytes + 6 * change.record_fields;
+    let mut fits = allocation(live);
+    fits -= string_overhead(fits);
+    fits.max(live + live / 16)
+}
+
+/// Bytes Redis adds to a string of `length` bytes: its sds header and terminating zero.
+fn string_overhead(length: usize) -> usize {
+    match length {
+        0..256 => 4,
+        256..65_536 => 6,
+        _ => 10,
+    }
+}
+
+/// What Redis allocates for a string of `length` bytes: jemalloc rounds a request up to one of
+/// four size classes per power of two (16-byte steps up to 128).
+fn allocation(length: usize) -> usize {
+    let size = length + string_overhead(length);
+    if size <= 128 {
+        return size.div_ceil(16) * 16;
+    }
+    let step = 1 << ((size - 1).ilog2() - 2);
+    size.div_ceil(step) * step
 }
 
 fn encoded_len(fields: &[(&str, &str)]) -> usize {
@@ -181,6 +205,7 @@ mod tests {
             set: set.to_vec(),
             remove: remove.to_vec(),
             record_bytes: 0,
+            record_fields: 0,
             base: None,
         })
     }
@@ -265,6 +290,7 @@ mod tests {
             set: vec![("n", "2"), ("new", "\"x\"")],
             remove: vec!["gone"],
             record_bytes: 0,
+            record_fields: 0,
             base: None,
         };
         let rewritten = rewrite(base.as_bytes(), &change).unwrap();
@@ -305,14 +331,28 @@ mod tests {
     }
 
     #[test]
-    fn compaction_waits_for_a_quarter_more_than_the_live_fields() {
-        let change = Change {
+    fn a_record_grows_within_the_allocation_of_its_compacted_form() {
+        let change = |record_bytes, record_fields| Change {
             set: vec![("counter", "12")],
             remove: Vec::new(),
-            record_bytes: 200,
+            record_bytes,
+            record_fields,
             base: None,
         };
-        let threshold = compaction_threshold(&change);
-        assert!((250..=350).contains(&threshold), "{threshold}");
+        // 1,060 bytes live: Redis allocates 1,280 bytes, room for 1,274.
+        assert_eq!(compaction_threshold(&change(1_000, 10)), 1_274);
+        // 1,270 bytes live leave little room in 1,280: a sixteenth more is allowed.
+        assert_eq!(compaction_threshold(&change(1_210, 10)), 1_349);
+        // Likewise 212 bytes live in 224.
+        assert_eq!(compaction_threshold(&change(200, 2)), 225);
+    }
+
+    #[test]
+    fn allocations_follow_the_allocators_size_classes() {
+        let classes: Vec<usize> = [1, 44, 125, 231, 252, 253, 506, 507, 1_000]
+            .into_iter()
+            .map(allocation)
+            .collect();
+        assert_eq!(classes, [16, 48, 160, 256, 256, 320, 512, 640, 1_024]);
     }
 }

@@ -13,11 +13,6 @@ mod apps;
 #[allow(dead_code)]
 mod server;
 
-use axum::body::Body;
-use axum::http::Request;
-use tower::ServiceExt;
-
-
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let variant = std::env::args()
@@ -49,12 +44,7 @@ async fn main() {
         vec![String::new()]
     };
     for i in 0..requests {
-        let request = Request::get("/")
-            .header("cookie", &cookies[i % cookies.len()])
-            .body(Body::empty())
-            .expect("request");
-        let response = router.clone().oneshot(request).await.expect("response");
-        assert!(response.status().is_success());
+        apps::request(&router, &cookies[i % cookies.len()]).await;
     }
     println!("{requests} requests to {variant}");
 }
