@@ -55,13 +55,13 @@ pub(super) fn encode_change(change: &Change<'_>) -> String {
 
 /// How long a record may grow, by appended changes, before it is compacted: as long as it fits
 /// the allocation Redis makes for the compacted record, so that its history takes no memory, and
-/// by at least a sixteenth, so that compactions stay a minority of writes.
+/// by at least a thirty-second, so that a small record is not compacted at every write.
 pub(super) fn compaction_threshold(change: &Change<'_>) -> usize {
     // Each field's two length prefixes take about six bytes.
     let live = change.record_bytes + 6 * change.record_fields;
     let mut fits = allocation(live);
     fits -= string_overhead(fits);
-    fits.max(live + live / 16)
+    fits.max(live + live / 32)
 }
 
 /// Bytes Redis adds to a string of `length` bytes: its sds header and terminating zero.
@@ -341,10 +341,10 @@ mod tests {
         };
         // 1,060 bytes live: Redis allocates 1,280 bytes, room for 1,274.
         assert_eq!(compaction_threshold(&change(1_000, 10)), 1_274);
-        // 1,270 bytes live leave little room in 1,280: a sixteenth more is allowed.
-        assert_eq!(compaction_threshold(&change(1_210, 10)), 1_349);
-        // Likewise 212 bytes live in 224.
-        assert_eq!(compaction_threshold(&change(200, 2)), 225);
+        // 212 bytes live: 224 allocated, room for 220.
+        assert_eq!(compaction_threshold(&change(200, 2)), 220);
+        // 1,272 bytes live leave little room in 1,280: a thirty-second more is allowed.
+        assert_eq!(compaction_threshold(&change(1_212, 10)), 1_311);
     }
 
     #[test]
