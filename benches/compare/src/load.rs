@@ -1,5 +1,5 @@
-//! A small HTTP/1.1 load generator: a fixed number of keep-alive connections, each sending the
-//! next request as soon as the previous answer is in, for a fixed time.
+//! Load generators: an in-process HTTP/1.1 one (a fixed number of keep-alive connections, each
+//! sending the next request as soon as the previous answer is in, for a fixed time), and wrk.
 
 use std::time::{Duration, Instant};
 
@@ -10,8 +10,9 @@ use tokio::net::TcpStream;
 pub struct Measured {
     pub requests: u64,
     pub elapsed: Duration,
-    /// Sorted latencies, microseconds.
-    pub latencies: Vec<u32>,
+    /// Latency percentiles, microseconds.
+    pub p50: u32,
+    pub p99: u32,
     pub errors: u64,
 }
 
@@ -19,14 +20,14 @@ impl Measured {
     pub fn rate(&self) -> f64 {
         self.requests as f64 / self.elapsed.as_secs_f64()
     }
+}
 
-    pub fn percentile(&self, p: f64) -> u32 {
-        if self.latencies.is_empty() {
-            return 0;
-        }
-        let index = ((self.latencies.len() - 1) as f64 * p).round() as usize;
-        self.latencies[index]
+/// The value at `p` (0 to 1) of sorted `values`.
+fn percentile(values: &[u32], p: f64) -> u32 {
+    if values.is_empty() {
+        return 0;
     }
+    values[((values.len() - 1) as f64 * p).round() as usize]
 }
 
 /// Prebuilt request bytes: one per session cookie (or one without a cookie).
@@ -97,9 +98,85 @@ pub async fn run(
     Measured {
         requests: latencies.len() as u64,
         elapsed,
-        latencies,
+        p50: percentile(&latencies, 0.5),
+        p99: percentile(&latencies, 0.99),
         errors,
     }
+}
+
+/// Drives the server with wrk (one thread, pinned to `core`) for `duration`, rotating over the
+/// `Cookie` headers of `cookies`.
+pub fn run_wrk(
+    port: u16,
+    cookies: &[String],
+    connections: usize,
+    duration: Duration,
+    core: u32,
+) -> Measured {
+    let script = std::env::temp_dir().join(format!("compare-wrk-{port}.lua"));
+    std::fs::write(&script, wrk_script(cookies)).expect("write the wrk script");
+    let output = std::process::Command::new("taskset")
+        .args(["-c", &core.to_string(), "wrk", "-t1"])
+        .arg(format!("-c{connections}"))
+        .arg(format!("-d{}s", duration.as_secs().max(1)))
+        .arg("-s")
+        .arg(&script)
+        .arg(format!("http://127.0.0.1:{port}/"))
+        .output()
+        .expect("run wrk (apt-get install wrk)");
+    let _ = std::fs::remove_file(&script);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let result: Vec<u64> = stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("RESULT "))
+        .unwrap_or_else(|| {
+            panic!(
+                "wrk printed no result: {stdout}{}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        })
+        .split_whitespace()
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    let [requests, micros, p50, p99, errors] = result[..] else {
+        panic!("unexpected wrk result: {stdout}");
+    };
+    Measured {
+        requests,
+        elapsed: Duration::from_micros(micros),
+        p50: p50 as u32,
+        p99: p99 as u32,
+        errors,
+    }
+}
+
+/// A wrk script that sends the requests of `cookies` in turn and prints one result line.
+fn wrk_script(cookies: &[String]) -> String {
+    let quoted: Vec<String> = cookies.iter().map(|c| format!("{c:?}")).collect();
+    format!(
+        r#"local cookies = {{ {} }}
+local requests, i = {{}}, 0
+init = function()
+  for k, cookie in ipairs(cookies) do
+    requests[k] = wrk.format("GET", "/", {{ Cookie = cookie }})
+  end
+  if #requests == 0 then
+    requests[1] = wrk.format("GET", "/")
+  end
+end
+request = function()
+  i = i % #requests + 1
+  return requests[i]
+end
+done = function(summary, latency)
+  local e = summary.errors
+  io.write(string.format("RESULT %d %d %d %d %d\n", summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(99),
+    e.connect + e.read + e.write + e.status + e.timeout))
+end
+"#,
+        quoted.join(", ")
+    )
 }
 
 /// Reads one response; returns its status code. Bodies are small and sized by Content-Length.

@@ -3,9 +3,10 @@
 //!
 //!     cargo run --release --manifest-path benches/compare/Cargo.toml
 //!
-//! Each variant is served by its own single-threaded runtime (one core at most), driven by an
-//! in-process load generator with 32 keep-alive connections rotating over 1,000 sessions.
-//! Figures are medians of three interleaved rounds. Only ratios within one run are comparable.
+//! Each variant is served by its own single-threaded runtime (one core at most), driven by wrk
+//! if it is installed (or the in-process load generator) with 32 keep-alive connections rotating
+//! over 1,000 sessions. Figures are medians of three interleaved rounds. Only ratios
+//! within one run are comparable.
 
 mod alloc_count;
 mod apps;
@@ -38,6 +39,20 @@ fn connections() -> usize {
         .and_then(|s| s.parse().ok())
         .unwrap_or(32)
 }
+/// Whether wrk drives the servers, as the figures were measured: when it is installed,
+/// unless `BENCH_LOAD=in-process` asks for the in-process load generator.
+fn with_wrk() -> bool {
+    static WRK: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *WRK.get_or_init(|| match std::env::var("BENCH_LOAD").as_deref() {
+        Ok("in-process") => false,
+        Ok("wrk") => true,
+        _ => std::process::Command::new("wrk")
+            .arg("--version")
+            .output()
+            .is_ok(),
+    })
+}
+
 const SESSIONS: usize = 1000;
 const ROUNDS: usize = 3;
 const SAMPLE: usize = 200;
@@ -156,6 +171,17 @@ fn pin(tid: u32, core: u32) {
 
 /// CPU time (user + system) a thread or process has used, in microseconds, from `/proc/<path>/stat`.
 fn cpu_micros(path: &str) -> f64 {
+    stat_micros(path, 11)
+}
+
+/// CPU time (user + system) of this process's children that have ended (wrk), in microseconds.
+fn children_cpu_micros() -> f64 {
+    stat_micros("self", 13)
+}
+
+/// The sum of the two clock-tick fields of `/proc/<path>/stat` starting at `first` (counted
+/// after the command name), in microseconds.
+fn stat_micros(path: &str, first: usize) -> f64 {
     let stat = std::fs::read_to_string(format!("/proc/{path}/stat")).unwrap_or_default();
     let fields: Vec<&str> = stat
         .rsplit(')')
@@ -163,8 +189,12 @@ fn cpu_micros(path: &str) -> f64 {
         .unwrap_or("")
         .split_whitespace()
         .collect();
-    let ticks: f64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0)
-        + fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+    let ticks: f64 = fields
+        .iter()
+        .skip(first)
+        .take(2)
+        .filter_map(|v| v.parse::<f64>().ok())
+        .sum();
     ticks * 1_000_000.0 / 100.0
 }
 
@@ -254,10 +284,27 @@ async fn main() {
                     .map(|tid| cpu_micros(&format!("self/task/{tid}")))
                     .sum()
             };
+            let client_cpu = || {
+                if with_wrk() {
+                    children_cpu_micros()
+                } else {
+                    cpu_micros("self") - servers_cpu()
+                }
+            };
             let cpu_before = (cpu_micros(&server_thread), cpu_micros(&redis_process));
-            let client_before = cpu_micros("self") - servers_cpu();
+            let client_before = client_cpu();
             let allocations_before = alloc_count::server_allocations();
-            let measured = load::run(variant.port, &requests, connections(), seconds()).await;
+            let measured = if with_wrk() {
+                load::run_wrk(
+                    variant.port,
+                    &variant.cookies,
+                    connections(),
+                    seconds(),
+                    CLIENT_CORE,
+                )
+            } else {
+                load::run(variant.port, &requests, connections(), seconds()).await
+            };
             let n = measured.requests as f64;
             if std::env::var_os("BENCH_DEBUG").is_some() {
                 eprintln!(
@@ -268,11 +315,11 @@ async fn main() {
             variant.errors += measured.errors;
             variant.rounds.push(Round {
                 rate: measured.rate(),
-                p50: f64::from(measured.percentile(0.5)),
-                p99: f64::from(measured.percentile(0.99)),
+                p50: f64::from(measured.p50),
+                p99: f64::from(measured.p99),
                 commands: total_commands(&redis) / n,
                 server_cpu: (cpu_micros(&server_thread) - cpu_before.0) / n,
-                client_cpu: (cpu_micros("self") - servers_cpu() - client_before) / n,
+                client_cpu: (client_cpu() - client_before) / n,
                 redis_cpu: (cpu_micros(&redis_process) - cpu_before.1) / n,
                 allocations: (alloc_count::server_allocations() - allocations_before) as f64 / n,
             });
@@ -285,6 +332,16 @@ async fn main() {
         variant.round_trips = monitor.commands().len() as f64 / SAMPLE as f64;
     }
 
+    println!(
+        "\nLoad: {}, {} connections rotating over {SESSIONS} sessions, {ROUNDS} rounds of {:?}.",
+        if with_wrk() {
+            "wrk (one thread)"
+        } else {
+            "the in-process generator"
+        },
+        connections(),
+        seconds()
+    );
     print_table(&variants);
     print_memory(&redis).await;
 }
