@@ -154,7 +154,7 @@ async fn a_change_made_after_the_load_is_kept_by_a_later_write() {
     let mut client = client_with_profile(&backend).await;
     let mut other = client.clone();
     let slow = tokio::spawn(async move {
-        client.post("/slow-update/late?ms=300", "").await;
+        client.post("/slow/late?ms=300", "").await;
         client
     });
     tokio::time::sleep(Duration::from_millis(100)).await;

@@ -120,7 +120,6 @@ pub fn app<S: SessionStore>(
         .route("/fail/{key}", post(fail))
         .route("/slow/{key}", post(slow_write))
         .route("/slow-save/{key}", post(slow_save))
-        .route("/slow-update/{key}", post(slow_update))
         .route("/slow-remove/{key}", post(slow_remove))
         .route("/save-then-fail/{key}", post(save_then_fail))
         .route("/handled", get(handled))
@@ -211,6 +210,7 @@ async fn slow_write(
     Path(key): Path<String>,
     Query(delay): Query<Delay>,
 ) -> Result<&'static str, SessionError> {
+    session.load().await?;
     tokio::time::sleep(Duration::from_millis(delay.ms)).await;
     session.insert(&key, "late").await?;
     Ok("ok")
@@ -222,21 +222,10 @@ async fn slow_save(
     Path(key): Path<String>,
     Query(delay): Query<Delay>,
 ) -> Result<String, SessionError> {
-    tokio::time::sleep(Duration::from_millis(delay.ms)).await;
-    session.insert(&key, "late").await?;
-    Ok(format!("{:?}", session.save().await?))
-}
-
-/// Loads the session, waits `ms`, then writes: the write comes long after the load.
-async fn slow_update(
-    session: Session,
-    Path(key): Path<String>,
-    Query(delay): Query<Delay>,
-) -> Result<&'static str, SessionError> {
     session.load().await?;
     tokio::time::sleep(Duration::from_millis(delay.ms)).await;
     session.insert(&key, "late").await?;
-    Ok("ok")
+    Ok(format!("{:?}", session.save().await?))
 }
 
 /// Loads the session, waits `ms`, then removes `key`.

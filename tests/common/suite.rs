@@ -310,7 +310,7 @@ pub async fn a_write_long_after_the_load_slides_the_idle_timeout<B: Backend>() {
         b.idle_timeout(Duration::from_millis(600))
     }));
     client.post("/set/n", "1").await;
-    client.post("/slow-update/m?ms=400", "").await;
+    client.post("/slow/m?ms=400", "").await;
     // 850 ms after the load, 450 ms after the write.
     tokio::time::sleep(Duration::from_millis(450)).await;
     assert_eq!(client.get("/get/n").await.body, "1");

@@ -14,12 +14,9 @@ local record = redis.call('GET', KEYS[1])
 if not record then
   return 0
 end
-record = record .. ARGV[1]
-if #record > tonumber(ARGV[2]) then
-  record = compact(record)
-  if not record then
-    return -2
-  end
+record = add_change(record, ARGV[1], ARGV[2])
+if not record then
+  return -2
 end
 redis.call('SET', KEYS[2], record, 'PXAT', ARGV[3])
 redis.call('DEL', KEYS[1])

@@ -53,3 +53,13 @@ local function compact(record)
   end
   return table.concat(parts)
 end
+
+-- The record with a change added to its end, compacted if that makes it longer than
+-- `threshold` bytes; nil if it is malformed.
+local function add_change(record, change, threshold)
+  record = record .. change
+  if #record > tonumber(threshold) then
+    return compact(record)
+  end
+  return record
+end

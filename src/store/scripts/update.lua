@@ -18,13 +18,10 @@ if ARGV[4] and record == ARGV[4] then
   -- Unchanged since the writer loaded it: the writer's compaction is exact.
   record = ARGV[5]
 else
-  record = record .. ARGV[1]
-  if #record > tonumber(ARGV[2]) then
-    -- Changed meanwhile by another request (or never loaded): compact here.
-    record = compact(record)
-    if not record then
-      return -2
-    end
+  -- Changed meanwhile by another request (or never loaded): the change goes on the end.
+  record = add_change(record, ARGV[1], ARGV[2])
+  if not record then
+    return -2
   end
 end
 if ARGV[3] == '' then
