@@ -35,6 +35,14 @@ async fn main() {
             apps::tower_sessions(&url, apps::Work::Read, false).await,
             true,
         ),
+        "ts-save" => (
+            apps::tower_sessions(&url, apps::Work::Read, true).await,
+            true,
+        ),
+        "ts-rmw" => (
+            apps::tower_sessions(&url, apps::Work::ReadModifyWrite, false).await,
+            true,
+        ),
         "noop-layer" => (apps::bare().layer(tower::layer::layer_fn(|s| s)), false),
         _ => (apps::bare(), false),
     };
