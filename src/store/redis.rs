@@ -259,7 +259,7 @@ impl RedisStore {
         // slow at it): the script writes the result if the record is still as loaded.
         let rewrite = match change.base {
             Some(Revision(base)) if base.len() + appended.len() > threshold => {
-                record::rewrite(base, change)
+                record::rewrite(base, &appended)
                     .ok()
                     .map(|rewritten| (base, rewritten))
             }
