@@ -233,10 +233,11 @@ impl State {
             self.record_bytes(),
             self.data.len() + self.meta.len(),
         );
-        let change = &fields.change();
+        let mut change = fields.change();
         let store = &*context.store;
         if cycle {
             let from = &current.storage_id();
+            let change = &change;
             let moved = with_fresh_id(current.created_at(), |new| async move {
                 store.cycle(from, &new.storage_id(), change, deadline).await
             })
@@ -251,14 +252,11 @@ impl State {
         let kept = self
             .expires_at
             .filter(|&at| !context.config.expiry.must_slide(at, deadline));
-        let change = &Change {
-            base: self.revision.as_ref(),
-            ..fields.change()
-        };
+        change.base = self.revision.as_ref();
         let written = store
             .update(
                 &current.storage_id(),
-                change,
+                &change,
                 kept.is_none().then_some(deadline),
             )
             .await?;
