@@ -203,6 +203,15 @@ struct Delay {
     ms: u64,
 }
 
+impl Delay {
+    /// Loads the session, then waits: what the request does next comes long after its load.
+    async fn after_loading(&self, session: &Session) -> Result<(), SessionError> {
+        session.load().await?;
+        tokio::time::sleep(Duration::from_millis(self.ms)).await;
+        Ok(())
+    }
+}
+
 /// Loads the session, waits, then changes it, leaving the write to the layer: a request still
 /// in flight while others act.
 async fn slow_write(
@@ -210,8 +219,7 @@ async fn slow_write(
     Path(key): Path<String>,
     Query(delay): Query<Delay>,
 ) -> Result<&'static str, SessionError> {
-    session.load().await?;
-    tokio::time::sleep(Duration::from_millis(delay.ms)).await;
+    delay.after_loading(&session).await?;
     session.insert(&key, "late").await?;
     Ok("ok")
 }
@@ -222,8 +230,7 @@ async fn slow_save(
     Path(key): Path<String>,
     Query(delay): Query<Delay>,
 ) -> Result<String, SessionError> {
-    session.load().await?;
-    tokio::time::sleep(Duration::from_millis(delay.ms)).await;
+    delay.after_loading(&session).await?;
     session.insert(&key, "late").await?;
     Ok(format!("{:?}", session.save().await?))
 }
@@ -234,8 +241,7 @@ async fn slow_remove(
     Path(key): Path<String>,
     Query(delay): Query<Delay>,
 ) -> Result<&'static str, SessionError> {
-    session.load().await?;
-    tokio::time::sleep(Duration::from_millis(delay.ms)).await;
+    delay.after_loading(&session).await?;
     session.remove(&key).await?;
     Ok("ok")
 }
