@@ -1,5 +1,6 @@
 //! A Sentinel failover while the app runs: requests fail with the typed 503 at most, and
-//! recover, with their data, on the promoted replica (feature `sentinel`).
+//! recover, with their data, on the promoted replica; a master that stalls is waited for
+//! (feature `sentinel`).
 #![cfg(feature = "sentinel")]
 
 mod common;
@@ -12,8 +13,12 @@ use common::sentinel::{MASTER_NAME, RedisSentinel};
 use common::{Client, app};
 use tower_redis_session::RedisStore;
 
+/// The tests here fail over or stall the shared group, so they take turns.
+static GROUP_IN_USE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sentinel_failover_recovers_with_the_data() {
+    let _turn = GROUP_IN_USE.lock().await;
     let group = RedisSentinel::shared();
     let store = RedisStore::sentinel_builder(MASTER_NAME, group.sentinel_urls())
         .command_timeout(Duration::from_secs(1))
@@ -62,4 +67,27 @@ async fn a_sentinel_failover_recovers_with_the_data() {
         "nothing acknowledged was lost: {cart}, {acknowledged} acknowledged"
     );
     assert_eq!(client.get("/me").await.body, "alice");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_slower_than_half_a_second_is_awaited_up_to_the_command_timeout() {
+    let _turn = GROUP_IN_USE.lock().await;
+    let group = RedisSentinel::shared();
+    let store = RedisStore::sentinel_builder(MASTER_NAME, group.sentinel_urls())
+        .command_timeout(Duration::from_secs(3))
+        .build()
+        .unwrap();
+    let mut client = Client::new(app(store, |b| b));
+    client.post("/cart/add/tea/1", "").await;
+    // Both nodes stall, whichever is the master now; for less than the Sentinels' down-after
+    // time, so no failover starts.
+    for port in [group.master, group.replica] {
+        cli(port, &["CLIENT", "PAUSE", "750", "ALL"]);
+    }
+    let started = Instant::now();
+    // A cart change is never retried, so only one limit may apply: the command timeout.
+    let reply = client.post("/cart/add/tea/1", "").await;
+    assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
+    assert_eq!(reply.body, "2");
+    assert!(started.elapsed() >= Duration::from_millis(650));
 }

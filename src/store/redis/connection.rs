@@ -17,6 +17,9 @@ use deadpool_redis::redis::{
     AsyncConnectionConfig, Cmd, FromRedisValue, Pipeline, RedisError, RedisFuture, Value,
 };
 
+#[cfg(feature = "sentinel")]
+use deadpool_redis::redis::sentinel::{SentinelClient, SentinelServerType};
+
 use super::{Inner, RedisStore};
 use crate::error::StoreError;
 use crate::store::scripts::ScriptCall;
@@ -145,14 +148,11 @@ impl RedisStoreBuilder {
     pub fn build(self) -> Result<RedisStore, StoreError> {
         let pool = match &self.target {
             Target::Server(url) => {
-                // One limit, the command timeout, bounds each operation (see `run`): redis-rs'
-                // own 500 ms response timeout would cut slow replies short as broken
-                // connections, at the cost of a second timer per command.
-                let config = AsyncConnectionConfig::new()
-                    .set_connection_timeout(Some(self.timeout))
-                    .set_response_timeout(None);
-                let manager = deadpool_redis::Manager::new_with_config(url.as_str(), config)
-                    .map_err(unavailable)?;
+                let manager = deadpool_redis::Manager::new_with_config(
+                    url.as_str(),
+                    self.connection_config(),
+                )
+                .map_err(unavailable)?;
                 Pool::Server(self.pool(manager)?)
             }
             #[cfg(feature = "cluster")]
@@ -163,13 +163,8 @@ impl RedisStoreBuilder {
             }
             #[cfg(feature = "sentinel")]
             Target::Sentinel { master, sentinels } => {
-                let manager = deadpool_redis::sentinel::Manager::new(
-                    sentinels.clone(),
-                    master.clone(),
-                    None,
-                    deadpool_redis::sentinel::SentinelServerType::Master,
-                )
-                .map_err(unavailable)?;
+                let manager = SentinelManager::new(sentinels, master, self.connection_config())
+                    .map_err(unavailable)?;
                 Pool::Sentinel(self.pool(manager)?)
             }
         };
@@ -185,6 +180,15 @@ impl RedisStoreBuilder {
                 prefix: self.prefix,
             }),
         })
+    }
+
+    /// Settings of every connection to a server: one limit, the command timeout, bounds each
+    /// operation (see `run`). redis-rs' own 500 ms response timeout would cut slow replies short
+    /// as broken connections, at the cost of a second timer per command.
+    fn connection_config(&self) -> AsyncConnectionConfig {
+        AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(self.timeout))
+            .set_response_timeout(None)
     }
 
     fn pool<M>(&self, manager: M) -> Result<managed::Pool<Recycler<M>>, StoreError>
@@ -212,7 +216,7 @@ enum Pool {
     #[cfg(feature = "cluster")]
     Cluster(managed::Pool<Recycler<deadpool_redis::cluster::Manager>>),
     #[cfg(feature = "sentinel")]
-    Sentinel(managed::Pool<Recycler<deadpool_redis::sentinel::Manager>>),
+    Sentinel(managed::Pool<Recycler<SentinelManager>>),
 }
 
 /// A connection handle from either kind of pool.
@@ -445,6 +449,57 @@ where
             return Ok(());
         }
         self.manager.recycle(conn, metrics).await
+    }
+}
+
+/// Opens connections to the master a Sentinel group names, with the store's connection settings,
+/// which deadpool-redis' own Sentinel manager cannot take.
+#[cfg(feature = "sentinel")]
+struct SentinelManager {
+    client: tokio::sync::Mutex<SentinelClient>,
+    config: AsyncConnectionConfig,
+}
+
+#[cfg(feature = "sentinel")]
+impl SentinelManager {
+    fn new(
+        sentinels: &[String],
+        master: &str,
+        config: AsyncConnectionConfig,
+    ) -> Result<Self, RedisError> {
+        let client = SentinelClient::build(
+            sentinels.to_vec(),
+            master.to_owned(),
+            None,
+            SentinelServerType::Master,
+        )?;
+        Ok(Self {
+            client: tokio::sync::Mutex::new(client),
+            config,
+        })
+    }
+}
+
+#[cfg(feature = "sentinel")]
+impl managed::Manager for SentinelManager {
+    type Type = MultiplexedConnection;
+    type Error = RedisError;
+
+    async fn create(&self) -> Result<MultiplexedConnection, RedisError> {
+        // Locked: the client asks the Sentinels where the master is and remembers the answer.
+        let mut client = self.client.lock().await;
+        client.get_async_connection_with_config(&self.config).await
+    }
+
+    async fn recycle(
+        &self,
+        conn: &mut MultiplexedConnection,
+        _: &Metrics,
+    ) -> RecycleResult<RedisError> {
+        deadpool_redis::redis::cmd("PING")
+            .query_async::<()>(conn)
+            .await?;
+        Ok(())
     }
 }
 
