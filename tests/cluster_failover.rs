@@ -1,6 +1,6 @@
 //! A Redis Cluster master fails while the app runs: requests fail with the typed 503 during the
 //! switch (never a panic or a hang past the timeout) and recover, with their data, once its
-//! replica is promoted (feature `cluster`).
+//! replica is promoted; a node that stalls is waited for (feature `cluster`).
 #![cfg(feature = "cluster")]
 
 mod common;
@@ -11,6 +11,9 @@ use axum::http::StatusCode;
 use common::cluster::{RedisCluster, redis_cli as cli};
 use common::{Client, app};
 use tower_redis_session::RedisStore;
+
+/// The tests here fail or stall nodes of the shared cluster, so they take turns.
+static CLUSTER_IN_USE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// The port of the master serving `key`'s slot, and of its replica.
 fn master_and_replica(cluster: &RedisCluster, key: &str) -> (u16, u16) {
@@ -45,6 +48,7 @@ fn master_and_replica(cluster: &RedisCluster, key: &str) -> (u16, u16) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_master_failure_is_a_503_then_recovers_with_the_data() {
+    let _turn = CLUSTER_IN_USE.lock().await;
     let cluster = RedisCluster::shared();
     let timeout = Duration::from_secs(1);
     let store = RedisStore::cluster_builder(cluster.urls())
@@ -95,4 +99,27 @@ async fn a_master_failure_is_a_503_then_recovers_with_the_data() {
     assert_eq!(cart["count"], 2, "the cart survived the failover");
     assert!(cli(replica, &["INFO", "replication"]).contains("role:master"));
     assert_eq!(client.get("/me").await.body, "alice");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_slower_than_half_a_second_is_awaited_up_to_the_command_timeout() {
+    let _turn = CLUSTER_IN_USE.lock().await;
+    let cluster = RedisCluster::shared();
+    let store = RedisStore::cluster_builder(cluster.urls())
+        .command_timeout(Duration::from_secs(3))
+        .build()
+        .unwrap();
+    let mut client = Client::new(app(store, |b| b));
+    client.post("/cart/add/tea/1", "").await;
+    // Every node stalls (a node that a failover took down does not answer this), for less than
+    // the cluster's node timeout, so no failover starts.
+    for port in &cluster.ports {
+        cli(*port, &["CLIENT", "PAUSE", "750", "ALL"]);
+    }
+    let started = Instant::now();
+    // A cart change is never retried, so only one limit may apply: the command timeout.
+    let reply = client.post("/cart/add/tea/1", "").await;
+    assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
+    assert_eq!(reply.body, "2");
+    assert!(started.elapsed() >= Duration::from_millis(650));
 }
