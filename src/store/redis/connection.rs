@@ -486,7 +486,7 @@ impl managed::Manager for SentinelManager {
     type Error = RedisError;
 
     async fn create(&self) -> Result<MultiplexedConnection, RedisError> {
-        // Locked: the client asks the Sentinels where the master is and remembers the answer.
+        // Locked: redis-rs' Sentinel client asks the Sentinels for the master through `&mut self`.
         let mut client = self.client.lock().await;
         client.get_async_connection_with_config(&self.config).await
     }
