@@ -46,16 +46,21 @@ fn master_and_replica(cluster: &RedisCluster, key: &str) -> (u16, u16) {
     (port_of(master), port_of(replica))
 }
 
+/// A client of the test app, whose store runs on the cluster within `timeout`.
+fn client_of(cluster: &RedisCluster, timeout: Duration) -> Client {
+    let store = RedisStore::cluster_builder(cluster.urls())
+        .command_timeout(timeout)
+        .build()
+        .unwrap();
+    Client::new(app(store, |b| b))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_master_failure_is_a_503_then_recovers_with_the_data() {
     let _turn = CLUSTER_IN_USE.lock().await;
     let cluster = RedisCluster::shared();
     let timeout = Duration::from_secs(1);
-    let store = RedisStore::cluster_builder(cluster.urls())
-        .command_timeout(timeout)
-        .build()
-        .unwrap();
-    let mut client = Client::new(app(store, |b| b));
+    let mut client = client_of(cluster, timeout);
     client.post("/login/alice", "").await;
     client.post("/cart/add/tea/2", "").await;
     let (master, replica) = master_and_replica(cluster, "trs:u:{alice}:c");
@@ -105,11 +110,7 @@ async fn a_master_failure_is_a_503_then_recovers_with_the_data() {
 async fn a_reply_slower_than_half_a_second_is_awaited_up_to_the_command_timeout() {
     let _turn = CLUSTER_IN_USE.lock().await;
     let cluster = RedisCluster::shared();
-    let store = RedisStore::cluster_builder(cluster.urls())
-        .command_timeout(Duration::from_secs(3))
-        .build()
-        .unwrap();
-    let mut client = Client::new(app(store, |b| b));
+    let mut client = client_of(cluster, Duration::from_secs(3));
     client.post("/cart/add/tea/1", "").await;
     // Every node stalls (a node that a failover took down does not answer this), for less than
     // the cluster's node timeout, so no failover starts.

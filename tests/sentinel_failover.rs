@@ -16,15 +16,20 @@ use tower_redis_session::RedisStore;
 /// The tests here fail over or stall the shared group, so they take turns.
 static GROUP_IN_USE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
+/// A client of the test app, whose store follows the group's master within `timeout`.
+fn client_of(group: &RedisSentinel, timeout: Duration) -> Client {
+    let store = RedisStore::sentinel_builder(MASTER_NAME, group.sentinel_urls())
+        .command_timeout(timeout)
+        .build()
+        .unwrap();
+    Client::new(app(store, |b| b))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sentinel_failover_recovers_with_the_data() {
     let _turn = GROUP_IN_USE.lock().await;
     let group = RedisSentinel::shared();
-    let store = RedisStore::sentinel_builder(MASTER_NAME, group.sentinel_urls())
-        .command_timeout(Duration::from_secs(1))
-        .build()
-        .unwrap();
-    let mut client = Client::new(app(store, |b| b));
+    let mut client = client_of(group, Duration::from_secs(1));
     client.post("/login/alice", "").await;
     client.post("/cart/add/tea/2", "").await;
     // The replica has everything before the switch.
@@ -73,11 +78,7 @@ async fn a_sentinel_failover_recovers_with_the_data() {
 async fn a_reply_slower_than_half_a_second_is_awaited_up_to_the_command_timeout() {
     let _turn = GROUP_IN_USE.lock().await;
     let group = RedisSentinel::shared();
-    let store = RedisStore::sentinel_builder(MASTER_NAME, group.sentinel_urls())
-        .command_timeout(Duration::from_secs(3))
-        .build()
-        .unwrap();
-    let mut client = Client::new(app(store, |b| b));
+    let mut client = client_of(group, Duration::from_secs(3));
     client.post("/cart/add/tea/1", "").await;
     // Both nodes stall, whichever is the master now; for less than the Sentinels' down-after
     // time, so no failover starts.
