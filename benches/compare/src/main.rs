@@ -356,20 +356,20 @@ fn print_table(variants: &[Variant]) {
     );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for v in variants {
-        let med = |f: fn(&Round) -> f64| med(v, f);
-        let rate = med(|r| r.rate);
+        let of = |f: fn(&Round) -> f64| med(v, f);
+        let rate = of(|r| r.rate);
         println!(
             "| {} | {:.0} | {:.0} | {:.0} | {:.2} | {:.2} | {:.1} | {:.1} | {:.1} | {:.1} | {:.2} |{}",
             v.name,
             rate,
-            med(|r| r.p50),
-            med(|r| r.p99),
+            of(|r| r.p50),
+            of(|r| r.p99),
             v.round_trips,
-            med(|r| r.commands),
-            med(|r| r.server_cpu),
-            med(|r| r.allocations),
-            med(|r| r.redis_cpu),
-            med(|r| r.client_cpu),
+            of(|r| r.commands),
+            of(|r| r.server_cpu),
+            of(|r| r.allocations),
+            of(|r| r.redis_cpu),
+            of(|r| r.client_cpu),
             rate / floor,
             if v.errors > 0 {
                 format!(" {} errors", v.errors)
