@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
+use axum::http::header::{COOKIE, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderName};
 use axum::routing::{get, post};
 use deadpool_redis::redis::AsyncCommands;
 use deadpool_redis::redis::aio::MultiplexedConnection;
@@ -67,17 +69,124 @@ pub fn bare() -> Router {
     Router::new().route("/", get(|| async { "ok" }))
 }
 
-pub async fn floor_multiplexed(url: &str) -> Router {
+/// The bare handler behind a layer that does nothing: what axum's `Router::layer` costs.
+pub fn bare_behind_empty_layer() -> Router {
+    bare().layer(tower::layer::layer_fn(|service| service))
+}
+
+async fn multiplexed(url: &str) -> MultiplexedConnection {
     let client = deadpool_redis::redis::Client::open(url).expect("redis url");
-    let conn = client
+    client
         .get_multiplexed_async_connection()
         .await
-        .expect("connect");
+        .expect("connect")
+}
+
+pub async fn floor_multiplexed(url: &str) -> Router {
+    let conn = multiplexed(url).await;
     async fn handler(State(mut conn): State<MultiplexedConnection>) -> String {
         let value: Option<String> = conn.get("bench:floor").await.unwrap_or(None);
         value.map_or(0, |v| v.len()).to_string()
     }
     Router::new().route("/", get(handler)).with_state(conn)
+}
+
+/// The least work any session read that slides the expiry must do, written straight into a
+/// handler with no layer: find the cookie, `GETEX` its record with a new deadline, decode the
+/// value. No implementation can beat it, so it bounds what the ratios to tower-sessions can be.
+pub async fn ideal_sliding_read(url: &str) -> Router {
+    #[derive(Deserialize)]
+    struct Record {
+        profile: Profile,
+    }
+    async fn read(State(mut conn): State<MultiplexedConnection>, headers: HeaderMap) -> String {
+        match ideal_load::<Record>(&mut conn, &headers).await {
+            Some((_, record)) => record.profile.name,
+            None => "none".into(),
+        }
+    }
+    Router::new()
+        .route("/login", post(ideal_login))
+        .route("/", get(read))
+        .with_state(multiplexed(url).await)
+}
+
+/// The least work any read-modify-write that slides the expiry must do, written straight into a
+/// handler with no layer: `GETEX` the record, bump the counter (the profile passes through
+/// undecoded), and `SET` the whole record back. It guards against nothing (a concurrent request's
+/// change is lost, and a record deleted meanwhile only stays deleted thanks to `XX`), so it
+/// bounds from above what any correct write can reach.
+pub async fn ideal_read_modify_write(url: &str) -> Router {
+    use serde_json::value::RawValue;
+    #[derive(Serialize, Deserialize)]
+    struct Record {
+        profile: Box<RawValue>,
+        counter: u64,
+    }
+    async fn rmw(State(mut conn): State<MultiplexedConnection>, headers: HeaderMap) -> String {
+        let Some((key, mut record)) = ideal_load::<Record>(&mut conn, &headers).await else {
+            return "none".into();
+        };
+        record.counter += 1;
+        let Ok(bytes) = serde_json::to_vec(&record) else {
+            return "none".into();
+        };
+        let _: Result<Option<String>, _> = deadpool_redis::redis::cmd("SET")
+            .arg(key)
+            .arg(bytes)
+            .arg("XX")
+            .arg("KEEPTTL")
+            .query_async(&mut conn)
+            .await;
+        record.counter.to_string()
+    }
+    Router::new()
+        .route("/login", post(ideal_login))
+        .route("/", get(rmw))
+        .with_state(multiplexed(url).await)
+}
+
+const IDEAL_IDLE_MS: u64 = 30 * 60 * 1000;
+
+/// Stores a new record for the ideal handlers (the profile and a counter, as one JSON document)
+/// and sets its cookie.
+async fn ideal_login(
+    State(mut conn): State<MultiplexedConnection>,
+) -> ([(HeaderName, String); 1], &'static str) {
+    let n = rand_n();
+    let id = format!("{n:0>51}");
+    let profile = serde_json::to_string(&Profile::sample(n)).expect("encode");
+    let record = format!(r#"{{"profile":{profile},"counter":0}}"#);
+    let _: Result<(), _> = conn
+        .pset_ex(format!("bench:ideal:{id}"), record, IDEAL_IDLE_MS)
+        .await;
+    ([(SET_COOKIE, format!("id={id}"))], "ok")
+}
+
+/// For the ideal handlers: the key the request's `id` cookie names and its record, decoded,
+/// read with `GETEX` that slides its expiry.
+async fn ideal_load<T: serde::de::DeserializeOwned>(
+    conn: &mut MultiplexedConnection,
+    headers: &HeaderMap,
+) -> Option<(String, T)> {
+    let id = headers
+        .get(COOKIE)?
+        .to_str()
+        .ok()?
+        .split(';')
+        .find_map(|pair| pair.trim().strip_prefix("id="))?;
+    let key = format!("bench:ideal:{id}");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_millis() as u64);
+    let record: Option<Vec<u8>> = deadpool_redis::redis::cmd("GETEX")
+        .arg(&key)
+        .arg("PXAT")
+        .arg(now + IDEAL_IDLE_MS)
+        .query_async(conn)
+        .await
+        .ok()?;
+    Some((key, serde_json::from_slice(&record?).ok()?))
 }
 
 pub fn floor_default_pool(url: &str) -> Router {
@@ -197,6 +306,13 @@ pub async fn request(router: &Router, cookie: &str) {
         .expect("request");
     let response = router.clone().oneshot(request).await.expect("response");
     assert!(response.status().is_success(), "{}", response.status());
+}
+
+/// `Cookie` headers shaped like this layer's session cookie (`id=` and 51 characters), for the
+/// variants that keep no sessions: every variant then receives and parses the same requests,
+/// and a ratio to the bare handler shows only what the layer costs.
+pub fn stand_in_cookies(count: usize) -> Vec<String> {
+    (0..count).map(|i| format!("id={i:0>51}")).collect()
 }
 
 /// Creates `count` sessions through the app's `/login` route; returns their `Cookie` headers.

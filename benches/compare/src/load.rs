@@ -30,21 +30,15 @@ fn percentile(values: &[u32], p: f64) -> u32 {
     values[((values.len() - 1) as f64 * p).round() as usize]
 }
 
-/// Prebuilt request bytes: one per session cookie (or one without a cookie).
+/// Prebuilt request bytes: one per `Cookie` header.
 pub fn requests(port: u16, cookies: &[String]) -> Vec<Vec<u8>> {
-    let build = |cookie: Option<&String>| {
-        let mut request = format!("GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n");
-        if let Some(cookie) = cookie {
-            request.push_str(&format!("Cookie: {cookie}\r\n"));
-        }
-        request.push_str("\r\n");
-        request.into_bytes()
-    };
-    if cookies.is_empty() {
-        vec![build(None)]
-    } else {
-        cookies.iter().map(|c| build(Some(c))).collect()
-    }
+    cookies
+        .iter()
+        .map(|cookie| {
+            format!("GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: {cookie}\r\n\r\n")
+                .into_bytes()
+        })
+        .collect()
 }
 
 /// Drives `connections` connections for `duration`; connection k sends requests k, k+n, k+2n…
@@ -159,9 +153,6 @@ local requests, i = {{}}, 0
 init = function()
   for k, cookie in ipairs(cookies) do
     requests[k] = wrk.format("GET", "/", {{ Cookie = cookie }})
-  end
-  if #requests == 0 then
-    requests[1] = wrk.format("GET", "/")
   end
 end
 request = function()

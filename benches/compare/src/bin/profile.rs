@@ -28,6 +28,8 @@ async fn main() {
     let (router, with_sessions) = match variant.as_str() {
         "floor" => (apps::floor_multiplexed(&url).await, false),
         "pool" => (apps::floor_default_pool(&url), false),
+        "ideal-read" => (apps::ideal_sliding_read(&url).await, true),
+        "ideal-rmw" => (apps::ideal_read_modify_write(&url).await, true),
         "ours-untouched" => (apps::ours(&url, apps::Work::Untouched), true),
         "ours-read" => (apps::ours(&url, apps::Work::Read), true),
         "ours-rmw" => (apps::ours(&url, apps::Work::ReadModifyWrite), true),
@@ -43,13 +45,13 @@ async fn main() {
             apps::tower_sessions(&url, apps::Work::ReadModifyWrite, false).await,
             true,
         ),
-        "noop-layer" => (apps::bare().layer(tower::layer::layer_fn(|s| s)), false),
+        "noop-layer" => (apps::bare_behind_empty_layer(), false),
         _ => (apps::bare(), false),
     };
     let cookies = if with_sessions {
         apps::sessions(&router, 100).await
     } else {
-        vec![String::new()]
+        apps::stand_in_cookies(100)
     };
     for i in 0..requests {
         apps::request(&router, &cookies[i % cookies.len()]).await;
