@@ -199,12 +199,15 @@ impl State {
         }
         let now = now_millis();
         let new_deadline = context.config.expiry.deadline(now, now);
+        // The rarer writes are boxed: the future of every write holds the largest branch inline,
+        // and past about 1 KiB it no longer fits the allocator's fast per-thread cache.
         let (outcome, expires_at) = match (self.id.clone(), self.rotation.take()) {
-            (_, Some(Rotation::Login(login))) => {
-                (self.write_login(context, login, now).await?, new_deadline)
-            }
+            (_, Some(Rotation::Login(login))) => (
+                Box::pin(self.write_login(context, login, now)).await?,
+                new_deadline,
+            ),
             (None, Some(Rotation::Cycle)) | (None, None) => {
-                (self.write_new(context, now).await?, new_deadline)
+                (Box::pin(self.write_new(context, now)).await?, new_deadline)
             }
             (Some(current), rotation) => {
                 self.write_existing(context, current, rotation.is_some(), now)
@@ -238,9 +241,10 @@ impl State {
         if cycle {
             let from = &current.storage_id();
             let change = &change;
-            let moved = with_fresh_id(current.created_at(), |new| async move {
+            // Boxed, as the rare writes in `flush` are.
+            let moved = Box::pin(with_fresh_id(current.created_at(), |new| async move {
                 store.cycle(from, &new.storage_id(), change, deadline).await
-            })
+            }))
             .await?;
             let Some(new) = moved else {
                 return Ok((Written::Gone, deadline));
