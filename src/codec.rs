@@ -20,12 +20,21 @@ pub(crate) fn field_for_key(key: &str) -> Cow<'_, str> {
     }
 }
 
+/// The user key a field stores, or `None` for a metadata field.
+pub(crate) fn key_of_field(field: &str) -> Option<&str> {
+    match field.strip_prefix(META) {
+        None => Some(field),
+        Some(rest) if rest.starts_with(META) => Some(rest),
+        Some(_) => None,
+    }
+}
+
 /// The user key a field stores, or `Err(field)` for a metadata field. Reuses the string.
 fn key_for_field(field: String) -> Result<String, String> {
-    match field.strip_prefix(META) {
-        None => Ok(field),
-        Some(rest) if rest.starts_with(META) => Ok(rest.to_owned()),
-        Some(_) => Err(field),
+    match key_of_field(&field) {
+        Some(key) if key.len() == field.len() => Ok(field),
+        Some(key) => Ok(key.to_owned()),
+        None => Err(field),
     }
 }
 
@@ -67,6 +76,8 @@ mod tests {
 
     #[test]
     fn dollar_keys_cannot_collide_with_metadata() {
+        assert_eq!(key_of_field("$$c"), Some("$c"));
+        assert_eq!(key_of_field("$c"), None);
         assert_eq!(field_for_key("$c"), "$$c");
         assert_eq!(key_for_field("$$c".into()), Ok("$c".to_owned()));
         assert_eq!(key_for_field("$c".into()), Err("$c".to_owned()));

@@ -1,12 +1,12 @@
 //! A request's session state: what was loaded, what changed, and how it is written back.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use http::HeaderValue;
 
 use crate::cart::{CartLimits, CartOwner};
-use crate::codec::{field_cost, field_for_key};
+use crate::codec::{field_cost, field_for_key, key_of_field};
 use crate::config::Context;
 use crate::cookie::{CookieUpdate, RawCookies};
 use crate::error::{SessionError, StoreError};
@@ -35,8 +35,9 @@ pub(crate) struct State {
     pub(crate) data: HashMap<String, String>,
     /// The crate's own metadata fields (`$`-prefixed), as JSON.
     pub(crate) meta: HashMap<String, String>,
-    /// Fields changed by this request: a new JSON value, or `None` for removed.
-    changes: HashMap<String, Option<String>>,
+    /// Names of the fields this request changed. Their values are the current ones in `data` or
+    /// `meta`; a changed field in neither was removed.
+    changes: HashSet<String>,
     /// Bytes the user data counts against the size cap.
     pub(crate) size: usize,
     /// The ID must change at the next write.
@@ -115,9 +116,13 @@ impl State {
             return Err(SessionError::TooManyKeys { limit: max_keys });
         }
         self.size = size;
-        self.changes
-            .insert(field_for_key(key).into_owned(), Some(raw.clone()));
-        self.data.insert(key.to_owned(), raw);
+        self.mark_changed(&field_for_key(key));
+        match self.data.get_mut(key) {
+            Some(value) => *value = raw,
+            None => {
+                self.data.insert(key.to_owned(), raw);
+            }
+        }
         Ok(())
     }
 
@@ -127,7 +132,7 @@ impl State {
             return false;
         };
         self.size -= field_cost(key, &old);
-        self.changes.insert(field_for_key(key).into_owned(), None);
+        self.mark_changed(&field_for_key(key));
         true
     }
 
@@ -142,7 +147,7 @@ impl State {
     /// Sets a metadata field.
     pub(crate) fn set_meta(&mut self, field: &str, raw: String) {
         if self.meta.get(field) != Some(&raw) {
-            self.changes.insert(field.to_owned(), Some(raw.clone()));
+            self.mark_changed(field);
             self.meta.insert(field.to_owned(), raw);
         }
     }
@@ -150,7 +155,13 @@ impl State {
     /// Removes a metadata field.
     pub(crate) fn unset_meta(&mut self, field: &str) {
         if self.meta.remove(field).is_some() {
-            self.changes.insert(field.to_owned(), None);
+            self.mark_changed(field);
+        }
+    }
+
+    fn mark_changed(&mut self, field: &str) {
+        if !self.changes.contains(field) {
+            self.changes.insert(field.to_owned());
         }
     }
 
@@ -231,11 +242,7 @@ impl State {
             // The absolute deadline passed during this request: the record is expiring.
             return Ok((Written::Gone, deadline));
         }
-        let fields = EncodedFields::of_changes(
-            &self.changes,
-            self.record_bytes(),
-            self.data.len() + self.meta.len(),
-        );
+        let fields = EncodedFields::of_changes(self);
         let mut change = fields.change();
         let store = &*context.store;
         if cycle {
@@ -473,20 +480,20 @@ struct EncodedFields<'a> {
 }
 
 impl<'a> EncodedFields<'a> {
-    /// The pending changes (already keyed by field name) to a record that will hold
-    /// `record_fields` fields of `record_bytes` bytes.
-    fn of_changes(
-        changes: &'a HashMap<String, Option<String>>,
-        record_bytes: usize,
-        record_fields: usize,
-    ) -> Self {
+    /// The fields `state` changed, with their current values, and the size of the record as it
+    /// leaves it.
+    fn of_changes(state: &'a State) -> Self {
         let mut fields = Self {
-            set: Vec::with_capacity(changes.len()),
+            set: Vec::with_capacity(state.changes.len()),
             remove: Vec::new(),
-            record_bytes,
-            record_fields,
+            record_bytes: state.record_bytes(),
+            record_fields: state.data.len() + state.meta.len(),
         };
-        for (field, value) in changes {
+        for field in &state.changes {
+            let value = match key_of_field(field) {
+                Some(key) => state.data.get(key),
+                None => state.meta.get(field),
+            };
             match value {
                 Some(value) => fields.set.push((Cow::Borrowed(field), value)),
                 None => fields.remove.push(field),
