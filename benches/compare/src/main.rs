@@ -388,12 +388,28 @@ fn print_table(variants: &[Variant]) {
         );
     }
     println!();
+    // The issue's targets, then references that are not targets: how near our read and write
+    // are to the least work any implementation must do, how far above tower-sessions that least
+    // work is, and what any layer added with `Router::layer` costs.
+    #[rustfmt::skip]
+    let checks = [
+        ("ours read vs the one-GET floor", OURS_READ, FLOOR, Some(0.8)),
+        ("ours read vs tower-sessions read", OURS_READ, TS_READ, Some(1.3)),
+        ("ours read vs tower-sessions always_save read", OURS_READ, TS_SAVE, Some(2.0)),
+        ("ours read-modify-write vs tower-sessions read-modify-write", OURS_RMW, TS_RMW, Some(1.5)),
+        ("ours untouched route vs the bare handler", OURS_UNTOUCHED, BARE, Some(0.97)),
+        ("ours read vs the ideal sliding read", OURS_READ, IDEAL_READ, None),
+        ("the ideal sliding read vs tower-sessions read", IDEAL_READ, TS_READ, None),
+        ("ours read-modify-write vs the ideal read-modify-write", OURS_RMW, IDEAL_RMW, None),
+        ("the ideal read-modify-write vs tower-sessions read-modify-write", IDEAL_RMW, TS_RMW, None),
+        ("an empty layer vs the bare handler (for scale)", EMPTY_LAYER, BARE, None),
+    ];
     // Besides the ratio of medians: the ratio within each round (the variants of a round ran
     // back to back, so it is the fairer pairing on a noisy machine), and the inverse ratio of
     // server CPU per request, the throughput ratio a server-bound load would see.
-    let check = |label: &str, ours: &str, theirs: &str, target: Option<f64>| {
+    for (label, ours, theirs, target) in checks {
         let (Some(ours), Some(theirs)) = (find(ours), find(theirs)) else {
-            return;
+            continue;
         };
         let value = med(ours, |r| r.rate) / med(theirs, |r| r.rate);
         let per_round: Vec<f64> = ours
@@ -414,70 +430,7 @@ fn print_table(variants: &[Variant]) {
             "- {label}: {value:.3}×{verdict}; \
              per round {low:.2}–{high:.2}×; by server CPU per request {cpu:.2}×"
         );
-    };
-    check(
-        "ours read vs the one-GET floor",
-        OURS_READ,
-        FLOOR,
-        Some(0.8),
-    );
-    check(
-        "ours read vs tower-sessions read",
-        OURS_READ,
-        TS_READ,
-        Some(1.3),
-    );
-    check(
-        "ours read vs tower-sessions always_save read",
-        OURS_READ,
-        TS_SAVE,
-        Some(2.0),
-    );
-    check(
-        "ours read-modify-write vs tower-sessions read-modify-write",
-        OURS_RMW,
-        TS_RMW,
-        Some(1.5),
-    );
-    check(
-        "ours untouched route vs the bare handler",
-        OURS_UNTOUCHED,
-        BARE,
-        Some(0.97),
-    );
-    // Not targets: how near our read is to the least work a sliding read must do, and how far
-    // above tower-sessions' read that least work is.
-    check(
-        "ours read vs the ideal sliding read",
-        OURS_READ,
-        IDEAL_READ,
-        None,
-    );
-    check(
-        "the ideal sliding read vs tower-sessions read",
-        IDEAL_READ,
-        TS_READ,
-        None,
-    );
-    check(
-        "ours read-modify-write vs the ideal read-modify-write",
-        OURS_RMW,
-        IDEAL_RMW,
-        None,
-    );
-    check(
-        "the ideal read-modify-write vs tower-sessions read-modify-write",
-        IDEAL_RMW,
-        TS_RMW,
-        None,
-    );
-    // Not a target: what any layer added with `Router::layer` costs, for scale.
-    check(
-        "an empty layer vs the bare handler (for scale)",
-        EMPTY_LAYER,
-        BARE,
-        None,
-    );
+    }
 }
 
 /// Redis memory of one session per store and payload shape (MEMORY USAGE of its key).
