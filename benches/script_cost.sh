@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Instructions Redis spends on one EVALSHA of a session-write script, counted by callgrind on a
+# private redis-server (repeatable, unlike timings). Each script runs `calls` and `calls + 10000`
+# times against 10,000 session records of the benchmark's profile; the difference divided by
+# 10,000 is the cost of one call, setup excluded.
+#
+#   bash benches/script_cost.sh [calls]
+#
+# Needs redis-server, redis-cli, redis-benchmark, python3 and valgrind. Prints a line per script:
+# the common session write (update.lua with its helpers, as the store sends it, appending a
+# change with no compaction due) and, for scale, a script that only returns 1.
+set -euo pipefail
+
+calls=${1:-2000}
+here=$(cd "$(dirname "$0")" && pwd)
+scripts="$here/../src/store/scripts"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+cat "$scripts/record.lua" "$scripts/update.lua" >"$work/update.lua"
+echo "return 1" >"$work/return_1.lua"
+
+profile='{"user_id":1,"name":"User Number 1","email":"user1@example.com","theme":"dark","language":"en-GB","roles":["customer","newsletter"],"csrf":"3q2-7wEjG2fX1mJ0a9Y8sPqLkR4tUvWx"}'
+record="7:profile${#profile}:${profile}7:counter1:0"
+fill='for i = 0, 9999 do redis.call("SET", string.format("key:%012d", i), ARGV[1]) end'
+
+# Total instructions of a redis-server that serves `$2` calls of script `$1`.
+instructions() {
+  local port
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out" \
+    redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no >"$work/valgrind.log" 2>&1 &
+  local server=$!
+  for _ in $(seq 1 100); do
+    redis-cli -p "$port" ping >/dev/null 2>&1 && break
+    sleep 0.2
+  done
+  redis-cli -p "$port" eval "$fill" 0 "$record" >/dev/null
+  local sha
+  sha=$(redis-cli -p "$port" script load "$(cat "$1")")
+  redis-benchmark -p "$port" -n "$2" -c 4 -r 10000 -q \
+    evalsha "$sha" 1 key:__rand_int__ "|7:counter1:5" 1000000 "" >/dev/null
+  redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
+  wait "$server" || true
+  awk '/Collected/ { print $4 }' "$work/valgrind.log"
+}
+
+for script in update.lua return_1.lua; do
+  low=$(instructions "$work/$script" "$calls")
+  high=$(instructions "$work/$script" $((calls + 10000)))
+  echo "$script: $(((high - low) / 10000)) instructions per EVALSHA"
+done
