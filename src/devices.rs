@@ -33,6 +33,9 @@ const REMEMBERED: &str = "$r";
 /// Metadata field: the selector of this device's remember-me token (JSON string).
 const TOKEN: &str = "$k";
 
+/// The fields a device listing reads from each session, in the order `device_info` takes them.
+const LISTED_FIELDS: [&str; 4] = [USER, DEVICE, LAST_SEEN, ACTIVITY];
+
 /// Longest user ID accepted; it is part of Redis key names.
 const MAX_USER_ID: usize = 128;
 /// Longest label, user agent, IP or action kept; longer text is cut.
@@ -352,17 +355,32 @@ impl Session {
         Ok(())
     }
 
-    /// The signed-in user's sessions, most recently seen first, this one marked `current`.
+    /// The signed-in user's sessions, most recently seen first, this one marked `current` and
+    /// shown as this request leaves it (its last-seen time and activity, not yet written).
     /// Empty when nobody is signed in.
     ///
     /// # Errors
     /// [`SessionError::Store`] when the store could not be reached.
     pub async fn devices(&self) -> Result<Vec<DeviceInfo>, SessionError> {
         let (user, current) = self.user_and_handle().await?;
-        match user {
-            None => Ok(Vec::new()),
-            Some(user) => self.users().list(&user, current.as_ref()).await,
+        let Some(user) = user else {
+            return Ok(Vec::new());
+        };
+        let mut devices = self.users().list(&user, current.as_ref()).await?;
+        let Some(current) = current else {
+            return Ok(devices);
+        };
+        let state = self.loaded().await?;
+        let row: Vec<Option<String>> = LISTED_FIELDS
+            .iter()
+            .map(|field| state.meta.get(*field).cloned())
+            .collect();
+        let pending = device_info(&row, &user, &current, Some(&current));
+        if let (Some(pending), Some(listed)) = (pending, devices.iter_mut().find(|d| d.current)) {
+            *listed = pending;
+            devices.sort_by_key(|device| std::cmp::Reverse(device.last_seen_at));
         }
+        Ok(devices)
     }
 
     /// Signs out the signed-in user's session named `handle`; `false` if the user has no such
@@ -549,9 +567,7 @@ impl UserSessions {
     ) -> Result<Vec<DeviceInfo>, SessionError> {
         let store = &*self.context.store;
         let ids = self.indexed(user).await?;
-        let rows = store
-            .read_many(&ids, &[USER, DEVICE, LAST_SEEN, ACTIVITY])
-            .await?;
+        let rows = store.read_many(&ids, &LISTED_FIELDS).await?;
         let mut devices = Vec::with_capacity(ids.len());
         let mut stale = Vec::new();
         for (id, row) in ids.into_iter().zip(rows) {

@@ -275,14 +275,38 @@ pub async fn devices_are_listed_most_recently_seen_first<B: Backend>() {
     }));
     let mut first = signed_in(&base, "alice", "first").await;
     tokio::time::sleep(Duration::from_millis(20)).await;
-    let mut second = signed_in(&base, "alice", "second").await;
+    signed_in(&base, "alice", "second").await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let mut third = signed_in(&base, "alice", "third").await;
     tokio::time::sleep(Duration::from_millis(20)).await;
     first.get("/me").await;
-    let labels: Vec<Value> = second
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let labels: Vec<Value> = third
         .devices()
         .await
         .into_iter()
         .map(|d| d["label"].clone())
         .collect();
-    assert_eq!(labels, ["first", "second"]);
+    // The asking device is in use now; the first was seen after the others signed in.
+    assert_eq!(labels, ["third", "first", "second"]);
+}
+
+pub async fn the_current_device_is_listed_as_this_request_leaves_it<B: Backend>() {
+    let backend = B::start();
+    let base = Client::new(app(backend.store(), |b| {
+        b.last_seen_interval(Duration::from_millis(1))
+    }));
+    let mut laptop = signed_in(&base, "alice", "laptop").await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let devices = laptop.devices().await;
+    let current = devices
+        .iter()
+        .find(|d| d["current"] == true)
+        .expect("the current device");
+    let created = current["created_at"].as_u64().expect("created_at");
+    let seen = current["last_seen_at"].as_u64().expect("last_seen_at");
+    assert!(
+        seen >= created + 50,
+        "last seen {seen} is not this request's, 50 ms after sign-in at {created}"
+    );
 }

@@ -184,13 +184,15 @@ async fn save(session: Session) -> Result<String, SessionError> {
 }
 
 async fn times(session: Session) -> Result<String, SessionError> {
-    let millis = |t: Option<std::time::SystemTime>| {
-        t.and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map(|d| d.as_millis())
-    };
-    let created = millis(session.created_at().await?);
-    let expires = millis(session.expires_at().await?);
+    let created = session.created_at().await?.and_then(unix_millis);
+    let expires = session.expires_at().await?.and_then(unix_millis);
     Ok(json!({ "created_at": created, "expires_at": expires }).to_string())
+}
+
+fn unix_millis(time: std::time::SystemTime) -> Option<u128> {
+    time.duration_since(std::time::UNIX_EPOCH)
+        .ok()
+        .map(|since| since.as_millis())
 }
 
 async fn fail(session: Session, Path(key): Path<String>) -> Result<StatusCode, SessionError> {
@@ -302,6 +304,8 @@ async fn devices(session: Session) -> Result<String, SessionError> {
                 "user_agent": device.user_agent,
                 "ip": device.ip,
                 "current": device.current,
+                "created_at": unix_millis(device.created_at),
+                "last_seen_at": unix_millis(device.last_seen_at),
                 "last_activity": device.last_activity.map(|activity| activity.action),
             })
         })

@@ -62,6 +62,7 @@ macro_rules! conformance_suite {
             revocation_racing_an_in_flight_write_never_resurrects,
             cleanup_expired_drops_entries_of_expired_sessions,
             devices_are_listed_most_recently_seen_first,
+            the_current_device_is_listed_as_this_request_leaves_it,
         );
         $crate::conformance_suite!(@tests $backend, cart_suite;
             anonymous_add_read_remove_round_trip,
