@@ -224,6 +224,14 @@ pub async fn tracked_activity_is_listed<B: Backend>() {
     assert_eq!(devices[0]["last_activity"], "viewed-cart");
 }
 
+pub async fn activity_tracked_in_a_request_is_listed_by_that_request<B: Backend>() {
+    let backend = B::start();
+    let mut client = signed_in(&client(&backend), "alice", "").await;
+    let reply = client.post("/activity/checked-out", "").await;
+    let devices: Vec<Value> = serde_json::from_str(&reply.body).expect("a device listing");
+    assert_eq!(devices[0]["last_activity"], "checked-out");
+}
+
 pub async fn invalid_user_ids_are_refused<B: Backend>() {
     let backend = B::start();
     let mut client = client(&backend);

@@ -325,12 +325,10 @@ async fn logout_all(session: Session) -> Result<String, SessionError> {
     Ok(session.logout_all().await?.to_string())
 }
 
-async fn activity(
-    session: Session,
-    Path(action): Path<String>,
-) -> Result<&'static str, SessionError> {
+/// Tracks `action`, then answers with the device listing, as `/devices` does.
+async fn activity(session: Session, Path(action): Path<String>) -> Result<String, SessionError> {
     session.track_activity(&action).await?;
-    Ok("ok")
+    devices(session).await
 }
 
 async fn cleanup(session: Session, Path(user): Path<String>) -> Result<String, SessionError> {

@@ -58,6 +58,7 @@ macro_rules! conformance_suite {
             login_again_as_the_same_user_keeps_one_listing,
             expired_sessions_vanish_from_the_listing,
             tracked_activity_is_listed,
+            activity_tracked_in_a_request_is_listed_by_that_request,
             invalid_user_ids_are_refused,
             revocation_racing_an_in_flight_write_never_resurrects,
             cleanup_expired_drops_entries_of_expired_sessions,
