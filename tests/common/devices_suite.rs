@@ -11,6 +11,13 @@ fn client<B: Backend>(backend: &B) -> Client {
     Client::new(app(backend.store(), |b| b))
 }
 
+/// A client of an app that notes a session's last-seen time at (nearly) every request.
+fn seen_at_every_request<B: Backend>(backend: &B) -> Client {
+    Client::new(app(backend.store(), |b| {
+        b.last_seen_interval(Duration::from_millis(1))
+    }))
+}
+
 /// A client of the same app that has signed in as `user`.
 async fn signed_in(app_client: &Client, user: &str, label: &str) -> Client {
     let mut client = app_client.clone();
@@ -278,9 +285,7 @@ pub async fn cleanup_expired_drops_entries_of_expired_sessions<B: Backend>() {
 
 pub async fn devices_are_listed_most_recently_seen_first<B: Backend>() {
     let backend = B::start();
-    let base = Client::new(app(backend.store(), |b| {
-        b.last_seen_interval(Duration::from_millis(1))
-    }));
+    let base = seen_at_every_request(&backend);
     let mut first = signed_in(&base, "alice", "first").await;
     tokio::time::sleep(Duration::from_millis(20)).await;
     signed_in(&base, "alice", "second").await;
@@ -301,9 +306,7 @@ pub async fn devices_are_listed_most_recently_seen_first<B: Backend>() {
 
 pub async fn the_current_device_is_listed_as_this_request_leaves_it<B: Backend>() {
     let backend = B::start();
-    let base = Client::new(app(backend.store(), |b| {
-        b.last_seen_interval(Duration::from_millis(1))
-    }));
+    let base = seen_at_every_request(&backend);
     let mut laptop = signed_in(&base, "alice", "laptop").await;
     tokio::time::sleep(Duration::from_millis(50)).await;
     let devices = laptop.devices().await;
