@@ -1,12 +1,14 @@
-//! Side-by-side benchmark: tower-redis-session, tower-sessions 0.14 (+ redis-store 0.16), and the
-//! floors (bare handler, one raw GET), against one private redis-server, in one run.
+//! Side-by-side benchmark: tower-redis-session, tower-sessions 0.14 (+ redis-store 0.16), the
+//! floors (bare handler, one raw GET) and the ideal references (an empty layer; a sliding read
+//! and a read-modify-write written straight into handlers), against one private redis-server, in
+//! one run.
 //!
 //!     cargo run --release --manifest-path benches/compare/Cargo.toml
 //!
 //! Each variant is served by its own single-threaded runtime (one core at most), driven by wrk
 //! if it is installed (or the in-process load generator) with 32 keep-alive connections rotating
-//! over 1,000 sessions. Figures are medians of three interleaved rounds. Only ratios
-//! within one run are comparable.
+//! over 1,000 sessions. Figures are medians of interleaved rounds (three unless `BENCH_ROUNDS`
+//! says otherwise). Only ratios within one run are comparable.
 
 mod alloc_count;
 mod apps;
@@ -37,10 +39,20 @@ const TS_SAVE: &str = "tower-sessions: read, always_save";
 const TS_RMW: &str = "tower-sessions: read-modify-write";
 
 fn connections() -> usize {
-    std::env::var("BENCH_CONNECTIONS")
+    setting("BENCH_CONNECTIONS", 32)
+}
+
+/// Rounds per variant; more of them steady the medians on a noisy machine.
+fn rounds() -> usize {
+    setting("BENCH_ROUNDS", 3).max(1)
+}
+
+/// A numeric setting from the environment, or `default`.
+fn setting<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(32)
+        .unwrap_or(default)
 }
 /// Whether wrk drives the servers, as the figures were measured: when it is installed,
 /// unless `BENCH_LOAD=in-process` asks for the in-process load generator.
@@ -57,15 +69,10 @@ fn with_wrk() -> bool {
 }
 
 const SESSIONS: usize = 1000;
-const ROUNDS: usize = 3;
 const SAMPLE: usize = 200;
 
 fn seconds() -> Duration {
-    let secs = std::env::var("BENCH_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(3.0);
-    Duration::from_secs_f64(secs)
+    Duration::from_secs_f64(setting("BENCH_SECS", 3.0))
 }
 
 struct Round {
@@ -281,9 +288,10 @@ async fn main() {
         .await;
     }
     let tids: Vec<u32> = variants.iter().map(|v| v.tid).collect();
-    for round in 0..ROUNDS {
+    let rounds = rounds();
+    for round in 0..rounds {
         for variant in &mut variants {
-            eprintln!("round {}/{ROUNDS}: {}", round + 1, variant.name);
+            eprintln!("round {}/{rounds}: {}", round + 1, variant.name);
             let requests = load::requests(variant.port, &variant.cookies);
             redis.cmd(&["CONFIG", "RESETSTAT"]);
             let server_thread = format!("self/task/{}", variant.tid);
@@ -342,7 +350,7 @@ async fn main() {
     }
 
     println!(
-        "\nLoad: {}, {} connections rotating over {SESSIONS} sessions, {ROUNDS} rounds of {:?}.",
+        "\nLoad: {}, {} connections rotating over {SESSIONS} sessions, {rounds} rounds of {:?}.",
         if with_wrk() {
             "wrk (one thread)"
         } else {
