@@ -1,7 +1,7 @@
 //! Side-by-side benchmark: tower-redis-session, tower-sessions 0.14 (+ redis-store 0.16), the
 //! floors (bare handler, one raw GET) and the ideal references (an empty layer; a sliding read
-//! and a read-modify-write written straight into handlers), against one private redis-server, in
-//! one run.
+//! and two read-modify-writes, one unsafe and one atomic, written straight into handlers),
+//! against one private redis-server, in one run.
 //!
 //!     cargo run --release --manifest-path benches/compare/Cargo.toml
 //!
@@ -30,6 +30,8 @@ const EMPTY_LAYER: &str = "bare handler behind an empty layer";
 const FLOOR: &str = "one GET, shared multiplexed conn (floor)";
 const IDEAL_READ: &str = "ideal sliding read: cookie, GETEX, decode; no layer";
 const IDEAL_RMW: &str = "ideal read-modify-write: GETEX, SET of the whole record; no layer";
+const IDEAL_ATOMIC_RMW: &str =
+    "ideal atomic read-modify-write: GETEX, compare-and-set script; no layer";
 const POOL: &str = "one GET, deadpool-redis default pool";
 const OURS_UNTOUCHED: &str = "ours: route that never touches the session";
 const OURS_READ: &str = "ours: read (TTL slid)";
@@ -143,6 +145,7 @@ async fn build(name: &str, url: &str) -> (Router, bool) {
         POOL => (apps::floor_default_pool(url), false),
         IDEAL_READ => (apps::ideal_sliding_read(url).await, true),
         IDEAL_RMW => (apps::ideal_read_modify_write(url).await, true),
+        IDEAL_ATOMIC_RMW => (apps::ideal_atomic_read_modify_write(url).await, true),
         OURS_UNTOUCHED => (apps::ours(url, apps::Work::Untouched), true),
         OURS_READ => (apps::ours(url, apps::Work::Read), true),
         OURS_RMW => (apps::ours(url, apps::Work::ReadModifyWrite), true),
@@ -255,6 +258,7 @@ async fn main() {
         OURS_UNTOUCHED,
         IDEAL_READ,
         IDEAL_RMW,
+        IDEAL_ATOMIC_RMW,
         OURS_READ,
         OURS_RMW,
         TS_READ,
@@ -410,6 +414,8 @@ fn print_table(variants: &[Variant]) {
         ("the ideal sliding read vs tower-sessions read", IDEAL_READ, TS_READ, None),
         ("ours read-modify-write vs the ideal read-modify-write", OURS_RMW, IDEAL_RMW, None),
         ("the ideal read-modify-write vs tower-sessions read-modify-write", IDEAL_RMW, TS_RMW, None),
+        ("ours read-modify-write vs the ideal atomic one", OURS_RMW, IDEAL_ATOMIC_RMW, None),
+        ("the ideal atomic read-modify-write vs tower-sessions'", IDEAL_ATOMIC_RMW, TS_RMW, None),
         ("an empty layer vs the bare handler (for scale)", EMPTY_LAYER, BARE, None),
     ];
     // Besides the ratio of medians: the ratio within each round (the variants of a round ran
