@@ -242,8 +242,7 @@ impl State {
             // The absolute deadline passed during this request: the record is expiring.
             return Ok((Written::Gone, deadline));
         }
-        let fields = EncodedFields::of_changes(self);
-        let mut change = fields.change();
+        let mut change = self.change();
         let store = &*context.store;
         if cycle {
             let from = &current.storage_id();
@@ -273,6 +272,29 @@ impl State {
             .await?;
         self.revision = None;
         Ok((written, kept.unwrap_or(deadline)))
+    }
+
+    /// The fields this request changed, with their current values, and the size of the record
+    /// as it leaves it.
+    fn change(&self) -> Change<'_> {
+        let mut change = Change {
+            set: Vec::with_capacity(self.changes.len()),
+            remove: Vec::new(),
+            record_bytes: self.record_bytes(),
+            record_fields: self.data.len() + self.meta.len(),
+            base: None,
+        };
+        for field in &self.changes {
+            let value = match key_of_field(field) {
+                Some(key) => self.data.get(key),
+                None => self.meta.get(field),
+            };
+            match value {
+                Some(value) => change.set.push((field, value)),
+                None => change.remove.push(field),
+            }
+        }
+        change
     }
 
     /// The bytes of field names and values of the record as this request leaves it.
@@ -471,37 +493,13 @@ where
     )))
 }
 
-/// Field names and values of a write, owned so a [`Change`] can borrow them.
+/// The fields of a whole record, owned where escaping made them, so a [`Change`] can borrow them.
 struct EncodedFields<'a> {
     set: Vec<(Cow<'a, str>, &'a str)>,
-    remove: Vec<&'a str>,
     record_bytes: usize,
-    record_fields: usize,
 }
 
 impl<'a> EncodedFields<'a> {
-    /// The fields `state` changed, with their current values, and the size of the record as it
-    /// leaves it.
-    fn of_changes(state: &'a State) -> Self {
-        let mut fields = Self {
-            set: Vec::with_capacity(state.changes.len()),
-            remove: Vec::new(),
-            record_bytes: state.record_bytes(),
-            record_fields: state.data.len() + state.meta.len(),
-        };
-        for field in &state.changes {
-            let value = match key_of_field(field) {
-                Some(key) => state.data.get(key),
-                None => state.meta.get(field),
-            };
-            match value {
-                Some(value) => fields.set.push((Cow::Borrowed(field), value)),
-                None => fields.remove.push(field),
-            }
-        }
-        fields
-    }
-
     /// Every field of a record: user data (escaped to field names) and metadata.
     fn of_record(data: &'a HashMap<String, String>, meta: &'a HashMap<String, String>) -> Self {
         let set: Vec<_> = data
@@ -513,20 +511,15 @@ impl<'a> EncodedFields<'a> {
             )
             .collect();
         let record_bytes = set.iter().map(|(f, v)| field_cost(f, v)).sum();
-        Self {
-            record_fields: set.len(),
-            set,
-            remove: Vec::new(),
-            record_bytes,
-        }
+        Self { set, record_bytes }
     }
 
     fn change(&self) -> Change<'_> {
         Change {
             set: self.set.iter().map(|(f, v)| (f.as_ref(), *v)).collect(),
-            remove: self.remove.clone(),
+            remove: Vec::new(),
             record_bytes: self.record_bytes,
-            record_fields: self.record_fields,
+            record_fields: self.set.len(),
             base: None,
         }
     }
