@@ -31,7 +31,7 @@ use deadpool_redis::redis::{Cmd, FromRedisValue, RedisError, RedisWrite, ToRedis
 pub use self::connection::RedisStoreBuilder;
 use self::connection::{Connections, Request};
 
-use super::scripts::{self, ScriptCall};
+use super::scripts::{self, StoreScript};
 use super::{
     BoxFuture, Change, FieldsRow, IndexEntry, Loaded, Revision, SessionStore, Written, millis,
 };
@@ -245,10 +245,11 @@ impl RedisStore {
         })
     }
 
-    /// Runs `update.lua` or `cycle.lua`, whose arguments and replies are alike.
+    /// Runs `update.lua` or `cycle.lua` on `keys`: their arguments and replies are alike.
     async fn write(
         &self,
-        mut call: ScriptCall<'_>,
+        script: &StoreScript,
+        keys: &[SessionKey<'_>],
         change: &Change<'_>,
         deadline: Option<u64>,
         retry: bool,
@@ -265,6 +266,15 @@ impl RedisStore {
             }
             _ => None,
         };
+        // The command's name and SHA1, the keys, the numbers, the change, and when compacting,
+        // the record as loaded and compacted.
+        let bytes = 96
+            + keys.len() * (self.inner.prefix.len() + 24)
+            + appended.len()
+            + rewrite
+                .as_ref()
+                .map_or(0, |(base, rewritten)| base.len() + rewritten.len());
+        let mut call = script.call_sized(keys, bytes);
         call.arg(appended).arg(threshold);
         match deadline {
             Some(deadline) => call.arg(deadline),
@@ -398,13 +408,14 @@ impl SessionStore for RedisStore {
         deadline: Option<u64>,
     ) -> BoxFuture<'a, Result<Written, StoreError>> {
         Box::pin(async move {
-            let call = scripts::UPDATE.call(&[SessionKey {
+            let key = SessionKey {
                 prefix: &self.inner.prefix,
                 id,
-            }]);
+            };
             // Safe to retry: a change appended twice resolves to the same fields, and the
             // script never writes to a record that is gone.
-            self.write(call, change, deadline, true).await
+            self.write(&scripts::UPDATE, &[key], change, deadline, true)
+                .await
         })
     }
 
@@ -419,9 +430,19 @@ impl SessionStore for RedisStore {
             if self.inner.connections.is_cluster() {
                 return self.cycle_across_slots(from, to, change, deadline).await;
             }
-            let call = scripts::CYCLE.call(&[self.session_key(from), self.session_key(to)]);
+            let keys = [
+                SessionKey {
+                    prefix: &self.inner.prefix,
+                    id: from,
+                },
+                SessionKey {
+                    prefix: &self.inner.prefix,
+                    id: to,
+                },
+            ];
             // Not retried: a rename whose reply was lost would look like a vanished session.
-            self.write(call, change, Some(deadline), false).await
+            self.write(&scripts::CYCLE, &keys, change, Some(deadline), false)
+                .await
         })
     }
 

@@ -25,7 +25,13 @@ impl StoreScript {
 
     /// A call of this script on `keys`; add its arguments with [`ScriptCall::arg`].
     pub(super) fn call<K: ToRedisArgs>(&self, keys: &[K]) -> ScriptCall<'_> {
-        let mut command = Cmd::with_capacity(keys.len() + 8, 256);
+        self.call_sized(keys, 256)
+    }
+
+    /// As [`call`](Self::call), for a command of about `bytes` bytes (name, SHA1, keys and
+    /// arguments), so that building it never grows its buffer.
+    pub(super) fn call_sized<K: ToRedisArgs>(&self, keys: &[K], bytes: usize) -> ScriptCall<'_> {
+        let mut command = Cmd::with_capacity(keys.len() + 8, bytes);
         command.arg("EVALSHA").arg(&self.hash).arg(keys.len());
         for key in keys {
             command.arg(key);
