@@ -30,6 +30,7 @@ use deadpool_redis::redis::{Cmd, FromRedisValue, RedisError, RedisWrite, ToRedis
 
 pub use self::connection::RedisStoreBuilder;
 use self::connection::{Connections, Request};
+use self::record::EncodedChange;
 
 use super::scripts::{self, StoreScript};
 use super::{
@@ -254,13 +255,13 @@ impl RedisStore {
         deadline: Option<u64>,
         retry: bool,
     ) -> Result<Written, StoreError> {
-        let appended = record::encode_change(change);
+        let appended = EncodedChange(change);
         let threshold = record::compaction_threshold(change);
         // When the record is due for compaction, it is compacted here, not in Lua (which is
         // slow at it): the script writes the result if the record is still as loaded.
         let rewrite = match change.base {
             Some(Revision(base)) if base.len() + appended.len() > threshold => {
-                record::rewrite(base, &appended)
+                record::rewrite(base, change)
                     .ok()
                     .map(|rewritten| (base, rewritten))
             }

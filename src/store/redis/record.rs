@@ -14,6 +14,9 @@
 //! update script (`scripts/update.lua`) does if the record changed since it was loaded.
 
 use std::collections::HashMap;
+use std::io::Write;
+
+use deadpool_redis::redis::{RedisWrite, ToRedisArgs};
 
 use crate::store::{Change, Field};
 
@@ -37,20 +40,44 @@ pub(super) fn encode_fields(fields: &[(&str, &str)]) -> String {
     record
 }
 
-/// The bytes appended to a record to apply `change`.
-pub(super) fn encode_change(change: &Change<'_>) -> String {
-    let removals: usize = change.remove.iter().map(|name| name.len() + 4).sum();
-    let mut bytes = String::with_capacity(1 + encoded_len(&change.set) + removals);
-    bytes.push(CHANGE);
-    for (name, value) in &change.set {
-        push_item(&mut bytes, name);
-        push_item(&mut bytes, value);
+/// The bytes appended to a record to apply a change, written straight into the command that
+/// sends them.
+pub(super) struct EncodedChange<'a>(pub(super) &'a Change<'a>);
+
+impl EncodedChange<'_> {
+    /// How many bytes it appends.
+    pub(super) fn len(&self) -> usize {
+        let Change { set, remove, .. } = self.0;
+        let removals: usize = remove
+            .iter()
+            .map(|name| item_len(name) + item_len(""))
+            .sum();
+        let sets: usize = set
+            .iter()
+            .map(|(name, value)| item_len(name) + item_len(value))
+            .sum();
+        1 + sets + removals
     }
-    for name in &change.remove {
-        push_item(&mut bytes, name);
-        push_item(&mut bytes, "");
+
+    fn write_to(&self, out: &mut impl Write) -> std::io::Result<()> {
+        out.write_all(&[CHANGE as u8])?;
+        for (name, value) in &self.0.set {
+            write_item(out, name)?;
+            write_item(out, value)?;
+        }
+        for name in &self.0.remove {
+            write_item(out, name)?;
+            write_item(out, "")?;
+        }
+        Ok(())
     }
-    bytes
+}
+
+impl ToRedisArgs for EncodedChange<'_> {
+    fn write_redis_args<W: ?Sized + RedisWrite>(&self, out: &mut W) {
+        // Into the command's own buffer, which cannot fail.
+        let _ = self.write_to(&mut out.writer_for_next_arg());
+    }
 }
 
 /// How long a record may grow, by appended changes, before it is compacted: as long as it fits
@@ -98,6 +125,22 @@ fn push_item(out: &mut String, item: &str) {
     out.push_str(item);
 }
 
+fn write_item(out: &mut impl Write, item: &str) -> std::io::Result<()> {
+    let mut digits = itoa::Buffer::new();
+    out.write_all(digits.format(item.len()).as_bytes())?;
+    out.write_all(b":")?;
+    out.write_all(item.as_bytes())
+}
+
+/// The length of an encoded item.
+fn item_len(item: &str) -> usize {
+    item.len()
+        .checked_ilog10()
+        .map_or(1, |digits| digits as usize + 1)
+        + 1
+        + item.len()
+}
+
 /// Fields past which resolving appended changes looks names up in a map rather than a list.
 const LINEAR_LOOKUP_MAX: usize = 32;
 
@@ -112,65 +155,85 @@ pub(super) fn decode(bytes: &[u8]) -> Result<Vec<Field>, CorruptRecord> {
         .collect())
 }
 
-/// The record `base` becomes with `appended` (an encoded change) added, compacted: its live
-/// fields, each once, in the order they first appeared (as `scripts/record.lua` compacts).
-pub(super) fn rewrite(base: &[u8], appended: &str) -> Result<String, CorruptRecord> {
-    let mut text = String::with_capacity(base.len() + appended.len());
-    text.push_str(std::str::from_utf8(base).map_err(|error| CorruptRecord {
+/// The record `base` becomes with `change` appended, compacted: its live fields, each once, in
+/// the order they first appeared (as `scripts/record.lua` compacts).
+pub(super) fn rewrite(base: &[u8], change: &Change<'_>) -> Result<String, CorruptRecord> {
+    let text = std::str::from_utf8(base).map_err(|error| CorruptRecord {
         at: error.valid_up_to(),
-    })?);
-    text.push_str(appended);
-    Ok(encode_fields(&resolve(&text)?))
+    })?;
+    let removals = change.remove.iter().map(|name| (*name, ""));
+    let fields = resolve_then(text, change.set.iter().copied().chain(removals))?;
+    Ok(encode_fields(&fields))
 }
 
 /// The live fields of a record: appended changes applied, removed fields left out.
 fn resolve(text: &str) -> Result<Vec<(&str, &str)>, CorruptRecord> {
+    resolve_then(text, std::iter::empty())
+}
+
+/// As [`resolve`], with the fields of one more change applied after the record's own (an empty
+/// value removes a field).
+fn resolve_then<'a>(
+    text: &'a str,
+    then: impl Iterator<Item = (&'a str, &'a str)>,
+) -> Result<Vec<(&'a str, &'a str)>, CorruptRecord> {
     let corrupt = |rest: &str| CorruptRecord {
         at: text.len() - rest.len(),
     };
-    let mut fields: Vec<(&str, &str)> = Vec::new();
+    let mut resolved = Resolved::default();
     let mut rest = text;
     while !rest.is_empty() && !rest.starts_with(CHANGE) {
         let (name, value, after) = field(rest).ok_or_else(|| corrupt(rest))?;
-        fields.push((name, value));
+        resolved.fields.push((name, value));
         rest = after;
     }
-    if !rest.is_empty() {
-        let mut index: Option<HashMap<&str, usize>> = None;
-        while !rest.is_empty() {
-            if let Some(after) = rest.strip_prefix(CHANGE) {
-                rest = after;
-                continue;
-            }
-            let (name, value, after) = field(rest).ok_or_else(|| corrupt(rest))?;
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix(CHANGE) {
             rest = after;
-            if index.is_none() && fields.len() > LINEAR_LOOKUP_MAX {
-                index = Some(
-                    fields
-                        .iter()
-                        .enumerate()
-                        .map(|(i, (n, _))| (*n, i))
-                        .collect(),
-                );
-            }
-            let found = match &index {
-                Some(index) => index.get(name).copied(),
-                None => fields.iter().position(|(n, _)| *n == name),
-            };
-            match found {
-                // A removed field stays in the list, emptied, so list positions stay valid.
-                Some(at) => fields[at].1 = value,
-                None => {
-                    if let Some(index) = &mut index {
-                        index.insert(name, fields.len());
-                    }
-                    fields.push((name, value));
+            continue;
+        }
+        let (name, value, after) = field(rest).ok_or_else(|| corrupt(rest))?;
+        resolved.apply(name, value);
+        rest = after;
+    }
+    for (name, value) in then {
+        resolved.apply(name, value);
+    }
+    let mut fields = resolved.fields;
+    fields.retain(|(_, value)| !value.is_empty());
+    Ok(fields)
+}
+
+/// Fields as far as they are resolved, in the order they first appeared. A removed field stays
+/// in the list, emptied, so that positions stay valid.
+#[derive(Default)]
+struct Resolved<'a> {
+    fields: Vec<(&'a str, &'a str)>,
+    /// Positions by name, made once the fields are too many to search.
+    index: Option<HashMap<&'a str, usize>>,
+}
+
+impl<'a> Resolved<'a> {
+    /// Sets a field as an appended change does; an empty value removes it.
+    fn apply(&mut self, name: &'a str, value: &'a str) {
+        if self.index.is_none() && self.fields.len() > LINEAR_LOOKUP_MAX {
+            let positions = self.fields.iter().enumerate().map(|(i, (n, _))| (*n, i));
+            self.index = Some(positions.collect());
+        }
+        let found = match &self.index {
+            Some(index) => index.get(name).copied(),
+            None => self.fields.iter().position(|(n, _)| *n == name),
+        };
+        match found {
+            Some(at) => self.fields[at].1 = value,
+            None => {
+                if let Some(index) = &mut self.index {
+                    index.insert(name, self.fields.len());
                 }
+                self.fields.push((name, value));
             }
         }
     }
-    fields.retain(|(_, value)| !value.is_empty());
-    Ok(fields)
 }
 
 /// Splits one field (name, value) off the front of `text`.
@@ -198,15 +261,22 @@ mod tests {
         (name.to_owned(), value.to_owned())
     }
 
-    /// The bytes a write appends to set `set` and remove `remove`.
-    fn appended<'a>(set: &[(&'a str, &'a str)], remove: &[&'a str]) -> String {
-        encode_change(&Change {
+    fn change<'a>(set: &[(&'a str, &'a str)], remove: &[&'a str]) -> Change<'a> {
+        Change {
             set: set.to_vec(),
             remove: remove.to_vec(),
             record_bytes: 0,
             record_fields: 0,
             base: None,
-        })
+        }
+    }
+
+    /// The bytes a write appends to set `set` and remove `remove`.
+    fn appended(set: &[(&str, &str)], remove: &[&str]) -> String {
+        let mut bytes = Vec::new();
+        let change = change(set, remove);
+        EncodedChange(&change).write_to(&mut bytes).unwrap();
+        String::from_utf8(bytes).unwrap()
     }
 
     fn sorted(mut fields: Vec<Field>) -> Vec<Field> {
@@ -285,20 +355,25 @@ mod tests {
     fn a_rewrite_is_the_compacted_record_in_first_appearance_order() {
         let mut base = encode_fields(&[("n", "1"), ("gone", "true"), ("kept", "0")]);
         base.push_str(&appended(&[("later", "5")], &[]));
-        let change = Change {
-            set: vec![("n", "2"), ("new", "\"x\"")],
-            remove: vec!["gone"],
-            record_bytes: 0,
-            record_fields: 0,
-            base: None,
-        };
-        let rewritten = rewrite(base.as_bytes(), &encode_change(&change)).unwrap();
+        let change = change(&[("n", "2"), ("new", "\"x\"")], &["gone"]);
+        let rewritten = rewrite(base.as_bytes(), &change).unwrap();
         assert_eq!(rewritten, "1:n1:24:kept1:05:later1:53:new3:\"x\"");
     }
 
     #[test]
+    fn an_encoded_change_is_as_long_as_it_says() {
+        for length in [0, 1, 9, 10, 99, 100, 1_000, 10_000] {
+            let (name, value) = ("n".repeat(length), "v".repeat(length));
+            let change = change(&[(&name, &value), ("k", &value)], &[&name, "gone"]);
+            let mut bytes = Vec::new();
+            EncodedChange(&change).write_to(&mut bytes).unwrap();
+            assert_eq!(EncodedChange(&change).len(), bytes.len(), "{length}");
+        }
+    }
+
+    #[test]
     fn a_rewrite_of_a_corrupt_base_fails() {
-        assert!(rewrite(b"1:n9:7", "|1:n1:1").is_err());
+        assert!(rewrite(b"1:n9:7", &change(&[("n", "1")], &[])).is_err());
     }
 
     #[test]
