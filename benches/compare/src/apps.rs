@@ -105,10 +105,7 @@ pub async fn ideal_sliding_read(url: &str) -> Router {
             None => "none".into(),
         }
     }
-    Router::new()
-        .route("/login", post(ideal_login))
-        .route("/", get(read))
-        .with_state(multiplexed(url).await)
+    ideal_app(url, read).await
 }
 
 /// The least work any read-modify-write that slides the expiry must do, written straight into a
@@ -140,10 +137,7 @@ pub async fn ideal_read_modify_write(url: &str) -> Router {
             .await;
         record.counter.to_string()
     }
-    Router::new()
-        .route("/login", post(ideal_login))
-        .route("/", get(rmw))
-        .with_state(multiplexed(url).await)
+    ideal_app(url, rmw).await
 }
 
 /// The least work a read-modify-write that loses no concurrent change can do on Redis 7.0,
@@ -186,9 +180,18 @@ pub async fn ideal_atomic_read_modify_write(url: &str) -> Router {
             .await;
         record.counter.to_string()
     }
+    ideal_app(url, rmw).await
+}
+
+/// An ideal variant's app: `/login`, and its handler at `/`, over one multiplexed connection.
+async fn ideal_app<H, T>(url: &str, handler: H) -> Router
+where
+    H: axum::handler::Handler<T, MultiplexedConnection>,
+    T: 'static,
+{
     Router::new()
         .route("/login", post(ideal_login))
-        .route("/", get(rmw))
+        .route("/", get(handler))
         .with_state(multiplexed(url).await)
 }
 
