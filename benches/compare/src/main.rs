@@ -226,10 +226,10 @@ fn total_commands(server: &RedisServer) -> f64 {
                 .nth(1)?
                 .split(',')
                 .next()?
-                .parse::<f64>()
+                .parse::<u64>()
                 .ok()
         })
-        .sum()
+        .sum::<u64>() as f64
 }
 
 fn median(mut values: Vec<f64>) -> f64 {
@@ -380,7 +380,7 @@ fn print_table(variants: &[Variant]) {
         let of = |f: fn(&Round) -> f64| med(v, f);
         let rate = of(|r| r.rate);
         println!(
-            "| {} | {:.0} | {:.0} | {:.0} | {:.2} | {:.2} | {:.1} | {:.1} | {:.1} | {:.1} | {:.2} |{}",
+            "| {} | {:.0} | {:.0} | {:.0} | {:.2} | {:.2} | {:.1} | {:.1} | {:.1} | {:.1} | {} |{}",
             v.name,
             rate,
             of(|r| r.p50),
@@ -391,7 +391,11 @@ fn print_table(variants: &[Variant]) {
             of(|r| r.allocations),
             of(|r| r.redis_cpu),
             of(|r| r.client_cpu),
-            rate / floor,
+            if floor.is_nan() {
+                "–".to_owned()
+            } else {
+                format!("{:.2}", rate / floor)
+            },
             if v.errors > 0 {
                 format!(" {} errors", v.errors)
             } else {
