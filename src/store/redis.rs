@@ -256,11 +256,12 @@ impl RedisStore {
         retry: bool,
     ) -> Result<Written, StoreError> {
         let appended = EncodedChange(change);
+        let appended_len = appended.len();
         let threshold = record::compaction_threshold(change);
         // When the record is due for compaction, it is compacted here, not in Lua (which is
         // slow at it): the script writes the result if the record is still as loaded.
         let rewrite = match change.base {
-            Some(Revision(base)) if base.len() + appended.len() > threshold => {
+            Some(Revision(base)) if base.len() + appended_len > threshold => {
                 record::rewrite(base, change)
                     .ok()
                     .map(|rewritten| (base, rewritten))
@@ -271,7 +272,7 @@ impl RedisStore {
         // the record as loaded and compacted.
         let bytes = 96
             + keys.len() * (self.inner.prefix.len() + 24)
-            + appended.len()
+            + appended_len
             + rewrite
                 .as_ref()
                 .map_or(0, |(base, rewritten)| base.len() + rewritten.len());
