@@ -148,13 +148,6 @@ pub async fn ideal_read_modify_write(url: &str) -> Router {
 /// It bounds from above what any write that keeps concurrent changes can reach here.
 pub async fn ideal_atomic_read_modify_write(url: &str) -> Router {
     use deadpool_redis::redis::Script;
-    use serde_json::value::RawValue;
-    #[derive(Serialize, Deserialize)]
-    struct Record<'a> {
-        #[serde(borrow)]
-        profile: &'a RawValue,
-        counter: u64,
-    }
     static COMPARE_AND_SET: std::sync::LazyLock<Script> = std::sync::LazyLock::new(|| {
         Script::new(
             "if redis.call('GET', KEYS[1]) == ARGV[1] then \
@@ -165,11 +158,7 @@ pub async fn ideal_atomic_read_modify_write(url: &str) -> Router {
         let Some((key, loaded)) = ideal_load_bytes(&mut conn, &headers).await else {
             return "none".into();
         };
-        let Ok(mut record) = serde_json::from_slice::<Record>(&loaded) else {
-            return "none".into();
-        };
-        record.counter += 1;
-        let Ok(bytes) = serde_json::to_vec(&record) else {
+        let Some((bytes, counter)) = bumped(&loaded) else {
             return "none".into();
         };
         let _: Result<i64, _> = COMPARE_AND_SET
@@ -178,9 +167,48 @@ pub async fn ideal_atomic_read_modify_write(url: &str) -> Router {
             .arg(bytes)
             .invoke_async(&mut conn)
             .await;
-        record.counter.to_string()
+        counter.to_string()
     }
     ideal_app(url, rmw).await
+}
+
+/// The least work a read-modify-write that loses no concurrent change can do on a server with a
+/// native compare-and-set (`SET … IFEQ`: Valkey 8.1+, Redis 8.4+), written straight into a handler
+/// with no layer: `GETEX` the record, bump the counter, and `SET` the whole record back only if it
+/// still holds what was read.
+pub async fn ideal_native_cas_read_modify_write(url: &str) -> Router {
+    async fn rmw(State(mut conn): State<MultiplexedConnection>, headers: HeaderMap) -> String {
+        let Some((key, loaded)) = ideal_load_bytes(&mut conn, &headers).await else {
+            return "none".into();
+        };
+        let Some((bytes, counter)) = bumped(&loaded) else {
+            return "none".into();
+        };
+        let _: Result<Option<String>, _> = deadpool_redis::redis::cmd("SET")
+            .arg(key)
+            .arg(bytes)
+            .arg("IFEQ")
+            .arg(&loaded)
+            .arg("KEEPTTL")
+            .query_async(&mut conn)
+            .await;
+        counter.to_string()
+    }
+    ideal_app(url, rmw).await
+}
+
+/// For the atomic ideal writes: the record `loaded` holds with its counter bumped (the profile
+/// passes through undecoded), encoded, and the new count.
+fn bumped(loaded: &[u8]) -> Option<(Vec<u8>, u64)> {
+    #[derive(Serialize, Deserialize)]
+    struct Record<'a> {
+        #[serde(borrow)]
+        profile: &'a serde_json::value::RawValue,
+        counter: u64,
+    }
+    let mut record = serde_json::from_slice::<Record>(loaded).ok()?;
+    record.counter += 1;
+    Some((serde_json::to_vec(&record).ok()?, record.counter))
 }
 
 /// An ideal variant's app: `/login`, and its handler at `/`, over one multiplexed connection.

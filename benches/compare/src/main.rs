@@ -1,9 +1,12 @@
 //! Side-by-side benchmark: tower-redis-session, tower-sessions 0.14 (+ redis-store 0.16), the
 //! floors (bare handler, one raw GET) and the ideal references (an empty layer; a sliding read
-//! and two read-modify-writes, one unsafe and one atomic, written straight into handlers),
-//! against one private redis-server, in one run.
+//! and read-modify-writes, one unsafe and two atomic, written straight into handlers), against
+//! one private redis-server, in one run.
 //!
 //!     cargo run --release --manifest-path benches/compare/Cargo.toml
+//!
+//! `REDIS_SERVER_BIN` names another server binary (a Valkey 8.1+ or Redis 8.4+ one adds the ideal
+//! write with a native compare-and-set, `SET … IFEQ`, which older servers lack).
 //!
 //! Each variant is served by its own single-threaded runtime (one core at most), driven by wrk
 //! if it is installed (or the in-process load generator) with 32 keep-alive connections rotating
@@ -32,6 +35,8 @@ const IDEAL_READ: &str = "ideal sliding read: cookie, GETEX, decode; no layer";
 const IDEAL_RMW: &str = "ideal read-modify-write: GETEX, SET of the whole record; no layer";
 const IDEAL_ATOMIC_RMW: &str =
     "ideal atomic read-modify-write: GETEX, compare-and-set script; no layer";
+const IDEAL_NATIVE_CAS_RMW: &str =
+    "ideal native compare-and-set read-modify-write: GETEX, SET IFEQ; no layer";
 const POOL: &str = "one GET, deadpool-redis default pool";
 const OURS_UNTOUCHED: &str = "ours: route that never touches the session";
 const OURS_READ: &str = "ours: read (TTL slid)";
@@ -146,6 +151,7 @@ async fn build(name: &str, url: &str) -> (Router, bool) {
         IDEAL_READ => (apps::ideal_sliding_read(url).await, true),
         IDEAL_RMW => (apps::ideal_read_modify_write(url).await, true),
         IDEAL_ATOMIC_RMW => (apps::ideal_atomic_read_modify_write(url).await, true),
+        IDEAL_NATIVE_CAS_RMW => (apps::ideal_native_cas_read_modify_write(url).await, true),
         OURS_UNTOUCHED => (apps::ours(url, apps::Work::Untouched), true),
         OURS_READ => (apps::ours(url, apps::Work::Read), true),
         OURS_RMW => (apps::ours(url, apps::Work::ReadModifyWrite), true),
@@ -248,7 +254,18 @@ async fn main() {
     redis.cmd(&["SET", "bench:floor", &"x".repeat(200)]);
 
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
-    let wanted = |name: &str| only.is_empty() || only.split(',').any(|part| name.contains(part));
+    // `SET … IFEQ` (Valkey 8.1+, Redis 8.4+) is a syntax error on older servers.
+    let native_cas = !matches!(
+        redis.cmd(&["SET", "bench:probe", "x", "IFEQ", "x"]),
+        server::Reply::Error(_)
+    );
+    if !native_cas {
+        eprintln!("this server has no SET … IFEQ: skipping \"{IDEAL_NATIVE_CAS_RMW}\"");
+    }
+    let wanted = |name: &str| {
+        (native_cas || name != IDEAL_NATIVE_CAS_RMW)
+            && (only.is_empty() || only.split(',').any(|part| name.contains(part)))
+    };
     let mut variants = Vec::new();
     for name in [
         BARE,
@@ -259,6 +276,7 @@ async fn main() {
         IDEAL_READ,
         IDEAL_RMW,
         IDEAL_ATOMIC_RMW,
+        IDEAL_NATIVE_CAS_RMW,
         OURS_READ,
         OURS_RMW,
         TS_READ,
@@ -420,6 +438,8 @@ fn print_table(variants: &[Variant]) {
         ("the ideal read-modify-write vs tower-sessions read-modify-write", IDEAL_RMW, TS_RMW, None),
         ("ours read-modify-write vs the ideal atomic one", OURS_RMW, IDEAL_ATOMIC_RMW, None),
         ("the ideal atomic read-modify-write vs tower-sessions'", IDEAL_ATOMIC_RMW, TS_RMW, None),
+        ("ours read-modify-write vs the ideal native compare-and-set one", OURS_RMW, IDEAL_NATIVE_CAS_RMW, None),
+        ("the ideal native compare-and-set read-modify-write vs tower-sessions'", IDEAL_NATIVE_CAS_RMW, TS_RMW, None),
         ("an empty layer vs the bare handler (for scale)", EMPTY_LAYER, BARE, None),
     ];
     // Besides the ratio of medians: the ratio within each round (the variants of a round ran

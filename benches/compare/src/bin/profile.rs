@@ -31,6 +31,7 @@ async fn main() {
         "ideal-read" => (apps::ideal_sliding_read(&url).await, true),
         "ideal-rmw" => (apps::ideal_read_modify_write(&url).await, true),
         "ideal-atomic-rmw" => (apps::ideal_atomic_read_modify_write(&url).await, true),
+        "ideal-native-cas-rmw" => (apps::ideal_native_cas_read_modify_write(&url).await, true),
         "ours-untouched" => (apps::ours(&url, apps::Work::Untouched), true),
         "ours-read" => (apps::ours(&url, apps::Work::Read), true),
         "ours-rmw" => (apps::ours(&url, apps::Work::ReadModifyWrite), true),
