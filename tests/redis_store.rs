@@ -1,5 +1,7 @@
 //! The conformance suite against a real `redis-server`, plus what only Redis can show: round
-//! trips, TTLs, the stored layout and failures.
+//! trips, TTLs, the stored layout and failures. The server is one without `SET … IFEQ` (Redis
+//! before 8.4; Redis 7.0 in CI), so updates run `update.lua`; `valkey_store.rs` covers the
+//! native compare-and-set that newer servers allow.
 
 mod common;
 
@@ -109,6 +111,24 @@ async fn read_modify_write_is_two_round_trips() {
         ["getex", "evalsha"],
         "one load, one save"
     );
+}
+
+#[tokio::test]
+async fn a_server_without_set_ifeq_is_asked_once_then_gets_the_script_alone() {
+    let backend = Redis::start();
+    assert!(
+        !backend.server.has_set_ifeq(),
+        "this test needs a redis-server without SET … IFEQ (Redis before 8.4)"
+    );
+    let mut client = Client::new(app(backend.store(), |b| b));
+    client.post("/set/n", "0").await;
+    let monitor = backend.server.monitor();
+    client.post("/set/n", "1").await;
+    let first = monitor.commands();
+    assert_eq!(first[..3], ["getex", "set", "evalsha"], "{first:?}");
+    client.post("/set/n", "2").await;
+    assert_eq!(monitor.commands(), ["getex", "evalsha"]);
+    assert_eq!(client.get("/get/n").await.body, "2");
 }
 
 #[tokio::test]

@@ -16,6 +16,14 @@
 //! they are conditional (an update applies only if the record still exists) and because they
 //! apply only the changed fields to the stored record, inside Redis.
 //!
+//! Where the server has a native compare-and-set (`SET … IFEQ`: Valkey 8.1+, Redis 8.4+), the
+//! common update skips the script: a request that loaded a record of at most 1 KiB sends the
+//! record as it leaves it, to be written only if the stored one is still as loaded. That costs
+//! Redis about a quarter of the script and keeps the same guarantees; when the compare fails
+//! (another request changed the record, or it is gone) the script decides as before. A server
+//! without `SET … IFEQ` answers the first such update with an `ERR` reply (a syntax error), which
+//! turns this off for the store's life.
+//!
 //! # Connections
 //! See [`RedisStoreBuilder`]: a deadpool pool of multiplexed connections to one server, or with
 //! the `cluster` feature of Cluster connections, checked out without a `PING` per request.
@@ -25,6 +33,7 @@ mod record;
 
 use std::io::Write as _;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use deadpool_redis::redis::{Cmd, FromRedisValue, RedisError, RedisWrite, ToRedisArgs, Value};
 
@@ -43,6 +52,11 @@ use crate::remember::{Rotated, TokenRecord};
 
 /// Most keys in one multi-key command or pipeline, so one call never blocks Redis for long.
 const PIPELINE_CHUNK: usize = 1000;
+
+/// The longest record updated with `SET … IFEQ`, which sends it twice (as loaded and as
+/// updated). Longer ones get the script, which sends only the change: for them the bytes on the
+/// wire outweigh the Redis CPU the script costs.
+const COMPARE_AND_SET_MAX_BYTES: usize = 1024;
 
 /// A session store on Redis (standalone server, 6.2 or newer).
 ///
@@ -68,6 +82,8 @@ pub struct RedisStore {
 struct Inner {
     connections: Connections,
     prefix: String,
+    /// Whether the server may have `SET … IFEQ`; cleared at the first write it refuses.
+    compare_and_set: AtomicBool,
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -246,6 +262,54 @@ impl RedisStore {
         })
     }
 
+    /// Writes the record as `change` leaves it with one `SET … IFEQ`, if it is still as this
+    /// request loaded it (see the module's "Round trips"). `None` when that does not apply or
+    /// did not write; `update.lua` then finds out why (the record is gone, or another request
+    /// changed it) and applies the change or not.
+    async fn compare_and_set(
+        &self,
+        key: &SessionKey<'_>,
+        change: &Change<'_>,
+        deadline: Option<u64>,
+    ) -> Result<Option<Written>, StoreError> {
+        let Some(Revision(base)) = change.base else {
+            return Ok(None);
+        };
+        if base.len() > COMPARE_AND_SET_MAX_BYTES
+            || !self.inner.compare_and_set.load(Ordering::Relaxed)
+        {
+            return Ok(None);
+        }
+        let Ok(updated) = record::updated(base, change) else {
+            return Ok(None);
+        };
+        let mut command = Cmd::with_capacity(7, 96 + key.prefix.len() + base.len() + updated.len());
+        command
+            .arg("SET")
+            .arg(key)
+            .arg(updated)
+            .arg("IFEQ")
+            .arg(base.as_slice());
+        match deadline {
+            Some(deadline) => command.arg("PXAT").arg(deadline),
+            None => command.arg("KEEPTTL"),
+        };
+        // Safe to retry: if the first attempt wrote, the second finds the record changed and
+        // the script appends the change again, which resolves to the same fields.
+        match self
+            .run::<Option<()>>(Request::Command(&command), true)
+            .await
+        {
+            Ok(written) => Ok(written.map(|()| Written::Stored)),
+            Err(error) if refused(&error, "ERR") => {
+                self.inner.compare_and_set.store(false, Ordering::Relaxed);
+                tracing::info!("the server has no SET … IFEQ; session updates use update.lua");
+                Ok(None)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
     /// Runs `update.lua` or `cycle.lua` on `keys`: their arguments and replies are alike.
     async fn write(
         &self,
@@ -323,12 +387,13 @@ impl ToRedisArgs for SessionKey<'_> {
     }
 }
 
-/// Whether a command failed because the key holds another type (not a session record).
-fn is_wrong_type(error: &RedisError) -> bool {
+/// Whether a command failed with an error reply whose code is `code` (such as `WRONGTYPE`: the
+/// key holds another type, not a session record).
+fn has_code(error: &RedisError, code: &str) -> bool {
     error
         .clone()
         .into_server_errors()
-        .is_some_and(|errors| errors.iter().any(|(_, e)| e.code() == "WRONGTYPE"))
+        .is_some_and(|errors| errors.iter().any(|(_, e)| e.code() == code))
 }
 
 /// Reads a stored record (the reply to `GET` or `GETEX`): `None` when there is none, or when
@@ -361,8 +426,13 @@ fn parse_record(reply: Value) -> Result<Option<Loaded>, StoreError> {
 
 /// Whether a failed read means the key holds another type: not a session record.
 fn holds_another_type(error: &StoreError) -> bool {
+    refused(error, "WRONGTYPE")
+}
+
+/// Whether Redis answered a command with an error reply whose code is `code`.
+fn refused(error: &StoreError, code: &str) -> bool {
     matches!(error, StoreError::Unavailable(source)
-        if source.downcast_ref::<RedisError>().is_some_and(is_wrong_type))
+        if source.downcast_ref::<RedisError>().is_some_and(|error| has_code(error, code)))
 }
 
 impl SessionStore for RedisStore {
@@ -414,6 +484,9 @@ impl SessionStore for RedisStore {
                 prefix: &self.inner.prefix,
                 id,
             };
+            if let Some(written) = self.compare_and_set(&key, change, deadline).await? {
+                return Ok(written);
+            }
             // Safe to retry: a change appended twice resolves to the same fields, and the
             // script never writes to a record that is gone.
             self.write(&scripts::UPDATE, &[key], change, deadline, true)

@@ -84,18 +84,36 @@ pub struct Redis {
     store: RedisStore,
 }
 
-impl Backend for Redis {
-    type Store = RedisStore;
-    fn start() -> Self {
-        let server = RedisServer::start();
+impl Redis {
+    fn on(server: RedisServer) -> Self {
         let store = RedisStore::builder(server.url())
             .command_timeout(Duration::from_millis(500))
             .build()
             .expect("build a RedisStore");
         Self { server, store }
     }
+}
+
+impl Backend for Redis {
+    type Store = RedisStore;
+    fn start() -> Self {
+        Self::on(RedisServer::start())
+    }
     fn store(&self) -> RedisStore {
         self.store.clone()
+    }
+}
+
+/// The Redis store on Valkey 8.1+, whose `SET … IFEQ` it updates records with.
+pub struct Valkey(pub Redis);
+
+impl Backend for Valkey {
+    type Store = RedisStore;
+    fn start() -> Self {
+        Self(Redis::on(RedisServer::start_valkey()))
+    }
+    fn store(&self) -> RedisStore {
+        self.0.store()
     }
 }
 

@@ -1,4 +1,5 @@
-//! A private `redis-server` per test: started on a free loopback port, stopped on drop.
+//! A private `redis-server` (or `valkey-server`) per test: started on a free loopback port,
+//! stopped on drop.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -8,22 +9,57 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const INSTALL_HINT: &str = "redis-server was not found on PATH. The tests need a real Redis: \
+/// Which server a test runs: the binary's environment variable, its default name, and what to
+/// say when it is missing.
+#[derive(Clone, Copy)]
+pub struct Kind {
+    variable: &'static str,
+    default: &'static str,
+    install_hint: &'static str,
+}
+
+/// Redis, as the tests find it (Redis 7.0 in CI).
+pub const REDIS: Kind = Kind {
+    variable: "REDIS_SERVER_BIN",
+    default: "redis-server",
+    install_hint: "redis-server was not found on PATH. The tests need a real Redis: \
      install it (Debian/Ubuntu: `apt-get install -y redis-server`; macOS: `brew install redis`) \
-     or point REDIS_SERVER_BIN at the binary.";
+     or point REDIS_SERVER_BIN at the binary.",
+};
+
+/// Valkey 8.1 or newer, which has a native compare-and-set (`SET … IFEQ`).
+pub const VALKEY: Kind = Kind {
+    variable: "VALKEY_SERVER_BIN",
+    default: "valkey-server",
+    install_hint: "valkey-server was not found on PATH. The tests need Valkey 8.1 or newer, \
+     whose SET … IFEQ the store uses where it can: `bash .ci/install-valkey` builds it from \
+     Debian's source into /usr/local/bin (about 90 seconds on two cores; set PREFIX for \
+     another place), or point VALKEY_SERVER_BIN at the binary.",
+};
 
 static NEXT_DIR: AtomicUsize = AtomicUsize::new(0);
 
 /// A running `redis-server` owned by one test.
 pub struct RedisServer {
+    kind: Kind,
     child: Option<Child>,
     port: u16,
     dir: PathBuf,
 }
 
 impl RedisServer {
-    /// Starts a server on a free port, retrying if another process takes the port first.
+    /// Starts a `redis-server` on a free port.
     pub fn start() -> Self {
+        Self::start_kind(REDIS)
+    }
+
+    /// Starts a `valkey-server` on a free port.
+    pub fn start_valkey() -> Self {
+        Self::start_kind(VALKEY)
+    }
+
+    /// Starts a server on a free port, retrying if another process takes the port first.
+    fn start_kind(kind: Kind) -> Self {
         let dir = std::env::temp_dir().join(format!(
             "trs-test-{}-{}",
             std::process::id(),
@@ -33,6 +69,7 @@ impl RedisServer {
         for _ in 0..10 {
             let port = free_port();
             let mut server = Self {
+                kind,
                 child: None,
                 port,
                 dir: dir.clone(),
@@ -42,11 +79,12 @@ impl RedisServer {
             }
             server.dir = PathBuf::new(); // keep the directory for the next attempt
         }
-        panic!("could not start redis-server; see {}", dir.display());
+        panic!("could not start {}; see {}", kind.default, dir.display());
     }
 
     fn spawn(&mut self) -> bool {
-        let binary = std::env::var("REDIS_SERVER_BIN").unwrap_or_else(|_| "redis-server".into());
+        let kind = self.kind;
+        let binary = std::env::var(kind.variable).unwrap_or_else(|_| kind.default.into());
         let child = Command::new(binary)
             .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
@@ -59,8 +97,10 @@ impl RedisServer {
             .spawn();
         let mut child = match child {
             Ok(child) => child,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => panic!("{INSTALL_HINT}"),
-            Err(error) => panic!("could not run redis-server: {error}"),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                panic!("{}", kind.install_hint)
+            }
+            Err(error) => panic!("could not run {}: {error}", kind.default),
         };
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
@@ -106,7 +146,8 @@ impl RedisServer {
         self.stop();
         assert!(
             self.spawn(),
-            "redis-server did not come back on port {}",
+            "{} did not come back on port {}",
+            self.kind.default,
             self.port
         );
     }
@@ -124,6 +165,15 @@ impl RedisServer {
             Reply::Int(n) => n,
             other => panic!("expected an integer reply, got {other:?}"),
         }
+    }
+
+    /// Whether the server has a native compare-and-set (`SET … IFEQ`), which older ones refuse
+    /// as a syntax error.
+    pub fn has_set_ifeq(&self) -> bool {
+        !matches!(
+            self.cmd(&["SET", "probe:set-ifeq", "x", "IFEQ", "x"]),
+            Reply::Error(_)
+        )
     }
 
     /// Every key in the server (fine for a test's handful).
@@ -285,10 +335,7 @@ impl Monitor {
     pub fn commands(&self) -> Vec<String> {
         self.lines()
             .iter()
-            .filter_map(|line| {
-                let name = line.split("] \"").nth(1)?;
-                Some(name.split('"').next()?.to_ascii_lowercase())
-            })
+            .filter_map(|line| command_name(line))
             .collect()
     }
 
@@ -307,4 +354,10 @@ impl Monitor {
             })
             .collect()
     }
+}
+
+/// The name of the command in a MONITOR line, lower case (e.g. `evalsha`).
+pub fn command_name(line: &str) -> Option<String> {
+    let name = line.split("] \"").nth(1)?;
+    Some(name.split('"').next()?.to_ascii_lowercase())
 }

@@ -8,6 +8,7 @@
 //! over the pooled connections instead of queueing for one each. The handle used last is kept
 //! and reused, without asking the pool, as long as it is used within the trust window.
 
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -178,6 +179,7 @@ impl RedisStoreBuilder {
                     replica_wait: self.replica_wait,
                 },
                 prefix: self.prefix,
+                compare_and_set: AtomicBool::new(true),
             }),
         })
     }

@@ -155,6 +155,21 @@ pub(super) fn decode(bytes: &[u8]) -> Result<Vec<Field>, CorruptRecord> {
         .collect())
 }
 
+/// The record `base` becomes with `change` applied, as `update.lua` would leave it: with the
+/// change appended, or compacted once that would make it longer than the compaction threshold.
+pub(super) fn updated(base: &[u8], change: &Change<'_>) -> Result<Vec<u8>, CorruptRecord> {
+    let appended = EncodedChange(change);
+    let length = base.len() + appended.len();
+    if length > compaction_threshold(change) {
+        return rewrite(base, change).map(String::into_bytes);
+    }
+    let mut record = Vec::with_capacity(length);
+    record.extend_from_slice(base);
+    // Into a vector, which cannot fail.
+    let _ = appended.write_to(&mut record);
+    Ok(record)
+}
+
 /// The record `base` becomes with `change` appended, compacted: its live fields, each once, in
 /// the order they first appeared (as `scripts/record.lua` compacts).
 pub(super) fn rewrite(base: &[u8], change: &Change<'_>) -> Result<String, CorruptRecord> {
