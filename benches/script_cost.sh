@@ -13,7 +13,11 @@
 #   native compare-and-set (`SET` only if the record is still as read, as in the benchmark's
 #   ideal atomic read-modify-write);
 # - return_1.lua: what running any script costs;
-# - SET XX KEEPTTL: the plain command with which the benchmark's unsafe ideal writes the record.
+# - SET XX KEEPTTL: the plain command with which the benchmark's unsafe ideal writes the record;
+# - SET IFEQ KEEPTTL, where the server has it (Valkey 8.1+, Redis 8.4+): how the store updates
+#   a record of up to 1 KiB there instead of update.lua.
+#
+# REDIS_SERVER_BIN names another server binary, such as a valkey-server.
 set -euo pipefail
 
 calls=${1:-2000}
@@ -45,7 +49,7 @@ instructions() {
   local port
   port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out" \
-    redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no >"$work/valgrind.log" 2>&1 &
+    "${REDIS_SERVER_BIN:-redis-server}" --port "$port" --bind 127.0.0.1 --save "" --appendonly no >"$work/valgrind.log" 2>&1 &
   local server=$!
   for _ in $(seq 1 100); do
     redis-cli -p "$port" ping >/dev/null 2>&1 && break
@@ -76,3 +80,24 @@ cost update.lua evalsha "$(sha update.lua)" 1 key:__rand_int__ "|7:counter1:5" 1
 cost compare_and_set.lua evalsha "$(sha compare_and_set.lua)" 1 key:__rand_int__ "$record" "$record"
 cost return_1.lua evalsha "$(sha return_1.lua)" 0
 cost "SET XX KEEPTTL" set key:__rand_int__ "$record" XX KEEPTTL
+# Whether the server has SET … IFEQ, which older ones refuse as a syntax error.
+has_set_ifeq() {
+  local port reply
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  "${REDIS_SERVER_BIN:-redis-server}" --port "$port" --bind 127.0.0.1 --save "" --appendonly no \
+    >/dev/null 2>&1 &
+  for _ in $(seq 1 100); do
+    redis-cli -p "$port" ping >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  reply=$(redis-cli -p "$port" set probe x IFEQ x 2>&1)
+  redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
+  [[ $reply != *ERR* ]]
+}
+
+if has_set_ifeq; then
+  # The record written as it is, so that every call finds it as read and writes.
+  cost "SET IFEQ KEEPTTL" set key:__rand_int__ "$record" IFEQ "$record" KEEPTTL
+else
+  echo "SET IFEQ KEEPTTL: this server does not have it"
+fi

@@ -19,10 +19,10 @@
 //! Where the server has a native compare-and-set (`SET … IFEQ`: Valkey 8.1+, Redis 8.4+), the
 //! common update skips the script: a request that loaded a record of at most 1 KiB sends the
 //! record as it leaves it, to be written only if the stored one is still as loaded. That costs
-//! Redis about a quarter of the script and keeps the same guarantees; when the compare fails
-//! (another request changed the record, or it is gone) the script decides as before. A server
-//! without `SET … IFEQ` answers the first such update with an `ERR` reply (a syntax error), which
-//! turns this off for the store's life.
+//! Redis under a third of what the script costs, with the same guarantees; when the compare
+//! fails (another request changed the record, or it is gone) the script decides as before. A
+//! server without `SET … IFEQ` answers the first such update with an `ERR` reply (a syntax
+//! error), which turns this off for the store's life.
 //!
 //! # Connections
 //! See [`RedisStoreBuilder`]: a deadpool pool of multiplexed connections to one server, or with
