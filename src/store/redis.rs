@@ -63,6 +63,11 @@ const COMPARE_AND_SET_MAX_BYTES: usize = 1024;
 /// Cheap to clone; clones share the pool. Connections are opened lazily, so building the store
 /// succeeds while Redis is down and requests recover by themselves when it comes back.
 ///
+/// A read is one `GETEX`; an update is one Lua script that applies only the changed keys, or,
+/// where the server has a native compare-and-set (`SET … IFEQ`: Valkey 8.1+, Redis 8.4+) and the
+/// record is at most 1 KiB, one `SET … IFEQ` of the updated record, which costs Redis less with
+/// the same guarantees. The store finds out by itself whether the server has it.
+///
 /// ```no_run
 /// use std::time::{Duration, Instant};
 /// use tower_redis_session::{RedisStore, SessionLayer};
