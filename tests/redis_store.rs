@@ -171,15 +171,8 @@ async fn a_written_record_is_stored_in_no_more_memory_than_its_length_needs() {
 #[tokio::test]
 async fn a_change_made_after_the_load_is_kept_by_a_later_write() {
     let backend = Redis::start();
-    let mut client = client_with_profile(&backend).await;
-    let mut other = client.clone();
-    let slow = tokio::spawn(async move {
-        client.post("/slow/late?ms=300", "").await;
-        client
-    });
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    other.post("/set/meanwhile", "1").await;
-    let mut client = slow.await.unwrap();
+    let client = client_with_profile(&backend).await;
+    let mut client = client.race_a_late_write().await;
     assert_eq!(client.get("/get/meanwhile").await.body, "1");
     assert_eq!(client.get("/get/late").await.body, "\"late\"");
     let stored = backend

@@ -8,8 +8,6 @@ use common::Valkey;
 
 conformance_suite!(Valkey);
 
-use std::time::Duration;
-
 use common::server::{RedisServer, command_name};
 use common::{Backend, Client, app};
 
@@ -60,16 +58,9 @@ async fn an_update_is_one_set_ifeq_and_runs_no_script() {
 #[tokio::test]
 async fn an_update_that_finds_the_record_changed_meanwhile_keeps_both_changes() {
     let backend = Valkey::start();
-    let mut client = warm_client(&backend).await;
-    let mut other = client.clone();
+    let client = warm_client(&backend).await;
     let monitor = server(&backend).monitor();
-    let slow = tokio::spawn(async move {
-        client.post("/slow/late?ms=300", "").await;
-        client
-    });
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    other.post("/set/meanwhile", "1").await;
-    let mut client = slow.await.unwrap();
+    let mut client = client.race_a_late_write().await;
     let commands = monitor_commands(&monitor.lines());
     assert_eq!(
         commands,

@@ -460,6 +460,20 @@ impl Client {
         Self::named(app, "id")
     }
 
+    /// Races two writes of this session: one that loads it, waits 300 ms and sets `late`, and
+    /// one that sets `meanwhile` 100 ms in. Returns once both are done.
+    pub async fn race_a_late_write(self) -> Self {
+        let mut other = self.clone();
+        let slow = tokio::spawn(async move {
+            let mut client = self;
+            client.post("/slow/late?ms=300", "").await;
+            client
+        });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        other.post("/set/meanwhile", "1").await;
+        slow.await.expect("the slow request's task")
+    }
+
     pub fn named(app: Router, cookie_name: &str) -> Self {
         Self {
             app,
