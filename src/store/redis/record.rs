@@ -376,6 +376,26 @@ mod tests {
     }
 
     #[test]
+    fn an_update_appends_the_change_until_the_record_is_due_for_compaction() {
+        let base = encode_fields(&[("n", "1"), ("profile", "\"p\"")]);
+        let mut small = change(&[("n", "2")], &[]);
+        (small.record_bytes, small.record_fields) = (12, 2);
+        let appended_base = format!("{base}{}", appended(&[("n", "2")], &[]));
+        assert_eq!(
+            updated(base.as_bytes(), &small).unwrap(),
+            appended_base.as_bytes()
+        );
+
+        let long = format!("{appended_base}{}", appended(&[("n", "3")], &[]).repeat(40));
+        assert!(long.len() > compaction_threshold(&small));
+        assert_eq!(
+            updated(long.as_bytes(), &small).unwrap(),
+            b"1:n1:27:profile3:\"p\"",
+            "compacted, as update.lua would"
+        );
+    }
+
+    #[test]
     fn an_encoded_change_is_as_long_as_it_says() {
         for length in [0, 1, 9, 10, 99, 100, 1_000, 10_000] {
             let (name, value) = ("n".repeat(length), "v".repeat(length));
