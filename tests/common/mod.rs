@@ -460,6 +460,16 @@ impl Client {
         Self::named(app, "id")
     }
 
+    pub fn named(app: Router, cookie_name: &str) -> Self {
+        Self {
+            app,
+            cookie_name: cookie_name.to_owned(),
+            cookie: None,
+            cart: None,
+            remember: None,
+        }
+    }
+
     /// Races two writes of this session: one that loads it, waits 300 ms and sets `late`, and
     /// one that sets `meanwhile` 100 ms in. Returns once both are done.
     pub async fn race_a_late_write(self) -> Self {
@@ -472,16 +482,6 @@ impl Client {
         tokio::time::sleep(Duration::from_millis(100)).await;
         other.post("/set/meanwhile", "1").await;
         slow.await.expect("the slow request's task")
-    }
-
-    pub fn named(app: Router, cookie_name: &str) -> Self {
-        Self {
-            app,
-            cookie_name: cookie_name.to_owned(),
-            cookie: None,
-            cart: None,
-            remember: None,
-        }
     }
 
     pub async fn get(&mut self, path: &str) -> Reply {

@@ -12,14 +12,14 @@ use std::time::{Duration, Instant};
 /// Which server a test runs: the binary's environment variable, its default name, and what to
 /// say when it is missing.
 #[derive(Clone, Copy)]
-pub struct Kind {
+struct Kind {
     variable: &'static str,
     default: &'static str,
     install_hint: &'static str,
 }
 
 /// Redis, as the tests find it (Redis 7.0 in CI).
-pub const REDIS: Kind = Kind {
+const REDIS: Kind = Kind {
     variable: "REDIS_SERVER_BIN",
     default: "redis-server",
     install_hint: "redis-server was not found on PATH. The tests need a real Redis: \
@@ -28,7 +28,7 @@ pub const REDIS: Kind = Kind {
 };
 
 /// Valkey 8.1 or newer, which has a native compare-and-set (`SET … IFEQ`).
-pub const VALKEY: Kind = Kind {
+const VALKEY: Kind = Kind {
     variable: "VALKEY_SERVER_BIN",
     default: "valkey-server",
     install_hint: "valkey-server was not found on PATH. The tests need Valkey 8.1 or newer, \
@@ -39,7 +39,7 @@ pub const VALKEY: Kind = Kind {
 
 static NEXT_DIR: AtomicUsize = AtomicUsize::new(0);
 
-/// A running `redis-server` owned by one test.
+/// A running `redis-server` (or `valkey-server`) owned by one test.
 pub struct RedisServer {
     kind: Kind,
     child: Option<Child>,
