@@ -110,7 +110,13 @@ pub struct Valkey(pub Redis);
 impl Backend for Valkey {
     type Store = RedisStore;
     fn start() -> Self {
-        Self(Redis::on(RedisServer::start_valkey()))
+        let server = RedisServer::start_valkey();
+        assert!(
+            server.has_set_ifeq(),
+            "this valkey-server has no SET … IFEQ: the tests need Valkey 8.1 or newer \
+             (`bash .ci/install-valkey` builds one)"
+        );
+        Self(Redis::on(server))
     }
     fn store(&self) -> RedisStore {
         self.0.store()

@@ -32,9 +32,10 @@ const VALKEY: Kind = Kind {
     variable: "VALKEY_SERVER_BIN",
     default: "valkey-server",
     install_hint: "valkey-server was not found on PATH. The tests need Valkey 8.1 or newer, \
-     whose SET … IFEQ the store uses where it can: `bash .ci/install-valkey` builds it from \
-     Debian's source into /usr/local/bin (about 90 seconds on two cores; set PREFIX for \
-     another place), or point VALKEY_SERVER_BIN at the binary.",
+     whose SET … IFEQ the store uses where it can: on Debian 12 or Ubuntu, `bash \
+     .ci/install-valkey` builds it from Debian's source into /usr/local/bin (about 90 seconds \
+     on two cores; set PREFIX for another place); on macOS, `brew install valkey`; or point \
+     VALKEY_SERVER_BIN at the binary.",
 };
 
 static NEXT_DIR: AtomicUsize = AtomicUsize::new(0);
