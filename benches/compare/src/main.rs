@@ -254,11 +254,7 @@ async fn main() {
     redis.cmd(&["SET", "bench:floor", &"x".repeat(200)]);
 
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
-    // `SET … IFEQ` (Valkey 8.1+, Redis 8.4+) is a syntax error on older servers.
-    let native_cas = !matches!(
-        redis.cmd(&["SET", "bench:probe", "x", "IFEQ", "x"]),
-        server::Reply::Error(_)
-    );
+    let native_cas = redis.has_set_ifeq();
     if !native_cas {
         eprintln!("this server has no SET … IFEQ: skipping \"{IDEAL_NATIVE_CAS_RMW}\"");
     }
