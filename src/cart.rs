@@ -115,7 +115,9 @@ impl CartConfig {
         self
     }
 
-    /// Name of the visitor's cart cookie (default `cart`).
+    /// Name of the visitor's cart cookie (default `cart`, sent as `__Host-cart` where the
+    /// cookie attributes allow: see
+    /// [`SessionLayerBuilder::host_prefix`](crate::SessionLayerBuilder::host_prefix)).
     pub fn cookie_name(mut self, name: impl Into<String>) -> Self {
         self.cookie_name = name.into();
         self

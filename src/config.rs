@@ -15,6 +15,7 @@ pub(crate) const DEFAULT_MAX_BYTES: usize = 64 * 1024;
 pub(crate) const DEFAULT_MAX_KEYS: usize = 256;
 pub(crate) const DEFAULT_LAST_SEEN_INTERVAL: Duration = Duration::from_secs(60);
 const HOST_PREFIX: &str = "__Host-";
+const SECURE_PREFIX: &str = "__Secure-";
 
 /// Everything a request's session needs besides its own state: shared by all requests.
 pub(crate) struct Context {
@@ -33,7 +34,9 @@ pub(crate) struct SessionConfig {
     pub(crate) max_bytes: usize,
     pub(crate) max_keys: usize,
     pub(crate) cookie: CookieSettings,
-    pub(crate) host_prefix: bool,
+    /// `None`: the `__Host-` prefix wherever the cookie attributes allow it; `Some(true)`:
+    /// required; `Some(false)`: never.
+    pub(crate) host_prefix: Option<bool>,
     /// A signed-in session's last-seen time is rewritten at most this often.
     pub(crate) last_seen_interval: Duration,
     /// Send `Clear-Site-Data: "cookies"` on logout.
@@ -52,7 +55,7 @@ impl Default for SessionConfig {
             max_bytes: DEFAULT_MAX_BYTES,
             max_keys: DEFAULT_MAX_KEYS,
             cookie: CookieSettings::default(),
-            host_prefix: false,
+            host_prefix: None,
             last_seen_interval: DEFAULT_LAST_SEEN_INTERVAL,
             clear_site_data: false,
             cart: CartConfig::default(),
@@ -78,10 +81,14 @@ pub enum ConfigError {
     /// A timeout or limit is zero.
     #[error("{0} must be greater than zero")]
     Zero(&'static str),
-    /// The `__Host-` prefix requires `Secure`, `Path=/` and no `Domain`; browsers drop the cookie
-    /// otherwise.
+    /// The `__Host-` prefix was required ([`host_prefix(true)`](crate::SessionLayerBuilder::host_prefix),
+    /// or a cookie name that starts with it) but the cookie is not `Secure`, has a `Path` other
+    /// than `/`, or a `Domain`: browsers drop such a cookie.
     #[error("the __Host- cookie prefix requires Secure, Path=/ and no Domain")]
     HostPrefix,
+    /// A cookie name starts with `__Secure-` but the cookie is not `Secure`: browsers drop it.
+    #[error("the __Secure- cookie prefix requires the Secure attribute")]
+    SecurePrefix,
     /// `SameSite=None` requires `Secure`; browsers drop the cookie otherwise.
     #[error("SameSite=None requires the Secure attribute")]
     SameSiteNone,
@@ -142,15 +149,41 @@ impl SessionConfig {
                 return Err(ConfigError::Zero(what));
             }
         }
-        if self.host_prefix {
-            if !cookie.secure || cookie.path != "/" || cookie.domain.is_some() {
+        self.apply_prefix()?;
+        Ok(self)
+    }
+}
+
+impl SessionConfig {
+    /// Names the session, cart and remember-me cookies `__Host-…` where their attributes allow
+    /// it (`Secure`, `Path=/`, no `Domain`: the defaults), so that no sibling subdomain and no
+    /// plain-http response can plant one; keeps the plain names where they do not.
+    fn apply_prefix(&mut self) -> Result<(), ConfigError> {
+        let secure = self.cookie.secure;
+        let allowed = secure && self.cookie.path == "/" && self.cookie.domain.is_none();
+        let names = [
+            &mut self.cookie.name,
+            &mut self.cart.cookie_name,
+            &mut self.remember.cookie_name,
+        ];
+        for name in names {
+            if name.starts_with(SECURE_PREFIX) && !secure {
+                return Err(ConfigError::SecurePrefix);
+            }
+            let prefixed = name.starts_with(HOST_PREFIX);
+            if prefixed && !allowed {
                 return Err(ConfigError::HostPrefix);
             }
-            if !self.cookie.name.starts_with(HOST_PREFIX) {
-                self.cookie.name = format!("{HOST_PREFIX}{}", self.cookie.name);
+            match self.host_prefix {
+                Some(true) if !allowed => return Err(ConfigError::HostPrefix),
+                Some(false) => {}
+                _ if allowed && !prefixed && !name.starts_with(SECURE_PREFIX) => {
+                    name.insert_str(0, HOST_PREFIX);
+                }
+                _ => {}
             }
         }
-        Ok(self)
+        Ok(())
     }
 }
 
@@ -193,9 +226,40 @@ mod tests {
     }
 
     #[test]
-    fn host_prefix_requires_root_path_and_no_domain() {
+    fn host_prefix_is_the_default_for_every_cookie() {
+        let config = SessionConfig::default().finish().unwrap();
+        assert_eq!(config.cookie.name, "__Host-id");
+        assert_eq!(config.cart.cookie_name, "__Host-cart");
+        assert_eq!(config.remember.cookie_name, "__Host-remember");
+    }
+
+    #[test]
+    fn plain_names_where_the_attributes_do_not_allow_the_prefix() {
+        for change in [
+            (|c: &mut CookieSettings| c.secure = false) as fn(&mut CookieSettings),
+            |c| c.path = "/app".into(),
+            |c| c.domain = Some("example.com".into()),
+        ] {
+            let config = with_cookie(change).unwrap();
+            assert_eq!(config.cookie.name, "id");
+            assert_eq!(config.cart.cookie_name, "cart");
+            assert_eq!(config.remember.cookie_name, "remember");
+        }
+    }
+
+    #[test]
+    fn host_prefix_off_keeps_the_plain_names() {
+        let config = SessionConfig {
+            host_prefix: Some(false),
+            ..SessionConfig::default()
+        };
+        assert_eq!(config.finish().unwrap().cookie.name, "id");
+    }
+
+    #[test]
+    fn a_required_host_prefix_needs_root_path_and_no_domain() {
         let mut config = SessionConfig {
-            host_prefix: true,
+            host_prefix: Some(true),
             ..SessionConfig::default()
         };
         config.cookie.domain = Some("example.com".into());
@@ -203,11 +267,26 @@ mod tests {
     }
 
     #[test]
-    fn host_prefix_is_added_to_the_name() {
-        let config = SessionConfig {
-            host_prefix: true,
-            ..SessionConfig::default()
-        };
-        assert_eq!(config.finish().unwrap().cookie.name, "__Host-id");
+    fn a_host_prefixed_name_without_secure_is_refused() {
+        let result = with_cookie(|cookie| {
+            cookie.name = "__Host-sid".into();
+            cookie.secure = false;
+        });
+        assert_eq!(result.unwrap_err(), ConfigError::HostPrefix);
+    }
+
+    #[test]
+    fn a_secure_prefixed_name_without_secure_is_refused() {
+        let result = with_cookie(|cookie| {
+            cookie.name = "__Secure-sid".into();
+            cookie.secure = false;
+        });
+        assert_eq!(result.unwrap_err(), ConfigError::SecurePrefix);
+    }
+
+    #[test]
+    fn a_name_given_with_the_prefix_is_not_prefixed_twice() {
+        let config = with_cookie(|cookie| cookie.name = "__Host-sid".into()).unwrap();
+        assert_eq!(config.cookie.name, "__Host-sid");
     }
 }

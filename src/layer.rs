@@ -73,7 +73,7 @@ impl<S> Layer<S> for SessionLayer {
 /// | [`idle_timeout`](Self::idle_timeout) | 30 minutes, sliding |
 /// | [`absolute_timeout`](Self::absolute_timeout) | 12 hours from creation |
 /// | [`max_size`](Self::max_size) / [`max_keys`](Self::max_keys) | 64 KiB / 256 keys |
-/// | [`cookie_name`](Self::cookie_name) | `id` |
+/// | [`cookie_name`](Self::cookie_name) | `id`, as `__Host-id` ([`host_prefix`](Self::host_prefix)) |
 /// | cookie attributes | `HttpOnly; Secure; SameSite=Lax; Path=/`, no `Domain`, no `Max-Age` |
 #[must_use]
 pub struct SessionLayerBuilder {
@@ -126,7 +126,8 @@ impl SessionLayerBuilder {
         self
     }
 
-    /// Name of the session cookie (default `id`).
+    /// Name of the session cookie (default `id`, sent as `__Host-id`: see
+    /// [`host_prefix`](Self::host_prefix)).
     pub fn cookie_name(mut self, name: impl Into<String>) -> Self {
         self.config.cookie.name = name.into();
         self
@@ -180,10 +181,25 @@ impl SessionLayerBuilder {
         self
     }
 
-    /// Prefix the cookie name with `__Host-` (default off), which makes browsers refuse the
-    /// cookie unless it is `Secure`, has `Path=/` and no `Domain`: no subdomain can plant one.
+    /// Whether the session, cart and remember-me cookies are named `__Host-…` (`__Host-id`,
+    /// `__Host-cart`, `__Host-remember`). Browsers accept such a cookie only if it is `Secure`,
+    /// has `Path=/` and no `Domain`, and only from a secure origin, so no sibling subdomain and
+    /// no plain-http response on the same host can plant one (login CSRF, session fixation).
+    ///
+    /// By default the prefix is used whenever those attributes allow it, which they do by
+    /// default; with [`secure(false)`](Self::secure), a [`cookie_domain`](Self::cookie_domain)
+    /// or a [`cookie_path`](Self::cookie_path) other than `/`, the cookies keep their plain
+    /// names. `true` requires the prefix ([`build`](Self::build) fails with
+    /// [`ConfigError::HostPrefix`] where it cannot apply); `false` never uses it.
+    ///
+    /// ```
+    /// # use tower_redis_session::{MemoryStore, SessionLayer};
+    /// // Plain-http development host other than localhost: plain names, `id`, `cart`, `remember`.
+    /// let layer = SessionLayer::builder(MemoryStore::new()).secure(false).build()?;
+    /// # Ok::<(), tower_redis_session::ConfigError>(())
+    /// ```
     pub fn host_prefix(mut self, enabled: bool) -> Self {
-        self.config.host_prefix = enabled;
+        self.config.host_prefix = Some(enabled);
         self
     }
 

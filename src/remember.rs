@@ -114,7 +114,9 @@ impl RememberConfig {
         self
     }
 
-    /// Name of the cookie (default `remember`).
+    /// Name of the cookie (default `remember`, sent as `__Host-remember` where the cookie
+    /// attributes allow: see
+    /// [`SessionLayerBuilder::host_prefix`](crate::SessionLayerBuilder::host_prefix)).
     pub fn cookie_name(mut self, name: impl Into<String>) -> Self {
         self.cookie_name = name.into();
         self

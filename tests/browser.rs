@@ -80,7 +80,10 @@ async fn a_shopper_signs_in_shops_and_manages_devices() {
         .into_iter()
         .filter(|cookie| cookie.get("expiry").is_some())
         .collect();
-    assert!(kept.iter().any(|cookie| cookie["name"] == "remember"));
+    assert!(
+        kept.iter()
+            .any(|cookie| cookie["name"] == "__Host-remember")
+    );
     first.quit().await;
     let restarted = driver.browser(profile("first-again")).await;
     restarted.go(&format!("{shop}/login")).await;

@@ -105,7 +105,7 @@ pub async fn the_cart_cookie_is_persistent_and_secure<B: Backend>() {
     let cookie = reply
         .set_cookies
         .iter()
-        .find(|c| c.starts_with("cart="))
+        .find(|c| c.starts_with("__Host-cart="))
         .expect("a cart cookie");
     for attribute in [
         "HttpOnly",
@@ -121,7 +121,10 @@ pub async fn the_cart_cookie_is_persistent_and_secure<B: Backend>() {
     }
     let again = client.post("/cart/add/apple/1", "").await;
     assert!(
-        again.set_cookies.iter().any(|c| c.starts_with("cart=")),
+        again
+            .set_cookies
+            .iter()
+            .any(|c| c.starts_with("__Host-cart=")),
         "Max-Age refreshed on change"
     );
 }
@@ -179,7 +182,12 @@ pub async fn login_merges_the_visitor_cart_by_summing<B: Backend>() {
     shopper.post("/cart/add/a/1", "").await;
     shopper.post("/cart/add/b/2", "").await;
     let reply = shopper.post("/login/alice", "").await;
-    assert!(reply.set_cookies.iter().any(|c| c.starts_with("cart=;")));
+    assert!(
+        reply
+            .set_cookies
+            .iter()
+            .any(|c| c.starts_with("__Host-cart=;"))
+    );
     assert_eq!(shopper.cart().await, cart_of(&[("a", 1), ("b", 5)]));
     assert_eq!(other_device.cart().await, cart_of(&[("a", 1), ("b", 5)]));
 }

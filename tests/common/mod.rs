@@ -448,11 +448,17 @@ pub struct Reply {
     pub body: String,
 }
 
+/// The prefix the layer gives its cookies' names by default.
+pub const HOST: &str = "__Host-";
+
 /// A browser stand-in: keeps the session cookie it is given and sends it back.
 #[derive(Clone)]
 pub struct Client {
     app: Router,
+    /// The names of the session, cart and remember-me cookies, as last set by the app.
     cookie_name: String,
+    cart_name: String,
+    remember_name: String,
     /// The cookie value the client will send, if any.
     pub cookie: Option<String>,
     /// The `cart` cookie's value, if any.
@@ -462,14 +468,25 @@ pub struct Client {
 }
 
 impl Client {
+    /// A client of an app with the default cookie names (`__Host-id`, `__Host-cart`,
+    /// `__Host-remember`).
     pub fn new(app: Router) -> Self {
-        Self::named(app, "id")
+        Self::named(app, "__Host-id")
     }
 
+    /// A client of an app whose session cookie is `cookie_name`; its cart and remember-me
+    /// cookies are prefixed like it.
     pub fn named(app: Router, cookie_name: &str) -> Self {
+        let prefix = if cookie_name.starts_with(HOST) {
+            HOST
+        } else {
+            ""
+        };
         Self {
             app,
             cookie_name: cookie_name.to_owned(),
+            cart_name: format!("{prefix}cart"),
+            remember_name: format!("{prefix}remember"),
             cookie: None,
             cart: None,
             remember: None,
@@ -532,10 +549,10 @@ impl Client {
             cookies.push(format!("{}={value}", self.cookie_name));
         }
         if let Some(value) = &self.cart {
-            cookies.push(format!("cart={value}"));
+            cookies.push(format!("{}={value}", self.cart_name));
         }
         if let Some(value) = &self.remember {
-            cookies.push(format!("remember={value}"));
+            cookies.push(format!("{}={value}", self.remember_name));
         }
         if !cookies.is_empty() {
             request = request.header(header::COOKIE, cookies.join("; "));
@@ -575,11 +592,15 @@ impl Client {
         };
         let value = rest.split(';').next().unwrap_or_default();
         let kept = (!set_cookie.contains("Max-Age=0")).then(|| value.to_owned());
-        if name == self.cookie_name {
+        let base = |name: &str| name.strip_prefix(HOST).unwrap_or(name).to_owned();
+        if base(name) == base(&self.cookie_name) {
+            self.cookie_name = name.to_owned();
             self.cookie = kept;
-        } else if name == "cart" {
+        } else if base(name) == "cart" {
+            self.cart_name = name.to_owned();
             self.cart = kept;
-        } else if name == "remember" {
+        } else if base(name) == "remember" {
+            self.remember_name = name.to_owned();
             self.remember = kept;
         }
     }

@@ -43,7 +43,7 @@ pub async fn issue_sets_the_cookie_with_secure_attributes<B: Backend>() {
     let cookie = reply
         .set_cookies
         .iter()
-        .find(|c| c.starts_with("remember="))
+        .find(|c| c.starts_with("__Host-remember="))
         .expect("a remember cookie");
     for attribute in [
         "HttpOnly",
@@ -156,7 +156,7 @@ pub async fn logout_revokes_this_devices_token_only<B: Backend>() {
         reply
             .set_cookies
             .iter()
-            .any(|c| c.starts_with("remember=;")),
+            .any(|c| c.starts_with("__Host-remember=;")),
         "{reply:?}"
     );
     leaving.cookie = None;

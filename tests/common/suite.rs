@@ -41,7 +41,9 @@ macro_rules! conformance_suite {
             cookie_has_secure_defaults,
             cookie_attributes_follow_the_builder,
             persistent_cookie_has_max_age_of_the_absolute_timeout,
-            host_prefix_renames_the_cookie,
+            cookies_are_host_prefixed_by_default,
+            cookies_without_the_host_prefix_are_not_read,
+            plain_cookie_names_where_the_prefix_cannot_apply,
         );
         $crate::conformance_suite!(@tests $backend, devices_suite;
             login_changes_the_cookie_and_the_old_one_is_dead,
@@ -207,7 +209,7 @@ pub async fn delete_removes_the_data_and_expires_the_cookie<B: Backend>() {
     let reply = client.post("/delete", "").await;
     let removal = &reply.set_cookies[0];
     for attribute in [
-        "id=;",
+        "__Host-id=;",
         "Max-Age=0",
         "Path=/",
         "HttpOnly",
@@ -429,7 +431,7 @@ pub async fn cookie_has_secure_defaults<B: Backend>() {
     assert_eq!(value.len(), 51);
     assert_eq!(
         cookie,
-        format!("id={value}; HttpOnly; SameSite=Lax; Secure; Path=/")
+        format!("__Host-id={value}; HttpOnly; SameSite=Lax; Secure; Path=/")
     );
 }
 
@@ -474,11 +476,44 @@ pub async fn persistent_cookie_has_max_age_of_the_absolute_timeout<B: Backend>()
     assert!(cookie.contains("Max-Age=7200"), "{cookie}");
 }
 
-pub async fn host_prefix_renames_the_cookie<B: Backend>() {
+pub async fn cookies_are_host_prefixed_by_default<B: Backend>() {
     let backend = B::start();
-    let app = app(backend.store(), |b| b.host_prefix(true));
-    let mut client = Client::named(app, "__Host-id");
+    let mut client = client(&backend);
     let cookie = client.post("/set/n", "1").await.set_cookies.remove(0);
-    assert!(cookie.starts_with("__Host-id="));
+    assert!(cookie.starts_with("__Host-id="), "{cookie}");
+    let cart = client.post("/cart/add/apple/1", "").await.set_cookies;
+    assert!(cart[0].starts_with("__Host-cart="), "{cart:?}");
+    let remember = client.post("/login-remember/alice", "").await.set_cookies;
+    assert!(
+        remember.iter().any(|c| c.starts_with("__Host-remember=")),
+        "{remember:?}"
+    );
+}
+
+/// A cookie a sibling subdomain or a plain-http response could have planted (no prefix) names
+/// nothing, even when its value is a live session, cart or remember-me token.
+pub async fn cookies_without_the_host_prefix_are_not_read<B: Backend>() {
+    let backend = B::start();
+    let app = app(backend.store(), |b| b);
+    let mut victim = Client::new(app.clone());
+    victim.post("/cart/add/apple/1", "").await;
+    victim.post("/login-remember/mallory", "").await;
+    victim.post("/set/n", "1").await;
+    let mut planted = Client::named(app, "id");
+    planted.cookie.clone_from(&victim.cookie);
+    planted.cart.clone_from(&victim.cart);
+    planted.remember.clone_from(&victim.remember);
+    assert_eq!(planted.get("/me").await.body, "anonymous");
+    assert_eq!(planted.get("/get/n").await.body, "none");
+    assert!(planted.cart().await.is_empty());
+}
+
+pub async fn plain_cookie_names_where_the_prefix_cannot_apply<B: Backend>() {
+    let backend = B::start();
+    let mut client = Client::named(app(backend.store(), |b| b.secure(false)), "id");
+    let cookie = client.post("/set/n", "1").await.set_cookies.remove(0);
+    assert!(cookie.starts_with("id="), "{cookie}");
+    let cart = client.post("/cart/add/apple/1", "").await.set_cookies;
+    assert!(cart[0].starts_with("cart="), "{cart:?}");
     assert_eq!(client.get("/get/n").await.body, "1");
 }

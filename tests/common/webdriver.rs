@@ -208,7 +208,15 @@ impl Browser {
         }
     }
 
-    pub async fn add_cookie(&self, cookie: Value) {
+    /// Adds a cookie as [`cookies`](Self::cookies) listed it. A `__Host-` cookie has no
+    /// `Domain` attribute, so the domain the listing gives it is left out.
+    pub async fn add_cookie(&self, mut cookie: Value) {
+        let host_only = cookie["name"]
+            .as_str()
+            .is_some_and(|name| name.starts_with("__Host-"));
+        if let (true, Some(fields)) = (host_only, cookie.as_object_mut()) {
+            fields.remove("domain");
+        }
         self.call("POST", "/cookie", Some(json!({ "cookie": cookie })))
             .await;
     }
