@@ -17,8 +17,9 @@ use serde::{Deserialize, Serialize};
 use crate::config::{Context, SessionConfig};
 use crate::error::SessionError;
 use crate::id::{StorageId, now_millis};
+use crate::index;
 use crate::session::{Login, Session, State};
-use crate::store::millis;
+use crate::store::{IndexEntry, millis};
 
 /// Metadata field: the signed-in user's ID (JSON string).
 const USER: &str = "$u";
@@ -32,6 +33,9 @@ const ACTIVITY: &str = "$a";
 const REMEMBERED: &str = "$r";
 /// Metadata field: the selector of this device's remember-me token (JSON string).
 const TOKEN: &str = "$k";
+/// Metadata field: the user's sign-out generation this session was born under (JSON string;
+/// see `index.rs`).
+pub(crate) const GENERATION: &str = "$g";
 
 /// The fields a device listing reads from each session, in the order `device_info` takes them.
 const LISTED_FIELDS: [&str; 4] = [USER, DEVICE, LAST_SEEN, ACTIVITY];
@@ -198,6 +202,16 @@ pub(crate) fn note_remember_selector(state: &mut State, selector: &str) {
     state.set_meta(TOKEN, json(&selector));
 }
 
+/// The sign-out generation this signed-in session was born under.
+pub(crate) fn generation(state: &State) -> Option<String> {
+    serde_json::from_str(state.meta.get(GENERATION)?).ok()
+}
+
+/// The stored form of a generation.
+pub(crate) fn generation_json(generation: &str) -> String {
+    json(&generation)
+}
+
 /// Whether a remember-me token signed this session in.
 pub(crate) fn is_remembered(state: &State) -> bool {
     state.meta.get(REMEMBERED).is_some_and(|raw| raw == "true")
@@ -219,6 +233,7 @@ pub(crate) fn remembered_meta(
     user: &str,
     device: &str,
     selector: &str,
+    generation: &str,
     now: u64,
 ) -> HashMap<String, String> {
     let mut device: serde_json::Value = serde_json::from_str(device).unwrap_or_default();
@@ -231,6 +246,7 @@ pub(crate) fn remembered_meta(
         (LAST_SEEN.to_owned(), now.to_string()),
         (REMEMBERED.to_owned(), "true".to_owned()),
         (TOKEN.to_owned(), json(&selector)),
+        (GENERATION.to_owned(), json(&generation)),
     ])
 }
 
@@ -408,14 +424,18 @@ impl Session {
     pub async fn logout_others(&self) -> Result<usize, SessionError> {
         let (user, current) = self.user_and_handle().await?;
         let token = remember_selector(&*self.loaded().await?);
-        match user {
-            None => Ok(0),
-            Some(user) => {
-                self.users()
-                    .sign_out(&user, current.as_ref(), token.as_deref())
-                    .await
-            }
+        let Some(user) = user else {
+            return Ok(0);
+        };
+        let (count, kept) = self
+            .users()
+            .sign_out(&user, current.as_ref(), token.as_deref())
+            .await?;
+        if let Some(generation) = kept {
+            // This session is kept: it now carries the generation the sign-out began.
+            self.loaded().await?.set_meta(GENERATION, json(&generation));
         }
+        Ok(count)
     }
 
     /// Signs out every session of the signed-in user, this one included; returns how many.
@@ -427,7 +447,7 @@ impl Session {
         let Some(user) = user else {
             return Ok(0);
         };
-        let count = self.users().sign_out(&user, None, None).await?;
+        let (count, _) = self.users().sign_out(&user, None, None).await?;
         // This session was among those deleted: only the cookies are left to expire.
         let mut state = self.loaded().await?;
         state.reset();
@@ -493,7 +513,7 @@ impl UserSessions {
             return Ok(false);
         };
         let store = &*self.context.store;
-        if !self.indexed(user_id).await?.contains(&target) {
+        if !self.indexed(user_id).await?.iter().any(|e| e.id == target) {
             return Ok(false);
         }
         let target = [target];
@@ -509,7 +529,7 @@ impl UserSessions {
     /// reached.
     pub async fn logout_all(&self, user_id: &str) -> Result<usize, SessionError> {
         check_user_id(user_id)?;
-        self.sign_out(user_id, None, None).await
+        Ok(self.sign_out(user_id, None, None).await?.0)
     }
 
     /// Drops `user_id`'s index entries whose session has expired; returns how many. Listing
@@ -521,7 +541,14 @@ impl UserSessions {
     pub async fn cleanup_expired(&self, user_id: &str) -> Result<usize, SessionError> {
         check_user_id(user_id)?;
         let store = &*self.context.store;
-        let ids = self.indexed(user_id).await?;
+        // Pending entries are sessions being written: not stale, even where no record exists yet.
+        let ids: Vec<StorageId> = self
+            .indexed(user_id)
+            .await?
+            .into_iter()
+            .filter(|entry| !entry.pending)
+            .map(|entry| entry.id)
+            .collect();
         let rows = store.read_many(&ids, &[USER]).await?;
         let stale: Vec<StorageId> = ids
             .into_iter()
@@ -532,32 +559,46 @@ impl UserSessions {
         Ok(store.index_remove(user_id, &stale).await?)
     }
 
-    /// The sessions in `user`'s index that are not past their absolute deadline.
-    async fn indexed(&self, user: &str) -> Result<Vec<StorageId>, SessionError> {
-        let entries = self.context.store.index_list(user, now_millis()).await?;
-        Ok(entries.into_iter().map(|entry| entry.id).collect())
+    /// The entries of `user`'s index that are not past their absolute deadline.
+    async fn indexed(&self, user: &str) -> Result<Vec<IndexEntry>, SessionError> {
+        Ok(self.context.store.index_list(user, now_millis()).await?)
     }
 
-    /// Deletes the user's sessions (except `keep`) and then their index entries, so that an
-    /// interruption leaves entries that a retry deletes again, never a live unlisted session;
-    /// then revokes their remember-me tokens (except `keep_token`). Returns how many sessions.
+    /// Signs out the user's sessions except `keep`, and their remember-me tokens except
+    /// `keep_token`, in the order `index.rs` explains: the user's generation replaced first,
+    /// the tokens revoked, then the sessions the index lists deleted and, last, their entries,
+    /// so that an interruption leaves entries a retry deletes again, never a live unlisted
+    /// session. Returns how many sessions, and the generation what was kept now carries.
     pub(crate) async fn sign_out(
         &self,
         user: &str,
         keep: Option<&StorageId>,
         keep_token: Option<&str>,
-    ) -> Result<usize, SessionError> {
+    ) -> Result<(usize, Option<String>), SessionError> {
         let store = &*self.context.store;
-        let mut ids = self.indexed(user).await?;
-        ids.retain(|id| Some(id) != keep);
-        store.delete_many(&ids).await?;
-        store.index_remove(user, &ids).await?;
-        let mut tokens = store.token_list(user, now_millis()).await?;
+        let config = &self.context.config;
+        let now = now_millis();
+        let lifetime = config.expiry.absolute.max(config.remember.ttl);
+        let keeps = keep.is_some() || keep_token.is_some();
+        let kept = index::fence(store, user, keeps, now.saturating_add(millis(lifetime))).await?;
+        let mut tokens = store.token_list(user, now).await?;
         tokens.retain(|token| Some(token.as_str()) != keep_token);
         if !tokens.is_empty() {
             store.token_revoke(user, &tokens).await?;
         }
-        Ok(ids.len())
+        if let (Some(token), Some(generation)) = (keep_token, &kept) {
+            store.token_restamp(token, generation).await?;
+        }
+        let mut ids: Vec<StorageId> = self
+            .indexed(user)
+            .await?
+            .into_iter()
+            .map(|entry| entry.id)
+            .collect();
+        ids.retain(|id| Some(id) != keep);
+        store.delete_many(&ids).await?;
+        store.index_remove(user, &ids).await?;
+        Ok((ids.len(), kept))
     }
 
     async fn list(
@@ -566,14 +607,17 @@ impl UserSessions {
         current: Option<&StorageId>,
     ) -> Result<Vec<DeviceInfo>, SessionError> {
         let store = &*self.context.store;
-        let ids = self.indexed(user).await?;
+        let entries = self.indexed(user).await?;
+        let ids: Vec<StorageId> = entries.iter().map(|entry| entry.id.clone()).collect();
         let rows = store.read_many(&ids, &LISTED_FIELDS).await?;
         let mut devices = Vec::with_capacity(ids.len());
         let mut stale = Vec::new();
-        for (id, row) in ids.into_iter().zip(rows) {
-            match row.and_then(|row| device_info(&row, user, &id, current)) {
+        for (entry, row) in entries.into_iter().zip(rows) {
+            match row.and_then(|row| device_info(&row, user, &entry.id, current)) {
                 Some(device) => devices.push(device),
-                None => stale.push(id),
+                // A pending entry's record may be about to be written: not stale.
+                None if entry.pending => {}
+                None => stale.push(entry.id),
             }
         }
         if !stale.is_empty() {

@@ -8,7 +8,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use http::header::{HeaderName, SET_COOKIE};
-use http::{HeaderValue, Response, StatusCode};
+use http::{HeaderValue, Response};
 use pin_project_lite::pin_project;
 
 use crate::session::{Amend, Finish, Session};
@@ -85,8 +85,10 @@ where
     }
 }
 
-/// Writes the session, then completes the response; a failed write turns it into a 503, since
-/// the client would otherwise believe a change was kept that was not.
+/// Writes the session, then completes the response. A failed write replaces the response with
+/// the error's status (503 when the store failed, 413 when concurrent writers left no room for
+/// this request's change under the caps), since the client would otherwise believe a change
+/// was kept that was not.
 async fn write_back<B: Default>(
     session: Session,
     save: bool,
@@ -98,12 +100,20 @@ async fn write_back<B: Default>(
             response
         }
         Err(error) => {
-            tracing::error!(
-                error = &error as &dyn std::error::Error,
-                "could not save the session; answering 503"
-            );
+            let status = error.status();
+            if status.is_server_error() {
+                tracing::error!(
+                    error = &error as &dyn std::error::Error,
+                    "could not save the session; answering {status}"
+                );
+            } else {
+                tracing::warn!(
+                    error = &error as &dyn std::error::Error,
+                    "the session refused this request's change; answering {status}"
+                );
+            }
             let mut failed = Response::new(B::default());
-            *failed.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+            *failed.status_mut() = status;
             failed
         }
     }

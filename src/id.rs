@@ -206,6 +206,13 @@ impl fmt::Display for StorageId {
     }
 }
 
+/// 128 random bits as base64url: a user's fresh sign-out generation.
+pub(crate) fn random_text() -> Result<String, getrandom::Error> {
+    let mut bytes = [0u8; STORAGE_BYTES];
+    getrandom::fill(&mut bytes)?;
+    Ok(URL_SAFE_NO_PAD.encode(bytes))
+}
+
 /// The application server's clock, Unix milliseconds.
 pub(crate) fn now_millis() -> u64 {
     SystemTime::now()

@@ -12,6 +12,7 @@ mod error;
 mod extract;
 mod future;
 mod id;
+mod index;
 mod layer;
 mod remember;
 mod service;

@@ -26,6 +26,7 @@ use crate::devices::Device;
 use crate::error::{SessionError, StoreError};
 use crate::extract::SessionRejection;
 use crate::id::{SessionId, now_millis};
+use crate::index;
 use crate::session::{Session, State};
 use crate::store::{Change, IndexEntry, Written, millis};
 
@@ -149,6 +150,10 @@ pub struct TokenRecord {
     pub created_at: u64,
     /// The token's absolute deadline, Unix ms.
     pub expires_at: u64,
+    /// Its user's sign-out generation when it was issued (see
+    /// [`SessionStore::index_add`](crate::SessionStore::index_add)): a token issued before the
+    /// user's last sign-out of all devices signs nobody in.
+    pub generation: String,
 }
 
 /// The outcome of a rotation attempt.
@@ -320,8 +325,10 @@ impl RememberMe {
             device: crate::devices::device_json(device, now),
             created_at: now,
             expires_at: now.saturating_add(crate::store::millis(context.config.remember.ttl)),
+            generation: String::new(),
         };
-        store.token_create(&token.selector, &record).await?;
+        let fresh = crate::id::random_text().map_err(SessionError::Randomness)?;
+        store.token_create(&token.selector, &record, &fresh).await?;
         crate::devices::note_remember_selector(&mut state, &token.selector);
         state.remember_cookie = CookieUpdate::Set(token);
         Ok(())
@@ -429,7 +436,13 @@ async fn rotate(
     let expiry = context.config.expiry;
     let next = token.rotated()?;
     let id = SessionId::generate_created_at(now).map_err(SessionError::Randomness)?;
-    let meta = crate::devices::remembered_meta(&record.user, &record.device, &token.selector, now);
+    let meta = crate::devices::remembered_meta(
+        &record.user,
+        &record.device,
+        &token.selector,
+        &record.generation,
+        now,
+    );
     let fields = state.record_fields(&meta);
     let change = Change::whole(
         fields
@@ -440,14 +453,36 @@ async fn rotate(
     let entry = IndexEntry {
         id: id.storage_id(),
         expires_at: now.saturating_add(millis(expiry.absolute)),
+        pending: true,
     };
     let deadline = expiry.deadline(now, now);
-    // The new session exists before the rotation publishes it to parallel requests.
-    store.index_add(&record.user, &entry, None, now).await?;
-    if store.create(&entry.id, &change, deadline).await? != Written::Stored {
-        return Err(SessionError::Store(StoreError::UnexpectedReply(
-            "a fresh session ID was already taken".to_owned(),
-        )));
+    // The new session is listed, and exists, before the rotation publishes it to parallel
+    // requests; a token issued before the user's last sign-out of all devices mints nothing.
+    let create = |_| store.create(&entry.id, &change, deadline);
+    let (written, _) = index::enter(
+        store,
+        &record.user,
+        &entry,
+        Some(&record.generation),
+        create,
+    )
+    .await?;
+    match written {
+        Written::Stored => {}
+        Written::Gone => {
+            tracing::info!("remember-me token issued before the user signed out everywhere");
+            store
+                .token_revoke(&record.user, std::slice::from_ref(&token.selector))
+                .await?;
+            state.remember_cookie = CookieUpdate::Remove;
+            return Ok(());
+        }
+        // A create is never refused for its caps.
+        Written::IdTaken | Written::TooLarge { .. } | Written::TooManyKeys => {
+            return Err(SessionError::Store(StoreError::UnexpectedReply(
+                "a fresh session ID was already taken".to_owned(),
+            )));
+        }
     }
     let sealed = token.seal(&format!("{} {}", id.encode(), next.encode()))?;
     let grace_until = now.saturating_add(millis(context.config.remember.grace));
@@ -523,7 +558,7 @@ async fn theft(
     record: &TokenRecord,
 ) -> Result<(), SessionError> {
     let users = crate::UserSessions::new(Arc::clone(context));
-    let revoked = users.sign_out(&record.user, None, None).await?;
+    let (revoked, _) = users.sign_out(&record.user, None, None).await?;
     tracing::warn!(
         revoked_sessions = revoked,
         "remember-me token replayed after rotation: theft suspected; all of the user's tokens and sessions revoked"

@@ -7,12 +7,13 @@ use http::HeaderValue;
 
 use crate::cart::{CartLimits, CartOwner};
 use crate::codec::{field_cost, field_for_key, key_of_field};
-use crate::config::Context;
+use crate::config::{Context, SessionConfig};
 use crate::cookie::{CookieUpdate, RawCookies};
 use crate::error::{SessionError, StoreError};
 use crate::id::{CartId, SessionId, now_millis};
+use crate::index;
 use crate::remember::RememberCookie;
-use crate::store::{Change, IndexEntry, Revision, Written, millis};
+use crate::store::{Caps, Change, IndexEntry, Revision, Written, millis};
 
 use super::SaveOutcome;
 
@@ -225,7 +226,7 @@ impl State {
                     .await?
             }
         };
-        self.finish_write(outcome, expires_at)
+        self.finish_write(outcome, expires_at, &context.config)
     }
 
     /// Writes this request's changes to the stored session `current`, under a new ID if
@@ -242,21 +243,22 @@ impl State {
             // The absolute deadline passed during this request: the record is expiring.
             return Ok((Written::Gone, deadline));
         }
-        let mut change = self.change();
+        let config = &context.config;
+        let mut change = self.change(Caps {
+            max_bytes: config.max_bytes,
+            max_keys: config.max_keys,
+        });
         let store = &*context.store;
         if cycle {
-            let from = &current.storage_id();
-            let change = &change;
             // Boxed, as the rare writes in `flush` are.
-            let moved = Box::pin(with_fresh_id(current.created_at(), |new| async move {
-                store.cycle(from, &new.storage_id(), change, deadline).await
-            }))
-            .await?;
-            let Some(new) = moved else {
-                return Ok((Written::Gone, deadline));
-            };
-            self.id = Some(new);
-            return Ok((Written::Stored, deadline));
+            let moved = Box::pin(self.write_cycle(context, &current, &change, deadline)).await?;
+            return Ok(match moved {
+                Ok(new) => {
+                    self.id = Some(new);
+                    (Written::Stored, deadline)
+                }
+                Err(refused) => (refused, deadline),
+            });
         }
         // Usually this request's load has just slid the expiry; then the write leaves it.
         let kept = self
@@ -274,15 +276,66 @@ impl State {
         Ok((written, kept.unwrap_or(deadline)))
     }
 
-    /// The fields this request changed, with their current values, and the size of the record
-    /// as it leaves it.
-    fn change(&self) -> Change<'_> {
+    /// Moves the stored session `current` to a new ID with `change` applied. A signed-in
+    /// session moves through [`index::enter`] (as one born under the generation it carries),
+    /// then its old entry leaves the user's index: it stays listed at every instant, and a
+    /// sign-out that began before the move ends it.
+    /// Returns the new ID, or why nothing moved (the session is gone, or the change breaks a
+    /// cap).
+    async fn write_cycle(
+        &self,
+        context: &Context,
+        current: &SessionId,
+        change: &Change<'_>,
+        deadline: u64,
+    ) -> Result<Result<SessionId, Written>, SessionError> {
+        let store = &*context.store;
+        let from = &current.storage_id();
+        let user = crate::devices::owner(self);
+        // A session stamped by no generation cannot prove it was born after the last sign-out.
+        let born = crate::devices::generation(self).unwrap_or_default();
+        let absolute = current
+            .created_at()
+            .saturating_add(millis(context.config.expiry.absolute));
+        let moved = with_fresh_id(current.created_at(), |new| {
+            let (user, born) = (user.as_deref(), born.as_str());
+            async move {
+                let to = new.storage_id();
+                let Some(user) = user else {
+                    return Ok((store.cycle(from, &to, change, deadline).await?, ()));
+                };
+                let entry = IndexEntry {
+                    id: to.clone(),
+                    expires_at: absolute,
+                    pending: true,
+                };
+                let move_record = |_| store.cycle(from, &to, change, deadline);
+                let (written, _) =
+                    index::enter(store, user, &entry, Some(born), move_record).await?;
+                Ok((written, ()))
+            }
+        })
+        .await?;
+        let (new, ()) = match moved {
+            Ok(moved) => moved,
+            Err(refused) => return Ok(Err(refused)),
+        };
+        if let Some(user) = &user {
+            store.index_remove(user, std::slice::from_ref(from)).await?;
+        }
+        Ok(Ok(new))
+    }
+
+    /// The fields this request changed, with their current values, the size of the record
+    /// as it leaves it, and the caps the store holds it to.
+    fn change(&self, caps: Caps) -> Change<'_> {
         let mut change = Change {
             set: Vec::with_capacity(self.changes.len()),
             remove: Vec::new(),
             record_bytes: self.record_bytes(),
             record_fields: self.data.len() + self.meta.len(),
             base: None,
+            caps: Some(caps),
         };
         for field in &self.changes {
             let value = match key_of_field(field) {
@@ -346,16 +399,16 @@ impl State {
         let change = &fields.change();
         let store = &*context.store;
         let id = with_fresh_id(now, |new| async move {
-            store.create(&new.storage_id(), change, deadline).await
+            Ok((store.create(&new.storage_id(), change, deadline).await?, ()))
         })
         .await?;
-        self.id = id;
+        self.id = id.ok().map(|(id, ())| id);
         Ok(Written::Stored)
     }
 
-    /// A login: a new record with a new ID and lifetime, entered in the user's index before it
-    /// exists (so no live session is ever missing from the index that `logout_all` reads), then
-    /// the old record deleted and dropped from its index.
+    /// A login: a new record with a new ID and lifetime, stamped with the user's generation and
+    /// entered in the user's index through [`index::enter`], then the old record deleted and
+    /// dropped from its index.
     async fn write_login(
         &mut self,
         context: &Context,
@@ -368,28 +421,40 @@ impl State {
         let entry_deadline = now.saturating_add(millis(expiry.absolute));
         let old = self.id.as_ref().map(SessionId::storage_id);
         let fields = EncodedFields::of_record(&self.data, &self.meta);
-        let change = &fields.change();
+        let fields = &fields;
         let user = login.user.as_str();
-        let same_user = login.previous_owner.as_deref() == Some(user);
-        let replaces = if same_user { old.as_ref() } else { None };
-        let id = with_fresh_id(now, |new| async move {
+        let entered = with_fresh_id(now, |new| async move {
             let entry = IndexEntry {
                 id: new.storage_id(),
                 expires_at: entry_deadline,
+                pending: true,
             };
-            store.index_add(user, &entry, replaces, now).await?;
-            store.create(&entry.id, change, deadline).await
+            let entry = &entry;
+            let create = |generation: String| async move {
+                let stamp = crate::devices::generation_json(&generation);
+                let mut change = fields.change();
+                change.record_bytes += field_cost(crate::devices::GENERATION, &stamp);
+                change.record_fields += 1;
+                change.set.push((crate::devices::GENERATION, &stamp));
+                store.create(&entry.id, &change, deadline).await
+            };
+            index::enter(store, user, entry, None, create).await
         })
         .await?;
         if let Some(old) = &old {
             store.delete(old).await?;
-            if let Some(previous) = login.previous_owner.as_deref().filter(|_| !same_user) {
-                store
-                    .index_remove(previous, std::slice::from_ref(old))
-                    .await?;
-            }
+            let owner = login.previous_owner.as_deref().unwrap_or(user);
+            store.index_remove(owner, std::slice::from_ref(old)).await?;
         }
-        self.id = id;
+        let Ok((id, generation)) = entered else {
+            // A sign-out of the user ran meanwhile and won: nobody is signed in.
+            return Ok(Written::Gone);
+        };
+        self.set_meta(
+            crate::devices::GENERATION,
+            crate::devices::generation_json(&generation),
+        );
+        self.id = Some(id);
         self.merge_visitor_cart(context, user).await?;
         Ok(Written::Stored)
     }
@@ -428,6 +493,7 @@ impl State {
         &mut self,
         outcome: Written,
         expires_at: u64,
+        config: &SessionConfig,
     ) -> Result<SaveOutcome, SessionError> {
         match outcome {
             Written::Stored => {
@@ -451,6 +517,14 @@ impl State {
             Written::IdTaken => Err(SessionError::Store(StoreError::UnexpectedReply(
                 "an update reported a taken ID".to_owned(),
             ))),
+            // Concurrent writers made the stored session larger than this request saw.
+            Written::TooLarge { size } => Err(SessionError::TooLarge {
+                size,
+                limit: config.max_bytes,
+            }),
+            Written::TooManyKeys => Err(SessionError::TooManyKeys {
+                limit: config.max_keys,
+            }),
         }
     }
 
@@ -469,23 +543,24 @@ impl State {
 }
 
 /// Tries `write` with fresh IDs for a session created at `created` until one is not taken (in
-/// practice, the first). `Some(id)` once written, `None` if the record was gone.
-async fn with_fresh_id<F, Fut>(
+/// practice, the first). `Ok((id, what write returned))` once written; `Err` with the outcome
+/// if the record was gone or the write was refused.
+async fn with_fresh_id<F, Fut, T>(
     created: u64,
     mut write: F,
-) -> Result<Option<SessionId>, SessionError>
+) -> Result<Result<(SessionId, T), Written>, SessionError>
 where
     F: FnMut(SessionId) -> Fut,
-    Fut: std::future::Future<Output = Result<Written, StoreError>>,
+    Fut: std::future::Future<Output = Result<(Written, T), SessionError>>,
 {
     for _ in 0..ID_ATTEMPTS {
         let id = SessionId::generate_created_at(created).map_err(SessionError::Randomness)?;
         match write(id.clone()).await? {
-            Written::Stored => return Ok(Some(id)),
-            Written::Gone => return Ok(None),
-            Written::IdTaken => {
+            (Written::Stored, value) => return Ok(Ok((id, value))),
+            (Written::IdTaken, _) => {
                 tracing::warn!("a fresh session ID was already taken; drawing another");
             }
+            (refused, _) => return Ok(Err(refused)),
         }
     }
     Err(SessionError::Store(StoreError::UnexpectedReply(
@@ -521,6 +596,7 @@ impl<'a> EncodedFields<'a> {
             record_bytes: self.record_bytes,
             record_fields: self.set.len(),
             base: None,
+            caps: None,
         }
     }
 }

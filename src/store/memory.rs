@@ -28,8 +28,10 @@ pub struct MemoryStore {
 #[derive(Debug, Default)]
 struct State {
     records: HashMap<StorageId, Entry>,
-    /// Each user's index: storage name → absolute deadline.
-    users: HashMap<String, HashMap<StorageId, u64>>,
+    /// Each user's index: storage name → (absolute deadline, pending).
+    users: HashMap<String, HashMap<StorageId, (u64, bool)>>,
+    /// Each user's sign-out generation, and until when it is kept.
+    generations: HashMap<String, (String, u64)>,
     carts: HashMap<CartOwner, CartEntry>,
     tokens: HashMap<String, TokenRecord>,
     /// Each user's remember-me tokens: selector → absolute deadline.
@@ -98,8 +100,9 @@ impl State {
         if self.writes.is_multiple_of(SWEEP_EVERY) {
             self.records.retain(|_, entry| entry.expires_at > now);
             for index in self.users.values_mut() {
-                index.retain(|_, expires_at| *expires_at > now);
+                index.retain(|_, (expires_at, _)| *expires_at > now);
             }
+            self.generations.retain(|_, (_, until)| *until > now);
             self.users.retain(|_, index| !index.is_empty());
             self.carts.retain(|_, cart| cart.expires_at > now);
             self.tokens.retain(|_, token| token.expires_at > now);
@@ -118,6 +121,19 @@ impl State {
         self.tokens.get_mut(selector)
     }
 
+    /// `user`'s sign-out generation, `fresh` if it has none, kept at least until `until`.
+    fn generation(&mut self, user: &str, fresh: &str, until: u64, now: u64) -> String {
+        let (generation, kept_until) = self
+            .generations
+            .entry(user.to_owned())
+            .or_insert_with(|| (fresh.to_owned(), until));
+        if *kept_until <= now {
+            fresh.clone_into(generation);
+        }
+        *kept_until = (*kept_until).max(until);
+        generation.clone()
+    }
+
     /// The live cart of `owner`, dropping it first if it has expired.
     fn live_cart(&mut self, owner: &CartOwner, now: u64) -> Option<&mut CartEntry> {
         if self
@@ -132,6 +148,29 @@ impl State {
 }
 
 impl Entry {
+    /// Applies `change` if it keeps the record within its caps; the refusal otherwise.
+    fn apply_within_caps(
+        &mut self,
+        change: &Change<'_>,
+        deadline: Option<u64>,
+    ) -> Result<(), Written> {
+        if let Some(caps) = change.caps {
+            let mut after = self.fields.clone();
+            for (field, value) in &change.set {
+                after.insert((*field).to_owned(), (*value).to_owned());
+            }
+            for field in &change.remove {
+                after.remove(*field);
+            }
+            let measure = |fields: &HashMap<String, String>| {
+                super::user_size(fields.iter().map(|(f, v)| (f.as_str(), v.as_str())))
+            };
+            caps.check(measure(&self.fields), measure(&after))?;
+        }
+        self.apply(change, deadline);
+        Ok(())
+    }
+
     fn apply(&mut self, change: &Change<'_>, deadline: Option<u64>) {
         for (field, value) in &change.set {
             self.fields.insert((*field).to_owned(), (*value).to_owned());
@@ -199,10 +238,10 @@ impl SessionStore for MemoryStore {
         let mut state = self.lock();
         state.count_write(now);
         let written = match state.live(id, now) {
-            Some(entry) => {
-                entry.apply(change, deadline);
-                Written::Stored
-            }
+            Some(entry) => match entry.apply_within_caps(change, deadline) {
+                Ok(()) => Written::Stored,
+                Err(refused) => refused,
+            },
             None => Written::Gone,
         };
         Box::pin(std::future::ready(Ok(written)))
@@ -223,12 +262,16 @@ impl SessionStore for MemoryStore {
         } else if state.live(from, now).is_none() {
             Written::Gone
         } else {
-            match state.records.remove(from) {
-                Some(mut entry) => {
-                    entry.apply(change, Some(deadline));
-                    state.records.insert(to.clone(), entry);
-                    Written::Stored
-                }
+            match state.records.get_mut(from) {
+                Some(entry) => match entry.apply_within_caps(change, Some(deadline)) {
+                    Ok(()) => {
+                        if let Some(entry) = state.records.remove(from) {
+                            state.records.insert(to.clone(), entry);
+                        }
+                        Written::Stored
+                    }
+                    Err(refused) => refused,
+                },
                 None => Written::Gone,
             }
         };
@@ -273,17 +316,58 @@ impl SessionStore for MemoryStore {
         &'a self,
         user: &'a str,
         entry: &'a IndexEntry,
-        replaces: Option<&'a StorageId>,
         now: u64,
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        fresh_generation: &'a str,
+    ) -> BoxFuture<'a, Result<String, StoreError>> {
         let mut state = self.lock();
         state.count_write(now);
         let index = state.users.entry(user.to_owned()).or_default();
-        index.retain(|_, expires_at| *expires_at > now);
-        if let Some(old) = replaces {
-            index.remove(old);
+        index.retain(|_, (expires_at, _)| *expires_at > now);
+        index.insert(entry.id.clone(), (entry.expires_at, true));
+        let generation = state.generation(user, fresh_generation, entry.expires_at, now);
+        Box::pin(std::future::ready(Ok(generation)))
+    }
+
+    fn index_confirm<'a>(
+        &'a self,
+        user: &'a str,
+        entry: &'a IndexEntry,
+        generation: &'a str,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let mut state = self.lock();
+        let now = now_millis();
+        let current = state
+            .generations
+            .get(user)
+            .filter(|(_, until)| *until > now)
+            .map(|(current, _)| current.clone());
+        let index = state.users.entry(user.to_owned()).or_default();
+        let confirmed = match index.get_mut(&entry.id) {
+            Some(listed) if current.as_deref() == Some(generation) => {
+                *listed = (entry.expires_at, false);
+                true
+            }
+            _ => {
+                index.remove(&entry.id);
+                false
+            }
+        };
+        Box::pin(std::future::ready(Ok(confirmed)))
+    }
+
+    fn index_fence<'a>(
+        &'a self,
+        user: &'a str,
+        next: Option<&'a str>,
+        keep_until: u64,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let mut state = self.lock();
+        state.generations.remove(user);
+        if let Some(next) = next {
+            state
+                .generations
+                .insert(user.to_owned(), (next.to_owned(), keep_until));
         }
-        index.insert(entry.id.clone(), entry.expires_at);
         Box::pin(std::future::ready(Ok(())))
     }
 
@@ -296,12 +380,13 @@ impl SessionStore for MemoryStore {
         let entries = match state.users.get_mut(user) {
             None => Vec::new(),
             Some(index) => {
-                index.retain(|_, expires_at| *expires_at > now);
+                index.retain(|_, (expires_at, _)| *expires_at > now);
                 index
                     .iter()
-                    .map(|(id, expires_at)| IndexEntry {
+                    .map(|(id, (expires_at, pending))| IndexEntry {
                         id: id.clone(),
                         expires_at: *expires_at,
+                        pending: *pending,
                     })
                     .collect()
             }
@@ -419,14 +504,29 @@ impl SessionStore for MemoryStore {
         &'a self,
         selector: &'a str,
         record: &'a TokenRecord,
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        fresh_generation: &'a str,
+    ) -> BoxFuture<'a, Result<String, StoreError>> {
         let now = now_millis();
         let mut state = self.lock();
         state.count_write(now);
         let index = state.token_index.entry(record.user.clone()).or_default();
         index.retain(|_, expires_at| *expires_at > now);
         index.insert(selector.to_owned(), record.expires_at);
-        state.tokens.insert(selector.to_owned(), record.clone());
+        let generation = state.generation(&record.user, fresh_generation, record.expires_at, now);
+        let mut stamped = record.clone();
+        stamped.generation.clone_from(&generation);
+        state.tokens.insert(selector.to_owned(), stamped);
+        Box::pin(std::future::ready(Ok(generation)))
+    }
+
+    fn token_restamp<'a>(
+        &'a self,
+        selector: &'a str,
+        generation: &'a str,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        if let Some(token) = self.lock().live_token(selector, now_millis()) {
+            generation.clone_into(&mut token.generation);
+        }
         Box::pin(std::future::ready(Ok(())))
     }
 

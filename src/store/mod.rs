@@ -100,6 +100,48 @@ pub struct Change<'a> {
     pub record_fields: usize,
     /// The record's revision as this request loaded it, if it did and has not written since.
     pub base: Option<&'a Revision>,
+    /// The caps the record must stay within, checked by the store atomically with the write
+    /// (see [`Caps`]); `None` for a write that creates the whole record.
+    pub caps: Option<Caps>,
+}
+
+/// A session's caps: most bytes of user keys and their encoded values, and most user keys
+/// (metadata fields do not count). A store refuses an update that would take the record, as
+/// stored, past a cap and make it larger ([`Written::TooLarge`], [`Written::TooManyKeys`]),
+/// whatever concurrent writers did meanwhile: the request's own check sees only its view.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Caps {
+    /// Most bytes of user keys and encoded values.
+    pub max_bytes: usize,
+    /// Most user keys.
+    pub max_keys: usize,
+}
+
+impl Caps {
+    /// Whether a record of `after` (bytes, keys), changed from one of `before`, breaks a cap:
+    /// `Err` with the refusal if so.
+    pub(crate) fn check(
+        &self,
+        before: (usize, usize),
+        after: (usize, usize),
+    ) -> Result<(), Written> {
+        if after.1 > self.max_keys && after.1 > before.1 {
+            return Err(Written::TooManyKeys);
+        }
+        if after.0 > self.max_bytes && after.0 > before.0 {
+            return Err(Written::TooLarge { size: after.0 });
+        }
+        Ok(())
+    }
+}
+
+/// The (bytes, keys) of user data among a record's fields, as [`Caps`] counts them.
+pub(crate) fn user_size<'a>(fields: impl Iterator<Item = (&'a str, &'a str)>) -> (usize, usize) {
+    fields
+        .filter_map(|(field, value)| crate::codec::key_of_field(field).map(|key| (key, value)))
+        .fold((0, 0), |(bytes, keys), (key, value)| {
+            (bytes + key.len() + value.len(), keys + 1)
+        })
 }
 
 impl<'a> Change<'a> {
@@ -115,6 +157,7 @@ impl<'a> Change<'a> {
             remove: Vec::new(),
             record_bytes,
             base: None,
+            caps: None,
         }
     }
 }
@@ -129,6 +172,14 @@ pub enum Written {
     Gone,
     /// A create or cycle found the new ID already taken; nothing was written.
     IdTaken,
+    /// The update would take the record past its byte cap ([`Change::caps`]); nothing was
+    /// written.
+    TooLarge {
+        /// The bytes of user keys and values the record would have held.
+        size: usize,
+    },
+    /// The update would take the record past its key cap; nothing was written.
+    TooManyKeys,
 }
 
 /// A session in a user's index: its storage name and when it expires at the latest (its
@@ -139,6 +190,10 @@ pub struct IndexEntry {
     pub id: StorageId,
     /// The session's absolute deadline; it may expire earlier if left idle.
     pub expires_at: u64,
+    /// Whether the session is still being created or renamed ([`SessionStore::index_add`]
+    /// added it, [`SessionStore::index_confirm`] has not yet confirmed it). A pending entry
+    /// whose record is missing is not stale: its record may be about to be written.
+    pub pending: bool,
 }
 
 /// The operations a session store provides. Each is atomic and one round trip.
@@ -164,7 +219,9 @@ pub trait SessionStore: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<Written, StoreError>>;
 
     /// Applies `change` to an existing record and, given a `deadline`, sets its expiry;
-    /// [`Written::Gone`] (and no write) if the record no longer exists. The session passes no
+    /// [`Written::Gone`] (and no write) if the record no longer exists, and
+    /// [`Written::TooLarge`] or [`Written::TooManyKeys`] if the record as stored, changed,
+    /// would break `change.caps`. The session passes no
     /// deadline when its request has just set nearly the same one by loading the record. A store
     /// may use `change.base` to write the whole record when it is still as loaded.
     fn update<'a>(
@@ -199,14 +256,42 @@ pub trait SessionStore: Send + Sync + 'static {
     /// Deletes many records (one pipeline). Missing records are skipped.
     fn delete_many<'a>(&'a self, ids: &'a [StorageId]) -> BoxFuture<'a, Result<(), StoreError>>;
 
-    /// Adds a session to `user`'s index, optionally removing the entry it replaces, and drops
-    /// entries past their deadline at `now`.
+    /// Adds a session that is about to be created or renamed to `user`'s index as a pending
+    /// entry, and drops entries past their deadline at `now`. Returns the user's sign-out
+    /// generation: an opaque value that every sign-out of all the user's sessions replaces
+    /// ([`index_fence`](Self::index_fence)). A user who has none gets `fresh_generation`.
+    ///
+    /// The index, and the generation, must live at least as long as `entry.expires_at`.
     fn index_add<'a>(
         &'a self,
         user: &'a str,
         entry: &'a IndexEntry,
-        replaces: Option<&'a StorageId>,
         now: u64,
+        fresh_generation: &'a str,
+    ) -> BoxFuture<'a, Result<String, StoreError>>;
+
+    /// Confirms a pending entry once its record is written, in one atomic step: if `user`'s
+    /// generation is still `generation` and the entry is still in the index, the entry is no
+    /// longer pending and the answer is `true`. Otherwise a sign-out or a revocation has begun
+    /// since the session was born: the entry is removed and the answer is `false` (the caller
+    /// then deletes the record).
+    fn index_confirm<'a>(
+        &'a self,
+        user: &'a str,
+        entry: &'a IndexEntry,
+        generation: &'a str,
+    ) -> BoxFuture<'a, Result<bool, StoreError>>;
+
+    /// Starts a sign-out of all (or all other) sessions of `user`: replaces the user's
+    /// generation, so that no session or token born under the old one can still be created,
+    /// renamed or signed in with. The old generation must be gone even when the server is out
+    /// of memory (on Redis: a `DEL`); `next`, the generation of what the sign-out keeps, is
+    /// stored afterwards, alive until `keep_until` (Unix ms), and only logged if that fails.
+    fn index_fence<'a>(
+        &'a self,
+        user: &'a str,
+        next: Option<&'a str>,
+        keep_until: u64,
     ) -> BoxFuture<'a, Result<(), StoreError>>;
 
     /// The entries of `user`'s index that are not past their deadline at `now`; the others are
@@ -256,11 +341,22 @@ pub trait SessionStore: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<bool, StoreError>>;
 
     /// Stores a new remember-me token under `selector`, entered in its user's token index
-    /// first; it expires at `record.expires_at`.
+    /// first; it expires at `record.expires_at`. The token is stamped with its user's sign-out
+    /// generation as [`index_add`](Self::index_add) gives it (`record.generation` is ignored),
+    /// which is returned.
     fn token_create<'a>(
         &'a self,
         selector: &'a str,
         record: &'a TokenRecord,
+        fresh_generation: &'a str,
+    ) -> BoxFuture<'a, Result<String, StoreError>>;
+
+    /// Stamps an existing token with a new generation (the one a sign-out of the user's other
+    /// devices kept it under). A token that no longer exists is left alone.
+    fn token_restamp<'a>(
+        &'a self,
+        selector: &'a str,
+        generation: &'a str,
     ) -> BoxFuture<'a, Result<(), StoreError>>;
 
     /// The token stored under `selector`, if it exists.

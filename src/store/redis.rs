@@ -43,7 +43,7 @@ use self::record::EncodedChange;
 
 use super::scripts::{self, StoreScript};
 use super::{
-    BoxFuture, Change, FieldsRow, IndexEntry, Loaded, Revision, SessionStore, Written, millis,
+    BoxFuture, Caps, Change, FieldsRow, IndexEntry, Loaded, Revision, SessionStore, Written, millis,
 };
 use crate::cart::{CartLimits, CartLine, CartOp, CartOwner, CartWritten, MergePolicy};
 use crate::error::StoreError;
@@ -130,6 +130,11 @@ impl RedisStore {
         }
     }
 
+    /// The Redis key of a user's sign-out generation, under the user's hash tag.
+    pub fn generation_key(&self, user: &str) -> String {
+        format!("{}u:{{{user}}}:g", self.inner.prefix)
+    }
+
     /// The Redis key of a remember-me token.
     pub fn token_key(&self, selector: &str) -> String {
         format!("{}r:{selector}", self.inner.prefix)
@@ -140,26 +145,29 @@ impl RedisStore {
         format!("{}u:{{{user}}}:t", self.inner.prefix)
     }
 
-    /// Adds `member` with its deadline to a sorted-set index (`index_add.lua`), dropping
-    /// `replaces` and the entries past their deadline.
+    /// Adds `member` with `score` to one of `user`'s sorted-set indexes (`index_add.lua`),
+    /// dropping the entries past their deadline; returns the user's sign-out generation.
     async fn add_to_index(
         &self,
-        key: &str,
+        index: &str,
+        user: &str,
         member: &str,
+        score: &str,
         deadline: u64,
-        replaces: Option<&str>,
-        now: u64,
-    ) -> Result<(), StoreError> {
-        let mut call = scripts::INDEX_ADD.call(&[key]);
-        call.arg(now)
+        fresh_generation: &str,
+    ) -> Result<String, StoreError> {
+        let mut call = scripts::INDEX_ADD.call(&[index, &self.generation_key(user)]);
+        call.arg(crate::id::now_millis())
             .arg(member)
+            .arg(score)
             .arg(deadline)
-            .arg(replaces.unwrap_or_default());
+            .arg(fresh_generation);
+        // Safe to retry: adding the same member again changes nothing.
         self.run(Request::Script(&call), true).await
     }
 
-    /// Prunes a sorted-set index by deadline and returns its members.
-    async fn list_index(&self, key: &str, now: u64) -> Result<Vec<(String, u64)>, StoreError> {
+    /// Prunes a sorted-set index by deadline and returns its members with their scores.
+    async fn list_index(&self, key: &str, now: u64) -> Result<Vec<(String, f64)>, StoreError> {
         let mut pipeline = deadpool_redis::redis::pipe();
         pipeline
             .cmd("ZREMRANGEBYSCORE")
@@ -172,7 +180,7 @@ impl RedisStore {
             .arg(0)
             .arg(-1)
             .arg("WITHSCORES");
-        let (members,): (Vec<(String, u64)>,) =
+        let (members,): (Vec<(String, f64)>,) =
             self.run(Request::Pipeline(&pipeline), true).await?;
         Ok(members)
     }
@@ -222,12 +230,19 @@ impl RedisStore {
             return Ok(Written::Gone);
         };
         let mut fields: std::collections::HashMap<String, String> =
-            loaded.fields.into_iter().collect();
+            loaded.fields.iter().cloned().collect();
         for (field, value) in &change.set {
             fields.insert((*field).to_owned(), (*value).to_owned());
         }
+        let before = super::user_size(loaded.fields.iter().map(|(f, v)| (f.as_str(), v.as_str())));
         for field in &change.remove {
             fields.remove(*field);
+        }
+        if let Some(caps) = change.caps {
+            let after = super::user_size(fields.iter().map(|(f, v)| (f.as_str(), v.as_str())));
+            if let Err(refused) = caps.check(before, after) {
+                return Ok(refused);
+            }
         }
         let whole = Change::whole(
             fields
@@ -351,19 +366,33 @@ impl RedisStore {
             Some(deadline) => call.arg(deadline),
             None => call.arg(""),
         };
+        let caps = change.caps.unwrap_or(Caps {
+            max_bytes: usize::MAX,
+            max_keys: usize::MAX,
+        });
+        call.arg(caps.max_bytes).arg(caps.max_keys);
         if let Some((base, rewritten)) = rewrite {
             call.arg(base.as_slice()).arg(rewritten);
         }
-        match self.run::<i64>(Request::Script(&call), retry).await? {
-            1 => Ok(Written::Stored),
-            0 => Ok(Written::Gone),
-            -1 => Ok(Written::IdTaken),
-            -2 => {
+        match self.run::<Value>(Request::Script(&call), retry).await? {
+            Value::Int(1) => Ok(Written::Stored),
+            Value::Int(0) => Ok(Written::Gone),
+            Value::Int(-1) => Ok(Written::IdTaken),
+            Value::Int(-2) => {
                 tracing::warn!("stored session record is malformed; treating it as gone");
                 Ok(Written::Gone)
             }
+            Value::Int(-3) => Ok(Written::TooManyKeys),
+            Value::Array(reply) => match reply.as_slice() {
+                [Value::Int(-4), Value::Int(size)] => Ok(Written::TooLarge {
+                    size: usize::try_from(*size).unwrap_or(usize::MAX),
+                }),
+                _ => Err(StoreError::UnexpectedReply(
+                    "a write returned an unknown array".to_owned(),
+                )),
+            },
             other => Err(StoreError::UnexpectedReply(format!(
-                "a write returned {other}"
+                "a write returned {other:?}"
             ))),
         }
     }
@@ -579,20 +608,66 @@ impl SessionStore for RedisStore {
         &'a self,
         user: &'a str,
         entry: &'a IndexEntry,
-        replaces: Option<&'a StorageId>,
-        now: u64,
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        _now: u64,
+        fresh_generation: &'a str,
+    ) -> BoxFuture<'a, Result<String, StoreError>> {
         Box::pin(async move {
-            let replaces = replaces.map(ToString::to_string);
-            let member = entry.id.to_string();
+            // Half a millisecond past the deadline marks a pending entry (see `index_list`).
+            let score = format!("{}.5", entry.expires_at);
             self.add_to_index(
                 &self.index_key(user),
-                &member,
+                user,
+                &entry.id.to_string(),
+                &score,
                 entry.expires_at,
-                replaces.as_deref(),
-                now,
+                fresh_generation,
             )
             .await
+        })
+    }
+
+    fn index_confirm<'a>(
+        &'a self,
+        user: &'a str,
+        entry: &'a IndexEntry,
+        generation: &'a str,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let keys = [self.index_key(user), self.generation_key(user)];
+            let mut call = scripts::INDEX_CONFIRM.call(&keys);
+            call.arg(entry.id.to_string())
+                .arg(entry.expires_at)
+                .arg(generation);
+            // Safe to retry: confirming twice confirms, and a refusal removed the entry.
+            Ok(self.run::<i64>(Request::Script(&call), true).await? == 1)
+        })
+    }
+
+    fn index_fence<'a>(
+        &'a self,
+        user: &'a str,
+        next: Option<&'a str>,
+        keep_until: u64,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let key = self.generation_key(user);
+            // `DEL` first, on its own: Redis still runs it when out of memory.
+            let mut delete = deadpool_redis::redis::cmd("DEL");
+            delete.arg(&key);
+            self.run::<()>(Request::Command(&delete), true).await?;
+            let Some(next) = next else {
+                return Ok(());
+            };
+            let mut set = deadpool_redis::redis::cmd("SET");
+            set.arg(&key).arg(next).arg("PXAT").arg(keep_until);
+            if let Err(error) = self.run::<()>(Request::Command(&set), true).await {
+                tracing::warn!(
+                    error = &error as &dyn std::error::Error,
+                    "could not store the generation of the session a sign-out kept; \
+                     renaming that session will sign it out"
+                );
+            }
+            Ok(())
         })
     }
 
@@ -605,14 +680,15 @@ impl SessionStore for RedisStore {
             let members = self.list_index(&self.index_key(user), now).await?;
             Ok(members
                 .into_iter()
-                .filter_map(|(handle, expires_at)| {
+                .filter_map(|(handle, score)| {
                     let id = StorageId::parse(&handle);
                     if id.is_none() {
                         tracing::warn!("ignoring a malformed entry in a user's session index");
                     }
                     Some(IndexEntry {
                         id: id?,
-                        expires_at,
+                        expires_at: deadline_of(score),
+                        pending: score.fract() != 0.0,
                     })
                 })
                 .collect())
@@ -735,18 +811,40 @@ impl SessionStore for RedisStore {
         &'a self,
         selector: &'a str,
         record: &'a TokenRecord,
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        fresh_generation: &'a str,
+    ) -> BoxFuture<'a, Result<String, StoreError>> {
         Box::pin(async move {
-            let index = self.token_index_key(&record.user);
-            let now = crate::id::now_millis();
-            self.add_to_index(&index, selector, record.expires_at, None, now)
+            let user = &record.user;
+            let generation = self
+                .add_to_index(
+                    &self.token_index_key(user),
+                    user,
+                    selector,
+                    &record.expires_at.to_string(),
+                    record.expires_at,
+                    fresh_generation,
+                )
                 .await?;
             let mut call = scripts::TOKEN_CREATE.call(&[self.token_key(selector)]);
-            call.arg(&record.user)
+            call.arg(user)
                 .arg(&record.validator_hash)
                 .arg(&record.device)
                 .arg(record.created_at)
-                .arg(record.expires_at);
+                .arg(record.expires_at)
+                .arg(&generation);
+            self.run::<()>(Request::Script(&call), true).await?;
+            Ok(generation)
+        })
+    }
+
+    fn token_restamp<'a>(
+        &'a self,
+        selector: &'a str,
+        generation: &'a str,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let mut call = scripts::TOKEN_RESTAMP.call(&[self.token_key(selector)]);
+            call.arg(generation);
             self.run::<()>(Request::Script(&call), true).await
         })
     }
@@ -835,7 +933,16 @@ fn parse_token(mut fields: std::collections::HashMap<String, String>) -> Option<
         device: fields.remove("d").unwrap_or_default(),
         created_at: number(fields.remove("c"))?,
         expires_at: number(fields.remove("x"))?,
+        generation: fields.remove("n").unwrap_or_default(),
     })
+}
+
+/// The deadline an index score stands for (a pending entry's is half a millisecond later).
+fn deadline_of(score: f64) -> u64 {
+    // Deadlines are Unix milliseconds, far inside the range f64 holds exactly.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let deadline = score.floor().max(0.0) as u64;
+    deadline
 }
 
 /// A cart's lines from its hash fields (see `scripts/cart_apply.lua`), sorted by SKU.

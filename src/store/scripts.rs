@@ -92,8 +92,10 @@ macro_rules! script {
 pub(super) static UPDATE: LazyLock<StoreScript> = script!("record.lua", "update.lua");
 /// Move a record to a new ID, applying a change.
 pub(super) static CYCLE: LazyLock<StoreScript> = script!("record.lua", "cycle.lua");
-/// Add a session to a user's index.
+/// Add a member to a user's index, returning the user's sign-out generation.
 pub(super) static INDEX_ADD: LazyLock<StoreScript> = script!("index_add.lua");
+/// Confirm a pending session in a user's index.
+pub(super) static INDEX_CONFIRM: LazyLock<StoreScript> = script!("index_confirm.lua");
 /// Change one cart line.
 pub(super) static CART_APPLY: LazyLock<StoreScript> = script!("cart.lua", "cart_apply.lua");
 /// Merge a visitor's cart into a user's, once.
@@ -102,3 +104,5 @@ pub(super) static CART_MERGE: LazyLock<StoreScript> = script!("cart.lua", "cart_
 pub(super) static REMEMBER_ROTATE: LazyLock<StoreScript> = script!("remember_rotate.lua");
 /// Store a new remember-me token.
 pub(super) static TOKEN_CREATE: LazyLock<StoreScript> = script!("token_create.lua");
+/// Stamp a remember-me token with a new sign-out generation.
+pub(super) static TOKEN_RESTAMP: LazyLock<StoreScript> = script!("token_restamp.lua");

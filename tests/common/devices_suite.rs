@@ -2,7 +2,11 @@
 
 use std::time::Duration;
 
+use axum::http::Method;
 use axum::http::StatusCode;
+
+const GET: Method = Method::GET;
+const POST: Method = Method::POST;
 use serde_json::Value;
 
 use super::{Backend, Client, app};
@@ -320,4 +324,123 @@ pub async fn the_current_device_is_listed_as_this_request_leaves_it<B: Backend>(
         seen >= created + 50,
         "last seen {seen} is not this request's, 50 ms after sign-in at {created}"
     );
+}
+
+/// How many times each race below is run; the invariant is checked after every one.
+const TRIALS: usize = 100;
+
+pub async fn cycle_id_of_a_signed_in_session_keeps_it_listed_once_as_current<B: Backend>() {
+    let backend = B::start();
+    let mut laptop = signed_in(&client(&backend), "alice", "laptop").await;
+    let before = laptop.cookie.clone();
+    laptop.post("/cycle", "").await;
+    assert_ne!(laptop.cookie, before, "a new ID");
+    let devices = laptop.devices().await;
+    assert_eq!(devices.len(), 1, "{devices:?}");
+    assert_eq!(devices[0]["current"], true);
+    assert_eq!(devices[0]["label"], "laptop");
+}
+
+pub async fn a_cycled_session_is_signed_out_by_logout_all_from_another_device<B: Backend>() {
+    let backend = B::start();
+    let base = client(&backend);
+    let mut laptop = signed_in(&base, "alice", "laptop").await;
+    let mut phone = signed_in(&base, "alice", "phone").await;
+    laptop.post("/cycle", "").await;
+    assert_eq!(
+        phone.devices().await.len(),
+        2,
+        "both listed from the other device"
+    );
+    assert_eq!(phone.post("/logout-all", "").await.body, "2");
+    assert_eq!(laptop.get("/me").await.body, "anonymous");
+}
+
+pub async fn a_cycled_session_is_signed_out_by_logout_others<B: Backend>() {
+    let backend = B::start();
+    let base = client(&backend);
+    let mut laptop = signed_in(&base, "alice", "laptop").await;
+    let mut phone = signed_in(&base, "alice", "phone").await;
+    laptop.post("/cycle", "").await;
+    assert_eq!(phone.post("/logout-others", "").await.body, "1");
+    assert_eq!(laptop.get("/me").await.body, "anonymous");
+    assert_eq!(phone.get("/me").await.body, "alice");
+}
+
+pub async fn the_session_kept_by_logout_others_can_still_cycle_its_id<B: Backend>() {
+    let backend = B::start();
+    let base = client(&backend);
+    let mut me = signed_in(&base, "alice", "me").await;
+    signed_in(&base, "alice", "other").await;
+    me.post("/logout-others", "").await;
+    me.post("/cycle", "").await;
+    assert_eq!(me.get("/me").await.body, "alice");
+    assert_eq!(me.devices().await.len(), 1);
+}
+
+pub async fn a_cycle_racing_logout_all_leaves_no_session_alive<B: Backend>() {
+    let backend = B::start();
+    let base = client(&backend);
+    let mut survivors = 0;
+    for _ in 0..TRIALS {
+        let cycling = signed_in(&base, "alice", "cycling").await;
+        let signing_out = signed_in(&base, "alice", "signing out").await;
+        let old = cycling.clone();
+        let (mut cycling, _) = cycling
+            .race((POST, "/cycle"), signing_out, (POST, "/logout-all"))
+            .await;
+        for mut client in [cycling.clone(), old] {
+            if client.get("/me").await.body != "anonymous" {
+                survivors += 1;
+            }
+        }
+        cycling.post("/logout-all", "").await;
+    }
+    assert_eq!(survivors, 0, "survivors in {TRIALS} trials");
+}
+
+pub async fn a_login_racing_logout_all_is_listed_if_it_survives<B: Backend>() {
+    let backend = B::start();
+    let base = client(&backend);
+    let mut unlisted = 0;
+    for _ in 0..TRIALS {
+        let signing_out = signed_in(&base, "alice", "signing out").await;
+        let mut arriving = base.clone();
+        arriving.cookie = None;
+        let (mut arriving, _) = arriving
+            .race((POST, "/login/alice"), signing_out, (POST, "/logout-all"))
+            .await;
+        if arriving.get("/me").await.body == "alice" {
+            let listed = arriving.devices().await;
+            if !listed.iter().any(|device| device["current"] == true) {
+                unlisted += 1;
+            }
+            arriving.post("/logout-all", "").await;
+            assert_eq!(arriving.get("/me").await.body, "anonymous");
+        }
+    }
+    assert_eq!(unlisted, 0, "unlisted sessions in {TRIALS} trials");
+}
+
+pub async fn a_revocation_racing_a_cycle_of_another_device_spares_it<B: Backend>() {
+    let backend = B::start();
+    let base = client(&backend);
+    for _ in 0..TRIALS / 10 {
+        let cycling = signed_in(&base, "alice", "cycling").await;
+        let mut other = signed_in(&base, "alice", "other").await;
+        let mut third = signed_in(&base, "alice", "third").await;
+        let handle = handle_of(&other.devices().await, "third");
+        let (mut cycling, mut other) = cycling
+            .clone()
+            .race(
+                (POST, "/cycle"),
+                other.clone(),
+                (POST, &format!("/revoke/{handle}")),
+            )
+            .await;
+        assert_eq!(cycling.get("/me").await.body, "alice");
+        assert_eq!(third.get("/me").await.body, "anonymous");
+        other.post("/logout-all", "").await;
+        assert_eq!(cycling.get("/me").await.body, "anonymous");
+    }
 }

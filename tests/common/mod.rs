@@ -507,6 +507,33 @@ impl Client {
         slow.await.expect("the slow request's task")
     }
 
+    /// Sends `request` from this client and `other_request` from `other` at the same instant:
+    /// two tasks released together by a barrier. Returns both clients as their replies left
+    /// them.
+    pub async fn race(
+        self,
+        request: (Method, &str),
+        other: Client,
+        other_request: (Method, &str),
+    ) -> (Client, Client) {
+        let start = std::sync::Arc::new(tokio::sync::Barrier::new(2));
+        let task = |mut client: Client, (method, path): (Method, &str)| {
+            let start = std::sync::Arc::clone(&start);
+            let path = path.to_owned();
+            tokio::spawn(async move {
+                start.wait().await;
+                let reply = client.send(method, &path, "").await;
+                assert!(!reply.status.is_server_error(), "{path}: {reply:?}");
+                client
+            })
+        };
+        let first = task(self, request);
+        let second = task(other, other_request);
+        let first = first.await.expect("the first racing request's task");
+        let second = second.await.expect("the second racing request's task");
+        (first, second)
+    }
+
     pub async fn get(&mut self, path: &str) -> Reply {
         self.send(Method::GET, path, "").await
     }

@@ -4,7 +4,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use axum::http::Method;
 use axum::http::StatusCode;
+
+const GET: Method = Method::GET;
+const POST: Method = Method::POST;
 use tower_redis_session::{RememberConfig, RememberMode, SessionLayerBuilder};
 
 use super::{Backend, Client, app};
@@ -216,4 +220,57 @@ pub async fn on_demand_mode_signs_in_only_through_the_extractor<B: Backend>() {
     assert_eq!(browser.get("/me").await.body, "anonymous");
     assert_eq!(browser.get("/remember-me").await.body, "alice true");
     assert_eq!(browser.get("/me").await.body, "alice");
+}
+
+pub async fn a_remembered_sign_in_racing_logout_all_leaves_no_session_alive<B: Backend>() {
+    const TRIALS: usize = 200;
+    let backend = B::start();
+    let base = Client::new(app(backend.store(), |b| b));
+    let mut survivors = 0;
+    for _ in 0..TRIALS {
+        let returning = remembered_browser(&base, "alice", "returning").await;
+        let mut signing_out = base.clone();
+        signing_out.cookie = None;
+        signing_out.remember = None;
+        signing_out.post("/login/alice", "").await;
+        let (mut returning, _) = returning
+            .race((GET, "/me"), signing_out, (POST, "/logout-all"))
+            .await;
+        if returning.get("/me").await.body != "anonymous" {
+            survivors += 1;
+            returning.post("/logout-all", "").await;
+        }
+    }
+    assert_eq!(survivors, 0, "survivors in {TRIALS} trials");
+}
+
+pub async fn a_token_issued_before_logout_all_signs_nobody_in<B: Backend>() {
+    let backend = B::start();
+    let base = Client::new(app(backend.store(), |b| b));
+    let mut returning = remembered_browser(&base, "alice", "returning").await;
+    let mut signing_out = base.clone();
+    signing_out.cookie = None;
+    signing_out.remember = None;
+    signing_out.post("/login/alice", "").await;
+    signing_out.post("/logout-all", "").await;
+    assert_eq!(returning.get("/me").await.body, "anonymous");
+    assert!(
+        returning.remember.is_none(),
+        "the remember cookie is expired"
+    );
+}
+
+pub async fn the_token_kept_by_logout_others_still_signs_in<B: Backend>() {
+    let backend = B::start();
+    let base = Client::new(app(backend.store(), |b| b));
+    let mut me = base.clone();
+    me.post("/login-remember/alice", "me").await;
+    let mut other = base.clone();
+    other.cookie = None;
+    other.remember = None;
+    other.post("/login/alice", "other").await;
+    assert_eq!(me.post("/logout-others", "").await.body, "1");
+    me.cookie = None;
+    assert_eq!(me.get("/me").await.body, "alice");
+    assert_eq!(me.get("/remembered").await.body, "true");
 }

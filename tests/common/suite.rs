@@ -25,6 +25,9 @@ macro_rules! conformance_suite {
             delete_removes_the_data_and_expires_the_cookie,
             delete_then_a_late_in_flight_save_stays_deleted,
             fifty_parallel_writers_of_distinct_keys_lose_nothing,
+            fifty_parallel_writers_never_take_the_session_past_its_size_cap,
+            fifty_parallel_writers_never_take_the_session_past_its_key_cap,
+            a_session_over_a_lowered_cap_can_still_shrink,
             remove_and_clear_are_saved,
             a_session_emptied_of_every_key_keeps_its_id,
             idle_timeout_expires_the_session,
@@ -66,6 +69,13 @@ macro_rules! conformance_suite {
             cleanup_expired_drops_entries_of_expired_sessions,
             devices_are_listed_most_recently_seen_first,
             the_current_device_is_listed_as_this_request_leaves_it,
+            cycle_id_of_a_signed_in_session_keeps_it_listed_once_as_current,
+            a_cycled_session_is_signed_out_by_logout_all_from_another_device,
+            a_cycled_session_is_signed_out_by_logout_others,
+            the_session_kept_by_logout_others_can_still_cycle_its_id,
+            a_cycle_racing_logout_all_leaves_no_session_alive,
+            a_login_racing_logout_all_is_listed_if_it_survives,
+            a_revocation_racing_a_cycle_of_another_device_spares_it,
         );
         $crate::conformance_suite!(@tests $backend, cart_suite;
             anonymous_add_read_remove_round_trip,
@@ -95,6 +105,9 @@ macro_rules! conformance_suite {
             a_malformed_or_unknown_token_is_just_not_remembered,
             a_tampered_validator_of_a_known_selector_is_theft,
             on_demand_mode_signs_in_only_through_the_extractor,
+            a_remembered_sign_in_racing_logout_all_leaves_no_session_alive,
+            a_token_issued_before_logout_all_signs_nobody_in,
+            the_token_kept_by_logout_others_still_signs_in,
         );
     };
     (@tests $backend:ty, $module:ident; $($name:ident),* $(,)?) => {
@@ -257,6 +270,90 @@ pub async fn fifty_parallel_writers_of_distinct_keys_lose_nothing<B: Backend>() 
     for i in 0..50 {
         assert_eq!(client.get(&format!("/get/k{i}")).await.body, i.to_string());
     }
+}
+
+/// Starts a session holding `seed`, then has fifty clients of it insert a distinct key
+/// `k<i>` holding `value` at once. Returns the statuses and a client of the session.
+async fn fifty_parallel_inserts(mut client: Client, value: &str) -> (Vec<StatusCode>, Client) {
+    client.post("/set/seed", "1").await;
+    let writers: Vec<_> = (0..50)
+        .map(|i| {
+            let mut writer = client.clone();
+            let value = value.to_owned();
+            tokio::spawn(async move { writer.post(&format!("/set/k{i}"), &value).await.status })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for writer in writers {
+        statuses.push(writer.await.unwrap());
+    }
+    (statuses, client)
+}
+
+/// The keys `k0`..`k49` the session holds.
+async fn stored_keys(client: &mut Client) -> usize {
+    let mut held = 0;
+    for i in 0..50 {
+        if client.get(&format!("/get/k{i}")).await.body != "none" {
+            held += 1;
+        }
+    }
+    held
+}
+
+pub async fn fifty_parallel_writers_never_take_the_session_past_its_size_cap<B: Backend>() {
+    let backend = B::start();
+    let client = Client::new(app(backend.store(), |b| b.max_size(10_000)));
+    let value = format!("\"{}\"", "x".repeat(998));
+    let (statuses, mut client) = fifty_parallel_inserts(client, &value).await;
+    let held = stored_keys(&mut client).await;
+    // Each insert costs 1,002 or 1,003 bytes (its key and JSON value); the seed 5.
+    assert!(held <= 9, "{held} values of 1 KB held under a 10 KB cap");
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::PAYLOAD_TOO_LARGE)
+        .count();
+    assert_eq!(
+        refused,
+        50 - held,
+        "every value not held was refused: {statuses:?}"
+    );
+    assert_eq!(
+        client.get("/get/seed").await.body,
+        "1",
+        "the session survives"
+    );
+}
+
+pub async fn fifty_parallel_writers_never_take_the_session_past_its_key_cap<B: Backend>() {
+    let backend = B::start();
+    let client = Client::new(app(backend.store(), |b| b.max_keys(10)));
+    let (statuses, mut client) = fifty_parallel_inserts(client, "1").await;
+    let held = stored_keys(&mut client).await;
+    assert!(held <= 9, "{held} keys besides the seed under a cap of 10");
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::PAYLOAD_TOO_LARGE)
+        .count();
+    assert_eq!(
+        refused,
+        50 - held,
+        "every key not held was refused: {statuses:?}"
+    );
+}
+
+pub async fn a_session_over_a_lowered_cap_can_still_shrink<B: Backend>() {
+    let backend = B::start();
+    let mut client = Client::new(app(backend.store(), |b| b));
+    let value = format!("\"{}\"", "x".repeat(2_000));
+    client.post("/set/a", &value).await;
+    client.post("/set/b", &value).await;
+    let lowered = app(backend.store(), |b| b.max_size(1_000));
+    let mut shrinking = Client::new(lowered);
+    shrinking.cookie.clone_from(&client.cookie);
+    assert_eq!(shrinking.post("/remove/a", "").await.body, "true");
+    assert_eq!(shrinking.get("/get/a").await.body, "none");
+    assert_eq!(shrinking.get("/get/b").await.body.len(), 2_002);
 }
 
 pub async fn remove_and_clear_are_saved<B: Backend>() {

@@ -283,6 +283,7 @@ mod tests {
             record_bytes: 0,
             record_fields: 0,
             base: None,
+            caps: None,
         }
     }
 
@@ -446,6 +447,7 @@ mod tests {
             record_bytes,
             record_fields,
             base: None,
+            caps: None,
         };
         // 1,060 bytes live: Redis allocates 1,280 bytes, room for 1,274.
         assert_eq!(compaction_threshold(&change(1_000, 10)), 1_274);

@@ -1,12 +1,14 @@
--- Moves a session record to a new name with a change applied, in one atomic step: the old name
--- stops working as the new one starts.
+-- Moves a session record to a new name with a change applied, within the session's caps, in one
+-- atomic step: the old name stops working as the new one starts.
 -- KEYS[1]  the record's current name
 -- KEYS[2]  its new name
 -- ARGV[1]  the change, encoded as the record stores it
 -- ARGV[2]  compact once the record is longer than this, in bytes
 -- ARGV[3]  the record's new deadline, Unix ms
--- Returns  1 when moved; 0 when the record is gone; -1 when the new name is taken;
---          -2 when the record is malformed (nothing moved).
+-- ARGV[4]  most bytes of user keys and values
+-- ARGV[5]  most user keys
+-- Returns  1 when moved; 0 when the record is gone; -1 when the new name is taken; -2 when the
+--          record is malformed, -3 over the key cap, {-4, size} over the size cap (nothing moved).
 if redis.call('EXISTS', KEYS[2]) == 1 then
   return -1
 end
@@ -14,9 +16,10 @@ local record = redis.call('GET', KEYS[1])
 if not record then
   return 0
 end
-record = add_change(record, ARGV[1], ARGV[2])
+local refusal
+record, refusal = add_change(record, ARGV[1], ARGV[2], ARGV[4], ARGV[5])
 if not record then
-  return -2
+  return refusal
 end
 redis.call('SET', KEYS[2], record, 'PXAT', ARGV[3])
 redis.call('DEL', KEYS[1])

@@ -1,12 +1,16 @@
--- Writes a change to a session record that still exists, sets its expiry if asked, and keeps the
--- record compact. An update never recreates a record that was deleted or has expired.
+-- Writes a change to a session record that still exists, within the session's caps, sets its
+-- expiry if asked, and keeps the record compact. An update never recreates a record that was
+-- deleted or has expired.
 -- KEYS[1]  the session record (a string, see record.lua)
 -- ARGV[1]  the change, encoded as the record stores it
 -- ARGV[2]  compact once the record is longer than this, in bytes
 -- ARGV[3]  the record's new deadline, Unix ms, or '' to keep its expiry
--- ARGV[4]  (when compaction is due) the record as the writer loaded it
--- ARGV[5]  (when compaction is due) that record with the change applied, compacted
--- Returns  1 when written; 0 when the record is gone; -2 when it is malformed (left as found).
+-- ARGV[4]  most bytes of user keys and values
+-- ARGV[5]  most user keys
+-- ARGV[6]  (when compaction is due) the record as the writer loaded it
+-- ARGV[7]  (when compaction is due) that record with the change applied, compacted
+-- Returns  1 when written; 0 when the record is gone; -2 when it is malformed (left as found);
+--          -3 over the key cap, {-4, size} over the size cap (left as found).
 --
 -- The record is rewritten with SET, never grown with APPEND: Redis doubles the allocation of a
 -- string that APPEND grows, which would nearly double the memory of every session written once.
@@ -14,14 +18,16 @@ local record = redis.call('GET', KEYS[1])
 if not record then
   return 0
 end
-if ARGV[4] and record == ARGV[4] then
-  -- Unchanged since the writer loaded it: the writer's compaction is exact.
-  record = ARGV[5]
+if ARGV[6] and record == ARGV[6] then
+  -- Unchanged since the writer loaded it: the writer's compaction, and its caps, are exact.
+  record = ARGV[7]
 else
-  -- Changed meanwhile by another request (or never loaded): the change goes on the end.
-  record = add_change(record, ARGV[1], ARGV[2])
+  -- Changed meanwhile by another request (or never loaded): the change goes on the end, and
+  -- the caps are checked against the record as stored.
+  local refusal
+  record, refusal = add_change(record, ARGV[1], ARGV[2], ARGV[4], ARGV[5])
   if not record then
-    return -2
+    return refusal
   end
 end
 if ARGV[3] == '' then

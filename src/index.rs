@@ -1,0 +1,85 @@
+//! Keeping each user's index of sessions exact while sessions are created, renamed and signed
+//! out concurrently.
+//!
+//! The index names every signed-in session of a user, and sign-out deletes what it names, so a
+//! live session missing from it would outlive "sign out everywhere". On Redis Cluster the index
+//! and a session's record are in different slots, so no step can change both; the order of the
+//! steps is what keeps the promise:
+//!
+//! - A session is created or renamed only through [`enter`]: its entry is added, marked
+//!   pending, before its record exists, and confirmed after. Confirming fails if the user's
+//!   sign-out generation changed since the session was born or the entry was removed (a
+//!   sign-out or a revocation ran meanwhile); the new record is then deleted before any cookie
+//!   names it.
+//! - Sign-out of all (or all other) sessions first replaces the generation ([`fence`]), then
+//!   revokes the remember-me tokens, then deletes the sessions the index lists and, last, their
+//!   entries. Whatever was confirmed before the fence is listed after it; whatever is born,
+//!   renamed or signed in with a token from before the fence fails to confirm.
+//! - Entries are pruned only once confirmed and their record is gone: a confirmed session whose
+//!   record is missing never comes back, while a pending one may be about to be written.
+
+use std::future::Future;
+
+use crate::error::{SessionError, StoreError};
+use crate::id::random_text;
+use crate::store::{IndexEntry, SessionStore, Written};
+
+/// Creates or renames a signed-in session of `user` with `write`, so that from the moment its
+/// record exists it is in the user's index, and only if no sign-out of the user began since it
+/// was born (under the generation `born`; `None` for a session born now). `write` is given the
+/// generation to stamp the record with. Returns what was written and that generation;
+/// [`Written::Gone`] if a sign-out or revocation got in the way (the new record, if any, is
+/// deleted again).
+pub(crate) async fn enter<F, Fut>(
+    store: &dyn SessionStore,
+    user: &str,
+    entry: &IndexEntry,
+    born: Option<&str>,
+    write: F,
+) -> Result<(Written, String), SessionError>
+where
+    F: FnOnce(String) -> Fut,
+    Fut: Future<Output = Result<Written, StoreError>>,
+{
+    let fresh = random_text().map_err(SessionError::Randomness)?;
+    let now = crate::id::now_millis();
+    let current = store.index_add(user, entry, now, &fresh).await?;
+    let generation = born.map_or(current.clone(), str::to_owned);
+    if generation != current {
+        tracing::info!("a sign-out of the user began since this session was born; not written");
+        store
+            .index_remove(user, std::slice::from_ref(&entry.id))
+            .await?;
+        return Ok((Written::Gone, generation));
+    }
+    let written = write(generation.clone()).await?;
+    if written != Written::Stored {
+        store
+            .index_remove(user, std::slice::from_ref(&entry.id))
+            .await?;
+        return Ok((written, generation));
+    }
+    if !store.index_confirm(user, entry, &generation).await? {
+        tracing::info!("a sign-out of the user ran while this session was written; undone");
+        store.delete(&entry.id).await?;
+        return Ok((Written::Gone, generation));
+    }
+    Ok((Written::Stored, generation))
+}
+
+/// Begins a sign-out of `user`'s sessions: the user's generation is replaced, by a fresh one
+/// (returned) if something is kept, alive until `keep_until`.
+pub(crate) async fn fence(
+    store: &dyn SessionStore,
+    user: &str,
+    keeps: bool,
+    keep_until: u64,
+) -> Result<Option<String>, SessionError> {
+    let next = if keeps {
+        Some(random_text().map_err(SessionError::Randomness)?)
+    } else {
+        None
+    };
+    store.index_fence(user, next.as_deref(), keep_until).await?;
+    Ok(next)
+}
