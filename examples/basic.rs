@@ -30,7 +30,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let layer = match std::env::var("REDIS_URL") {
         Ok(url) => {
             println!("Sessions are stored in Redis at {url}");
-            SessionLayer::builder(RedisStore::builder(url).build()?).build()?
+            let store = RedisStore::builder(url).build()?;
+            // A Redis that may evict keys could undo sign-outs: refuse to start on one.
+            if let Err(error) = store.check().await {
+                eprintln!("{error}");
+                std::process::exit(1);
+            }
+            SessionLayer::builder(store).build()?
         }
         Err(_) => {
             println!("Sessions are stored in memory (set REDIS_URL to use Redis)");

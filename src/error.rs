@@ -20,6 +20,23 @@ pub enum StoreError {
     /// The store answered with a reply this crate does not understand.
     #[error("session store sent an unexpected reply: {0}")]
     UnexpectedReply(String),
+    /// The Redis server (or a Cluster master, `node`) runs a `maxmemory-policy` that can evict
+    /// the store's keys: under memory pressure a user's index of sessions goes first, and
+    /// signing out would then miss sessions that stay signed in. The store refuses to use it.
+    /// Set `maxmemory-policy noeviction` on the server, or accept the risk with
+    /// [`RedisStoreBuilder::allow_eviction`](crate::RedisStoreBuilder::allow_eviction).
+    #[error(
+        "Redis{} has maxmemory-policy {policy}, which can evict session, user index and \
+         remember-me keys and so undo sign-outs: set `maxmemory-policy noeviction` on the server \
+         (or accept the risk with RedisStoreBuilder::allow_eviction)",
+        node.as_deref().map(|node| format!(" at {node}")).unwrap_or_default()
+    )]
+    EvictionPolicy {
+        /// The policy the server reports.
+        policy: String,
+        /// The Cluster master that reports it; `None` for a single server.
+        node: Option<String>,
+    },
 }
 
 /// A failure of a [`Session`](crate::Session) operation.

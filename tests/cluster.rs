@@ -59,3 +59,13 @@ async fn revocations_wait_for_a_replica_on_the_cluster() {
         "a replica acknowledged every revocation"
     );
 }
+
+#[tokio::test]
+async fn the_check_reads_the_policy_of_every_master() {
+    let cluster = RedisCluster::shared();
+    let store = RedisStore::cluster_builder(cluster.urls())
+        .key_prefix(common::unique_prefix())
+        .build()
+        .unwrap();
+    store.check().await.expect("every master runs noeviction");
+}

@@ -33,3 +33,13 @@ impl Backend for Sentinel {
 }
 
 conformance_suite!(Sentinel);
+
+#[tokio::test]
+async fn the_check_reads_the_policy_of_the_master() {
+    let group = RedisSentinel::shared();
+    let store = RedisStore::sentinel_builder(MASTER_NAME, group.sentinel_urls())
+        .key_prefix(common::unique_prefix())
+        .build()
+        .unwrap();
+    store.check().await.expect("the master runs noeviction");
+}

@@ -34,7 +34,7 @@ impl Shop {
         let mut config = shop::Config::from_env().expect("default config");
         config.redis_url = Some(redis.url());
         adjust(&mut config);
-        let router = shop::router(&config).expect("shop router");
+        let router = shop::router(&config).await.expect("shop router");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         tokio::spawn(async move { axum::serve(listener, router).await });

@@ -19,7 +19,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(url) => println!("Sessions are stored in Redis at {url}"),
         None => println!("Sessions are stored in memory (set REDIS_URL to use Redis)"),
     }
-    let router = app::router(&config)?;
+    let router = match app::router(&config).await {
+        Ok(router) => router,
+        Err(error) => {
+            eprintln!("The shop cannot start: {error}");
+            std::process::exit(1);
+        }
+    };
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await?;
     println!("Shop listening on http://{}", listener.local_addr()?);
     println!("Demo users: alice@example.com / wonderland, bob@example.com / builder");

@@ -29,6 +29,7 @@
 //! the `cluster` feature of Cluster connections, checked out without a `PING` per request.
 
 mod connection;
+mod eviction;
 mod record;
 
 use std::io::Write as _;
@@ -102,6 +103,32 @@ impl std::fmt::Debug for RedisStore {
 }
 
 impl RedisStore {
+    /// Connects, and checks that the server keeps every key until it expires
+    /// (`maxmemory-policy noeviction`, read from `INFO memory`; on a Cluster, of every master).
+    /// Await it at start-up, so that a misconfigured Redis stops the application with a clear
+    /// message instead of answering requests with 503s.
+    ///
+    /// ```no_run
+    /// # async fn start() -> Result<(), Box<dyn std::error::Error>> {
+    /// use tower_redis_session::RedisStore;
+    ///
+    /// let store = RedisStore::builder("redis://127.0.0.1:6379").build()?;
+    /// if let Err(error) = store.check().await {
+    ///     eprintln!("{error}");
+    ///     std::process::exit(1);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// [`StoreError::EvictionPolicy`] for a server whose policy can evict keys (unless
+    /// [`RedisStoreBuilder::allow_eviction`]); [`StoreError::Unavailable`] or
+    /// [`StoreError::Timeout`] when it does not answer.
+    pub async fn check(&self) -> Result<(), StoreError> {
+        self.inner.connections.check_policy().await
+    }
+
     /// The Redis key of a session record.
     pub fn session_key(&self, id: &StorageId) -> String {
         SessionKey {

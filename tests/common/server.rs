@@ -46,21 +46,28 @@ pub struct RedisServer {
     child: Option<Child>,
     port: u16,
     dir: PathBuf,
+    /// Configuration arguments beyond the defaults, such as `--maxmemory-policy allkeys-lru`.
+    extra: Vec<String>,
 }
 
 impl RedisServer {
     /// Starts a `redis-server` on a free port.
     pub fn start() -> Self {
-        Self::start_kind(REDIS)
+        Self::start_kind(REDIS, &[])
+    }
+
+    /// Starts a `redis-server` on a free port with extra configuration arguments.
+    pub fn start_with(extra: &[&str]) -> Self {
+        Self::start_kind(REDIS, extra)
     }
 
     /// Starts a `valkey-server` on a free port.
     pub fn start_valkey() -> Self {
-        Self::start_kind(VALKEY)
+        Self::start_kind(VALKEY, &[])
     }
 
     /// Starts a server on a free port, retrying if another process takes the port first.
-    fn start_kind(kind: Kind) -> Self {
+    fn start_kind(kind: Kind, extra: &[&str]) -> Self {
         let dir = std::env::temp_dir().join(format!(
             "trs-test-{}-{}",
             std::process::id(),
@@ -74,6 +81,7 @@ impl RedisServer {
                 child: None,
                 port,
                 dir: dir.clone(),
+                extra: extra.iter().map(|arg| (*arg).to_owned()).collect(),
             };
             if server.spawn() {
                 return server;
@@ -92,6 +100,7 @@ impl RedisServer {
             .arg("--dir")
             .arg(&self.dir)
             .args(["--logfile", "redis.log"])
+            .args(&self.extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -24,13 +24,15 @@ pub struct Shop {
     pub users: Arc<Users>,
 }
 
-/// The whole application, wrapped in the session layer built from `config`.
-pub fn router(config: &Config) -> Result<Router, Box<dyn std::error::Error>> {
+/// The whole application, wrapped in the session layer built from `config`. With Redis, the
+/// server is checked first: one that may evict keys (and so undo sign-outs) is an error.
+pub async fn router(config: &Config) -> Result<Router, Box<dyn std::error::Error>> {
     let layer = match &config.redis_url {
-        Some(url) => configure(
-            SessionLayer::builder(RedisStore::builder(url).build()?),
-            config,
-        ),
+        Some(url) => {
+            let store = RedisStore::builder(url).build()?;
+            store.check().await?;
+            configure(SessionLayer::builder(store), config)
+        }
         None => configure(SessionLayer::builder(MemoryStore::new()), config),
     }
     .build()?;

@@ -21,6 +21,7 @@ use deadpool_redis::redis::{
 #[cfg(feature = "sentinel")]
 use deadpool_redis::redis::sentinel::{SentinelClient, SentinelServerType};
 
+use super::eviction::{self, Evicting};
 use super::{Inner, RedisStore};
 use crate::error::StoreError;
 use crate::store::scripts::ScriptCall;
@@ -28,6 +29,9 @@ use crate::store::scripts::ScriptCall;
 const DEFAULT_PREFIX: &str = "trs:";
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 const DEFAULT_TRUST: Duration = Duration::from_secs(2);
+/// How long the connection used last is reused before it goes back through the pool, which
+/// checks the server's `maxmemory-policy` again (see [`Recycler`]).
+const POLICY_RECHECK: Duration = Duration::from_secs(60);
 
 /// Where the store's Redis is.
 #[derive(Debug)]
@@ -53,6 +57,7 @@ pub struct RedisStoreBuilder {
     trust: Duration,
     pool_size: Option<usize>,
     replica_wait: Option<Duration>,
+    allow_eviction: bool,
 }
 
 impl RedisStore {
@@ -97,6 +102,7 @@ impl RedisStoreBuilder {
             trust: DEFAULT_TRUST,
             pool_size: None,
             replica_wait: None,
+            allow_eviction: false,
         }
     }
 
@@ -142,6 +148,20 @@ impl RedisStoreBuilder {
         self
     }
 
+    /// Use a server whose `maxmemory-policy` can evict keys (default `false`: every new
+    /// connection to such a server fails with [`StoreError::EvictionPolicy`]).
+    ///
+    /// # Security
+    /// Under memory pressure an evicting Redis deletes the least used keys first, and a user's
+    /// index of sessions is read far less often than the sessions it lists: once it is gone,
+    /// [`Session::logout_all`](crate::Session::logout_all) answers success and signs nothing
+    /// out, and remember-me tokens outlive it. Set `maxmemory-policy noeviction` instead, if
+    /// you can. With `true`, each connection to such a server logs a warning once.
+    pub fn allow_eviction(mut self, allow: bool) -> Self {
+        self.allow_eviction = allow;
+        self
+    }
+
     /// Builds the store. No connection is opened yet.
     ///
     /// # Errors
@@ -177,6 +197,7 @@ impl RedisStoreBuilder {
                     trust: self.trust,
                     timeout: self.timeout,
                     replica_wait: self.replica_wait,
+                    allow_eviction: self.allow_eviction,
                 },
                 prefix: self.prefix,
                 compare_and_set: AtomicBool::new(true),
@@ -196,10 +217,12 @@ impl RedisStoreBuilder {
     fn pool<M>(&self, manager: M) -> Result<managed::Pool<Recycler<M>>, StoreError>
     where
         M: managed::Manager<Error = RedisError>,
+        M::Type: ConnectionLike + Send,
     {
         let recycler = Recycler {
             manager,
             trust: self.trust,
+            allow_eviction: self.allow_eviction,
         };
         // Last in, first out: the connection used last is reused, so it stays within the trust
         // window and is not pinged, while spare connections idle.
@@ -276,6 +299,7 @@ pub(super) struct Connections {
     trust: Duration,
     timeout: Duration,
     replica_wait: Option<Duration>,
+    allow_eviction: bool,
 }
 
 /// A connection handle kept for the next requests: checking one out of deadpool costs more than
@@ -285,6 +309,8 @@ struct Recent {
     /// When the pool created it: its identity, should it break.
     created: Instant,
     last_used: Instant,
+    /// When it was last checked out of the pool, which checks the server's policy.
+    checked_out: Instant,
 }
 
 impl Connections {
@@ -303,6 +329,18 @@ impl Connections {
 
     pub(super) fn replica_wait(&self) -> Option<Duration> {
         self.replica_wait
+    }
+
+    /// Asks the server (every master, on a Cluster) for its `maxmemory-policy` now; see
+    /// [`RedisStore::check`].
+    pub(super) async fn check_policy(&self) -> Result<(), StoreError> {
+        let mut info = Cmd::new();
+        info.arg("INFO").arg("memory");
+        let reply: Value = self.run(Request::Command(&info), true).await?;
+        match eviction::first_evicting(&reply) {
+            Some(evicting) if !self.allow_eviction => Err(evicting.into_error()),
+            _ => Ok(()),
+        }
     }
 
     pub(super) fn status(&self) -> managed::Status {
@@ -361,10 +399,12 @@ impl Connections {
         }
         // Boxed so that callers' futures stay small: the pool's future is large and rarely needed.
         let (connection, created) = Box::pin(self.checkout()).await?;
+        let now = Instant::now();
         *self.recent.lock().unwrap_or_else(PoisonError::into_inner) = Some(Recent {
             connection: connection.clone(),
             created,
-            last_used: Instant::now(),
+            last_used: now,
+            checked_out: now,
         });
         Ok((connection, created))
     }
@@ -373,7 +413,9 @@ impl Connections {
         let mut recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
         let entry = recent.as_mut()?;
         let now = Instant::now();
-        if now.saturating_duration_since(entry.last_used) >= self.trust {
+        if now.saturating_duration_since(entry.last_used) >= self.trust
+            || now.saturating_duration_since(entry.checked_out) >= POLICY_RECHECK
+        {
             return None;
         }
         entry.last_used = now;
@@ -384,21 +426,21 @@ impl Connections {
     async fn checkout(&self) -> Result<(Connection, Instant), StoreError> {
         match &self.pool {
             Pool::Server(pool) => {
-                let pooled = pool.get().await.map_err(unavailable)?;
+                let pooled = pool.get().await.map_err(refused)?;
                 let created = managed::Object::metrics(&pooled).created;
-                Ok((Connection::Server((*pooled).clone()), created))
+                Ok((Connection::Server(pooled.connection.clone()), created))
             }
             #[cfg(feature = "cluster")]
             Pool::Cluster(pool) => {
-                let pooled = pool.get().await.map_err(unavailable)?;
+                let pooled = pool.get().await.map_err(refused)?;
                 let created = managed::Object::metrics(&pooled).created;
-                Ok((Connection::Cluster((*pooled).clone()), created))
+                Ok((Connection::Cluster(pooled.connection.clone()), created))
             }
             #[cfg(feature = "sentinel")]
             Pool::Sentinel(pool) => {
-                let pooled = pool.get().await.map_err(unavailable)?;
+                let pooled = pool.get().await.map_err(refused)?;
                 let created = managed::Object::metrics(&pooled).created;
-                Ok((Connection::Server((*pooled).clone()), created))
+                Ok((Connection::Server(pooled.connection.clone()), created))
             }
         }
     }
@@ -429,28 +471,91 @@ impl Connections {
     }
 }
 
-/// A deadpool-redis manager, minus the `PING` for connections that were in use moments ago.
+/// A deadpool-redis manager, minus the `PING` for connections that were in use moments ago, plus
+/// the check of the server's `maxmemory-policy` (see `eviction.rs`): a new connection to a server
+/// that can evict fails with [`StoreError::EvictionPolicy`] (or, with `allow_eviction`, logs a
+/// warning once); a pooled connection whose server turned evicting since logs an error once, in
+/// place of the `PING` of its recycling.
 struct Recycler<M> {
     manager: M,
     trust: Duration,
+    allow_eviction: bool,
+}
+
+/// A pooled connection, and whether its server's policy was already reported.
+struct Checked<T> {
+    connection: T,
+    reported: bool,
+}
+
+/// Why the pool could not hand out a connection.
+#[derive(Debug, thiserror::Error)]
+enum ConnectError {
+    #[error(transparent)]
+    Redis(#[from] RedisError),
+    #[error("the server's maxmemory-policy is {}", .0.policy)]
+    Evicting(Evicting),
 }
 
 impl<M> managed::Manager for Recycler<M>
 where
     M: managed::Manager<Error = RedisError>,
+    M::Type: ConnectionLike + Send,
 {
-    type Type = M::Type;
-    type Error = RedisError;
+    type Type = Checked<M::Type>;
+    type Error = ConnectError;
 
-    async fn create(&self) -> Result<M::Type, RedisError> {
-        self.manager.create().await
+    async fn create(&self) -> Result<Self::Type, ConnectError> {
+        let mut connection = self.manager.create().await?;
+        let evicting = eviction::check(&mut connection).await?;
+        if let Some(evicting) = &evicting {
+            if !self.allow_eviction {
+                return Err(ConnectError::Evicting(evicting.clone()));
+            }
+            tracing::warn!(
+                policy = %evicting.policy,
+                node = evicting.node.as_deref(),
+                "connected to a Redis whose maxmemory-policy can evict session, index and token \
+                 keys (allowed by allow_eviction): under memory pressure sign-outs can miss sessions"
+            );
+        }
+        Ok(Checked {
+            connection,
+            reported: evicting.is_some(),
+        })
     }
 
-    async fn recycle(&self, conn: &mut M::Type, metrics: &Metrics) -> RecycleResult<RedisError> {
+    async fn recycle(
+        &self,
+        conn: &mut Self::Type,
+        metrics: &Metrics,
+    ) -> RecycleResult<ConnectError> {
         if metrics.last_used() < self.trust {
             return Ok(());
         }
-        self.manager.recycle(conn, metrics).await
+        // `INFO memory` is the liveness check a `PING` would be, and tells the policy.
+        let evicting = eviction::check(&mut conn.connection)
+            .await
+            .map_err(ConnectError::Redis)?;
+        if let (Some(evicting), false) = (&evicting, conn.reported) {
+            conn.reported = true;
+            tracing::error!(
+                policy = %evicting.policy,
+                node = evicting.node.as_deref(),
+                "the Redis server's maxmemory-policy now can evict session, index and token keys: \
+                 under memory pressure sign-outs can miss sessions; set maxmemory-policy noeviction"
+            );
+        }
+        Ok(())
+    }
+}
+
+/// The error of a failed checkout: [`StoreError::EvictionPolicy`] for a server that can evict,
+/// [`StoreError::Unavailable`] otherwise.
+fn refused(error: managed::PoolError<ConnectError>) -> StoreError {
+    match error {
+        managed::PoolError::Backend(ConnectError::Evicting(evicting)) => evicting.into_error(),
+        other => unavailable(other),
     }
 }
 

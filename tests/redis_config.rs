@@ -1,0 +1,175 @@
+//! The Redis store and the server's memory configuration: a server that may evict keys is
+//! refused (or, where allowed, warned about), and a server that is full keeps reads and
+//! sign-outs working.
+
+mod common;
+
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use common::server::{RedisServer, Reply};
+use common::{Client, LogBuffer, app};
+use tower_redis_session::{RedisStore, RedisStoreBuilder, StoreError};
+
+fn store(
+    server: &RedisServer,
+    configure: impl FnOnce(RedisStoreBuilder) -> RedisStoreBuilder,
+) -> RedisStore {
+    configure(RedisStore::builder(server.url()).command_timeout(Duration::from_secs(1)))
+        .build()
+        .expect("a store")
+}
+
+/// Collects what the store logs at `level` and above while the guard lives.
+fn capture(level: tracing::Level) -> (LogBuffer, tracing::subscriber::DefaultGuard) {
+    let logs = LogBuffer::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(move || writer.clone())
+        .finish();
+    (logs, tracing::subscriber::set_default(subscriber))
+}
+
+#[tokio::test]
+async fn the_check_passes_on_a_server_that_never_evicts() {
+    let server = RedisServer::start();
+    store(&server, |b| b)
+        .check()
+        .await
+        .expect("noeviction is safe");
+}
+
+#[tokio::test]
+async fn the_check_names_an_evicting_policy_and_the_fix() {
+    for policy in ["allkeys-lru", "volatile-lru"] {
+        let server = RedisServer::start_with(&["--maxmemory-policy", policy]);
+        let error = store(&server, |b| b).check().await.unwrap_err();
+        assert!(
+            matches!(&error, StoreError::EvictionPolicy { policy: named, .. } if named == policy),
+            "{error:?}"
+        );
+        let message = error.to_string();
+        assert!(message.contains(policy), "{message}");
+        assert!(message.contains("maxmemory-policy noeviction"), "{message}");
+    }
+}
+
+#[tokio::test]
+async fn the_check_of_a_server_that_does_not_answer_says_unavailable() {
+    let mut server = RedisServer::start();
+    server.stop();
+    let error = store(&server, |b| b).check().await.unwrap_err();
+    assert!(
+        matches!(error, StoreError::Unavailable(_) | StoreError::Timeout(_)),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn requests_on_an_evicting_server_fail_with_the_typed_error() {
+    let (logs, _guard) = capture(tracing::Level::ERROR);
+    let server = RedisServer::start_with(&["--maxmemory-policy", "allkeys-lru"]);
+    let mut client = Client::new(app(store(&server, |b| b), |b| b));
+    let reply = client.post("/set/n", "1").await;
+    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        logs.text().contains("maxmemory-policy noeviction"),
+        "the cause is logged"
+    );
+    assert!(server.keys().is_empty(), "nothing was written");
+}
+
+#[tokio::test]
+async fn an_allowed_evicting_server_is_used_with_one_warning_per_connection() {
+    let (logs, _guard) = capture(tracing::Level::WARN);
+    let server = RedisServer::start_with(&["--maxmemory-policy", "allkeys-lru"]);
+    let store = store(&server, |b| b.allow_eviction(true).pool_size(1));
+    store.check().await.expect("allowed");
+    let mut client = Client::new(app(store, |b| b));
+    for n in 0..5 {
+        client.post("/set/n", &n.to_string()).await;
+    }
+    assert_eq!(client.get("/get/n").await.body, "4");
+    let warnings = logs.text().matches("allowed by allow_eviction").count();
+    assert_eq!(warnings, 1, "{}", logs.text());
+}
+
+#[tokio::test]
+async fn a_policy_turned_evicting_later_is_logged_at_error_once_per_connection() {
+    let (logs, _guard) = capture(tracing::Level::ERROR);
+    let server = RedisServer::start();
+    // Every checkout rechecks a pooled connection: no trust window.
+    let store = store(&server, |b| {
+        b.trust_recent_connections(Duration::ZERO).pool_size(1)
+    });
+    let mut client = Client::new(app(store, |b| b));
+    client.post("/set/n", "1").await;
+    assert!(logs.text().is_empty(), "{}", logs.text());
+    assert_eq!(
+        server.cmd(&["CONFIG", "SET", "maxmemory-policy", "volatile-lru"]),
+        Reply::Status("OK".into())
+    );
+    for n in 0..5 {
+        assert_eq!(
+            client.post("/set/n", &n.to_string()).await.status,
+            StatusCode::OK
+        );
+    }
+    let errors = logs.text().matches("now can evict").count();
+    assert_eq!(errors, 1, "{}", logs.text());
+}
+
+/// Leaves the server full: its memory limit set below what it already uses, so it refuses
+/// every command that may need more (filling it with data leaves it hovering at the limit, with
+/// small writes slipping through whenever a connection closes and frees its buffers).
+fn fill(server: &RedisServer) {
+    let info = server.cmd(&["INFO", "memory"]).strings().concat();
+    let used: u64 = info
+        .lines()
+        .find_map(|line| line.strip_prefix("used_memory:"))
+        .and_then(|used| used.trim().parse().ok())
+        .expect("used_memory in INFO");
+    let limit = (used - used / 4).to_string();
+    assert_eq!(
+        server.cmd(&["CONFIG", "SET", "maxmemory", &limit]),
+        Reply::Status("OK".into())
+    );
+    assert!(
+        matches!(server.cmd(&["SET", "probe", "x"]), Reply::Error(_)),
+        "full"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_server_refuses_writes_with_503_and_still_reads_and_signs_out() {
+    let server = RedisServer::start();
+    let base = Client::new(app(store(&server, |b| b), |b| b));
+    let mut laptop = base.clone();
+    laptop.post("/login-remember/alice", "laptop").await;
+    let mut phone = base.clone();
+    phone.cookie = None;
+    phone.remember = None;
+    phone.post("/login-remember/alice", "phone").await;
+    fill(&server);
+
+    assert_eq!(laptop.get("/me").await.body, "alice", "reads work");
+    let write = laptop.post("/set/n", "1").await;
+    assert_eq!(
+        write.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "writes are refused"
+    );
+    assert_eq!(
+        laptop.post("/logout-all", "").await.body,
+        "2",
+        "sign-out works"
+    );
+    assert_eq!(phone.get("/me").await.body, "anonymous");
+    phone.cookie = None;
+    assert_eq!(
+        phone.get("/me").await.body,
+        "anonymous",
+        "the token is revoked too"
+    );
+}
