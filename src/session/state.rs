@@ -481,7 +481,7 @@ impl State {
                 ttl: config.user_ttl,
             };
             let _merged = store
-                .cart_merge(user, &source, &lines, config.merge, limits)
+                .cart_merge(user, &source, &lines, config.merge, limits, config.ttl)
                 .await?;
         }
         store.cart_clear(&visitor).await?;

@@ -1,7 +1,8 @@
 //! [`MemoryStore`]: the store semantics in process, for zero-setup runs and handler tests.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use super::{BoxFuture, Change, FieldsRow, IndexEntry, Loaded, SessionStore, Written};
 use crate::cart::{CartLimits, CartLine, CartOp, CartOwner, CartWritten, MergePolicy};
@@ -43,8 +44,8 @@ struct State {
 struct CartEntry {
     /// SKU → (quantity, payload JSON).
     lines: BTreeMap<String, (u32, Option<String>)>,
-    /// Visitor carts already merged into this one.
-    merged: HashSet<StorageId>,
+    /// Visitor carts already merged into this one, until when they could still be merged.
+    merged: HashMap<StorageId, u64>,
     expires_at: u64,
 }
 
@@ -466,6 +467,7 @@ impl SessionStore for MemoryStore {
         lines: &'a [CartLine],
         policy: MergePolicy,
         limits: CartLimits,
+        source_ttl: Duration,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
         let now = now_millis();
         let mut state = self.lock();
@@ -473,7 +475,9 @@ impl SessionStore for MemoryStore {
         let owner = CartOwner::User(user.to_owned());
         state.live_cart(&owner, now);
         let cart = state.carts.entry(owner).or_default();
-        let merged = cart.merged.insert(source.clone());
+        cart.merged.retain(|_, until| *until > now);
+        let until = now.saturating_add(super::millis(source_ttl));
+        let merged = cart.merged.insert(source.clone(), until).is_none();
         if merged {
             if policy == MergePolicy::Replace {
                 cart.lines.clear();

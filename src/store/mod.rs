@@ -329,8 +329,11 @@ pub trait SessionStore: Send + Sync + 'static {
     fn cart_clear<'a>(&'a self, owner: &'a CartOwner) -> BoxFuture<'a, Result<(), StoreError>>;
 
     /// Merges `lines` (a visitor's cart, named `source`) into `user`'s cart under `policy`,
-    /// once: a repeat with the same `source` changes nothing and returns `false`. Lines beyond
-    /// the line limit are dropped and quantities capped, so a login never fails on them.
+    /// once: a repeat with the same `source` within `source_ttl` (as long as the visitor's cart
+    /// can live) changes nothing and returns `false`. What records the merge must expire after
+    /// `source_ttl` and must not be kept in the cart's lines, so logins cost the user's cart
+    /// nothing lasting. Lines beyond the line limit are dropped and quantities capped, so a
+    /// login never fails on them.
     fn cart_merge<'a>(
         &'a self,
         user: &'a str,
@@ -338,6 +341,7 @@ pub trait SessionStore: Send + Sync + 'static {
         lines: &'a [CartLine],
         policy: MergePolicy,
         limits: CartLimits,
+        source_ttl: Duration,
     ) -> BoxFuture<'a, Result<bool, StoreError>>;
 
     /// Stores a new remember-me token under `selector`, entered in its user's token index

@@ -35,6 +35,7 @@ mod record;
 use std::io::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use deadpool_redis::redis::{Cmd, FromRedisValue, RedisError, RedisWrite, ToRedisArgs, Value};
 
@@ -160,6 +161,12 @@ impl RedisStore {
     /// The Redis key of a user's sign-out generation, under the user's hash tag.
     pub fn generation_key(&self, user: &str) -> String {
         format!("{}u:{{{user}}}:g", self.inner.prefix)
+    }
+
+    /// The Redis key that records a visitor cart's merge into `user`'s cart, under the user's
+    /// hash tag beside that cart; it expires with the visitor cart.
+    pub fn merge_marker_key(&self, user: &str, source: &StorageId) -> String {
+        format!("{}u:{{{user}}}:m:{source}", self.inner.prefix)
     }
 
     /// The Redis key of a remember-me token.
@@ -811,19 +818,21 @@ impl SessionStore for RedisStore {
         lines: &'a [CartLine],
         policy: MergePolicy,
         limits: CartLimits,
+        source_ttl: Duration,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(async move {
             let owner = CartOwner::User(user.to_owned());
-            let mut call = scripts::CART_MERGE.call(&[self.cart_key(&owner)]);
-            call.arg(format!("m:{source}"))
-                .arg(match policy {
-                    MergePolicy::Sum => "sum",
-                    MergePolicy::Max => "max",
-                    MergePolicy::Replace => "replace",
-                })
-                .arg(millis(limits.ttl))
-                .arg(limits.max_lines)
-                .arg(limits.max_quantity);
+            let keys = [self.cart_key(&owner), self.merge_marker_key(user, source)];
+            let mut call = scripts::CART_MERGE.call(&keys);
+            call.arg(match policy {
+                MergePolicy::Sum => "sum",
+                MergePolicy::Max => "max",
+                MergePolicy::Replace => "replace",
+            })
+            .arg(millis(limits.ttl))
+            .arg(limits.max_lines)
+            .arg(limits.max_quantity)
+            .arg(millis(source_ttl).max(1));
             for line in lines {
                 call.arg(&line.sku)
                     .arg(line.quantity)
@@ -972,28 +981,28 @@ fn deadline_of(score: f64) -> u64 {
     deadline
 }
 
-/// A cart's lines from its hash fields (see `scripts/cart_apply.lua`), sorted by SKU.
+/// A cart's lines from its hash fields (see `scripts/cart.lua`), sorted by SKU.
 fn parse_cart(fields: Vec<(String, String)>) -> Vec<CartLine> {
-    let mut lines = std::collections::BTreeMap::new();
-    let mut payloads = std::collections::HashMap::new();
-    for (field, value) in fields {
-        if let Some(sku) = field.strip_prefix("p:") {
-            payloads.insert(sku.to_owned(), value);
-        } else if !field.contains(':') {
-            match value.parse::<u32>() {
-                Ok(quantity) => {
-                    lines.insert(field, quantity);
-                }
-                Err(_) => tracing::warn!("ignoring a cart line with a corrupt quantity"),
-            }
-        }
-    }
-    lines
+    let mut lines: Vec<CartLine> = fields
         .into_iter()
-        .map(|(sku, quantity)| CartLine {
-            payload: payloads.remove(&sku),
-            sku,
-            quantity,
+        // SKUs never contain ':'; such fields are what earlier builds kept beside the lines.
+        .filter(|(sku, _)| !sku.contains(':'))
+        .filter_map(|(sku, stored)| {
+            let (quantity, payload) = match stored.split_once(' ') {
+                Some((quantity, payload)) => (quantity, Some(payload.to_owned())),
+                None => (stored.as_str(), None),
+            };
+            let Ok(quantity) = quantity.parse::<u32>() else {
+                tracing::warn!("ignoring a cart line with a corrupt quantity");
+                return None;
+            };
+            Some(CartLine {
+                sku,
+                quantity,
+                payload,
+            })
         })
-        .collect()
+        .collect();
+    lines.sort_by(|a, b| a.sku.cmp(&b.sku));
+    lines
 }

@@ -214,13 +214,27 @@ pub async fn a_retried_merge_gives_the_same_result<B: Backend>() {
         .unwrap();
     assert!(
         store
-            .cart_merge("alice", &source, &lines, MergePolicy::Sum, limits)
+            .cart_merge(
+                "alice",
+                &source,
+                &lines,
+                MergePolicy::Sum,
+                limits,
+                Duration::from_secs(60)
+            )
             .await
             .unwrap()
     );
     assert!(
         !store
-            .cart_merge("alice", &source, &lines, MergePolicy::Sum, limits)
+            .cart_merge(
+                "alice",
+                &source,
+                &lines,
+                MergePolicy::Sum,
+                limits,
+                Duration::from_secs(60)
+            )
             .await
             .unwrap()
     );

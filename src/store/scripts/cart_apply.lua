@@ -1,6 +1,5 @@
 -- Applies one change to a cart line and refreshes the cart's time to live, within its limits.
--- A cart is a hash: field <sku> = quantity, 'p:<sku>' = the line's payload (JSON),
--- 'm:<id>' = a visitor cart already merged into it. SKUs never contain ':'.
+-- A cart is a hash of lines (see cart.lua).
 -- KEYS[1]  the cart
 -- ARGV[1]  'add', 'set', 'decr' or 'remove'
 -- ARGV[2]  '1' if the cart must already exist (a visitor's cart named by its cookie)
@@ -9,7 +8,7 @@
 -- ARGV[5]  largest quantity of a line
 -- ARGV[6]  the SKU
 -- ARGV[7]  the quantity
--- ARGV[8]  the line's new payload, or ''
+-- ARGV[8]  the line's new payload, or '' to keep its payload
 -- Returns  the line's new quantity (0: removed); -1 no such cart; -2 too many lines;
 --          -3 quantity over the limit. A refused change changes nothing.
 local cart = KEYS[1]
@@ -17,7 +16,7 @@ if ARGV[2] == '1' and redis.call('EXISTS', cart) == 0 then
   return -1
 end
 local op, sku, n = ARGV[1], ARGV[6], tonumber(ARGV[7])
-local current = tonumber(redis.call('HGET', cart, sku)) or 0
+local current, payload = read_line(cart, sku)
 local new
 if op == 'add' then
   new = current + n
@@ -32,16 +31,16 @@ if new > 0 then
   if new > tonumber(ARGV[5]) then
     return -3
   end
-  if current == 0 and count_lines(cart) >= tonumber(ARGV[4]) then
+  if current == 0 and redis.call('HLEN', cart) >= tonumber(ARGV[4]) then
     return -2
   end
-  redis.call('HSET', cart, sku, new)
   if ARGV[8] ~= '' then
-    redis.call('HSET', cart, 'p:' .. sku, ARGV[8])
+    payload = ARGV[8]
   end
+  write_line(cart, sku, new, payload)
 else
   new = 0
-  redis.call('HDEL', cart, sku, 'p:' .. sku)
+  redis.call('HDEL', cart, sku)
 end
 if redis.call('EXISTS', cart) == 1 then
   redis.call('PEXPIRE', cart, ARGV[3])
