@@ -41,6 +41,8 @@ pub(crate) struct SessionConfig {
     pub(crate) last_seen_interval: Duration,
     /// Send `Clear-Site-Data: "cookies"` on logout.
     pub(crate) clear_site_data: bool,
+    /// The header a trusted proxy sets to the client's IP address.
+    pub(crate) client_ip_header: Option<http::HeaderName>,
     pub(crate) cart: CartConfig,
     pub(crate) remember: RememberConfig,
 }
@@ -58,6 +60,7 @@ impl Default for SessionConfig {
             host_prefix: None,
             last_seen_interval: DEFAULT_LAST_SEEN_INTERVAL,
             clear_site_data: false,
+            client_ip_header: None,
             cart: CartConfig::default(),
             remember: RememberConfig::default(),
         }

@@ -227,22 +227,30 @@ pub(crate) fn device_json(device: Device, now: u64) -> String {
     })
 }
 
-/// The metadata of a session a remember-me token signs in: the token's user and device,
-/// flagged as remembered.
+/// The metadata of a session a remember-me token signs in: the token's user, flagged as
+/// remembered, on the device that used the token: the label the token was issued with, and the
+/// user agent and IP of the request that presented it (a copied cookie shows up as the browser
+/// that used it, not as the victim's).
 pub(crate) fn remembered_meta(
     user: &str,
-    device: &str,
+    issued_to: &str,
+    using: Device,
     selector: &str,
     generation: &str,
     now: u64,
 ) -> HashMap<String, String> {
-    let mut device: serde_json::Value = serde_json::from_str(device).unwrap_or_default();
-    if let Some(fields) = device.as_object_mut() {
-        fields.insert("c".to_owned(), now.into());
-    }
+    let label = serde_json::from_str::<StoredDevice>(issued_to)
+        .ok()
+        .and_then(|device| device.label);
+    let device = StoredDevice {
+        label,
+        user_agent: cut(using.user_agent),
+        ip: cut(using.ip),
+        created_at: now,
+    };
     HashMap::from([
         (USER.to_owned(), json(&user)),
-        (DEVICE.to_owned(), device.to_string()),
+        (DEVICE.to_owned(), json(&device)),
         (LAST_SEEN.to_owned(), now.to_string()),
         (REMEMBERED.to_owned(), "true".to_owned()),
         (TOKEN.to_owned(), json(&selector)),

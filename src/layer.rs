@@ -234,6 +234,18 @@ impl SessionLayerBuilder {
         self
     }
 
+    /// The request header that holds the client's IP address (default none), recorded as the
+    /// device's IP when a remember-me token signs a browser back in.
+    ///
+    /// # Security
+    /// Name a header that your own proxy sets, overwriting whatever the client sent, to the one
+    /// address it saw (`X-Real-IP` from nginx, say): any other header is whatever the client
+    /// wants it to be. Not `X-Forwarded-For`, whose first entries come from the client.
+    pub fn client_ip_header(mut self, name: http::HeaderName) -> Self {
+        self.config.client_ip_header = Some(name);
+        self
+    }
+
     /// Settings of the [`Cart`](crate::Cart) extractor: time to live, merge policy at login,
     /// limits, cookie name.
     pub fn cart(mut self, cart: crate::CartConfig) -> Self {

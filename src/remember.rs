@@ -27,7 +27,7 @@ use crate::error::{SessionError, StoreError};
 use crate::extract::SessionRejection;
 use crate::id::{SessionId, now_millis};
 use crate::index;
-use crate::session::{Session, State};
+use crate::session::{Client, Session, State};
 use crate::store::{Change, IndexEntry, Written, millis};
 
 const DEFAULT_TTL: Duration = Duration::from_secs(30 * 24 * 60 * 60);
@@ -374,14 +374,18 @@ impl Session {
     pub(crate) async fn remember_sign_in(&self) -> Result<(), SessionError> {
         let context = Arc::clone(self.context());
         let mut state = self.loaded().await?;
-        sign_in(&context, &mut state).await
+        sign_in(&context, &mut state, self.client()).await
     }
 }
 
 /// Signs the user of the request's remember-me token back in, at most once per request:
 /// rotates a current token, follows a rotation within its grace window, and treats anything
 /// else from a known selector as theft.
-pub(crate) async fn sign_in(context: &Arc<Context>, state: &mut State) -> Result<(), SessionError> {
+pub(crate) async fn sign_in(
+    context: &Arc<Context>,
+    state: &mut State,
+    client: &Client,
+) -> Result<(), SessionError> {
     if state.remember_tried {
         return Ok(());
     }
@@ -407,7 +411,7 @@ pub(crate) async fn sign_in(context: &Arc<Context>, state: &mut State) -> Result
         return Ok(());
     }
     if token.matches(&record.validator_hash) {
-        rotate(context, state, &token, &record, now).await
+        rotate(context, state, client, &token, &record, now).await
     } else if within_grace(&token, &record, now) {
         follow(context, state, &token, &record, now).await
     } else {
@@ -428,6 +432,7 @@ fn within_grace(token: &RememberCookie, record: &TokenRecord, now: u64) -> bool 
 async fn rotate(
     context: &Context,
     state: &mut State,
+    client: &Client,
     token: &RememberCookie,
     record: &TokenRecord,
     now: u64,
@@ -439,6 +444,7 @@ async fn rotate(
     let meta = crate::devices::remembered_meta(
         &record.user,
         &record.device,
+        client.device(),
         &token.selector,
         &record.generation,
         now,

@@ -4,13 +4,14 @@
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
+use http::header::USER_AGENT;
 use http::{Request, Response};
 use tower_service::Service;
 
 use crate::config::Context;
 use crate::cookie::RawCookies;
 use crate::future::ResponseFuture;
-use crate::session::Session;
+use crate::session::{Client, Session};
 
 /// The middleware made by [`SessionLayer`](crate::SessionLayer).
 #[derive(Clone)]
@@ -47,8 +48,15 @@ where
     }
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
-        let cookies = RawCookies::of(request.headers());
-        let session = Session::new(Arc::clone(&self.context), cookies);
+        let headers = request.headers();
+        let cookies = RawCookies::of(headers);
+        let client = Client {
+            user_agent: headers.get(USER_AGENT).cloned(),
+            ip: (self.context.config.client_ip_header.as_ref())
+                .and_then(|name| headers.get(name))
+                .cloned(),
+        };
+        let session = Session::new(Arc::clone(&self.context), cookies, client);
         request.extensions_mut().insert(session.clone());
         ResponseFuture::new(self.inner.call(request), session)
     }

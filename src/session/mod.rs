@@ -48,6 +48,8 @@ struct Shared {
     context: Arc<Context>,
     /// The request's cookies, read into the state at first use.
     cookies: RawCookies,
+    /// Who sent the request, for the device record of a remember-me sign-in.
+    client: Client,
     /// Set on first use, so the layer can skip untouched sessions without taking the lock.
     touched: AtomicBool,
     /// Made at first use: a request that never uses its session allocates no state.
@@ -87,12 +89,42 @@ pub(crate) struct Amend {
     pub(crate) clear_site_data: bool,
 }
 
+/// The request's `User-Agent` and client IP header (see
+/// [`SessionLayerBuilder::client_ip_header`](crate::SessionLayerBuilder::client_ip_header)),
+/// kept as the request's own header values: cloning one allocates nothing.
+#[derive(Default)]
+pub(crate) struct Client {
+    pub(crate) user_agent: Option<HeaderValue>,
+    pub(crate) ip: Option<HeaderValue>,
+}
+
+impl Client {
+    /// The device these headers describe, with no label.
+    pub(crate) fn device(&self) -> crate::Device {
+        let text = |value: &Option<HeaderValue>| {
+            value
+                .as_ref()
+                .and_then(|value| value.to_str().ok())
+                .map(|text| text.trim().to_owned())
+        };
+        let mut device = crate::Device::new();
+        if let Some(user_agent) = text(&self.user_agent) {
+            device = device.user_agent(user_agent);
+        }
+        if let Some(ip) = text(&self.ip) {
+            device = device.ip(ip);
+        }
+        device
+    }
+}
+
 impl Session {
-    pub(crate) fn new(context: Arc<Context>, cookies: RawCookies) -> Self {
+    pub(crate) fn new(context: Arc<Context>, cookies: RawCookies, client: Client) -> Self {
         Self {
             shared: Arc::new(Shared {
                 context,
                 cookies,
+                client,
                 touched: AtomicBool::new(false),
                 state: Mutex::new(None),
             }),
@@ -139,7 +171,13 @@ impl Session {
             {
                 // Boxed: signing back in is rare and its future large, while every handler's
                 // future carries this one.
-                Box::pin(crate::remember::sign_in(&self.shared.context, &mut state)).await?;
+                let context = &self.shared.context;
+                Box::pin(crate::remember::sign_in(
+                    context,
+                    &mut state,
+                    &self.shared.client,
+                ))
+                .await?;
             }
         }
         Ok(state)
@@ -172,6 +210,11 @@ impl Session {
     /// The shared context: store and configuration.
     pub(crate) fn context(&self) -> &Arc<Context> {
         &self.shared.context
+    }
+
+    /// Who sent the request.
+    pub(crate) fn client(&self) -> &Client {
+        &self.shared.client
     }
 
     /// The value stored under `key`, or `None`.

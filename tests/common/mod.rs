@@ -465,6 +465,10 @@ pub struct Client {
     pub cart: Option<String>,
     /// The `remember` cookie's value, if any.
     pub remember: Option<String>,
+    /// The `User-Agent` it sends.
+    pub user_agent: String,
+    /// Further headers it sends with every request.
+    pub headers: Vec<(&'static str, String)>,
 }
 
 impl Client {
@@ -490,6 +494,8 @@ impl Client {
             cookie: None,
             cart: None,
             remember: None,
+            user_agent: "test-agent/1.0".to_owned(),
+            headers: Vec::new(),
         }
     }
 
@@ -570,7 +576,10 @@ impl Client {
         let mut request = Request::builder()
             .method(method)
             .uri(path)
-            .header(header::USER_AGENT, "test-agent/1.0");
+            .header(header::USER_AGENT, &self.user_agent);
+        for (name, value) in &self.headers {
+            request = request.header(*name, value);
+        }
         let mut cookies = Vec::new();
         if let Some(value) = &self.cookie {
             cookies.push(format!("{}={value}", self.cookie_name));

@@ -274,3 +274,31 @@ pub async fn the_token_kept_by_logout_others_still_signs_in<B: Backend>() {
     assert_eq!(me.get("/me").await.body, "alice");
     assert_eq!(me.get("/remembered").await.body, "true");
 }
+
+pub async fn a_remembered_sign_in_is_listed_as_the_browser_that_used_the_token<B: Backend>() {
+    let backend = B::start();
+    let app = app(backend.store(), |b| {
+        b.client_ip_header(axum::http::HeaderName::from_static("x-real-ip"))
+    });
+    let base = Client::new(app);
+    let mut laptop = base.clone();
+    laptop
+        .headers
+        .push(("x-real-ip", "198.51.100.1".to_owned()));
+    laptop.post("/login-remember/alice", "laptop").await;
+    let mut thief = base.clone();
+    thief.remember.clone_from(&laptop.remember);
+    thief.user_agent = "thief-agent/6.6".to_owned();
+    thief.headers.push(("x-real-ip", "203.0.113.9".to_owned()));
+    assert_eq!(thief.get("/me").await.body, "alice");
+    let devices = thief.devices().await;
+    let used = devices
+        .iter()
+        .find(|d| d["current"] == true)
+        .expect("listed");
+    assert_eq!(used["label"], "laptop", "the token's label is kept");
+    assert_eq!(used["user_agent"], "thief-agent/6.6");
+    assert_eq!(used["ip"], "203.0.113.9");
+    let from_laptop = laptop.devices().await;
+    assert_eq!(from_laptop.len(), 2, "{from_laptop:?}");
+}

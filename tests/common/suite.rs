@@ -108,6 +108,7 @@ macro_rules! conformance_suite {
             a_remembered_sign_in_racing_logout_all_leaves_no_session_alive,
             a_token_issued_before_logout_all_signs_nobody_in,
             the_token_kept_by_logout_others_still_signs_in,
+            a_remembered_sign_in_is_listed_as_the_browser_that_used_the_token,
         );
     };
     (@tests $backend:ty, $module:ident; $($name:ident),* $(,)?) => {
