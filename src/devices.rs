@@ -524,10 +524,13 @@ impl UserSessions {
         if !self.indexed(user_id).await?.iter().any(|e| e.id == target) {
             return Ok(false);
         }
+        // Record first, then entry: never a live unlisted session. A rename racing this either
+        // fails to confirm (the old name is unlisted), or has already unlisted the old name, and
+        // then nothing was revoked (see `index.rs`).
         let target = [target];
-        store.delete_many(&target).await?;
-        store.index_remove(user_id, &target).await?;
-        Ok(true)
+        let deleted = store.delete_many(&target).await?;
+        let unlisted = store.index_remove(user_id, &target).await?;
+        Ok(deleted + unlisted > 0)
     }
 
     /// Signs out every session of `user_id`; returns how many. Safe to repeat if interrupted.

@@ -15,26 +15,31 @@
 //!   revokes the remember-me tokens, then deletes the sessions the index lists and, last, their
 //!   entries. Whatever was confirmed before the fence is listed after it; whatever is born,
 //!   renamed or signed in with a token from before the fence fails to confirm.
+//! - A rename confirms only while the old name is still listed, and its confirmation unlists
+//!   the old name in the same step; revoking a session deletes its record, then unlists it. So
+//!   a revocation racing a rename either ends the renamed session, or finds the old name gone
+//!   and reports that it revoked nothing.
 //! - Entries are pruned only once confirmed and their record is gone: a confirmed session whose
 //!   record is missing never comes back, while a pending one may be about to be written.
 
 use std::future::Future;
 
 use crate::error::{SessionError, StoreError};
-use crate::id::random_text;
+use crate::id::{StorageId, random_text};
 use crate::store::{IndexEntry, SessionStore, Written};
 
-/// Creates or renames a signed-in session of `user` with `write`, so that from the moment its
-/// record exists it is in the user's index, and only if no sign-out of the user began since it
-/// was born (under the generation `born`; `None` for a session born now). `write` is given the
-/// generation to stamp the record with. Returns what was written and that generation;
-/// [`Written::Gone`] if a sign-out or revocation got in the way (the new record, if any, is
-/// deleted again).
+/// Creates or renames (from `renames`) a signed-in session of `user` with `write`, so that from
+/// the moment its record exists it is in the user's index, and only if no sign-out of the user
+/// began since it was born (under the generation `born`; `None` for a session born now) and,
+/// for a rename, the old name was not revoked meanwhile. `write` is given the generation to
+/// stamp the record with. Returns what was written and that generation; [`Written::Gone`] if a
+/// sign-out or revocation got in the way (the new record, if any, is deleted again).
 pub(crate) async fn enter<F, Fut>(
     store: &dyn SessionStore,
     user: &str,
     entry: &IndexEntry,
     born: Option<&str>,
+    renames: Option<&StorageId>,
     write: F,
 ) -> Result<(Written, String), SessionError>
 where
@@ -59,7 +64,10 @@ where
             .await?;
         return Ok((written, generation));
     }
-    if !store.index_confirm(user, entry, &generation).await? {
+    if !store
+        .index_confirm(user, entry, &generation, renames)
+        .await?
+    {
         tracing::info!("a sign-out of the user ran while this session was written; undone");
         store.delete(&entry.id).await?;
         return Ok((Written::Gone, generation));

@@ -465,14 +465,8 @@ async fn rotate(
     // The new session is listed, and exists, before the rotation publishes it to parallel
     // requests; a token issued before the user's last sign-out of all devices mints nothing.
     let create = |_| store.create(&entry.id, &change, deadline);
-    let (written, _) = index::enter(
-        store,
-        &record.user,
-        &entry,
-        Some(&record.generation),
-        create,
-    )
-    .await?;
+    let born = Some(record.generation.as_str());
+    let (written, _) = index::enter(store, &record.user, &entry, born, None, create).await?;
     match written {
         Written::Stored => {}
         Written::Gone => {

@@ -278,8 +278,8 @@ impl State {
 
     /// Moves the stored session `current` to a new ID with `change` applied. A signed-in
     /// session moves through [`index::enter`] (as one born under the generation it carries),
-    /// then its old entry leaves the user's index: it stays listed at every instant, and a
-    /// sign-out that began before the move ends it.
+    /// which unlists the old name once the new one is confirmed: it stays listed at every
+    /// instant, and a sign-out or a revocation that began before the move ends it.
     /// Returns the new ID, or why nothing moved (the session is gone, or the change breaks a
     /// cap).
     async fn write_cycle(
@@ -310,20 +310,14 @@ impl State {
                     pending: true,
                 };
                 let move_record = |_| store.cycle(from, &to, change, deadline);
+                let renames = Some(from);
                 let (written, _) =
-                    index::enter(store, user, &entry, Some(born), move_record).await?;
+                    index::enter(store, user, &entry, Some(born), renames, move_record).await?;
                 Ok((written, ()))
             }
         })
         .await?;
-        let (new, ()) = match moved {
-            Ok(moved) => moved,
-            Err(refused) => return Ok(Err(refused)),
-        };
-        if let Some(user) = &user {
-            store.index_remove(user, std::slice::from_ref(from)).await?;
-        }
-        Ok(Ok(new))
+        Ok(moved.map(|(new, ())| new))
     }
 
     /// The fields this request changed, with their current values, the size of the record
@@ -438,7 +432,7 @@ impl State {
                 change.set.push((crate::devices::GENERATION, &stamp));
                 store.create(&entry.id, &change, deadline).await
             };
-            index::enter(store, user, entry, None, create).await
+            index::enter(store, user, entry, None, None, create).await
         })
         .await?;
         if let Some(old) = &old {

@@ -305,12 +305,18 @@ impl SessionStore for MemoryStore {
         Box::pin(std::future::ready(Ok(rows)))
     }
 
-    fn delete_many<'a>(&'a self, ids: &'a [StorageId]) -> BoxFuture<'a, Result<(), StoreError>> {
+    fn delete_many<'a>(&'a self, ids: &'a [StorageId]) -> BoxFuture<'a, Result<usize, StoreError>> {
+        let now = now_millis();
         let mut state = self.lock();
-        for id in ids {
-            state.records.remove(id);
-        }
-        Box::pin(std::future::ready(Ok(())))
+        let deleted = ids
+            .iter()
+            .filter(|id| {
+                let live = state.live(id, now).is_some();
+                state.records.remove(*id);
+                live
+            })
+            .count();
+        Box::pin(std::future::ready(Ok(deleted)))
     }
 
     fn index_add<'a>(
@@ -334,6 +340,7 @@ impl SessionStore for MemoryStore {
         user: &'a str,
         entry: &'a IndexEntry,
         generation: &'a str,
+        replaces: Option<&'a StorageId>,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
         let mut state = self.lock();
         let now = now_millis();
@@ -343,9 +350,13 @@ impl SessionStore for MemoryStore {
             .filter(|(_, until)| *until > now)
             .map(|(current, _)| current.clone());
         let index = state.users.entry(user.to_owned()).or_default();
+        let replaced_listed = replaces.is_none_or(|old| index.contains_key(old));
         let confirmed = match index.get_mut(&entry.id) {
-            Some(listed) if current.as_deref() == Some(generation) => {
+            Some(listed) if current.as_deref() == Some(generation) && replaced_listed => {
                 *listed = (entry.expires_at, false);
+                if let Some(old) = replaces {
+                    index.remove(old);
+                }
                 true
             }
             _ => {

@@ -253,8 +253,9 @@ pub trait SessionStore: Send + Sync + 'static {
         fields: &'a [&'a str],
     ) -> BoxFuture<'a, Result<Vec<FieldsRow>, StoreError>>;
 
-    /// Deletes many records (one pipeline). Missing records are skipped.
-    fn delete_many<'a>(&'a self, ids: &'a [StorageId]) -> BoxFuture<'a, Result<(), StoreError>>;
+    /// Deletes many records (one pipeline); returns how many existed. Missing records are
+    /// skipped.
+    fn delete_many<'a>(&'a self, ids: &'a [StorageId]) -> BoxFuture<'a, Result<usize, StoreError>>;
 
     /// Adds a session that is about to be created or renamed to `user`'s index as a pending
     /// entry, and drops entries past their deadline at `now`. Returns the user's sign-out
@@ -271,15 +272,17 @@ pub trait SessionStore: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<String, StoreError>>;
 
     /// Confirms a pending entry once its record is written, in one atomic step: if `user`'s
-    /// generation is still `generation` and the entry is still in the index, the entry is no
-    /// longer pending and the answer is `true`. Otherwise a sign-out or a revocation has begun
-    /// since the session was born: the entry is removed and the answer is `false` (the caller
-    /// then deletes the record).
+    /// generation is still `generation` and the entry is still in the index (and so is the
+    /// entry of the session it `replaces`, renamed into it), the entry is no longer pending,
+    /// the replaced entry is removed, and the answer is `true`. Otherwise a sign-out or a
+    /// revocation has begun since the session was born: the entry is removed and the answer is
+    /// `false` (the caller then deletes the record).
     fn index_confirm<'a>(
         &'a self,
         user: &'a str,
         entry: &'a IndexEntry,
         generation: &'a str,
+        replaces: Option<&'a StorageId>,
     ) -> BoxFuture<'a, Result<bool, StoreError>>;
 
     /// Starts a sign-out of all (or all other) sessions of `user`: replaces the user's

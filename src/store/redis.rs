@@ -247,9 +247,10 @@ impl RedisStore {
     }
 
     /// `cycle` on a Cluster, where the two names live in different slots and no script may
-    /// touch both: the new record is written in full first, then the old one deleted. A change
-    /// another request makes to the old record in between is lost, as with any ID rotation
-    /// that copies.
+    /// touch both: the new record is written in full first, then the old one deleted; if the
+    /// old one was already gone by then (deleted since it was read), the copy is deleted too. A
+    /// change another request makes to the old record in between is lost, as with any ID
+    /// rotation that copies.
     async fn cycle_across_slots(
         &self,
         from: &StorageId,
@@ -285,12 +286,22 @@ impl RedisStore {
                 .collect(),
         );
         let written = self.create_record(to, &whole, deadline).await?;
-        if written == Written::Stored {
-            let mut delete = deadpool_redis::redis::cmd("DEL");
-            delete.arg(self.session_key(from));
-            self.run::<()>(Request::Command(&delete), true).await?;
+        if written != Written::Stored {
+            return Ok(written);
         }
-        Ok(written)
+        let mut delete = deadpool_redis::redis::cmd("DEL");
+        delete.arg(self.session_key(from));
+        // Not retried: a retry would find the record gone and undo a move that succeeded.
+        let deleted: usize = self.run(Request::Command(&delete), false).await?;
+        if deleted == 0 {
+            // Deleted since it was read (signed out, revoked, expired): the copy must not outlive
+            // it.
+            let mut undo = deadpool_redis::redis::cmd("DEL");
+            undo.arg(self.session_key(to));
+            self.run::<()>(Request::Command(&undo), true).await?;
+            return Ok(Written::Gone);
+        }
+        Ok(Written::Stored)
     }
 
     /// `SET ... NX PXAT`: a new record, unless the name is taken.
@@ -625,16 +636,18 @@ impl SessionStore for RedisStore {
         })
     }
 
-    fn delete_many<'a>(&'a self, ids: &'a [StorageId]) -> BoxFuture<'a, Result<(), StoreError>> {
+    fn delete_many<'a>(&'a self, ids: &'a [StorageId]) -> BoxFuture<'a, Result<usize, StoreError>> {
         Box::pin(async move {
+            let mut deleted = 0;
             for chunk in ids.chunks(PIPELINE_CHUNK) {
                 let mut command = deadpool_redis::redis::cmd("DEL");
                 for id in chunk {
                     command.arg(self.session_key(id));
                 }
-                self.run::<()>(Request::Command(&command), true).await?;
+                deleted += self.run::<usize>(Request::Command(&command), true).await?;
             }
-            self.await_replica().await
+            self.await_replica().await?;
+            Ok(deleted)
         })
     }
 
@@ -665,13 +678,15 @@ impl SessionStore for RedisStore {
         user: &'a str,
         entry: &'a IndexEntry,
         generation: &'a str,
+        replaces: Option<&'a StorageId>,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(async move {
             let keys = [self.index_key(user), self.generation_key(user)];
             let mut call = scripts::INDEX_CONFIRM.call(&keys);
             call.arg(entry.id.to_string())
                 .arg(entry.expires_at)
-                .arg(generation);
+                .arg(generation)
+                .arg(replaces.map(ToString::to_string).unwrap_or_default());
             // Safe to retry: confirming twice confirms, and a refusal removed the entry.
             Ok(self.run::<i64>(Request::Script(&call), true).await? == 1)
         })

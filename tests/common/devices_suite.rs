@@ -386,7 +386,7 @@ pub async fn a_cycle_racing_logout_all_leaves_no_session_alive<B: Backend>() {
         let cycling = signed_in(&base, "alice", "cycling").await;
         let signing_out = signed_in(&base, "alice", "signing out").await;
         let old = cycling.clone();
-        let (mut cycling, _) = cycling
+        let ((mut cycling, _), _) = cycling
             .race((POST, "/cycle"), signing_out, (POST, "/logout-all"))
             .await;
         for mut client in [cycling.clone(), old] {
@@ -407,7 +407,7 @@ pub async fn a_login_racing_logout_all_is_listed_if_it_survives<B: Backend>() {
         let signing_out = signed_in(&base, "alice", "signing out").await;
         let mut arriving = base.clone();
         arriving.cookie = None;
-        let (mut arriving, _) = arriving
+        let ((mut arriving, _), _) = arriving
             .race((POST, "/login/alice"), signing_out, (POST, "/logout-all"))
             .await;
         if arriving.get("/me").await.body == "alice" {
@@ -430,7 +430,7 @@ pub async fn a_revocation_racing_a_cycle_of_another_device_spares_it<B: Backend>
         let mut other = signed_in(&base, "alice", "other").await;
         let mut third = signed_in(&base, "alice", "third").await;
         let handle = handle_of(&other.devices().await, "third");
-        let (mut cycling, mut other) = cycling
+        let ((mut cycling, _), (mut other, _)) = cycling
             .clone()
             .race(
                 (POST, "/cycle"),
@@ -443,4 +443,39 @@ pub async fn a_revocation_racing_a_cycle_of_another_device_spares_it<B: Backend>
         other.post("/logout-all", "").await;
         assert_eq!(cycling.get("/me").await.body, "anonymous");
     }
+}
+
+pub async fn a_revocation_racing_a_cycle_of_that_device_is_true_only_if_it_signed_it_out<
+    B: Backend,
+>() {
+    let backend = B::start();
+    let base = client(&backend);
+    let mut escaped = 0;
+    for _ in 0..TRIALS {
+        let cycling = signed_in(&base, "alice", "cycling").await;
+        let mut revoking = signed_in(&base, "alice", "revoking").await;
+        let handle = handle_of(&revoking.devices().await, "cycling");
+        let old = cycling.clone();
+        let revoke = (POST, format!("/revoke/{handle}"));
+        let ((mut cycling, _), (mut revoking, reply)) = cycling
+            .race((POST, "/cycle"), revoking, (revoke.0, &revoke.1))
+            .await;
+        let mut alive = false;
+        for mut client in [cycling.clone(), old] {
+            alive |= client.get("/me").await.body == "alice";
+        }
+        match reply.body.as_str() {
+            "true" if alive => escaped += 1,
+            "true" => {}
+            _ => {
+                let listed = revoking.devices().await;
+                assert!(
+                    !alive || listed.iter().any(|d| d["label"] == "cycling"),
+                    "a live session is listed: {listed:?}"
+                );
+            }
+        }
+        cycling.post("/logout-all", "").await;
+    }
+    assert_eq!(escaped, 0, "sessions revoked yet alive in {TRIALS} trials");
 }

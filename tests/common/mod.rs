@@ -515,13 +515,13 @@ impl Client {
 
     /// Sends `request` from this client and `other_request` from `other` at the same instant:
     /// two tasks released together by a barrier. Returns both clients as their replies left
-    /// them.
+    /// them, with the replies.
     pub async fn race(
         self,
         request: (Method, &str),
         other: Client,
         other_request: (Method, &str),
-    ) -> (Client, Client) {
+    ) -> ((Client, Reply), (Client, Reply)) {
         let start = std::sync::Arc::new(tokio::sync::Barrier::new(2));
         let task = |mut client: Client, (method, path): (Method, &str)| {
             let start = std::sync::Arc::clone(&start);
@@ -530,7 +530,7 @@ impl Client {
                 start.wait().await;
                 let reply = client.send(method, &path, "").await;
                 assert!(!reply.status.is_server_error(), "{path}: {reply:?}");
-                client
+                (client, reply)
             })
         };
         let first = task(self, request);

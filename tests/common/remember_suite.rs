@@ -233,7 +233,7 @@ pub async fn a_remembered_sign_in_racing_logout_all_leaves_no_session_alive<B: B
         signing_out.cookie = None;
         signing_out.remember = None;
         signing_out.post("/login/alice", "").await;
-        let (mut returning, _) = returning
+        let ((mut returning, _), _) = returning
             .race((GET, "/me"), signing_out, (POST, "/logout-all"))
             .await;
         if returning.get("/me").await.body != "anonymous" {

@@ -76,6 +76,7 @@ macro_rules! conformance_suite {
             a_cycle_racing_logout_all_leaves_no_session_alive,
             a_login_racing_logout_all_is_listed_if_it_survives,
             a_revocation_racing_a_cycle_of_another_device_spares_it,
+            a_revocation_racing_a_cycle_of_that_device_is_true_only_if_it_signed_it_out,
         );
         $crate::conformance_suite!(@tests $backend, cart_suite;
             anonymous_add_read_remove_round_trip,
