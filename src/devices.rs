@@ -3,8 +3,10 @@
 //!
 //! A signed-in session carries its user and device in metadata fields of its own record. Each
 //! user has an index (see [`RedisStore`](crate::RedisStore) for its layout) naming their
-//! sessions by public handle. Entries are pruned lazily when the index is read: by their
-//! absolute deadline, and by finding the record gone. No background job, no keyspace scan.
+//! sessions by public handle; `index.rs` says how it stays exact under concurrent sign-ins,
+//! renames and sign-outs. Entries are pruned lazily when the index is read: by their absolute
+//! deadline, and, once confirmed, by finding the record gone. No background job, no keyspace
+//! scan.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -424,8 +426,10 @@ impl Session {
         self.users().revoke(&user, handle).await
     }
 
-    /// Signs out every other session of the signed-in user (what a password change calls);
-    /// returns how many.
+    /// Signs out every other session of the signed-in user, and their remember-me tokens
+    /// (what a password change calls); returns how many sessions. A login, ID cycle or
+    /// remember-me sign-in of another device racing it is undone, and a token issued to another
+    /// device before it signs nobody in again (see the crate's README, "Signed-in users").
     ///
     /// # Errors
     /// [`SessionError::Store`] when the store could not be reached.
@@ -446,7 +450,9 @@ impl Session {
         Ok(count)
     }
 
-    /// Signs out every session of the signed-in user, this one included; returns how many.
+    /// Signs out every session of the signed-in user, this one included, and every remember-me
+    /// token; returns how many sessions. A login, ID cycle or remember-me sign-in racing it is
+    /// undone, and no token issued before it signs anyone in again.
     ///
     /// # Errors
     /// [`SessionError::Store`] when the store could not be reached.

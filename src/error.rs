@@ -110,20 +110,23 @@ impl SessionError {
     }
 }
 
+impl SessionError {
+    /// Logs the error with its cause: at `error` when the server failed, at `warn` when the
+    /// request was refused.
+    pub(crate) fn log(&self, failed: &str, refused: &str) {
+        let error = self as &dyn std::error::Error;
+        if self.status().is_server_error() {
+            tracing::error!(error, "{failed}");
+        } else {
+            tracing::warn!(error, "{refused}");
+        }
+    }
+}
+
 impl IntoResponse for SessionError {
     fn into_response(self) -> Response {
         let status = self.status();
-        if status.is_server_error() {
-            tracing::error!(
-                error = &self as &dyn std::error::Error,
-                "session operation failed"
-            );
-        } else {
-            tracing::warn!(
-                error = &self as &dyn std::error::Error,
-                "session operation refused"
-            );
-        }
+        self.log("session operation failed", "session operation refused");
         (status, status.canonical_reason().unwrap_or_default()).into_response()
     }
 }

@@ -101,17 +101,10 @@ async fn write_back<B: Default>(
         }
         Err(error) => {
             let status = error.status();
-            if status.is_server_error() {
-                tracing::error!(
-                    error = &error as &dyn std::error::Error,
-                    "could not save the session; answering {status}"
-                );
-            } else {
-                tracing::warn!(
-                    error = &error as &dyn std::error::Error,
-                    "the session refused this request's change; answering {status}"
-                );
-            }
+            error.log(
+                &format!("could not save the session; answering {status}"),
+                &format!("the session refused this request's change; answering {status}"),
+            );
             let mut failed = Response::new(B::default());
             *failed.status_mut() = status;
             failed

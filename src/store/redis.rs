@@ -397,9 +397,9 @@ impl RedisStore {
             }
             _ => None,
         };
-        // The command's name and SHA1, the keys, the numbers, the change, and when compacting,
-        // the record as loaded and compacted.
-        let bytes = 96
+        // The command's name and SHA1, the keys, the numbers (the caps among them), the change,
+        // and when compacting, the record as loaded and compacted.
+        let bytes = 128
             + keys.len() * (self.inner.prefix.len() + 24)
             + appended_len
             + rewrite

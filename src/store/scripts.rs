@@ -31,7 +31,8 @@ impl StoreScript {
     /// As [`call`](Self::call), for a command of about `bytes` bytes (name, SHA1, keys and
     /// arguments), so that building it never grows its buffer.
     pub(super) fn call_sized<K: ToRedisArgs>(&self, keys: &[K], bytes: usize) -> ScriptCall<'_> {
-        let mut command = Cmd::with_capacity(keys.len() + 8, bytes);
+        // The name, the SHA1, the key count, the keys, and up to seven arguments.
+        let mut command = Cmd::with_capacity(keys.len() + 10, bytes);
         command.arg("EVALSHA").arg(&self.hash).arg(keys.len());
         for key in keys {
             command.arg(key);

@@ -212,32 +212,12 @@ pub async fn a_retried_merge_gives_the_same_result<B: Backend>() {
         .cart_apply(&user, false, &add_b, limits)
         .await
         .unwrap();
-    assert!(
-        store
-            .cart_merge(
-                "alice",
-                &source,
-                &lines,
-                MergePolicy::Sum,
-                limits,
-                Duration::from_secs(60)
-            )
-            .await
-            .unwrap()
-    );
-    assert!(
-        !store
-            .cart_merge(
-                "alice",
-                &source,
-                &lines,
-                MergePolicy::Sum,
-                limits,
-                Duration::from_secs(60)
-            )
-            .await
-            .unwrap()
-    );
+    let merge = || {
+        let ttl = Duration::from_secs(60);
+        store.cart_merge("alice", &source, &lines, MergePolicy::Sum, limits, ttl)
+    };
+    assert!(merge().await.unwrap(), "merged");
+    assert!(!merge().await.unwrap(), "not merged twice");
     let merged: Vec<(String, u32)> = store
         .cart_lines(&user)
         .await

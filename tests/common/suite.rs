@@ -292,6 +292,19 @@ async fn fifty_parallel_inserts(mut client: Client, value: &str) -> (Vec<StatusC
     (statuses, client)
 }
 
+/// Asserts that every insert whose key the session does not hold was refused with 413.
+fn assert_the_rest_refused(statuses: &[StatusCode], held: usize) {
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::PAYLOAD_TOO_LARGE)
+        .count();
+    assert_eq!(
+        refused,
+        50 - held,
+        "every key not held was refused: {statuses:?}"
+    );
+}
+
 /// The keys `k0`..`k49` the session holds.
 async fn stored_keys(client: &mut Client) -> usize {
     let mut held = 0;
@@ -311,15 +324,7 @@ pub async fn fifty_parallel_writers_never_take_the_session_past_its_size_cap<B: 
     let held = stored_keys(&mut client).await;
     // Each insert costs 1,002 or 1,003 bytes (its key and JSON value); the seed 5.
     assert!(held <= 9, "{held} values of 1 KB held under a 10 KB cap");
-    let refused = statuses
-        .iter()
-        .filter(|s| **s == StatusCode::PAYLOAD_TOO_LARGE)
-        .count();
-    assert_eq!(
-        refused,
-        50 - held,
-        "every value not held was refused: {statuses:?}"
-    );
+    assert_the_rest_refused(&statuses, held);
     assert_eq!(
         client.get("/get/seed").await.body,
         "1",
@@ -333,15 +338,7 @@ pub async fn fifty_parallel_writers_never_take_the_session_past_its_key_cap<B: B
     let (statuses, mut client) = fifty_parallel_inserts(client, "1").await;
     let held = stored_keys(&mut client).await;
     assert!(held <= 9, "{held} keys besides the seed under a cap of 10");
-    let refused = statuses
-        .iter()
-        .filter(|s| **s == StatusCode::PAYLOAD_TOO_LARGE)
-        .count();
-    assert_eq!(
-        refused,
-        50 - held,
-        "every key not held was refused: {statuses:?}"
-    );
+    assert_the_rest_refused(&statuses, held);
 }
 
 pub async fn a_session_over_a_lowered_cap_can_still_shrink<B: Backend>() {
