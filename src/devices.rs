@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use http::HeaderMap;
 use http::header::USER_AGENT;
@@ -18,10 +18,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{Context, SessionConfig};
 use crate::error::SessionError;
-use crate::id::{StorageId, now_millis};
+use crate::id::StorageId;
 use crate::index;
 use crate::session::{Login, Session, State};
-use crate::store::{IndexEntry, millis};
+use crate::store::IndexEntry;
+use crate::time::{millis, now_millis, to_system_time};
 
 /// Metadata field: the signed-in user's ID (JSON string).
 const USER: &str = "$u";
@@ -263,10 +264,6 @@ pub(crate) fn remembered_meta(
 fn json(value: &impl Serialize) -> String {
     // Strings, numbers and these plain structs always serialize.
     serde_json::to_string(value).unwrap_or_default()
-}
-
-fn to_system_time(millis: u64) -> SystemTime {
-    UNIX_EPOCH + Duration::from_millis(millis)
 }
 
 /// Signed-in users on a [`Session`].

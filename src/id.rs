@@ -7,8 +7,8 @@
 //! name hashes the time together with the random bytes, so an altered time names no session.
 
 use std::fmt;
-use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::time::now_millis;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
@@ -211,15 +211,6 @@ pub(crate) fn random_text() -> Result<String, getrandom::Error> {
     let mut bytes = [0u8; STORAGE_BYTES];
     getrandom::fill(&mut bytes)?;
     Ok(URL_SAFE_NO_PAD.encode(bytes))
-}
-
-/// The application server's clock, Unix milliseconds.
-pub(crate) fn now_millis() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| {
-            u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
-        })
 }
 
 #[cfg(test)]

@@ -47,7 +47,7 @@ where
     Fut: Future<Output = Result<Written, StoreError>>,
 {
     let fresh = random_text().map_err(SessionError::Randomness)?;
-    let now = crate::id::now_millis();
+    let now = crate::time::now_millis();
     let current = store.index_add(user, entry, now, &fresh).await?;
     let generation = born.map_or(current.clone(), str::to_owned);
     if generation != current {

@@ -18,6 +18,7 @@ mod remember;
 mod service;
 mod session;
 pub mod store;
+mod time;
 
 pub use crate::cart::{
     Cart, CartConfig, CartError, CartLimits, CartLine, CartOp, CartOwner, CartWritten, MergePolicy,

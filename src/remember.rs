@@ -25,10 +25,11 @@ use crate::cookie::CookieUpdate;
 use crate::devices::Device;
 use crate::error::{SessionError, StoreError};
 use crate::extract::SessionRejection;
-use crate::id::{SessionId, now_millis};
+use crate::id::SessionId;
 use crate::index;
 use crate::session::{Client, Session, State};
-use crate::store::{Change, IndexEntry, Written, millis};
+use crate::store::{Change, IndexEntry, Written};
+use crate::time::{millis, now_millis};
 
 const DEFAULT_TTL: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 const DEFAULT_GRACE: Duration = Duration::from_secs(60);
@@ -315,7 +316,7 @@ impl RememberMe {
                 .await?;
         }
         let token = RememberCookie::generate()?;
-        let now = crate::id::now_millis();
+        let now = crate::time::now_millis();
         let record = TokenRecord {
             user: user_id.to_owned(),
             validator_hash: token.validator_hash(),
@@ -324,7 +325,7 @@ impl RememberMe {
             sealed: None,
             device: crate::devices::device_json(device, now),
             created_at: now,
-            expires_at: now.saturating_add(crate::store::millis(context.config.remember.ttl)),
+            expires_at: now.saturating_add(crate::time::millis(context.config.remember.ttl)),
             generation: String::new(),
         };
         let fresh = crate::id::random_text().map_err(SessionError::Randomness)?;
@@ -570,4 +571,71 @@ async fn theft(
     }
     state.remember_cookie = CookieUpdate::Remove;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token() -> RememberCookie {
+        RememberCookie::generate().expect("randomness")
+    }
+
+    #[test]
+    fn a_token_parses_back_from_its_cookie_form() {
+        let token = token();
+        let parsed = RememberCookie::parse(&token.encode()).expect("well-formed");
+        assert_eq!(parsed, token);
+    }
+
+    #[test]
+    fn malformed_cookies_do_not_parse() {
+        let good = token().encode();
+        let (selector, validator) = good.split_once('.').unwrap();
+        for bad in [
+            String::new(),
+            selector.to_owned(),
+            format!("{selector}."),
+            format!("{selector}.{}", &validator[1..]),
+            format!("{}.{validator}", &selector[1..]),
+            format!("{selector}.{validator}x"),
+            format!("{selector}!{validator}"),
+        ] {
+            assert!(RememberCookie::parse(&bad).is_none(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_validator_matches_only_its_own_hash() {
+        let token = token();
+        assert!(token.matches(&token.validator_hash()));
+        let rotated = token.rotated().unwrap();
+        assert!(!token.matches(&rotated.validator_hash()));
+        assert!(!token.matches(""));
+        assert_eq!(
+            rotated.selector, token.selector,
+            "rotation keeps the selector"
+        );
+    }
+
+    #[test]
+    fn what_is_sealed_opens_only_with_the_same_validator() {
+        let token = token();
+        let sealed = token.seal("session next").unwrap();
+        assert_eq!(token.open(&sealed).as_deref(), Some("session next"));
+        assert_eq!(token.rotated().unwrap().open(&sealed), None);
+        assert!(!sealed.contains("session"), "sealed, not encoded");
+    }
+
+    #[test]
+    fn a_tampered_seal_does_not_open() {
+        let token = token();
+        let sealed = token.seal("session next").unwrap();
+        let mut bytes = sealed.into_bytes();
+        let last = bytes.len() - 1;
+        bytes[last] = if bytes[last] == b'A' { b'B' } else { b'A' };
+        let tampered = String::from_utf8(bytes).unwrap();
+        assert_eq!(token.open(&tampered), None);
+        assert_eq!(token.open("short"), None);
+    }
 }

@@ -4,7 +4,7 @@ mod state;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use http::HeaderValue;
 use serde::Serialize;
@@ -15,8 +15,9 @@ use crate::codec::{self, field_cost};
 use crate::config::Context;
 use crate::cookie::{CookieUpdate, RawCookies};
 use crate::error::SessionError;
-use crate::id::{SessionId, now_millis};
+use crate::id::SessionId;
 use crate::remember::RememberMode;
+use crate::time::{now_millis, to_system_time};
 
 pub(crate) use self::state::{Login, State};
 
@@ -388,8 +389,4 @@ impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Session").finish_non_exhaustive()
     }
-}
-
-fn to_system_time(millis: u64) -> SystemTime {
-    UNIX_EPOCH + Duration::from_millis(millis)
 }

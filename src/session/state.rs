@@ -10,12 +10,13 @@ use crate::codec::{field_cost, field_for_key, key_of_field};
 use crate::config::{Context, SessionConfig};
 use crate::cookie::{CookieUpdate, RawCookies};
 use crate::error::{SessionError, StoreError};
-use crate::id::{CartId, SessionId, now_millis};
+use crate::id::{CartId, SessionId};
 use crate::index;
 use crate::remember::RememberCookie;
-use crate::store::{Caps, Change, IndexEntry, Revision, Written, millis};
+use crate::store::{Caps, Change, IndexEntry, Revision, Written};
 
 use super::SaveOutcome;
+use crate::time::{millis, now_millis};
 
 /// How many fresh IDs a write tries before giving up; a collision of 256-bit IDs means a broken
 /// random source, not bad luck.
@@ -592,5 +593,75 @@ impl<'a> EncodedFields<'a> {
             base: None,
             caps: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BYTES: usize = 100;
+    const KEYS: usize = 3;
+
+    fn set(state: &mut State, key: &str, raw: &str) -> Result<(), SessionError> {
+        state.set(key, raw.to_owned(), BYTES, KEYS)
+    }
+
+    #[test]
+    fn a_set_counts_its_key_and_value() {
+        let mut state = State::default();
+        set(&mut state, "name", "\"alice\"").unwrap();
+        assert_eq!(state.size, 4 + 7);
+        set(&mut state, "name", "\"bo\"").unwrap();
+        assert_eq!(state.size, 4 + 4, "a replaced value no longer counts");
+    }
+
+    #[test]
+    fn an_unset_gives_back_what_the_key_counted() {
+        let mut state = State::default();
+        set(&mut state, "a", "1").unwrap();
+        set(&mut state, "bb", "22").unwrap();
+        assert!(state.unset("a"));
+        assert_eq!(state.size, 4);
+        assert!(!state.unset("a"), "already gone");
+        assert_eq!(state.size, 4);
+    }
+
+    #[test]
+    fn a_set_past_the_byte_cap_changes_nothing() {
+        let mut state = State::default();
+        set(&mut state, "a", &"1".repeat(90)).unwrap();
+        let refused = set(&mut state, "b", &"2".repeat(10)).unwrap_err();
+        assert!(matches!(
+            refused,
+            SessionError::TooLarge {
+                size: 102,
+                limit: BYTES
+            }
+        ));
+        assert_eq!(state.size, 91);
+        assert!(!state.data.contains_key("b"));
+        assert!(!state.changes.contains("b"), "nothing to write");
+    }
+
+    #[test]
+    fn a_set_past_the_key_cap_is_refused_but_replacing_a_key_is_not() {
+        let mut state = State::default();
+        for key in ["a", "b", "c"] {
+            set(&mut state, key, "1").unwrap();
+        }
+        let refused = set(&mut state, "d", "1").unwrap_err();
+        assert!(matches!(refused, SessionError::TooManyKeys { limit: KEYS }));
+        set(&mut state, "c", "2").unwrap();
+        assert_eq!(state.data["c"], "2");
+    }
+
+    #[test]
+    fn setting_the_value_a_key_has_is_no_change() {
+        let mut state = State::default();
+        state.data.insert("a".to_owned(), "1".to_owned());
+        state.size = 2;
+        set(&mut state, "a", "1").unwrap();
+        assert!(!state.has_changes());
     }
 }

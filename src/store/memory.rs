@@ -7,8 +7,14 @@ use std::time::Duration;
 use super::{BoxFuture, Change, FieldsRow, IndexEntry, Loaded, SessionStore, Written};
 use crate::cart::{CartLimits, CartLine, CartOp, CartOwner, CartWritten, MergePolicy};
 use crate::error::StoreError;
-use crate::id::{StorageId, now_millis};
+use crate::id::StorageId;
 use crate::remember::{Rotated, TokenRecord};
+use crate::time::now_millis;
+
+/// An operation's result: every operation here completes before it returns.
+fn done<'a, T: Send + 'a>(value: T) -> BoxFuture<'a, Result<T, StoreError>> {
+    Box::pin(std::future::ready(Ok(value)))
+}
 
 /// How many writes pass between sweeps of expired records, so memory stays bounded without a
 /// background task.
@@ -203,7 +209,7 @@ impl SessionStore for MemoryStore {
                 revision: None,
             }
         });
-        Box::pin(std::future::ready(Ok(loaded)))
+        done(loaded)
     }
 
     fn create<'a>(
@@ -226,7 +232,7 @@ impl SessionStore for MemoryStore {
             state.records.insert(id.clone(), entry);
             Written::Stored
         };
-        Box::pin(std::future::ready(Ok(written)))
+        done(written)
     }
 
     fn update<'a>(
@@ -245,7 +251,7 @@ impl SessionStore for MemoryStore {
             },
             None => Written::Gone,
         };
-        Box::pin(std::future::ready(Ok(written)))
+        done(written)
     }
 
     fn cycle<'a>(
@@ -276,12 +282,12 @@ impl SessionStore for MemoryStore {
                 None => Written::Gone,
             }
         };
-        Box::pin(std::future::ready(Ok(written)))
+        done(written)
     }
 
     fn delete<'a>(&'a self, id: &'a StorageId) -> BoxFuture<'a, Result<(), StoreError>> {
         self.lock().records.remove(id);
-        Box::pin(std::future::ready(Ok(())))
+        done(())
     }
 
     fn read_many<'a>(
@@ -302,7 +308,7 @@ impl SessionStore for MemoryStore {
                 })
             })
             .collect();
-        Box::pin(std::future::ready(Ok(rows)))
+        done(rows)
     }
 
     fn delete_many<'a>(&'a self, ids: &'a [StorageId]) -> BoxFuture<'a, Result<usize, StoreError>> {
@@ -316,7 +322,7 @@ impl SessionStore for MemoryStore {
                 live
             })
             .count();
-        Box::pin(std::future::ready(Ok(deleted)))
+        done(deleted)
     }
 
     fn index_add<'a>(
@@ -332,7 +338,7 @@ impl SessionStore for MemoryStore {
         index.retain(|_, (expires_at, _)| *expires_at > now);
         index.insert(entry.id.clone(), (entry.expires_at, true));
         let generation = state.generation(user, fresh_generation, entry.expires_at, now);
-        Box::pin(std::future::ready(Ok(generation)))
+        done(generation)
     }
 
     fn index_confirm<'a>(
@@ -364,7 +370,7 @@ impl SessionStore for MemoryStore {
                 false
             }
         };
-        Box::pin(std::future::ready(Ok(confirmed)))
+        done(confirmed)
     }
 
     fn index_fence<'a>(
@@ -380,7 +386,7 @@ impl SessionStore for MemoryStore {
                 .generations
                 .insert(user.to_owned(), (next.to_owned(), keep_until));
         }
-        Box::pin(std::future::ready(Ok(())))
+        done(())
     }
 
     fn index_list<'a>(
@@ -403,7 +409,7 @@ impl SessionStore for MemoryStore {
                     .collect()
             }
         };
-        Box::pin(std::future::ready(Ok(entries)))
+        done(entries)
     }
 
     fn index_remove<'a>(
@@ -415,7 +421,7 @@ impl SessionStore for MemoryStore {
         let removed = state.users.get_mut(user).map_or(0, |index| {
             ids.iter().filter(|id| index.remove(*id).is_some()).count()
         });
-        Box::pin(std::future::ready(Ok(removed)))
+        done(removed)
     }
 
     fn cart_apply<'a>(
@@ -435,14 +441,14 @@ impl SessionStore for MemoryStore {
             let cart = state.carts.entry(owner.clone()).or_default();
             let written = apply_to_cart(cart, op, limits);
             if matches!(written, CartWritten::Quantity(_)) {
-                cart.expires_at = now.saturating_add(super::millis(limits.ttl));
+                cart.expires_at = now.saturating_add(crate::time::millis(limits.ttl));
             }
             if cart.lines.is_empty() && cart.merged.is_empty() {
                 state.carts.remove(owner);
             }
             written
         };
-        Box::pin(std::future::ready(Ok(written)))
+        done(written)
     }
 
     fn cart_lines<'a>(
@@ -463,12 +469,12 @@ impl SessionStore for MemoryStore {
                     .collect()
             })
             .unwrap_or_default();
-        Box::pin(std::future::ready(Ok(lines)))
+        done(lines)
     }
 
     fn cart_clear<'a>(&'a self, owner: &'a CartOwner) -> BoxFuture<'a, Result<(), StoreError>> {
         self.lock().carts.remove(owner);
-        Box::pin(std::future::ready(Ok(())))
+        done(())
     }
 
     fn cart_merge<'a>(
@@ -487,7 +493,7 @@ impl SessionStore for MemoryStore {
         state.live_cart(&owner, now);
         let cart = state.carts.entry(owner).or_default();
         cart.merged.retain(|_, until| *until > now);
-        let until = now.saturating_add(super::millis(source_ttl));
+        let until = now.saturating_add(crate::time::millis(source_ttl));
         let merged = cart.merged.insert(source.clone(), until).is_none();
         if merged {
             if policy == MergePolicy::Replace {
@@ -510,9 +516,9 @@ impl SessionStore for MemoryStore {
                     entry.1.clone_from(&line.payload);
                 }
             }
-            cart.expires_at = now.saturating_add(super::millis(limits.ttl));
+            cart.expires_at = now.saturating_add(crate::time::millis(limits.ttl));
         }
-        Box::pin(std::future::ready(Ok(merged)))
+        done(merged)
     }
 
     fn token_create<'a>(
@@ -531,7 +537,7 @@ impl SessionStore for MemoryStore {
         let mut stamped = record.clone();
         stamped.generation.clone_from(&generation);
         state.tokens.insert(selector.to_owned(), stamped);
-        Box::pin(std::future::ready(Ok(generation)))
+        done(generation)
     }
 
     fn token_restamp<'a>(
@@ -542,7 +548,7 @@ impl SessionStore for MemoryStore {
         if let Some(token) = self.lock().live_token(selector, now_millis()) {
             generation.clone_into(&mut token.generation);
         }
-        Box::pin(std::future::ready(Ok(())))
+        done(())
     }
 
     fn token_get<'a>(
@@ -550,7 +556,7 @@ impl SessionStore for MemoryStore {
         selector: &'a str,
     ) -> BoxFuture<'a, Result<Option<TokenRecord>, StoreError>> {
         let record = self.lock().live_token(selector, now_millis()).cloned();
-        Box::pin(std::future::ready(Ok(record)))
+        done(record)
     }
 
     fn token_rotate<'a>(
@@ -575,7 +581,7 @@ impl SessionStore for MemoryStore {
                 Rotated::Won
             }
         };
-        Box::pin(std::future::ready(Ok(rotated)))
+        done(rotated)
     }
 
     fn token_revoke<'a>(
@@ -592,7 +598,7 @@ impl SessionStore for MemoryStore {
                 index.remove(selector);
             }
         }
-        Box::pin(std::future::ready(Ok(())))
+        done(())
     }
 
     fn token_list<'a>(
@@ -608,7 +614,7 @@ impl SessionStore for MemoryStore {
                 index.retain(|_, expires_at| *expires_at > now);
                 index.keys().cloned().collect()
             });
-        Box::pin(std::future::ready(Ok(selectors)))
+        done(selectors)
     }
 }
 

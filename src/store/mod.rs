@@ -16,6 +16,7 @@ use crate::cart::{CartLimits, CartLine, CartOp, CartOwner, CartWritten, MergePol
 use crate::error::StoreError;
 use crate::id::StorageId;
 use crate::remember::{Rotated, TokenRecord};
+use crate::time::millis;
 
 pub mod memory;
 pub mod redis;
@@ -51,10 +52,6 @@ impl Expiry {
         let slack = (millis(self.idle) / 100).min(1_000);
         deadline.abs_diff(current) >= slack.max(1)
     }
-}
-
-pub(crate) fn millis(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// A stored field: (field name, encoded value).

@@ -37,7 +37,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use deadpool_redis::redis::{Cmd, FromRedisValue, RedisError, RedisWrite, ToRedisArgs, Value};
+use deadpool_redis::redis::{Cmd, FromRedisValue, RedisError, RedisWrite, ToRedisArgs, Value, cmd};
 
 pub use self::connection::RedisStoreBuilder;
 use self::connection::{Connections, Request};
@@ -45,12 +45,13 @@ use self::record::EncodedChange;
 
 use super::scripts::{self, StoreScript};
 use super::{
-    BoxFuture, Caps, Change, FieldsRow, IndexEntry, Loaded, Revision, SessionStore, Written, millis,
+    BoxFuture, Caps, Change, FieldsRow, IndexEntry, Loaded, Revision, SessionStore, Written,
 };
 use crate::cart::{CartLimits, CartLine, CartOp, CartOwner, CartWritten, MergePolicy};
 use crate::error::StoreError;
 use crate::id::StorageId;
 use crate::remember::{Rotated, TokenRecord};
+use crate::time::millis;
 
 /// Most keys in one multi-key command or pipeline, so one call never blocks Redis for long.
 const PIPELINE_CHUNK: usize = 1000;
@@ -191,7 +192,7 @@ impl RedisStore {
         fresh_generation: &str,
     ) -> Result<String, StoreError> {
         let mut call = scripts::INDEX_ADD.call(&[index, &self.generation_key(user)]);
-        call.arg(crate::id::now_millis())
+        call.arg(crate::time::now_millis())
             .arg(member)
             .arg(score)
             .arg(deadline)
@@ -235,7 +236,7 @@ impl RedisStore {
         let Some(timeout) = self.inner.connections.replica_wait() else {
             return Ok(());
         };
-        let mut command = deadpool_redis::redis::cmd("WAIT");
+        let mut command = cmd("WAIT");
         command.arg(1).arg(millis(timeout));
         let acknowledged: i64 = self.run(Request::Command(&command), true).await?;
         if acknowledged < 1 {
@@ -258,7 +259,7 @@ impl RedisStore {
         change: &Change<'_>,
         deadline: u64,
     ) -> Result<Written, StoreError> {
-        let mut command = deadpool_redis::redis::cmd("GET");
+        let mut command = cmd("GET");
         command.arg(self.session_key(from));
         let stored = self.run(Request::Command(&command), true).await?;
         let Some(loaded) = parse_record(stored)? else {
@@ -289,14 +290,14 @@ impl RedisStore {
         if written != Written::Stored {
             return Ok(written);
         }
-        let mut delete = deadpool_redis::redis::cmd("DEL");
+        let mut delete = cmd("DEL");
         delete.arg(self.session_key(from));
         // Not retried: a retry would find the record gone and undo a move that succeeded.
         let deleted: usize = self.run(Request::Command(&delete), false).await?;
         if deleted == 0 {
             // Deleted since it was read (signed out, revoked, expired): the copy must not outlive
             // it.
-            let mut undo = deadpool_redis::redis::cmd("DEL");
+            let mut undo = cmd("DEL");
             undo.arg(self.session_key(to));
             self.run::<()>(Request::Command(&undo), true).await?;
             return Ok(Written::Gone);
@@ -311,7 +312,7 @@ impl RedisStore {
         change: &Change<'_>,
         deadline: u64,
     ) -> Result<Written, StoreError> {
-        let mut command = deadpool_redis::redis::cmd("SET");
+        let mut command = cmd("SET");
         command
             .arg(self.session_key(id))
             .arg(record::encode_fields(&change.set))
@@ -602,7 +603,7 @@ impl SessionStore for RedisStore {
 
     fn delete<'a>(&'a self, id: &'a StorageId) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
-            let mut command = deadpool_redis::redis::cmd("DEL");
+            let mut command = cmd("DEL");
             command.arg(self.session_key(id));
             self.run::<()>(Request::Command(&command), true).await?;
             self.await_replica().await
@@ -618,7 +619,7 @@ impl SessionStore for RedisStore {
             let mut rows = Vec::with_capacity(ids.len());
             for chunk in ids.chunks(PIPELINE_CHUNK) {
                 // On a Cluster, redis-rs splits an MGET by slot and sends the parts concurrently.
-                let mut command = deadpool_redis::redis::cmd("MGET");
+                let mut command = cmd("MGET");
                 for id in chunk {
                     command.arg(self.session_key(id));
                 }
@@ -640,7 +641,7 @@ impl SessionStore for RedisStore {
         Box::pin(async move {
             let mut deleted = 0;
             for chunk in ids.chunks(PIPELINE_CHUNK) {
-                let mut command = deadpool_redis::redis::cmd("DEL");
+                let mut command = cmd("DEL");
                 for id in chunk {
                     command.arg(self.session_key(id));
                 }
@@ -701,13 +702,13 @@ impl SessionStore for RedisStore {
         Box::pin(async move {
             let key = self.generation_key(user);
             // `DEL` first, on its own: Redis still runs it when out of memory.
-            let mut delete = deadpool_redis::redis::cmd("DEL");
+            let mut delete = cmd("DEL");
             delete.arg(&key);
             self.run::<()>(Request::Command(&delete), true).await?;
             let Some(next) = next else {
                 return Ok(());
             };
-            let mut set = deadpool_redis::redis::cmd("SET");
+            let mut set = cmd("SET");
             set.arg(&key).arg(next).arg("PXAT").arg(keep_until);
             if let Err(error) = self.run::<()>(Request::Command(&set), true).await {
                 tracing::warn!(
@@ -752,7 +753,7 @@ impl SessionStore for RedisStore {
         Box::pin(async move {
             let mut removed = 0;
             for chunk in ids.chunks(PIPELINE_CHUNK) {
-                let mut command = deadpool_redis::redis::cmd("ZREM");
+                let mut command = cmd("ZREM");
                 command.arg(self.index_key(user));
                 for id in chunk {
                     command.arg(id.to_string());
@@ -811,7 +812,7 @@ impl SessionStore for RedisStore {
         owner: &'a CartOwner,
     ) -> BoxFuture<'a, Result<Vec<CartLine>, StoreError>> {
         Box::pin(async move {
-            let mut command = deadpool_redis::redis::cmd("HGETALL");
+            let mut command = cmd("HGETALL");
             command.arg(self.cart_key(owner));
             let fields: Vec<(String, String)> = self.run(Request::Command(&command), true).await?;
             Ok(parse_cart(fields))
@@ -820,7 +821,7 @@ impl SessionStore for RedisStore {
 
     fn cart_clear<'a>(&'a self, owner: &'a CartOwner) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
-            let mut command = deadpool_redis::redis::cmd("DEL");
+            let mut command = cmd("DEL");
             command.arg(self.cart_key(owner));
             self.run(Request::Command(&command), true).await
         })
@@ -905,7 +906,7 @@ impl SessionStore for RedisStore {
         selector: &'a str,
     ) -> BoxFuture<'a, Result<Option<TokenRecord>, StoreError>> {
         Box::pin(async move {
-            let mut command = deadpool_redis::redis::cmd("HGETALL");
+            let mut command = cmd("HGETALL");
             command.arg(self.token_key(selector));
             let fields: std::collections::HashMap<String, String> =
                 self.run(Request::Command(&command), true).await?;
@@ -945,8 +946,8 @@ impl SessionStore for RedisStore {
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
             for chunk in selectors.chunks(PIPELINE_CHUNK) {
-                let mut delete = deadpool_redis::redis::cmd("DEL");
-                let mut unlist = deadpool_redis::redis::cmd("ZREM");
+                let mut delete = cmd("DEL");
+                let mut unlist = cmd("ZREM");
                 unlist.arg(self.token_index_key(user));
                 for selector in chunk {
                     delete.arg(self.token_key(selector));
