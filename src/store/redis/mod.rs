@@ -28,9 +28,12 @@
 //! See [`RedisStoreBuilder`]: a deadpool pool of multiplexed connections to one server, or with
 //! the `cluster` feature of Cluster connections, checked out without a `PING` per request.
 
+mod cart;
 mod connection;
 mod eviction;
+mod index;
 mod record;
+mod token;
 
 use std::io::Write as _;
 use std::sync::Arc;
@@ -138,86 +141,6 @@ impl RedisStore {
             id,
         }
         .to_string()
-    }
-
-    /// The Redis key of a user's session index. The user ID is the hash tag, so all of a user's
-    /// keys share one Cluster slot.
-    pub fn index_key(&self, user: &str) -> String {
-        format!("{}u:{{{user}}}:s", self.inner.prefix)
-    }
-
-    /// The Redis key of a cart: a visitor's by its storage id, a user's under the user's hash
-    /// tag beside their index.
-    pub fn cart_key(&self, owner: &CartOwner) -> String {
-        match owner {
-            CartOwner::Visitor(id) => {
-                let mut key = format!("{}c:", self.inner.prefix);
-                id.write_to(&mut key);
-                key
-            }
-            CartOwner::User(user) => format!("{}u:{{{user}}}:c", self.inner.prefix),
-        }
-    }
-
-    /// The Redis key of a user's sign-out generation, under the user's hash tag.
-    pub fn generation_key(&self, user: &str) -> String {
-        format!("{}u:{{{user}}}:g", self.inner.prefix)
-    }
-
-    /// The Redis key that records a visitor cart's merge into `user`'s cart, under the user's
-    /// hash tag beside that cart; it expires with the visitor cart.
-    pub fn merge_marker_key(&self, user: &str, source: &StorageId) -> String {
-        format!("{}u:{{{user}}}:m:{source}", self.inner.prefix)
-    }
-
-    /// The Redis key of a remember-me token.
-    pub fn token_key(&self, selector: &str) -> String {
-        format!("{}r:{selector}", self.inner.prefix)
-    }
-
-    /// The Redis key of a user's index of remember-me tokens, under the user's hash tag.
-    pub fn token_index_key(&self, user: &str) -> String {
-        format!("{}u:{{{user}}}:t", self.inner.prefix)
-    }
-
-    /// Adds `member` with `score` to one of `user`'s sorted-set indexes (`index_add.lua`),
-    /// dropping the entries past their deadline; returns the user's sign-out generation.
-    async fn add_to_index(
-        &self,
-        index: &str,
-        user: &str,
-        member: &str,
-        score: &str,
-        deadline: u64,
-        fresh_generation: &str,
-    ) -> Result<String, StoreError> {
-        let mut call = scripts::INDEX_ADD.call(&[index, &self.generation_key(user)]);
-        call.arg(crate::time::now_millis())
-            .arg(member)
-            .arg(score)
-            .arg(deadline)
-            .arg(fresh_generation);
-        // Safe to retry: adding the same member again changes nothing.
-        self.run(Request::Script(&call), true).await
-    }
-
-    /// Prunes a sorted-set index by deadline and returns its members with their scores.
-    async fn list_index(&self, key: &str, now: u64) -> Result<Vec<(String, f64)>, StoreError> {
-        let mut pipeline = deadpool_redis::redis::pipe();
-        pipeline
-            .cmd("ZREMRANGEBYSCORE")
-            .arg(key)
-            .arg("-inf")
-            .arg(now)
-            .ignore()
-            .cmd("ZRANGE")
-            .arg(key)
-            .arg(0)
-            .arg(-1)
-            .arg("WITHSCORES");
-        let (members,): (Vec<(String, f64)>,) =
-            self.run(Request::Pipeline(&pipeline), true).await?;
-        Ok(members)
     }
 
     /// Sends one request; see [`Connections::run`].
@@ -659,19 +582,7 @@ impl SessionStore for RedisStore {
         _now: u64,
         fresh_generation: &'a str,
     ) -> BoxFuture<'a, Result<String, StoreError>> {
-        Box::pin(async move {
-            // Half a millisecond past the deadline marks a pending entry (see `index_list`).
-            let score = format!("{}.5", entry.expires_at);
-            self.add_to_index(
-                &self.index_key(user),
-                user,
-                &entry.id.to_string(),
-                &score,
-                entry.expires_at,
-                fresh_generation,
-            )
-            .await
-        })
+        Box::pin(index::add(self, user, entry, fresh_generation))
     }
 
     fn index_confirm<'a>(
@@ -681,16 +592,7 @@ impl SessionStore for RedisStore {
         generation: &'a str,
         replaces: Option<&'a StorageId>,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        Box::pin(async move {
-            let keys = [self.index_key(user), self.generation_key(user)];
-            let mut call = scripts::INDEX_CONFIRM.call(&keys);
-            call.arg(entry.id.to_string())
-                .arg(entry.expires_at)
-                .arg(generation)
-                .arg(replaces.map(ToString::to_string).unwrap_or_default());
-            // Safe to retry: confirming twice confirms, and a refusal removed the entry.
-            Ok(self.run::<i64>(Request::Script(&call), true).await? == 1)
-        })
+        Box::pin(index::confirm(self, user, entry, generation, replaces))
     }
 
     fn index_fence<'a>(
@@ -699,26 +601,7 @@ impl SessionStore for RedisStore {
         next: Option<&'a str>,
         keep_until: u64,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(async move {
-            let key = self.generation_key(user);
-            // `DEL` first, on its own: Redis still runs it when out of memory.
-            let mut delete = cmd("DEL");
-            delete.arg(&key);
-            self.run::<()>(Request::Command(&delete), true).await?;
-            let Some(next) = next else {
-                return Ok(());
-            };
-            let mut set = cmd("SET");
-            set.arg(&key).arg(next).arg("PXAT").arg(keep_until);
-            if let Err(error) = self.run::<()>(Request::Command(&set), true).await {
-                tracing::warn!(
-                    error = &error as &dyn std::error::Error,
-                    "could not store the generation of the session a sign-out kept; \
-                     renaming that session will sign it out"
-                );
-            }
-            Ok(())
-        })
+        Box::pin(index::fence(self, user, next, keep_until))
     }
 
     fn index_list<'a>(
@@ -726,23 +609,7 @@ impl SessionStore for RedisStore {
         user: &'a str,
         now: u64,
     ) -> BoxFuture<'a, Result<Vec<IndexEntry>, StoreError>> {
-        Box::pin(async move {
-            let members = self.list_index(&self.index_key(user), now).await?;
-            Ok(members
-                .into_iter()
-                .filter_map(|(handle, score)| {
-                    let id = StorageId::parse(&handle);
-                    if id.is_none() {
-                        tracing::warn!("ignoring a malformed entry in a user's session index");
-                    }
-                    Some(IndexEntry {
-                        id: id?,
-                        expires_at: deadline_of(score),
-                        pending: score.fract() != 0.0,
-                    })
-                })
-                .collect())
-        })
+        Box::pin(index::list(self, user, now))
     }
 
     fn index_remove<'a>(
@@ -750,18 +617,7 @@ impl SessionStore for RedisStore {
         user: &'a str,
         ids: &'a [StorageId],
     ) -> BoxFuture<'a, Result<usize, StoreError>> {
-        Box::pin(async move {
-            let mut removed = 0;
-            for chunk in ids.chunks(PIPELINE_CHUNK) {
-                let mut command = cmd("ZREM");
-                command.arg(self.index_key(user));
-                for id in chunk {
-                    command.arg(id.to_string());
-                }
-                removed += self.run::<usize>(Request::Command(&command), true).await?;
-            }
-            Ok(removed)
-        })
+        Box::pin(index::remove(self, user, ids))
     }
 
     fn cart_apply<'a>(
@@ -771,60 +627,18 @@ impl SessionStore for RedisStore {
         op: &'a CartOp<'a>,
         limits: CartLimits,
     ) -> BoxFuture<'a, Result<CartWritten, StoreError>> {
-        Box::pin(async move {
-            let (name, sku, quantity, payload) = match *op {
-                CartOp::Add {
-                    sku,
-                    quantity,
-                    payload,
-                } => ("add", sku, quantity, payload),
-                CartOp::Set {
-                    sku,
-                    quantity,
-                    payload,
-                } => ("set", sku, quantity, payload),
-                CartOp::Decrement { sku, quantity } => ("decr", sku, quantity, None),
-                CartOp::Remove { sku } => ("remove", sku, 0, None),
-            };
-            let mut call = scripts::CART_APPLY.call(&[self.cart_key(owner)]);
-            call.arg(name)
-                .arg(if must_exist { "1" } else { "0" })
-                .arg(millis(limits.ttl))
-                .arg(limits.max_lines)
-                .arg(limits.max_quantity)
-                .arg(sku)
-                .arg(quantity)
-                .arg(payload.unwrap_or_default());
-            // Not retried: an add whose reply was lost would be counted twice.
-            match self.run::<i64>(Request::Script(&call), false).await? {
-                -1 => Ok(CartWritten::NoCart),
-                -2 => Ok(CartWritten::TooManyLines),
-                -3 => Ok(CartWritten::QuantityOverLimit),
-                quantity => u32::try_from(quantity)
-                    .map(CartWritten::Quantity)
-                    .map_err(|_| StoreError::UnexpectedReply(format!("cart quantity {quantity}"))),
-            }
-        })
+        Box::pin(cart::apply(self, owner, must_exist, op, limits))
     }
 
     fn cart_lines<'a>(
         &'a self,
         owner: &'a CartOwner,
     ) -> BoxFuture<'a, Result<Vec<CartLine>, StoreError>> {
-        Box::pin(async move {
-            let mut command = cmd("HGETALL");
-            command.arg(self.cart_key(owner));
-            let fields: Vec<(String, String)> = self.run(Request::Command(&command), true).await?;
-            Ok(parse_cart(fields))
-        })
+        Box::pin(cart::lines(self, owner))
     }
 
     fn cart_clear<'a>(&'a self, owner: &'a CartOwner) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(async move {
-            let mut command = cmd("DEL");
-            command.arg(self.cart_key(owner));
-            self.run(Request::Command(&command), true).await
-        })
+        Box::pin(cart::clear(self, owner))
     }
 
     fn cart_merge<'a>(
@@ -836,27 +650,9 @@ impl SessionStore for RedisStore {
         limits: CartLimits,
         source_ttl: Duration,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        Box::pin(async move {
-            let owner = CartOwner::User(user.to_owned());
-            let keys = [self.cart_key(&owner), self.merge_marker_key(user, source)];
-            let mut call = scripts::CART_MERGE.call(&keys);
-            call.arg(match policy {
-                MergePolicy::Sum => "sum",
-                MergePolicy::Max => "max",
-                MergePolicy::Replace => "replace",
-            })
-            .arg(millis(limits.ttl))
-            .arg(limits.max_lines)
-            .arg(limits.max_quantity)
-            .arg(millis(source_ttl).max(1));
-            for line in lines {
-                call.arg(&line.sku)
-                    .arg(line.quantity)
-                    .arg(line.payload.as_deref().unwrap_or_default());
-            }
-            // Safe to retry: the marker makes a repeated merge a no-op.
-            Ok(self.run::<i64>(Request::Script(&call), true).await? == 1)
-        })
+        Box::pin(cart::merge(
+            self, user, source, lines, policy, limits, source_ttl,
+        ))
     }
 
     fn token_create<'a>(
@@ -865,28 +661,7 @@ impl SessionStore for RedisStore {
         record: &'a TokenRecord,
         fresh_generation: &'a str,
     ) -> BoxFuture<'a, Result<String, StoreError>> {
-        Box::pin(async move {
-            let user = &record.user;
-            let generation = self
-                .add_to_index(
-                    &self.token_index_key(user),
-                    user,
-                    selector,
-                    &record.expires_at.to_string(),
-                    record.expires_at,
-                    fresh_generation,
-                )
-                .await?;
-            let mut call = scripts::TOKEN_CREATE.call(&[self.token_key(selector)]);
-            call.arg(user)
-                .arg(&record.validator_hash)
-                .arg(&record.device)
-                .arg(record.created_at)
-                .arg(record.expires_at)
-                .arg(&generation);
-            self.run::<()>(Request::Script(&call), true).await?;
-            Ok(generation)
-        })
+        Box::pin(token::create(self, selector, record, fresh_generation))
     }
 
     fn token_restamp<'a>(
@@ -894,24 +669,14 @@ impl SessionStore for RedisStore {
         selector: &'a str,
         generation: &'a str,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(async move {
-            let mut call = scripts::TOKEN_RESTAMP.call(&[self.token_key(selector)]);
-            call.arg(generation);
-            self.run::<()>(Request::Script(&call), true).await
-        })
+        Box::pin(token::restamp(self, selector, generation))
     }
 
     fn token_get<'a>(
         &'a self,
         selector: &'a str,
     ) -> BoxFuture<'a, Result<Option<TokenRecord>, StoreError>> {
-        Box::pin(async move {
-            let mut command = cmd("HGETALL");
-            command.arg(self.token_key(selector));
-            let fields: std::collections::HashMap<String, String> =
-                self.run(Request::Command(&command), true).await?;
-            Ok(parse_token(fields))
-        })
+        Box::pin(token::get(self, selector))
     }
 
     fn token_rotate<'a>(
@@ -922,21 +687,14 @@ impl SessionStore for RedisStore {
         grace_until: u64,
         sealed: &'a str,
     ) -> BoxFuture<'a, Result<Rotated, StoreError>> {
-        Box::pin(async move {
-            let mut call = scripts::REMEMBER_ROTATE.call(&[self.token_key(selector)]);
-            call.arg(expected)
-                .arg(new_hash)
-                .arg(grace_until)
-                .arg(sealed);
-            match self.run::<i64>(Request::Script(&call), false).await? {
-                1 => Ok(Rotated::Won),
-                0 => Ok(Rotated::Gone),
-                _ => Ok(match self.token_get(selector).await? {
-                    Some(latest) => Rotated::Lost(latest),
-                    None => Rotated::Gone,
-                }),
-            }
-        })
+        Box::pin(token::rotate(
+            self,
+            selector,
+            expected,
+            new_hash,
+            grace_until,
+            sealed,
+        ))
     }
 
     fn token_revoke<'a>(
@@ -944,20 +702,7 @@ impl SessionStore for RedisStore {
         user: &'a str,
         selectors: &'a [String],
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(async move {
-            for chunk in selectors.chunks(PIPELINE_CHUNK) {
-                let mut delete = cmd("DEL");
-                let mut unlist = cmd("ZREM");
-                unlist.arg(self.token_index_key(user));
-                for selector in chunk {
-                    delete.arg(self.token_key(selector));
-                    unlist.arg(selector);
-                }
-                self.run::<()>(Request::Command(&delete), true).await?;
-                self.run::<()>(Request::Command(&unlist), true).await?;
-            }
-            self.await_replica().await
-        })
+        Box::pin(token::revoke(self, user, selectors))
     }
 
     fn token_list<'a>(
@@ -965,60 +710,6 @@ impl SessionStore for RedisStore {
         user: &'a str,
         now: u64,
     ) -> BoxFuture<'a, Result<Vec<String>, StoreError>> {
-        Box::pin(async move {
-            let members = self.list_index(&self.token_index_key(user), now).await?;
-            Ok(members.into_iter().map(|(selector, _)| selector).collect())
-        })
+        Box::pin(token::list(self, user, now))
     }
-}
-
-/// A token from its hash fields (see `scripts/remember_rotate.lua`); `None` if missing or
-/// incomplete.
-fn parse_token(mut fields: std::collections::HashMap<String, String>) -> Option<TokenRecord> {
-    let number = |value: Option<String>| value.and_then(|v| v.parse::<u64>().ok());
-    Some(TokenRecord {
-        user: fields.remove("u")?,
-        validator_hash: fields.remove("h")?,
-        previous_hash: fields.remove("p"),
-        grace_until: number(fields.remove("g")).unwrap_or(0),
-        sealed: fields.remove("e"),
-        device: fields.remove("d").unwrap_or_default(),
-        created_at: number(fields.remove("c"))?,
-        expires_at: number(fields.remove("x"))?,
-        generation: fields.remove("n").unwrap_or_default(),
-    })
-}
-
-/// The deadline an index score stands for (a pending entry's is half a millisecond later).
-fn deadline_of(score: f64) -> u64 {
-    // Deadlines are Unix milliseconds, far inside the range f64 holds exactly.
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let deadline = score.floor().max(0.0) as u64;
-    deadline
-}
-
-/// A cart's lines from its hash fields (see `scripts/cart.lua`), sorted by SKU.
-fn parse_cart(fields: Vec<(String, String)>) -> Vec<CartLine> {
-    let mut lines: Vec<CartLine> = fields
-        .into_iter()
-        // SKUs never contain ':'; such fields are what earlier builds kept beside the lines.
-        .filter(|(sku, _)| !sku.contains(':'))
-        .filter_map(|(sku, stored)| {
-            let (quantity, payload) = match stored.split_once(' ') {
-                Some((quantity, payload)) => (quantity, Some(payload.to_owned())),
-                None => (stored.as_str(), None),
-            };
-            let Ok(quantity) = quantity.parse::<u32>() else {
-                tracing::warn!("ignoring a cart line with a corrupt quantity");
-                return None;
-            };
-            Some(CartLine {
-                sku,
-                quantity,
-                payload,
-            })
-        })
-        .collect();
-    lines.sort_by(|a, b| a.sku.cmp(&b.sku));
-    lines
 }

@@ -1,0 +1,145 @@
+//! Remember-me tokens in Redis: one hash per token under its selector (fields in
+//! `scripts/remember_rotate.lua`), and each user's index of tokens under the user's hash tag.
+
+use deadpool_redis::redis::cmd;
+
+use super::connection::Request;
+use super::{PIPELINE_CHUNK, RedisStore};
+use crate::error::StoreError;
+use crate::remember::{Rotated, TokenRecord};
+use crate::store::scripts;
+
+impl RedisStore {
+    /// The Redis key of a remember-me token.
+    pub fn token_key(&self, selector: &str) -> String {
+        format!("{}r:{selector}", self.inner.prefix)
+    }
+
+    /// The Redis key of a user's index of remember-me tokens, under the user's hash tag.
+    pub fn token_index_key(&self, user: &str) -> String {
+        format!("{}u:{{{user}}}:t", self.inner.prefix)
+    }
+}
+
+/// [`SessionStore::token_create`](crate::SessionStore::token_create) on Redis.
+pub(super) async fn create(
+    store: &RedisStore,
+    selector: &str,
+    record: &TokenRecord,
+    fresh_generation: &str,
+) -> Result<String, StoreError> {
+    let user = &record.user;
+    let generation = super::index::add_member(
+        store,
+        &store.token_index_key(user),
+        user,
+        selector,
+        &record.expires_at.to_string(),
+        record.expires_at,
+        fresh_generation,
+    )
+    .await?;
+    let mut call = scripts::TOKEN_CREATE.call(&[store.token_key(selector)]);
+    call.arg(user)
+        .arg(&record.validator_hash)
+        .arg(&record.device)
+        .arg(record.created_at)
+        .arg(record.expires_at)
+        .arg(&generation);
+    store.run::<()>(Request::Script(&call), true).await?;
+    Ok(generation)
+}
+
+/// [`SessionStore::token_restamp`](crate::SessionStore::token_restamp) on Redis.
+pub(super) async fn restamp(
+    store: &RedisStore,
+    selector: &str,
+    generation: &str,
+) -> Result<(), StoreError> {
+    let mut call = scripts::TOKEN_RESTAMP.call(&[store.token_key(selector)]);
+    call.arg(generation);
+    store.run::<()>(Request::Script(&call), true).await
+}
+
+/// [`SessionStore::token_get`](crate::SessionStore::token_get) on Redis.
+pub(super) async fn get(
+    store: &RedisStore,
+    selector: &str,
+) -> Result<Option<TokenRecord>, StoreError> {
+    let mut command = cmd("HGETALL");
+    command.arg(store.token_key(selector));
+    let fields: std::collections::HashMap<String, String> =
+        store.run(Request::Command(&command), true).await?;
+    Ok(parse_token(fields))
+}
+
+/// [`SessionStore::token_rotate`](crate::SessionStore::token_rotate) on Redis.
+pub(super) async fn rotate(
+    store: &RedisStore,
+    selector: &str,
+    expected: &str,
+    new_hash: &str,
+    grace_until: u64,
+    sealed: &str,
+) -> Result<Rotated, StoreError> {
+    let mut call = scripts::REMEMBER_ROTATE.call(&[store.token_key(selector)]);
+    call.arg(expected)
+        .arg(new_hash)
+        .arg(grace_until)
+        .arg(sealed);
+    match store.run::<i64>(Request::Script(&call), false).await? {
+        1 => Ok(Rotated::Won),
+        0 => Ok(Rotated::Gone),
+        _ => Ok(match get(store, selector).await? {
+            Some(latest) => Rotated::Lost(latest),
+            None => Rotated::Gone,
+        }),
+    }
+}
+
+/// [`SessionStore::token_revoke`](crate::SessionStore::token_revoke) on Redis.
+pub(super) async fn revoke(
+    store: &RedisStore,
+    user: &str,
+    selectors: &[String],
+) -> Result<(), StoreError> {
+    for chunk in selectors.chunks(PIPELINE_CHUNK) {
+        let mut delete = cmd("DEL");
+        let mut unlist = cmd("ZREM");
+        unlist.arg(store.token_index_key(user));
+        for selector in chunk {
+            delete.arg(store.token_key(selector));
+            unlist.arg(selector);
+        }
+        store.run::<()>(Request::Command(&delete), true).await?;
+        store.run::<()>(Request::Command(&unlist), true).await?;
+    }
+    store.await_replica().await
+}
+
+/// [`SessionStore::token_list`](crate::SessionStore::token_list) on Redis.
+pub(super) async fn list(
+    store: &RedisStore,
+    user: &str,
+    now: u64,
+) -> Result<Vec<String>, StoreError> {
+    let members = super::index::members(store, &store.token_index_key(user), now).await?;
+    Ok(members.into_iter().map(|(selector, _)| selector).collect())
+}
+
+/// A token from its hash fields (see `scripts/remember_rotate.lua`); `None` if missing or
+/// incomplete.
+fn parse_token(mut fields: std::collections::HashMap<String, String>) -> Option<TokenRecord> {
+    let number = |value: Option<String>| value.and_then(|v| v.parse::<u64>().ok());
+    Some(TokenRecord {
+        user: fields.remove("u")?,
+        validator_hash: fields.remove("h")?,
+        previous_hash: fields.remove("p"),
+        grace_until: number(fields.remove("g")).unwrap_or(0),
+        sealed: fields.remove("e"),
+        device: fields.remove("d").unwrap_or_default(),
+        created_at: number(fields.remove("c"))?,
+        expires_at: number(fields.remove("x"))?,
+        generation: fields.remove("n").unwrap_or_default(),
+    })
+}
