@@ -3,16 +3,15 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod auth;
 mod cart;
 mod codec;
 mod config;
 mod cookie;
-mod devices;
 mod error;
 mod extract;
 mod future;
 mod id;
-mod index;
 mod layer;
 mod remember;
 mod service;
@@ -20,11 +19,11 @@ mod session;
 pub mod store;
 mod time;
 
+pub use crate::auth::{Activity, Device, DeviceInfo, UserSessions};
 pub use crate::cart::{
     Cart, CartConfig, CartError, CartLimits, CartLine, CartOp, CartOwner, CartWritten, MergePolicy,
 };
 pub use crate::config::ConfigError;
-pub use crate::devices::{Activity, Device, DeviceInfo, UserSessions};
 pub use crate::error::{SessionError, StoreError};
 pub use crate::extract::SessionRejection;
 pub use crate::future::ResponseFuture;

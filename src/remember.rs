@@ -20,13 +20,13 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http::request::Parts;
 use sha2::{Digest, Sha256};
 
+use crate::auth::Device;
+use crate::auth::index;
 use crate::config::Context;
 use crate::cookie::CookieUpdate;
-use crate::devices::Device;
 use crate::error::{SessionError, StoreError};
 use crate::extract::SessionRejection;
 use crate::id::SessionId;
-use crate::index;
 use crate::session::{Client, Session, State};
 use crate::store::{Change, IndexEntry, Written};
 use crate::time::{millis, now_millis};
@@ -306,11 +306,11 @@ impl RememberMe {
     /// # Errors
     /// [`SessionError::InvalidUserId`], or [`SessionError::Store`] when the store fails.
     pub async fn issue(&self, user_id: &str, device: Device) -> Result<(), SessionError> {
-        crate::devices::check_user_id(user_id)?;
+        crate::auth::check_user_id(user_id)?;
         let context = Arc::clone(self.session.context());
         let store = &*context.store;
         let mut state = self.session.loaded().await?;
-        if let Some(old) = crate::devices::remember_selector(&state) {
+        if let Some(old) = crate::session::meta::remember_selector(&state) {
             store
                 .token_revoke(user_id, std::slice::from_ref(&old))
                 .await?;
@@ -323,14 +323,14 @@ impl RememberMe {
             previous_hash: None,
             grace_until: 0,
             sealed: None,
-            device: crate::devices::device_json(device, now),
+            device: crate::auth::device_json(device, now),
             created_at: now,
             expires_at: now.saturating_add(crate::time::millis(context.config.remember.ttl)),
             generation: String::new(),
         };
         let fresh = crate::id::random_text().map_err(SessionError::Randomness)?;
         store.token_create(&token.selector, &record, &fresh).await?;
-        crate::devices::note_remember_selector(&mut state, &token.selector);
+        crate::session::meta::note_remember_selector(&mut state, &token.selector);
         state.remember_cookie = CookieUpdate::Set(token);
         Ok(())
     }
@@ -367,7 +367,7 @@ impl Session {
     /// # Errors
     /// [`SessionError::Store`] when the session could not be loaded.
     pub async fn is_remembered(&self) -> Result<bool, SessionError> {
-        Ok(crate::devices::is_remembered(&*self.loaded().await?))
+        Ok(crate::session::meta::is_remembered(&*self.loaded().await?))
     }
 
     /// Signs the token's user back in if nobody is signed in and the request has a valid
@@ -394,7 +394,7 @@ pub(crate) async fn sign_in(
     let Some(token) = state.remember_in.clone() else {
         return Ok(());
     };
-    if crate::devices::owner(state).is_some() {
+    if crate::session::meta::owner(state).is_some() {
         return Ok(());
     }
     let store = &*context.store;
@@ -442,7 +442,7 @@ async fn rotate(
     let expiry = context.config.expiry;
     let next = token.rotated()?;
     let id = SessionId::generate_created_at(now).map_err(SessionError::Randomness)?;
-    let meta = crate::devices::remembered_meta(
+    let meta = crate::auth::remembered_meta(
         &record.user,
         &record.device,
         client.device(),

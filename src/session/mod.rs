@@ -1,5 +1,6 @@
 //! [`Session`]: one request's view of its session, loaded lazily and written back as a delta.
 
+pub(crate) mod meta;
 mod state;
 
 use std::sync::Arc;
@@ -204,7 +205,7 @@ impl Session {
         state.meta = meta;
         state.id = Some(id);
         state.expires_at = Some(deadline);
-        crate::devices::note_last_seen(state, &context.config, now);
+        meta::note_last_seen(state, &context.config, now);
         Ok(())
     }
 

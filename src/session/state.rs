@@ -5,17 +5,17 @@ use std::collections::{HashMap, HashSet};
 
 use http::HeaderValue;
 
+use crate::auth::index;
 use crate::cart::{CartLimits, CartOwner};
 use crate::codec::{field_cost, field_for_key, key_of_field};
 use crate::config::{Context, SessionConfig};
 use crate::cookie::{CookieUpdate, RawCookies};
 use crate::error::{SessionError, StoreError};
 use crate::id::{CartId, SessionId};
-use crate::index;
 use crate::remember::RememberCookie;
 use crate::store::{Caps, Change, IndexEntry, Revision, Written};
 
-use super::SaveOutcome;
+use super::{SaveOutcome, meta};
 use crate::time::{millis, now_millis};
 
 /// How many fresh IDs a write tries before giving up; a collision of 256-bit IDs means a broken
@@ -292,9 +292,9 @@ impl State {
     ) -> Result<Result<SessionId, Written>, SessionError> {
         let store = &*context.store;
         let from = &current.storage_id();
-        let user = crate::devices::owner(self);
+        let user = meta::owner(self);
         // A session stamped by no generation cannot prove it was born after the last sign-out.
-        let born = crate::devices::generation(self).unwrap_or_default();
+        let born = meta::generation(self).unwrap_or_default();
         let absolute = current
             .created_at()
             .saturating_add(millis(context.config.expiry.absolute));
@@ -426,11 +426,11 @@ impl State {
             };
             let entry = &entry;
             let create = |generation: String| async move {
-                let stamp = crate::devices::generation_json(&generation);
+                let stamp = meta::generation_json(&generation);
                 let mut change = fields.change();
-                change.record_bytes += field_cost(crate::devices::GENERATION, &stamp);
+                change.record_bytes += field_cost(meta::GENERATION, &stamp);
                 change.record_fields += 1;
-                change.set.push((crate::devices::GENERATION, &stamp));
+                change.set.push((meta::GENERATION, &stamp));
                 store.create(&entry.id, &change, deadline).await
             };
             index::enter(store, user, entry, None, None, create).await
@@ -445,10 +445,7 @@ impl State {
             // A sign-out of the user ran meanwhile and won: nobody is signed in.
             return Ok(Written::Gone);
         };
-        self.set_meta(
-            crate::devices::GENERATION,
-            crate::devices::generation_json(&generation),
-        );
+        self.set_meta(meta::GENERATION, meta::generation_json(&generation));
         self.id = Some(id);
         self.merge_visitor_cart(context, user).await?;
         Ok(Written::Stored)

@@ -1,0 +1,226 @@
+//! The devices users sign in from, as the application describes them and as the device list
+//! shows them.
+
+use std::collections::HashMap;
+use std::time::SystemTime;
+
+use http::HeaderMap;
+use http::header::USER_AGENT;
+use serde::{Deserialize, Serialize};
+
+use crate::id::StorageId;
+use crate::session::meta::{DEVICE, GENERATION, LAST_SEEN, REMEMBERED, TOKEN, USER, json};
+use crate::time::to_system_time;
+
+/// Longest label, user agent, IP or action kept; longer text is cut.
+const MAX_TEXT: usize = 256;
+
+/// The device a user signs in from, as the application knows it.
+///
+/// ```
+/// use tower_redis_session::Device;
+/// let device = Device::new().label("Work laptop").ip("203.0.113.7");
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Device {
+    label: Option<String>,
+    user_agent: Option<String>,
+    ip: Option<String>,
+}
+
+impl Device {
+    /// A device with nothing known about it.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A device described by the request's `User-Agent` header.
+    pub fn from_headers(headers: &HeaderMap) -> Self {
+        let user_agent = headers
+            .get(USER_AGENT)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        Self {
+            user_agent,
+            ..Self::default()
+        }
+    }
+
+    /// A name the user gave the device ("Work laptop").
+    #[must_use]
+    pub fn label(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
+    }
+
+    /// The browser's `User-Agent`.
+    #[must_use]
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = Some(user_agent.into());
+        self
+    }
+
+    /// The client's IP address, as the application determines it (behind a proxy, from a
+    /// header the proxy sets; this crate does not guess).
+    #[must_use]
+    pub fn ip(mut self, ip: impl Into<String>) -> Self {
+        self.ip = Some(ip.into());
+        self
+    }
+}
+
+/// One of a user's signed-in sessions, as [`Session::devices`](crate::Session::devices) lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DeviceInfo {
+    /// Public handle naming the session in [`Session::revoke`](crate::Session::revoke); it cannot be turned into a
+    /// cookie.
+    pub handle: String,
+    /// The label given at login.
+    pub label: Option<String>,
+    /// The user agent given at login.
+    pub user_agent: Option<String>,
+    /// The IP address given at login.
+    pub ip: Option<String>,
+    /// When the user signed in on this device.
+    pub created_at: SystemTime,
+    /// When the session was last used (updated at most once per
+    /// [`last_seen_interval`](crate::SessionLayerBuilder::last_seen_interval)).
+    pub last_seen_at: SystemTime,
+    /// The last activity recorded with [`Session::track_activity`](crate::Session::track_activity).
+    pub last_activity: Option<Activity>,
+    /// Whether this is the session of the request that asked.
+    pub current: bool,
+}
+
+/// An activity recorded with [`Session::track_activity`](crate::Session::track_activity).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Activity {
+    /// What the user did, as the application named it.
+    pub action: String,
+    /// When.
+    pub at: SystemTime,
+}
+
+#[derive(Serialize, Deserialize)]
+pub(super) struct StoredDevice {
+    #[serde(rename = "l", skip_serializing_if = "Option::is_none", default)]
+    label: Option<String>,
+    #[serde(rename = "ua", skip_serializing_if = "Option::is_none", default)]
+    user_agent: Option<String>,
+    #[serde(rename = "ip", skip_serializing_if = "Option::is_none", default)]
+    ip: Option<String>,
+    #[serde(rename = "c")]
+    created_at: u64,
+}
+
+#[derive(Serialize, Deserialize)]
+pub(super) struct StoredActivity {
+    action: String,
+    at: u64,
+}
+
+pub(super) fn cut(text: Option<String>) -> Option<String> {
+    text.map(|mut text| {
+        if text.len() > MAX_TEXT {
+            let mut end = MAX_TEXT;
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            text.truncate(end);
+        }
+        text
+    })
+}
+
+/// The stored form of an activity at `at` (Unix ms).
+pub(super) fn activity_json(action: &str, at: u64) -> String {
+    json(&StoredActivity {
+        action: cut(Some(action.to_owned())).unwrap_or_default(),
+        at,
+    })
+}
+
+/// The stored form of a device.
+pub(crate) fn device_json(device: Device, now: u64) -> String {
+    json(&StoredDevice {
+        label: cut(device.label),
+        user_agent: cut(device.user_agent),
+        ip: cut(device.ip),
+        created_at: now,
+    })
+}
+
+/// The metadata of a session a remember-me token signs in: the token's user, flagged as
+/// remembered, on the device that used the token: the label the token was issued with, and the
+/// user agent and IP of the request that presented it (a copied cookie shows up as the browser
+/// that used it, not as the victim's).
+pub(crate) fn remembered_meta(
+    user: &str,
+    issued_to: &str,
+    using: Device,
+    selector: &str,
+    generation: &str,
+    now: u64,
+) -> HashMap<String, String> {
+    let label = serde_json::from_str::<StoredDevice>(issued_to)
+        .ok()
+        .and_then(|device| device.label);
+    let device = StoredDevice {
+        label,
+        user_agent: cut(using.user_agent),
+        ip: cut(using.ip),
+        created_at: now,
+    };
+    HashMap::from([
+        (USER.to_owned(), json(&user)),
+        (DEVICE.to_owned(), json(&device)),
+        (LAST_SEEN.to_owned(), now.to_string()),
+        (REMEMBERED.to_owned(), "true".to_owned()),
+        (TOKEN.to_owned(), json(&selector)),
+        (GENERATION.to_owned(), json(&generation)),
+    ])
+}
+
+/// Whether a record's `$u` field (first of `row`) names `user`.
+pub(super) fn belongs_to(row: Option<&[Option<String>]>, user: &str) -> bool {
+    row.and_then(|row| row.first()?.as_deref())
+        .and_then(|raw| serde_json::from_str::<String>(raw).ok())
+        .is_some_and(|owner| owner == user)
+}
+
+/// A listed session from its `$u`, `$d`, `$s`, `$a` fields; `None` if it is not `user`'s.
+pub(super) fn device_info(
+    row: &[Option<String>],
+    user: &str,
+    id: &StorageId,
+    current: Option<&StorageId>,
+) -> Option<DeviceInfo> {
+    if !belongs_to(Some(row), user) {
+        return None;
+    }
+    let device: StoredDevice = serde_json::from_str(row.get(1)?.as_deref()?).ok()?;
+    let last_seen = row
+        .get(2)
+        .and_then(Option::as_deref)
+        .and_then(|raw| raw.parse().ok())
+        .unwrap_or(device.created_at);
+    let last_activity = row
+        .get(3)
+        .and_then(Option::as_deref)
+        .and_then(|raw| serde_json::from_str::<StoredActivity>(raw).ok())
+        .map(|activity| Activity {
+            action: activity.action,
+            at: to_system_time(activity.at),
+        });
+    Some(DeviceInfo {
+        handle: id.to_string(),
+        label: device.label,
+        user_agent: device.user_agent,
+        ip: device.ip,
+        created_at: to_system_time(device.created_at),
+        last_seen_at: to_system_time(last_seen),
+        last_activity,
+        current: current == Some(id),
+    })
+}

@@ -1,0 +1,81 @@
+//! Signing in: the user and device recorded on a session under a new ID, the user's ID, the
+//! session's handle, and the activity it tracks.
+
+use crate::auth::device::{activity_json, device_json};
+use crate::auth::{Device, check_user_id};
+use crate::error::SessionError;
+use crate::session::meta::{
+    ACTIVITY, DEVICE, LAST_SEEN, REMEMBERED, TOKEN, USER, json, owner, remember_selector,
+};
+use crate::session::{Login, Session};
+use crate::time::now_millis;
+
+/// Signed-in users on a [`Session`].
+impl Session {
+    /// Signs `user_id` in on this session: the session gets a new ID and a new lifetime
+    /// (session-fixation protection), records the user and `device`, and joins the user's index.
+    /// If the session belonged to another user, its data is cleared first.
+    ///
+    /// The new ID is written when the response is sent (or at [`Session::save`]).
+    ///
+    /// # Errors
+    /// [`SessionError::InvalidUserId`] for an empty ID, one over 128 bytes, or one with braces or
+    /// control characters; [`SessionError::Store`] when the session could not be loaded.
+    pub async fn login(&self, user_id: &str, device: Device) -> Result<(), SessionError> {
+        check_user_id(user_id)?;
+        let mut state = self.loaded().await?;
+        let previous_owner = owner(&state);
+        if let Some(previous) = previous_owner.as_deref().filter(|owner| *owner != user_id) {
+            state.clear_data();
+            state.unset_meta(ACTIVITY);
+            // The browser's remember-me token is the previous user's: revoke it.
+            if let Some(selector) = remember_selector(&state) {
+                self.context()
+                    .store
+                    .token_revoke(previous, std::slice::from_ref(&selector))
+                    .await?;
+                state.unset_meta(TOKEN);
+                state.remember_cookie = crate::cookie::CookieUpdate::Remove;
+            }
+        }
+        // A password login is a stronger proof than a remembered one.
+        state.unset_meta(REMEMBERED);
+        let now = now_millis();
+        state.set_meta(USER, json(&user_id));
+        state.set_meta(DEVICE, device_json(device, now));
+        state.set_meta(LAST_SEEN, now.to_string());
+        state.rotate_for_login(Login {
+            user: user_id.to_owned(),
+            previous_owner,
+        });
+        Ok(())
+    }
+
+    /// The signed-in user's ID, or `None`.
+    ///
+    /// # Errors
+    /// [`SessionError::Store`] when the session could not be loaded.
+    pub async fn user_id(&self) -> Result<Option<String>, SessionError> {
+        Ok(owner(&*self.loaded().await?))
+    }
+
+    /// This session's public handle (as in [`DeviceInfo::handle`](crate::DeviceInfo::handle)), once it is stored.
+    ///
+    /// # Errors
+    /// [`SessionError::Store`] when the session could not be loaded.
+    pub async fn handle(&self) -> Result<Option<String>, SessionError> {
+        let state = self.loaded().await?;
+        Ok(state.id.as_ref().map(|id| id.storage_id().to_string()))
+    }
+
+    /// Records what the user just did (shown in [`DeviceInfo::last_activity`](crate::DeviceInfo::last_activity)). Written with
+    /// the response, as one changed field.
+    ///
+    /// # Errors
+    /// [`SessionError::Store`] when the session could not be loaded.
+    pub async fn track_activity(&self, action: &str) -> Result<(), SessionError> {
+        let activity = activity_json(action, now_millis());
+        self.loaded().await?.set_meta(ACTIVITY, activity);
+        Ok(())
+    }
+}

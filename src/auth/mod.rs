@@ -1,0 +1,37 @@
+//! Signed-in users: login, each user's index of sessions, the device list, signing out one,
+//! the others or all devices, and activity tracking.
+//!
+//! A signed-in session carries its user and device in metadata fields of its own record
+//! (`session/meta.rs`). Each user has an index (see [`RedisStore`](crate::RedisStore) for its
+//! layout) naming their sessions by public handle; `index.rs` says how it stays exact under
+//! concurrent sign-ins, renames and sign-outs. Entries are pruned lazily when the index is read:
+//! by their absolute deadline, and, once confirmed, by finding the record gone. No background
+//! job, no keyspace scan.
+
+mod device;
+pub(crate) mod index;
+mod login;
+mod sign_out;
+mod users;
+
+pub use self::device::{Activity, Device, DeviceInfo};
+pub(crate) use self::device::{device_json, remembered_meta};
+pub use self::users::UserSessions;
+
+use crate::error::SessionError;
+
+/// Longest user ID accepted; it is part of Redis key names.
+const MAX_USER_ID: usize = 128;
+
+pub(crate) fn check_user_id(user_id: &str) -> Result<(), SessionError> {
+    // The ID becomes a Redis Cluster hash tag, `{<id>}`: braces would break it.
+    let valid = !user_id.is_empty()
+        && user_id.len() <= MAX_USER_ID
+        && !user_id.contains(['{', '}'])
+        && !user_id.chars().any(char::is_control);
+    if valid {
+        Ok(())
+    } else {
+        Err(SessionError::InvalidUserId)
+    }
+}

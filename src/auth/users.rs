@@ -1,0 +1,172 @@
+//! [`UserSessions`]: a user's signed-in sessions, outside of any request.
+
+use std::sync::Arc;
+
+use crate::auth::device::{belongs_to, device_info};
+use crate::auth::{DeviceInfo, check_user_id, index};
+use crate::config::Context;
+use crate::error::SessionError;
+use crate::id::StorageId;
+use crate::session::meta::{LISTED_FIELDS, USER};
+use crate::store::IndexEntry;
+use crate::time::{millis, now_millis};
+
+/// Every user's signed-in sessions, outside of any request. Made by
+/// [`SessionLayer::users`](crate::SessionLayer::users) or [`Session::users`](crate::Session::users).
+///
+/// Each operation takes a small, fixed number of round trips however many sessions the user
+/// has: the index read, one pipeline over the sessions, and the index update.
+#[derive(Clone)]
+pub struct UserSessions {
+    context: Arc<Context>,
+}
+
+impl std::fmt::Debug for UserSessions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserSessions").finish_non_exhaustive()
+    }
+}
+
+impl UserSessions {
+    pub(crate) fn new(context: Arc<Context>) -> Self {
+        Self { context }
+    }
+
+    /// `user_id`'s live sessions, most recently seen first (none marked current).
+    ///
+    /// # Errors
+    /// [`SessionError::InvalidUserId`], or [`SessionError::Store`] when the store could not be
+    /// reached.
+    pub async fn devices(&self, user_id: &str) -> Result<Vec<DeviceInfo>, SessionError> {
+        check_user_id(user_id)?;
+        self.list(user_id, None).await
+    }
+
+    /// Signs out `user_id`'s session named `handle`; `false` if the user has no such session.
+    ///
+    /// # Errors
+    /// [`SessionError::InvalidUserId`], or [`SessionError::Store`] when the store could not be
+    /// reached.
+    pub async fn revoke(&self, user_id: &str, handle: &str) -> Result<bool, SessionError> {
+        check_user_id(user_id)?;
+        let Some(target) = StorageId::parse(handle) else {
+            return Ok(false);
+        };
+        let store = &*self.context.store;
+        if !self.indexed(user_id).await?.iter().any(|e| e.id == target) {
+            return Ok(false);
+        }
+        // Record first, then entry: never a live unlisted session. A rename racing this either
+        // fails to confirm (the old name is unlisted), or has already unlisted the old name, and
+        // then nothing was revoked (see `index.rs`).
+        let target = [target];
+        let deleted = store.delete_many(&target).await?;
+        let unlisted = store.index_remove(user_id, &target).await?;
+        Ok(deleted + unlisted > 0)
+    }
+
+    /// Signs out every session of `user_id`; returns how many. Safe to repeat if interrupted.
+    ///
+    /// # Errors
+    /// [`SessionError::InvalidUserId`], or [`SessionError::Store`] when the store could not be
+    /// reached.
+    pub async fn logout_all(&self, user_id: &str) -> Result<usize, SessionError> {
+        check_user_id(user_id)?;
+        Ok(self.sign_out(user_id, None, None).await?.0)
+    }
+
+    /// Drops `user_id`'s index entries whose session has expired; returns how many. Listing
+    /// does the same on the way; call this where nothing lists (a nightly job, say).
+    ///
+    /// # Errors
+    /// [`SessionError::InvalidUserId`], or [`SessionError::Store`] when the store could not be
+    /// reached.
+    pub async fn cleanup_expired(&self, user_id: &str) -> Result<usize, SessionError> {
+        check_user_id(user_id)?;
+        let store = &*self.context.store;
+        // Pending entries are sessions being written: not stale, even where no record exists yet.
+        let ids: Vec<StorageId> = self
+            .indexed(user_id)
+            .await?
+            .into_iter()
+            .filter(|entry| !entry.pending)
+            .map(|entry| entry.id)
+            .collect();
+        let rows = store.read_many(&ids, &[USER]).await?;
+        let stale: Vec<StorageId> = ids
+            .into_iter()
+            .zip(rows)
+            .filter(|(_, row)| !belongs_to(row.as_deref(), user_id))
+            .map(|(id, _)| id)
+            .collect();
+        Ok(store.index_remove(user_id, &stale).await?)
+    }
+
+    /// The entries of `user`'s index that are not past their absolute deadline.
+    async fn indexed(&self, user: &str) -> Result<Vec<IndexEntry>, SessionError> {
+        Ok(self.context.store.index_list(user, now_millis()).await?)
+    }
+
+    /// Signs out the user's sessions except `keep`, and their remember-me tokens except
+    /// `keep_token`, in the order `index.rs` explains: the user's generation replaced first,
+    /// the tokens revoked, then the sessions the index lists deleted and, last, their entries,
+    /// so that an interruption leaves entries a retry deletes again, never a live unlisted
+    /// session. Returns how many sessions, and the generation what was kept now carries.
+    pub(crate) async fn sign_out(
+        &self,
+        user: &str,
+        keep: Option<&StorageId>,
+        keep_token: Option<&str>,
+    ) -> Result<(usize, Option<String>), SessionError> {
+        let store = &*self.context.store;
+        let config = &self.context.config;
+        let now = now_millis();
+        let lifetime = config.expiry.absolute.max(config.remember.ttl);
+        let keeps = keep.is_some() || keep_token.is_some();
+        let kept = index::fence(store, user, keeps, now.saturating_add(millis(lifetime))).await?;
+        let mut tokens = store.token_list(user, now).await?;
+        tokens.retain(|token| Some(token.as_str()) != keep_token);
+        if !tokens.is_empty() {
+            store.token_revoke(user, &tokens).await?;
+        }
+        if let (Some(token), Some(generation)) = (keep_token, &kept) {
+            store.token_restamp(token, generation).await?;
+        }
+        let mut ids: Vec<StorageId> = self
+            .indexed(user)
+            .await?
+            .into_iter()
+            .map(|entry| entry.id)
+            .collect();
+        ids.retain(|id| Some(id) != keep);
+        store.delete_many(&ids).await?;
+        store.index_remove(user, &ids).await?;
+        Ok((ids.len(), kept))
+    }
+
+    pub(super) async fn list(
+        &self,
+        user: &str,
+        current: Option<&StorageId>,
+    ) -> Result<Vec<DeviceInfo>, SessionError> {
+        let store = &*self.context.store;
+        let entries = self.indexed(user).await?;
+        let ids: Vec<StorageId> = entries.iter().map(|entry| entry.id.clone()).collect();
+        let rows = store.read_many(&ids, &LISTED_FIELDS).await?;
+        let mut devices = Vec::with_capacity(ids.len());
+        let mut stale = Vec::new();
+        for (entry, row) in entries.into_iter().zip(rows) {
+            match row.and_then(|row| device_info(&row, user, &entry.id, current)) {
+                Some(device) => devices.push(device),
+                // A pending entry's record may be about to be written: not stale.
+                None if entry.pending => {}
+                None => stale.push(entry.id),
+            }
+        }
+        if !stale.is_empty() {
+            store.index_remove(user, &stale).await?;
+        }
+        devices.sort_by_key(|device| std::cmp::Reverse(device.last_seen_at));
+        Ok(devices)
+    }
+}
