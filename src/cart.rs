@@ -12,13 +12,13 @@ use axum_core::response::{IntoResponse, Response};
 use http::StatusCode;
 use http::request::Parts;
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 
 use crate::cookie::CookieUpdate;
 use crate::error::{SessionError, StoreError};
 use crate::extract::SessionRejection;
-use crate::id::{CartId, StorageId};
+use crate::id::CartId;
 use crate::session::Session;
+use crate::store::cart::{CartLimits, CartLine, CartOp, CartOwner, CartWritten, MergePolicy};
 
 const DEFAULT_TTL: Duration = Duration::from_secs(24 * 60 * 60);
 const DEFAULT_USER_TTL: Duration = Duration::from_secs(30 * 24 * 60 * 60);
@@ -26,19 +26,6 @@ const DEFAULT_MAX_LINES: u32 = 100;
 const DEFAULT_MAX_QUANTITY: u32 = 999;
 const DEFAULT_MAX_PAYLOAD: usize = 2048;
 const MAX_SKU_LEN: usize = 64;
-
-/// How a visitor's cart joins the user's cart at login.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum MergePolicy {
-    /// Add the quantities of lines in both carts (default).
-    #[default]
-    Sum,
-    /// Keep the larger quantity of lines in both carts.
-    Max,
-    /// The visitor's cart replaces the user's.
-    Replace,
-}
 
 /// Cart settings, given to [`SessionLayerBuilder::cart`](crate::SessionLayerBuilder::cart).
 ///
@@ -121,99 +108,6 @@ impl CartConfig {
     pub fn cookie_name(mut self, name: impl Into<String>) -> Self {
         self.cookie_name = name.into();
         self
-    }
-}
-
-/// Whose cart a store operation is on.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum CartOwner {
-    /// A visitor's cart, by the storage name of its cart ID.
-    Visitor(StorageId),
-    /// A signed-in user's cart.
-    User(String),
-}
-
-/// One change to a cart line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CartOp<'a> {
-    /// Add `quantity` to the line (creating it), and set its payload if given.
-    Add {
-        /// The line.
-        sku: &'a str,
-        /// How many to add.
-        quantity: u32,
-        /// The line's new payload, as JSON.
-        payload: Option<&'a str>,
-    },
-    /// Set the line's quantity (0 removes it), and its payload if given.
-    Set {
-        /// The line.
-        sku: &'a str,
-        /// The new quantity.
-        quantity: u32,
-        /// The line's new payload, as JSON.
-        payload: Option<&'a str>,
-    },
-    /// Take `quantity` off the line; at zero the line is removed.
-    Decrement {
-        /// The line.
-        sku: &'a str,
-        /// How many to take off.
-        quantity: u32,
-    },
-    /// Remove the line.
-    Remove {
-        /// The line.
-        sku: &'a str,
-    },
-}
-
-/// The bounds a store enforces inside the atomic operation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CartLimits {
-    /// Most lines in the cart.
-    pub max_lines: u32,
-    /// Largest quantity of one line.
-    pub max_quantity: u32,
-    /// The cart's time to live after this change.
-    pub ttl: Duration,
-}
-
-/// What a cart operation did.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[must_use]
-pub enum CartWritten {
-    /// Done; the line now has this quantity (0: removed).
-    Quantity(u32),
-    /// The visitor cart must already exist and does not (an unknown or expired cart ID).
-    NoCart,
-    /// The change would add a line beyond the limit; nothing changed.
-    TooManyLines,
-    /// The change would put the line's quantity over the limit; nothing changed.
-    QuantityOverLimit,
-}
-
-/// A line of a cart.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CartLine {
-    /// The item's SKU.
-    pub sku: String,
-    /// How many.
-    pub quantity: u32,
-    /// The line's payload (name, price, options), as JSON, if one was given.
-    pub payload: Option<String>,
-}
-
-impl CartLine {
-    /// The payload decoded as `T`, if there is one.
-    ///
-    /// # Errors
-    /// When the payload is not a `T`.
-    pub fn payload_as<T: DeserializeOwned>(&self) -> Result<Option<T>, serde_json::Error> {
-        self.payload
-            .as_deref()
-            .map(serde_json::from_str)
-            .transpose()
     }
 }
 

@@ -20,20 +20,17 @@ pub mod store;
 mod time;
 
 pub use crate::auth::{Activity, Device, DeviceInfo, UserSessions};
-pub use crate::cart::{
-    Cart, CartConfig, CartError, CartLimits, CartLine, CartOp, CartOwner, CartWritten, MergePolicy,
-};
+pub use crate::cart::{Cart, CartConfig, CartError};
 pub use crate::config::ConfigError;
 pub use crate::error::{SessionError, StoreError};
 pub use crate::extract::SessionRejection;
 pub use crate::future::ResponseFuture;
 pub use crate::id::{CartId, SessionId, StorageId};
 pub use crate::layer::{SessionLayer, SessionLayerBuilder};
-pub use crate::remember::{
-    RememberConfig, RememberMe, RememberMode, Rotated, TheftDetected, TokenRecord,
-};
+pub use crate::remember::{RememberConfig, RememberMe, RememberMode, TheftDetected};
 pub use crate::service::SessionService;
 pub use crate::session::{SaveOutcome, Session};
+pub use crate::store::cart::{CartLine, MergePolicy};
 pub use crate::store::{MemoryStore, RedisStore, RedisStoreBuilder, SessionStore};
 
 /// The `cookie` crate's `Key`, as the builder's `signed` and `private` methods take it.

@@ -7,9 +7,8 @@ use std::time::Duration;
 
 use common::Backend;
 use common::Redis;
-use tower_redis_session::{
-    CartId, CartLimits, CartLine, CartOp, CartOwner, MergePolicy, SessionStore,
-};
+use tower_redis_session::store::cart::{CartLimits, CartLine, CartOp, CartOwner, MergePolicy};
+use tower_redis_session::{CartId, SessionStore};
 
 const LIMITS: CartLimits = CartLimits {
     max_lines: 100,

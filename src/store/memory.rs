@@ -5,10 +5,10 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use super::{BoxFuture, Change, FieldsRow, IndexEntry, Loaded, SessionStore, Written};
-use crate::cart::{CartLimits, CartLine, CartOp, CartOwner, CartWritten, MergePolicy};
 use crate::error::StoreError;
 use crate::id::StorageId;
-use crate::remember::{Rotated, TokenRecord};
+use crate::store::cart::{CartLimits, CartLine, CartOp, CartOwner, CartWritten, MergePolicy};
+use crate::store::token::{Rotated, TokenRecord};
 use crate::time::now_millis;
 
 /// An operation's result: every operation here completes before it returns.

@@ -12,15 +12,17 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-use crate::cart::{CartLimits, CartLine, CartOp, CartOwner, CartWritten, MergePolicy};
+use self::cart::{CartLimits, CartLine, CartOp, CartOwner, CartWritten, MergePolicy};
+use self::token::{Rotated, TokenRecord};
 use crate::error::StoreError;
 use crate::id::StorageId;
-use crate::remember::{Rotated, TokenRecord};
 use crate::time::millis;
 
+pub mod cart;
 pub mod memory;
 pub mod redis;
 mod scripts;
+pub mod token;
 
 pub use self::memory::MemoryStore;
 pub use self::redis::{RedisStore, RedisStoreBuilder};

@@ -4,9 +4,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use tower_redis_session::{
-    CartConfig, CartId, CartLimits, CartLine, CartOwner, MergePolicy, SessionStore,
-};
+use tower_redis_session::store::cart::{CartLimits, CartLine, CartOp, CartOwner, MergePolicy};
+use tower_redis_session::{CartConfig, CartId, SessionStore};
 
 use super::{Backend, Client, app};
 
@@ -203,7 +202,7 @@ pub async fn a_retried_merge_gives_the_same_result<B: Backend>() {
     let source = CartId::generate().unwrap().storage_id();
     let lines = [line("a", 1), line("b", 2)];
     let user = CartOwner::User("alice".into());
-    let add_b = tower_redis_session::CartOp::Add {
+    let add_b = CartOp::Add {
         sku: "b",
         quantity: 3,
         payload: None,

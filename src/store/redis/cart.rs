@@ -8,9 +8,9 @@ use deadpool_redis::redis::cmd;
 
 use super::RedisStore;
 use super::connection::Request;
-use crate::cart::{CartLimits, CartLine, CartOp, CartOwner, CartWritten, MergePolicy};
 use crate::error::StoreError;
 use crate::id::StorageId;
+use crate::store::cart::{CartLimits, CartLine, CartOp, CartOwner, CartWritten, MergePolicy};
 use crate::store::scripts;
 use crate::time::millis;
 

@@ -50,10 +50,10 @@ use super::scripts::{self, StoreScript};
 use super::{
     BoxFuture, Caps, Change, FieldsRow, IndexEntry, Loaded, Revision, SessionStore, Written,
 };
-use crate::cart::{CartLimits, CartLine, CartOp, CartOwner, CartWritten, MergePolicy};
 use crate::error::StoreError;
 use crate::id::StorageId;
-use crate::remember::{Rotated, TokenRecord};
+use crate::store::cart::{CartLimits, CartLine, CartOp, CartOwner, CartWritten, MergePolicy};
+use crate::store::token::{Rotated, TokenRecord};
 use crate::time::millis;
 
 /// Most keys in one multi-key command or pipeline, so one call never blocks Redis for long.

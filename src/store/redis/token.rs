@@ -6,8 +6,8 @@ use deadpool_redis::redis::cmd;
 use super::connection::Request;
 use super::{PIPELINE_CHUNK, RedisStore};
 use crate::error::StoreError;
-use crate::remember::{Rotated, TokenRecord};
 use crate::store::scripts;
+use crate::store::token::{Rotated, TokenRecord};
 
 impl RedisStore {
     /// The Redis key of a remember-me token.
