@@ -5,11 +5,10 @@
 //! and follows them across devices. At login the visitor's cart is merged into the user's.
 //! Every operation is one atomic store call: concurrent adds never lose an item.
 
-use std::time::Duration;
+mod config;
+mod error;
 
 use axum_core::extract::FromRequestParts;
-use axum_core::response::{IntoResponse, Response};
-use http::StatusCode;
 use http::request::Parts;
 use serde::Serialize;
 
@@ -18,171 +17,11 @@ use crate::error::{SessionError, StoreError};
 use crate::extract::SessionRejection;
 use crate::id::CartId;
 use crate::session::Session;
-use crate::store::cart::{CartLimits, CartLine, CartOp, CartOwner, CartWritten, MergePolicy};
+use crate::store::cart::{CartLimits, CartLine, CartOp, CartOwner, CartWritten};
 
-const DEFAULT_TTL: Duration = Duration::from_secs(24 * 60 * 60);
-const DEFAULT_USER_TTL: Duration = Duration::from_secs(30 * 24 * 60 * 60);
-const DEFAULT_MAX_LINES: u32 = 100;
-const DEFAULT_MAX_QUANTITY: u32 = 999;
-const DEFAULT_MAX_PAYLOAD: usize = 2048;
-const MAX_SKU_LEN: usize = 64;
-
-/// Cart settings, given to [`SessionLayerBuilder::cart`](crate::SessionLayerBuilder::cart).
-///
-/// ```
-/// use std::time::Duration;
-/// use tower_redis_session::{CartConfig, MemoryStore, MergePolicy, SessionLayer};
-///
-/// let layer = SessionLayer::builder(MemoryStore::new())
-///     .cart(CartConfig::default().ttl(Duration::from_secs(3600)).merge(MergePolicy::Max))
-///     .build()?;
-/// # Ok::<(), tower_redis_session::ConfigError>(())
-/// ```
-#[derive(Clone, Debug)]
-#[must_use]
-pub struct CartConfig {
-    pub(crate) ttl: Duration,
-    pub(crate) user_ttl: Duration,
-    pub(crate) merge: MergePolicy,
-    pub(crate) max_lines: u32,
-    pub(crate) max_quantity: u32,
-    pub(crate) max_payload: usize,
-    pub(crate) cookie_name: String,
-}
-
-impl Default for CartConfig {
-    fn default() -> Self {
-        Self {
-            ttl: DEFAULT_TTL,
-            user_ttl: DEFAULT_USER_TTL,
-            merge: MergePolicy::Sum,
-            max_lines: DEFAULT_MAX_LINES,
-            max_quantity: DEFAULT_MAX_QUANTITY,
-            max_payload: DEFAULT_MAX_PAYLOAD,
-            cookie_name: "cart".to_owned(),
-        }
-    }
-}
-
-impl CartConfig {
-    /// A visitor's cart (and its cookie's `Max-Age`) lives this long after its last change
-    /// (default 24 hours).
-    pub fn ttl(mut self, ttl: Duration) -> Self {
-        self.ttl = ttl;
-        self
-    }
-
-    /// A signed-in user's cart lives this long after its last change (default 30 days).
-    pub fn user_ttl(mut self, ttl: Duration) -> Self {
-        self.user_ttl = ttl;
-        self
-    }
-
-    /// How a visitor's cart joins the user's at login (default [`MergePolicy::Sum`]).
-    pub fn merge(mut self, policy: MergePolicy) -> Self {
-        self.merge = policy;
-        self
-    }
-
-    /// Most lines in a cart (default 100).
-    pub fn max_lines(mut self, lines: u32) -> Self {
-        self.max_lines = lines;
-        self
-    }
-
-    /// Largest quantity of one line (default 999).
-    pub fn max_quantity(mut self, quantity: u32) -> Self {
-        self.max_quantity = quantity;
-        self
-    }
-
-    /// Largest payload of one line, in bytes of JSON (default 2 KiB).
-    pub fn max_payload(mut self, bytes: usize) -> Self {
-        self.max_payload = bytes;
-        self
-    }
-
-    /// Name of the visitor's cart cookie (default `cart`, sent as `__Host-cart` where the
-    /// cookie attributes allow: see
-    /// [`SessionLayerBuilder::host_prefix`](crate::SessionLayerBuilder::host_prefix)).
-    pub fn cookie_name(mut self, name: impl Into<String>) -> Self {
-        self.cookie_name = name.into();
-        self
-    }
-}
-
-/// Why a cart operation was refused or failed. The cart is unchanged in every case.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum CartError {
-    /// The SKU is empty, over 64 bytes, or has characters other than letters, digits, `-`, `_`
-    /// and `.`. Renders as 422.
-    #[error("invalid SKU")]
-    InvalidSku,
-    /// A quantity of zero where a positive one is needed. Renders as 422.
-    #[error("quantity must be at least 1")]
-    InvalidQuantity,
-    /// The cart already has the most lines allowed. Renders as 422.
-    #[error("a cart holds at most {limit} lines")]
-    TooManyLines {
-        /// The configured limit.
-        limit: u32,
-    },
-    /// The line's quantity would exceed the limit. Renders as 422.
-    #[error("a line holds at most {limit} items")]
-    QuantityOverLimit {
-        /// The configured limit.
-        limit: u32,
-    },
-    /// The payload is larger than allowed. Renders as 422.
-    #[error("a line's payload is at most {limit} bytes")]
-    PayloadTooLarge {
-        /// The configured limit.
-        limit: usize,
-    },
-    /// The payload could not be serialized. Renders as 422.
-    #[error("could not encode the line's payload")]
-    Payload(#[source] serde_json::Error),
-    /// The session or the store failed. Renders as the session error does (503 when the store
-    /// is unavailable).
-    #[error(transparent)]
-    Session(#[from] SessionError),
-}
-
-impl From<StoreError> for CartError {
-    fn from(error: StoreError) -> Self {
-        Self::Session(SessionError::Store(error))
-    }
-}
-
-impl IntoResponse for CartError {
-    fn into_response(self) -> Response {
-        match self {
-            Self::Session(error) => error.into_response(),
-            refused => {
-                tracing::debug!(
-                    error = &refused as &dyn std::error::Error,
-                    "cart change refused"
-                );
-                (StatusCode::UNPROCESSABLE_ENTITY, refused.to_string()).into_response()
-            }
-        }
-    }
-}
-
-/// Checks a SKU before it reaches the store.
-pub(crate) fn check_sku(sku: &str) -> Result<(), CartError> {
-    let valid = !sku.is_empty()
-        && sku.len() <= MAX_SKU_LEN
-        && sku
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-    if valid {
-        Ok(())
-    } else {
-        Err(CartError::InvalidSku)
-    }
-}
+pub use self::config::CartConfig;
+pub use self::error::CartError;
+use self::error::check_sku;
 
 /// The current visitor's or user's cart. An axum extractor, served by the
 /// [`SessionLayer`](crate::SessionLayer).

@@ -1,0 +1,228 @@
+//! [`RememberMe`]: long-lived sign-in tokens, rotated on use, with theft detection.
+//!
+//! The `remember` cookie holds `selector.validator` (`token.rs`). The selector (128 random bits)
+//! names the token record; the store keeps only SHA-256 of the validator (256 random bits), so a
+//! dump of the store yields no usable token. Using a token signs the user back in on a fresh
+//! session and rotates the validator (`sign_in.rs`). Browsers fire parallel requests with the
+//! same old cookie: for a short grace window the previous validator leads every such request to
+//! the one session and the one new cookie the first rotation made, sealed (AES-256-GCM) under a
+//! key derived from the old validator, which only the client holds. Any other validator for a
+//! known selector is a replay of a stolen token: all of the user's tokens and sessions are
+//! revoked.
+
+mod sign_in;
+mod token;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum_core::extract::FromRequestParts;
+use http::request::Parts;
+
+use crate::auth::Device;
+use crate::cookie::CookieUpdate;
+use crate::error::SessionError;
+use crate::extract::SessionRejection;
+use crate::session::Session;
+use crate::store::token::TokenRecord;
+
+pub(crate) use self::sign_in::sign_in;
+pub(crate) use self::token::RememberCookie;
+
+const DEFAULT_TTL: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+const DEFAULT_GRACE: Duration = Duration::from_secs(60);
+
+/// When the layer uses a remember-me cookie to sign a user back in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RememberMode {
+    /// Whenever the request's session is loaded (by any extractor) and nobody is signed in
+    /// (default). Routes that never touch the session are not affected.
+    #[default]
+    Automatic,
+    /// Only when a handler extracts [`RememberMe`].
+    OnDemand,
+}
+
+/// What a theft-detection hook is told. The token itself is never included.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TheftDetected {
+    /// The user whose token was replayed; all their tokens and sessions are now revoked.
+    pub user_id: String,
+}
+
+type TheftHook = Arc<dyn Fn(&TheftDetected) + Send + Sync>;
+
+/// Remember-me settings, given to
+/// [`SessionLayerBuilder::remember_me`](crate::SessionLayerBuilder::remember_me).
+#[derive(Clone)]
+#[must_use]
+pub struct RememberConfig {
+    pub(crate) ttl: Duration,
+    pub(crate) grace: Duration,
+    pub(crate) mode: RememberMode,
+    pub(crate) cookie_name: String,
+    pub(crate) on_theft: Option<TheftHook>,
+}
+
+impl Default for RememberConfig {
+    fn default() -> Self {
+        Self {
+            ttl: DEFAULT_TTL,
+            grace: DEFAULT_GRACE,
+            mode: RememberMode::Automatic,
+            cookie_name: "remember".to_owned(),
+            on_theft: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for RememberConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RememberConfig")
+            .field("ttl", &self.ttl)
+            .field("grace", &self.grace)
+            .field("mode", &self.mode)
+            .field("cookie_name", &self.cookie_name)
+            .field("on_theft", &self.on_theft.is_some())
+            .finish()
+    }
+}
+
+impl RememberConfig {
+    /// A token's absolute lifetime, however often it is used (default 30 days). Also the
+    /// cookie's `Max-Age`.
+    pub fn ttl(mut self, ttl: Duration) -> Self {
+        self.ttl = ttl;
+        self
+    }
+
+    /// How long after a rotation the previous validator still leads to the rotation's result
+    /// (default 60 s): long enough for a page's parallel requests, short enough for a thief.
+    pub fn grace(mut self, grace: Duration) -> Self {
+        self.grace = grace;
+        self
+    }
+
+    /// When the layer signs users back in (default [`RememberMode::Automatic`]).
+    pub fn mode(mut self, mode: RememberMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// Name of the cookie (default `remember`, sent as `__Host-remember` where the cookie
+    /// attributes allow: see
+    /// [`SessionLayerBuilder::host_prefix`](crate::SessionLayerBuilder::host_prefix)).
+    pub fn cookie_name(mut self, name: impl Into<String>) -> Self {
+        self.cookie_name = name.into();
+        self
+    }
+
+    /// Called when a stolen token is detected (after every token and session of the user has
+    /// been revoked), besides a `tracing` warn event.
+    pub fn on_theft(mut self, hook: impl Fn(&TheftDetected) + Send + Sync + 'static) -> Self {
+        self.on_theft = Some(Arc::new(hook));
+        self
+    }
+}
+
+/// Remember-me for the current request: issue a token at login, tell whether this request was
+/// signed in by one. An axum extractor served by the [`SessionLayer`](crate::SessionLayer);
+/// extracting it signs the user back in if a valid token is present (in either
+/// [`RememberMode`]).
+///
+/// ```no_run
+/// use tower_redis_session::{Device, RememberMe, Session, SessionError};
+///
+/// async fn login(session: Session, remember: RememberMe) -> Result<&'static str, SessionError> {
+///     session.login("alice", Device::new()).await?;
+///     remember.issue("alice", Device::new()).await?;
+///     Ok("welcome back, any time in the next 30 days")
+/// }
+/// ```
+#[derive(Clone, Debug)]
+pub struct RememberMe {
+    session: Session,
+}
+
+impl RememberMe {
+    /// Issues a token for `user_id` on this device and sets the `remember` cookie. The session
+    /// keeps the token's selector, so [`Session::logout`] revokes it. A token this session
+    /// already had is revoked first.
+    ///
+    /// # Errors
+    /// [`SessionError::InvalidUserId`], or [`SessionError::Store`] when the store fails.
+    pub async fn issue(&self, user_id: &str, device: Device) -> Result<(), SessionError> {
+        crate::auth::check_user_id(user_id)?;
+        let context = Arc::clone(self.session.context());
+        let store = &*context.store;
+        let mut state = self.session.loaded().await?;
+        if let Some(old) = crate::session::meta::remember_selector(&state) {
+            store
+                .token_revoke(user_id, std::slice::from_ref(&old))
+                .await?;
+        }
+        let token = RememberCookie::generate()?;
+        let now = crate::time::now_millis();
+        let record = TokenRecord {
+            user: user_id.to_owned(),
+            validator_hash: token.validator_hash(),
+            previous_hash: None,
+            grace_until: 0,
+            sealed: None,
+            device: crate::auth::device_json(device, now),
+            created_at: now,
+            expires_at: now.saturating_add(crate::time::millis(context.config.remember.ttl)),
+            generation: String::new(),
+        };
+        let fresh = crate::id::random_text().map_err(SessionError::Randomness)?;
+        store.token_create(&token.selector, &record, &fresh).await?;
+        crate::session::meta::note_remember_selector(&mut state, &token.selector);
+        state.remember_cookie = CookieUpdate::Set(token);
+        Ok(())
+    }
+
+    /// Whether this request's user was signed in by a remember-me token rather than a password
+    /// (a weaker proof: ask for the password again before sensitive actions).
+    ///
+    /// # Errors
+    /// [`SessionError::Store`] when the session could not be loaded.
+    pub async fn is_remembered(&self) -> Result<bool, SessionError> {
+        self.session.is_remembered().await
+    }
+}
+
+/// Extracting `RememberMe` loads the session and, if nobody is signed in and the request has a
+/// valid token, signs its user back in.
+impl<S: Send + Sync> FromRequestParts<S> for RememberMe {
+    type Rejection = SessionRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let session = Session::from_request_parts(parts, state).await?;
+        session
+            .remember_sign_in()
+            .await
+            .map_err(SessionRejection::Unavailable)?;
+        Ok(Self { session })
+    }
+}
+
+/// Remember-me on a [`Session`].
+impl Session {
+    /// Whether a remember-me token (rather than a login) signed this session in.
+    ///
+    /// # Errors
+    /// [`SessionError::Store`] when the session could not be loaded.
+    pub async fn is_remembered(&self) -> Result<bool, SessionError> {
+        Ok(crate::session::meta::is_remembered(&*self.loaded().await?))
+    }
+
+    /// Signs the token's user back in if nobody is signed in and the request has a valid
+    /// remember-me token (see [`RememberMe`]).
+    pub(crate) async fn remember_sign_in(&self) -> Result<(), SessionError> {
+        let context = Arc::clone(self.context());
+        let mut state = self.loaded().await?;
+        sign_in(&context, &mut state, self.client()).await
+    }
+}

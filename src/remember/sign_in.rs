@@ -1,0 +1,209 @@
+//! Signing back in with a remember-me token: rotating a current one, following a rotation
+//! within its grace window, and treating any other validator of a known selector as theft.
+
+use std::sync::Arc;
+
+use super::{RememberCookie, TheftDetected};
+use crate::auth::index;
+use crate::config::Context;
+use crate::cookie::CookieUpdate;
+use crate::error::{SessionError, StoreError};
+use crate::id::SessionId;
+use crate::session::{Client, State};
+use crate::store::token::{Rotated, TokenRecord};
+use crate::store::{Change, IndexEntry, Written};
+use crate::time::{millis, now_millis};
+
+/// Signs the user of the request's remember-me token back in, at most once per request:
+/// rotates a current token, follows a rotation within its grace window, and treats anything
+/// else from a known selector as theft.
+pub(crate) async fn sign_in(
+    context: &Arc<Context>,
+    state: &mut State,
+    client: &Client,
+) -> Result<(), SessionError> {
+    if state.remember_tried {
+        return Ok(());
+    }
+    state.remember_tried = true;
+    let Some(token) = state.remember_in.clone() else {
+        return Ok(());
+    };
+    if crate::session::meta::owner(state).is_some() {
+        return Ok(());
+    }
+    let store = &*context.store;
+    let now = now_millis();
+    let Some(record) = store.token_get(&token.selector).await? else {
+        tracing::debug!("remember-me cookie names no token");
+        state.remember_cookie = CookieUpdate::Remove;
+        return Ok(());
+    };
+    if record.expires_at <= now {
+        store
+            .token_revoke(&record.user, std::slice::from_ref(&token.selector))
+            .await?;
+        state.remember_cookie = CookieUpdate::Remove;
+        return Ok(());
+    }
+    if token.matches(&record.validator_hash) {
+        rotate(context, state, client, &token, &record, now).await
+    } else if within_grace(&token, &record, now) {
+        follow(context, state, &token, &record, now).await
+    } else {
+        theft(context, state, &record).await
+    }
+}
+
+fn within_grace(token: &RememberCookie, record: &TokenRecord, now: u64) -> bool {
+    now < record.grace_until
+        && record
+            .previous_hash
+            .as_deref()
+            .is_some_and(|previous| token.matches(previous))
+}
+
+/// The current validator: a new session for the token's user, then the token rotated to a new
+/// validator, unless a parallel request rotated first (then its result is followed).
+async fn rotate(
+    context: &Context,
+    state: &mut State,
+    client: &Client,
+    token: &RememberCookie,
+    record: &TokenRecord,
+    now: u64,
+) -> Result<(), SessionError> {
+    let store = &*context.store;
+    let expiry = context.config.expiry;
+    let next = token.rotated()?;
+    let id = SessionId::generate_created_at(now).map_err(SessionError::Randomness)?;
+    let meta = crate::auth::remembered_meta(
+        &record.user,
+        &record.device,
+        client.device(),
+        &token.selector,
+        &record.generation,
+        now,
+    );
+    let fields = state.record_fields(&meta);
+    let change = Change::whole(
+        fields
+            .iter()
+            .map(|(f, v)| (f.as_str(), v.as_str()))
+            .collect(),
+    );
+    let entry = IndexEntry {
+        id: id.storage_id(),
+        expires_at: now.saturating_add(millis(expiry.absolute)),
+        pending: true,
+    };
+    let deadline = expiry.deadline(now, now);
+    // The new session is listed, and exists, before the rotation publishes it to parallel
+    // requests; a token issued before the user's last sign-out of all devices mints nothing.
+    let create = |_| store.create(&entry.id, &change, deadline);
+    let born = Some(record.generation.as_str());
+    let (written, _) = index::enter(store, &record.user, &entry, born, None, create).await?;
+    match written {
+        Written::Stored => {}
+        Written::Gone => {
+            tracing::info!("remember-me token issued before the user signed out everywhere");
+            store
+                .token_revoke(&record.user, std::slice::from_ref(&token.selector))
+                .await?;
+            state.remember_cookie = CookieUpdate::Remove;
+            return Ok(());
+        }
+        // A create is never refused for its caps.
+        Written::IdTaken | Written::TooLarge { .. } | Written::TooManyKeys => {
+            return Err(SessionError::Store(StoreError::UnexpectedReply(
+                "a fresh session ID was already taken".to_owned(),
+            )));
+        }
+    }
+    let sealed = token.seal(&format!("{} {}", id.encode(), next.encode()))?;
+    let grace_until = now.saturating_add(millis(context.config.remember.grace));
+    let rotated = store
+        .token_rotate(
+            &token.selector,
+            &record.validator_hash,
+            &next.validator_hash(),
+            grace_until,
+            &sealed,
+        )
+        .await?;
+    if rotated != Rotated::Won {
+        let spare = [entry.id];
+        store.delete_many(&spare).await?;
+        store.index_remove(&record.user, &spare).await?;
+    }
+    match rotated {
+        Rotated::Won => {
+            if let Some(old) = state.id.take() {
+                store.delete(&old.storage_id()).await?;
+            }
+            tracing::info!("signed back in by a remember-me token; token rotated");
+            state.adopt(id, None, meta, deadline);
+            state.remember_cookie = CookieUpdate::Set(next);
+            Ok(())
+        }
+        Rotated::Lost(latest) if within_grace(token, &latest, now) => {
+            follow(context, state, token, &latest, now).await
+        }
+        Rotated::Lost(_) | Rotated::Gone => {
+            state.remember_cookie = CookieUpdate::Remove;
+            Ok(())
+        }
+    }
+}
+
+/// A validator rotated away moments ago: the same session and cookies the rotation made.
+async fn follow(
+    context: &Context,
+    state: &mut State,
+    token: &RememberCookie,
+    record: &TokenRecord,
+    now: u64,
+) -> Result<(), SessionError> {
+    let opened = record
+        .sealed
+        .as_deref()
+        .and_then(|sealed| token.open(sealed));
+    let parsed = opened.as_deref().and_then(|plain| {
+        let (session, remember) = plain.split_once(' ')?;
+        Some((SessionId::parse(session)?, RememberCookie::parse(remember)?))
+    });
+    let Some((id, next)) = parsed else {
+        tracing::warn!("a remember-me rotation's sealed cookies could not be opened");
+        return Ok(());
+    };
+    let deadline = context.config.expiry.deadline(id.created_at(), now);
+    let Some(loaded) = context.store.load(&id.storage_id(), deadline).await? else {
+        return Ok(());
+    };
+    let (data, meta) = crate::codec::decode_fields(loaded.fields);
+    state.adopt(id, Some(data), meta, deadline);
+    state.remember_cookie = CookieUpdate::Set(next);
+    Ok(())
+}
+
+/// A known selector with a validator that is neither current nor within grace: the token was
+/// copied and used elsewhere. Every token and session of the user is revoked.
+async fn theft(
+    context: &Arc<Context>,
+    state: &mut State,
+    record: &TokenRecord,
+) -> Result<(), SessionError> {
+    let users = crate::UserSessions::new(Arc::clone(context));
+    let (revoked, _) = users.sign_out(&record.user, None, None).await?;
+    tracing::warn!(
+        revoked_sessions = revoked,
+        "remember-me token replayed after rotation: theft suspected; all of the user's tokens and sessions revoked"
+    );
+    if let Some(hook) = &context.config.remember.on_theft {
+        hook(&TheftDetected {
+            user_id: record.user.clone(),
+        });
+    }
+    state.remember_cookie = CookieUpdate::Remove;
+    Ok(())
+}
