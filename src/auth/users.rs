@@ -3,10 +3,11 @@
 use std::sync::Arc;
 
 use crate::auth::device::{belongs_to, device_info};
-use crate::auth::{DeviceInfo, check_user_id, index};
+use crate::auth::{DeviceInfo, check_user_id};
 use crate::config::Context;
 use crate::error::SessionError;
 use crate::id::StorageId;
+use crate::session::index;
 use crate::session::meta::{LISTED_FIELDS, USER};
 use crate::store::IndexEntry;
 use crate::time::{millis, now_millis};

@@ -4,11 +4,12 @@
 use std::sync::Arc;
 
 use super::{RememberCookie, TheftDetected};
-use crate::auth::index;
+use crate::auth::Device;
 use crate::config::Context;
 use crate::cookie::CookieUpdate;
 use crate::error::{SessionError, StoreError};
 use crate::id::SessionId;
+use crate::session::index;
 use crate::session::{Client, State};
 use crate::store::token::{Rotated, TokenRecord};
 use crate::store::{Change, IndexEntry, Written};
@@ -80,7 +81,7 @@ async fn rotate(
     let meta = crate::auth::remembered_meta(
         &record.user,
         &record.device,
-        client.device(),
+        device_of(client),
         &token.selector,
         &record.generation,
         now,
@@ -206,4 +207,22 @@ async fn theft(
     }
     state.remember_cookie = CookieUpdate::Remove;
     Ok(())
+}
+
+/// The device a request's headers describe, with no label: the browser that used the token.
+fn device_of(client: &Client) -> Device {
+    let text = |value: &Option<http::HeaderValue>| {
+        value
+            .as_ref()
+            .and_then(|value| value.to_str().ok())
+            .map(|text| text.trim().to_owned())
+    };
+    let mut device = Device::new();
+    if let Some(user_agent) = text(&client.user_agent) {
+        device = device.user_agent(user_agent);
+    }
+    if let Some(ip) = text(&client.ip) {
+        device = device.ip(ip);
+    }
+    device
 }

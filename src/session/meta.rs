@@ -21,7 +21,7 @@ pub(crate) const REMEMBERED: &str = "$r";
 /// Metadata field: the selector of this device's remember-me token (JSON string).
 pub(crate) const TOKEN: &str = "$k";
 /// Metadata field: the user's sign-out generation this session was born under (JSON string;
-/// see `auth/index.rs`).
+/// see `session/index.rs`).
 pub(crate) const GENERATION: &str = "$g";
 
 /// The fields a device listing reads from each session, in the order `device_info` takes them.

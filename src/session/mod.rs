@@ -1,5 +1,6 @@
 //! [`Session`]: one request's view of its session, loaded lazily and written back as a delta.
 
+pub(crate) mod index;
 pub(crate) mod meta;
 mod state;
 
@@ -98,26 +99,6 @@ pub(crate) struct Amend {
 pub(crate) struct Client {
     pub(crate) user_agent: Option<HeaderValue>,
     pub(crate) ip: Option<HeaderValue>,
-}
-
-impl Client {
-    /// The device these headers describe, with no label.
-    pub(crate) fn device(&self) -> crate::Device {
-        let text = |value: &Option<HeaderValue>| {
-            value
-                .as_ref()
-                .and_then(|value| value.to_str().ok())
-                .map(|text| text.trim().to_owned())
-        };
-        let mut device = crate::Device::new();
-        if let Some(user_agent) = text(&self.user_agent) {
-            device = device.user_agent(user_agent);
-        }
-        if let Some(ip) = text(&self.ip) {
-            device = device.ip(ip);
-        }
-        device
-    }
 }
 
 impl Session {

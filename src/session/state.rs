@@ -5,13 +5,13 @@ use std::collections::{HashMap, HashSet};
 
 use http::HeaderValue;
 
-use crate::auth::index;
 use crate::codec::{field_cost, field_for_key, key_of_field};
 use crate::config::{Context, SessionConfig};
 use crate::cookie::{CookieUpdate, RawCookies};
 use crate::error::{SessionError, StoreError};
 use crate::id::{CartId, SessionId};
 use crate::remember::RememberCookie;
+use crate::session::index;
 use crate::store::cart::{CartLimits, CartOwner};
 use crate::store::{Caps, Change, IndexEntry, Revision, Written};
 

@@ -1,6 +1,6 @@
 //! A user's index of sessions in Redis: a sorted set under the user's hash tag, members being
 //! storage ids (public handles), scores the absolute deadlines (plus one half while pending),
-//! beside the user's sign-out generation; see `auth/index.rs` for the protocol.
+//! beside the user's sign-out generation; see `session/index.rs` for the protocol.
 
 use deadpool_redis::redis::cmd;
 
