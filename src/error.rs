@@ -93,6 +93,11 @@ pub enum SessionError {
     /// The operating system could not supply randomness for a new session ID. Renders as 500.
     #[error("could not generate a session ID")]
     Randomness(#[source] getrandom::Error),
+    /// The store's answers contradict what it promises (a fresh 256-bit ID reported taken, a
+    /// cart just created reported missing): a broken store or random source, not bad input.
+    /// Renders as 500.
+    #[error("the session store broke its contract: {0}")]
+    BrokenContract(&'static str),
 }
 
 impl SessionError {
@@ -105,7 +110,8 @@ impl SessionError {
             | Self::Decode { .. }
             | Self::InvalidUserId
             | Self::Sealing
-            | Self::Randomness(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            | Self::Randomness(_)
+            | Self::BrokenContract(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }

@@ -13,7 +13,7 @@ use http::request::Parts;
 use serde::Serialize;
 
 use crate::cookie::CookieUpdate;
-use crate::error::{SessionError, StoreError};
+use crate::error::SessionError;
 use crate::extract::SessionRejection;
 use crate::id::CartId;
 use crate::session::Session;
@@ -226,8 +226,8 @@ impl Cart {
             CartWritten::QuantityOverLimit => Err(CartError::QuantityOverLimit {
                 limit: config.max_quantity,
             }),
-            CartWritten::NoCart => Err(CartError::Session(SessionError::Store(
-                StoreError::UnexpectedReply("a new cart was reported missing".to_owned()),
+            CartWritten::NoCart => Err(CartError::Session(SessionError::BrokenContract(
+                "a new cart was reported missing",
             ))),
         }
     }

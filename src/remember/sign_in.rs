@@ -7,7 +7,7 @@ use super::{RememberCookie, TheftDetected};
 use crate::auth::Device;
 use crate::config::Context;
 use crate::cookie::CookieUpdate;
-use crate::error::{SessionError, StoreError};
+use crate::error::SessionError;
 use crate::id::SessionId;
 use crate::session::index;
 use crate::session::{Client, State};
@@ -116,9 +116,9 @@ async fn rotate(
         }
         // A create is never refused for its caps.
         Written::IdTaken | Written::TooLarge { .. } | Written::TooManyKeys => {
-            return Err(SessionError::Store(StoreError::UnexpectedReply(
-                "a fresh session ID was already taken".to_owned(),
-            )));
+            return Err(SessionError::BrokenContract(
+                "a fresh session ID was already taken",
+            ));
         }
     }
     let sealed = token.seal(&format!("{} {}", id.encode(), next.encode()))?;

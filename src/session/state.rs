@@ -506,9 +506,9 @@ impl State {
                 self.reset();
                 Ok(SaveOutcome::Gone)
             }
-            Written::IdTaken => Err(SessionError::Store(StoreError::UnexpectedReply(
-                "an update reported a taken ID".to_owned(),
-            ))),
+            Written::IdTaken => Err(SessionError::BrokenContract(
+                "an update reported a taken ID",
+            )),
             // Concurrent writers made the stored session larger than this request saw.
             Written::TooLarge { size } => Err(SessionError::TooLarge {
                 size,
@@ -555,9 +555,9 @@ where
             (refused, _) => return Ok(Err(refused)),
         }
     }
-    Err(SessionError::Store(StoreError::UnexpectedReply(
-        "every fresh session ID was already taken".to_owned(),
-    )))
+    Err(SessionError::BrokenContract(
+        "every fresh session ID was already taken",
+    ))
 }
 
 /// The fields of a whole record, owned where escaping made them, so a [`Change`] can borrow them.
