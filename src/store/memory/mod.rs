@@ -1,5 +1,9 @@
 //! [`MemoryStore`]: the store semantics in process, for zero-setup runs and handler tests.
 
+mod cart;
+mod index;
+mod token;
+
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -332,13 +336,13 @@ impl SessionStore for MemoryStore {
         now: u64,
         fresh_generation: &'a str,
     ) -> BoxFuture<'a, Result<String, StoreError>> {
-        let mut state = self.lock();
-        state.count_write(now);
-        let index = state.users.entry(user.to_owned()).or_default();
-        index.retain(|_, (expires_at, _)| *expires_at > now);
-        index.insert(entry.id.clone(), (entry.expires_at, true));
-        let generation = state.generation(user, fresh_generation, entry.expires_at, now);
-        done(generation)
+        Box::pin(std::future::ready(index::add(
+            self,
+            user,
+            entry,
+            now,
+            fresh_generation,
+        )))
     }
 
     fn index_confirm<'a>(
@@ -348,29 +352,9 @@ impl SessionStore for MemoryStore {
         generation: &'a str,
         replaces: Option<&'a StorageId>,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        let mut state = self.lock();
-        let now = now_millis();
-        let current = state
-            .generations
-            .get(user)
-            .filter(|(_, until)| *until > now)
-            .map(|(current, _)| current.clone());
-        let index = state.users.entry(user.to_owned()).or_default();
-        let replaced_listed = replaces.is_none_or(|old| index.contains_key(old));
-        let confirmed = match index.get_mut(&entry.id) {
-            Some(listed) if current.as_deref() == Some(generation) && replaced_listed => {
-                *listed = (entry.expires_at, false);
-                if let Some(old) = replaces {
-                    index.remove(old);
-                }
-                true
-            }
-            _ => {
-                index.remove(&entry.id);
-                false
-            }
-        };
-        done(confirmed)
+        Box::pin(std::future::ready(index::confirm(
+            self, user, entry, generation, replaces,
+        )))
     }
 
     fn index_fence<'a>(
@@ -379,14 +363,9 @@ impl SessionStore for MemoryStore {
         next: Option<&'a str>,
         keep_until: u64,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        let mut state = self.lock();
-        state.generations.remove(user);
-        if let Some(next) = next {
-            state
-                .generations
-                .insert(user.to_owned(), (next.to_owned(), keep_until));
-        }
-        done(())
+        Box::pin(std::future::ready(index::fence(
+            self, user, next, keep_until,
+        )))
     }
 
     fn index_list<'a>(
@@ -394,22 +373,7 @@ impl SessionStore for MemoryStore {
         user: &'a str,
         now: u64,
     ) -> BoxFuture<'a, Result<Vec<IndexEntry>, StoreError>> {
-        let mut state = self.lock();
-        let entries = match state.users.get_mut(user) {
-            None => Vec::new(),
-            Some(index) => {
-                index.retain(|_, (expires_at, _)| *expires_at > now);
-                index
-                    .iter()
-                    .map(|(id, (expires_at, pending))| IndexEntry {
-                        id: id.clone(),
-                        expires_at: *expires_at,
-                        pending: *pending,
-                    })
-                    .collect()
-            }
-        };
-        done(entries)
+        Box::pin(std::future::ready(index::list(self, user, now)))
     }
 
     fn index_remove<'a>(
@@ -417,11 +381,7 @@ impl SessionStore for MemoryStore {
         user: &'a str,
         ids: &'a [StorageId],
     ) -> BoxFuture<'a, Result<usize, StoreError>> {
-        let mut state = self.lock();
-        let removed = state.users.get_mut(user).map_or(0, |index| {
-            ids.iter().filter(|id| index.remove(*id).is_some()).count()
-        });
-        done(removed)
+        Box::pin(std::future::ready(index::remove(self, user, ids)))
     }
 
     fn cart_apply<'a>(
@@ -431,50 +391,20 @@ impl SessionStore for MemoryStore {
         op: &'a CartOp<'a>,
         limits: CartLimits,
     ) -> BoxFuture<'a, Result<CartWritten, StoreError>> {
-        let now = now_millis();
-        let mut state = self.lock();
-        state.count_write(now);
-        let written = if must_exist && state.live_cart(owner, now).is_none() {
-            CartWritten::NoCart
-        } else {
-            state.live_cart(owner, now);
-            let cart = state.carts.entry(owner.clone()).or_default();
-            let written = apply_to_cart(cart, op, limits);
-            if matches!(written, CartWritten::Quantity(_)) {
-                cart.expires_at = now.saturating_add(crate::time::millis(limits.ttl));
-            }
-            if cart.lines.is_empty() && cart.merged.is_empty() {
-                state.carts.remove(owner);
-            }
-            written
-        };
-        done(written)
+        Box::pin(std::future::ready(cart::apply(
+            self, owner, must_exist, op, limits,
+        )))
     }
 
     fn cart_lines<'a>(
         &'a self,
         owner: &'a CartOwner,
     ) -> BoxFuture<'a, Result<Vec<CartLine>, StoreError>> {
-        let mut state = self.lock();
-        let lines = state
-            .live_cart(owner, now_millis())
-            .map(|cart| {
-                cart.lines
-                    .iter()
-                    .map(|(sku, (quantity, payload))| CartLine {
-                        sku: sku.clone(),
-                        quantity: *quantity,
-                        payload: payload.clone(),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        done(lines)
+        Box::pin(std::future::ready(cart::lines(self, owner)))
     }
 
     fn cart_clear<'a>(&'a self, owner: &'a CartOwner) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.lock().carts.remove(owner);
-        done(())
+        Box::pin(std::future::ready(cart::clear(self, owner)))
     }
 
     fn cart_merge<'a>(
@@ -486,39 +416,9 @@ impl SessionStore for MemoryStore {
         limits: CartLimits,
         source_ttl: Duration,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        let now = now_millis();
-        let mut state = self.lock();
-        state.count_write(now);
-        let owner = CartOwner::User(user.to_owned());
-        state.live_cart(&owner, now);
-        let cart = state.carts.entry(owner).or_default();
-        cart.merged.retain(|_, until| *until > now);
-        let until = now.saturating_add(crate::time::millis(source_ttl));
-        let merged = cart.merged.insert(source.clone(), until).is_none();
-        if merged {
-            if policy == MergePolicy::Replace {
-                cart.lines.clear();
-            }
-            for line in lines {
-                let known = cart.lines.contains_key(&line.sku);
-                if !known && cart.lines.len() >= limits.max_lines as usize {
-                    continue;
-                }
-                let entry = cart.lines.entry(line.sku.clone()).or_insert((0, None));
-                entry.0 = match policy {
-                    MergePolicy::Max => entry.0.max(line.quantity),
-                    MergePolicy::Sum | MergePolicy::Replace => {
-                        entry.0.saturating_add(line.quantity)
-                    }
-                }
-                .min(limits.max_quantity);
-                if line.payload.is_some() {
-                    entry.1.clone_from(&line.payload);
-                }
-            }
-            cart.expires_at = now.saturating_add(crate::time::millis(limits.ttl));
-        }
-        done(merged)
+        Box::pin(std::future::ready(cart::merge(
+            self, user, source, lines, policy, limits, source_ttl,
+        )))
     }
 
     fn token_create<'a>(
@@ -527,17 +427,12 @@ impl SessionStore for MemoryStore {
         record: &'a TokenRecord,
         fresh_generation: &'a str,
     ) -> BoxFuture<'a, Result<String, StoreError>> {
-        let now = now_millis();
-        let mut state = self.lock();
-        state.count_write(now);
-        let index = state.token_index.entry(record.user.clone()).or_default();
-        index.retain(|_, expires_at| *expires_at > now);
-        index.insert(selector.to_owned(), record.expires_at);
-        let generation = state.generation(&record.user, fresh_generation, record.expires_at, now);
-        let mut stamped = record.clone();
-        stamped.generation.clone_from(&generation);
-        state.tokens.insert(selector.to_owned(), stamped);
-        done(generation)
+        Box::pin(std::future::ready(token::create(
+            self,
+            selector,
+            record,
+            fresh_generation,
+        )))
     }
 
     fn token_restamp<'a>(
@@ -545,18 +440,16 @@ impl SessionStore for MemoryStore {
         selector: &'a str,
         generation: &'a str,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        if let Some(token) = self.lock().live_token(selector, now_millis()) {
-            generation.clone_into(&mut token.generation);
-        }
-        done(())
+        Box::pin(std::future::ready(token::restamp(
+            self, selector, generation,
+        )))
     }
 
     fn token_get<'a>(
         &'a self,
         selector: &'a str,
     ) -> BoxFuture<'a, Result<Option<TokenRecord>, StoreError>> {
-        let record = self.lock().live_token(selector, now_millis()).cloned();
-        done(record)
+        Box::pin(std::future::ready(token::get(self, selector)))
     }
 
     fn token_rotate<'a>(
@@ -567,21 +460,14 @@ impl SessionStore for MemoryStore {
         grace_until: u64,
         sealed: &'a str,
     ) -> BoxFuture<'a, Result<Rotated, StoreError>> {
-        let mut state = self.lock();
-        let rotated = match state.live_token(selector, now_millis()) {
-            None => Rotated::Gone,
-            Some(token) if token.validator_hash != expected => Rotated::Lost(token.clone()),
-            Some(token) => {
-                token.previous_hash = Some(std::mem::replace(
-                    &mut token.validator_hash,
-                    new_hash.to_owned(),
-                ));
-                token.grace_until = grace_until;
-                token.sealed = Some(sealed.to_owned());
-                Rotated::Won
-            }
-        };
-        done(rotated)
+        Box::pin(std::future::ready(token::rotate(
+            self,
+            selector,
+            expected,
+            new_hash,
+            grace_until,
+            sealed,
+        )))
     }
 
     fn token_revoke<'a>(
@@ -589,16 +475,7 @@ impl SessionStore for MemoryStore {
         user: &'a str,
         selectors: &'a [String],
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        let mut state = self.lock();
-        for selector in selectors {
-            state.tokens.remove(selector);
-        }
-        if let Some(index) = state.token_index.get_mut(user) {
-            for selector in selectors {
-                index.remove(selector);
-            }
-        }
-        done(())
+        Box::pin(std::future::ready(token::revoke(self, user, selectors)))
     }
 
     fn token_list<'a>(
@@ -606,45 +483,6 @@ impl SessionStore for MemoryStore {
         user: &'a str,
         now: u64,
     ) -> BoxFuture<'a, Result<Vec<String>, StoreError>> {
-        let mut state = self.lock();
-        let selectors = state
-            .token_index
-            .get_mut(user)
-            .map_or_else(Vec::new, |index| {
-                index.retain(|_, expires_at| *expires_at > now);
-                index.keys().cloned().collect()
-            });
-        done(selectors)
+        Box::pin(std::future::ready(token::list(self, user, now)))
     }
-}
-
-/// One change to a cart, as the Redis script applies it.
-fn apply_to_cart(cart: &mut CartEntry, op: &CartOp<'_>, limits: CartLimits) -> CartWritten {
-    let (sku, payload) = match *op {
-        CartOp::Add { sku, payload, .. } | CartOp::Set { sku, payload, .. } => (sku, payload),
-        CartOp::Decrement { sku, .. } | CartOp::Remove { sku } => (sku, None),
-    };
-    let current = cart.lines.get(sku).map_or(0, |line| line.0);
-    let new = match *op {
-        CartOp::Add { quantity, .. } => u64::from(current) + u64::from(quantity),
-        CartOp::Set { quantity, .. } => u64::from(quantity),
-        CartOp::Decrement { quantity, .. } => u64::from(current.saturating_sub(quantity)),
-        CartOp::Remove { .. } => 0,
-    };
-    if new == 0 {
-        cart.lines.remove(sku);
-        return CartWritten::Quantity(0);
-    }
-    if new > u64::from(limits.max_quantity) {
-        return CartWritten::QuantityOverLimit;
-    }
-    if current == 0 && cart.lines.len() >= limits.max_lines as usize {
-        return CartWritten::TooManyLines;
-    }
-    let line = cart.lines.entry(sku.to_owned()).or_insert((0, None));
-    line.0 = u32::try_from(new).unwrap_or(u32::MAX);
-    if let Some(payload) = payload {
-        line.1 = Some(payload.to_owned());
-    }
-    CartWritten::Quantity(line.0)
 }

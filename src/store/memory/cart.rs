@@ -1,0 +1,136 @@
+//! Carts in memory.
+
+use std::time::Duration;
+
+use super::{CartEntry, MemoryStore};
+use crate::error::StoreError;
+use crate::id::StorageId;
+use crate::store::cart::{CartLimits, CartLine, CartOp, CartOwner, CartWritten, MergePolicy};
+use crate::time::{millis, now_millis};
+
+/// [`SessionStore::cart_apply`](crate::SessionStore::cart_apply) in memory.
+pub(super) fn apply(
+    store: &MemoryStore,
+    owner: &CartOwner,
+    must_exist: bool,
+    op: &CartOp<'_>,
+    limits: CartLimits,
+) -> Result<CartWritten, StoreError> {
+    let now = now_millis();
+    let mut state = store.lock();
+    state.count_write(now);
+    let written = if must_exist && state.live_cart(owner, now).is_none() {
+        CartWritten::NoCart
+    } else {
+        state.live_cart(owner, now);
+        let cart = state.carts.entry(owner.clone()).or_default();
+        let written = apply_to_cart(cart, op, limits);
+        if matches!(written, CartWritten::Quantity(_)) {
+            cart.expires_at = now.saturating_add(millis(limits.ttl));
+        }
+        if cart.lines.is_empty() && cart.merged.is_empty() {
+            state.carts.remove(owner);
+        }
+        written
+    };
+    Ok(written)
+}
+
+/// [`SessionStore::cart_lines`](crate::SessionStore::cart_lines) in memory.
+pub(super) fn lines(store: &MemoryStore, owner: &CartOwner) -> Result<Vec<CartLine>, StoreError> {
+    let mut state = store.lock();
+    let lines = state
+        .live_cart(owner, now_millis())
+        .map(|cart| {
+            cart.lines
+                .iter()
+                .map(|(sku, (quantity, payload))| CartLine {
+                    sku: sku.clone(),
+                    quantity: *quantity,
+                    payload: payload.clone(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(lines)
+}
+
+/// [`SessionStore::cart_clear`](crate::SessionStore::cart_clear) in memory.
+pub(super) fn clear(store: &MemoryStore, owner: &CartOwner) -> Result<(), StoreError> {
+    store.lock().carts.remove(owner);
+    Ok(())
+}
+
+/// [`SessionStore::cart_merge`](crate::SessionStore::cart_merge) in memory.
+pub(super) fn merge(
+    store: &MemoryStore,
+    user: &str,
+    source: &StorageId,
+    lines: &[CartLine],
+    policy: MergePolicy,
+    limits: CartLimits,
+    source_ttl: Duration,
+) -> Result<bool, StoreError> {
+    let now = now_millis();
+    let mut state = store.lock();
+    state.count_write(now);
+    let owner = CartOwner::User(user.to_owned());
+    state.live_cart(&owner, now);
+    let cart = state.carts.entry(owner).or_default();
+    cart.merged.retain(|_, until| *until > now);
+    let until = now.saturating_add(millis(source_ttl));
+    let merged = cart.merged.insert(source.clone(), until).is_none();
+    if merged {
+        if policy == MergePolicy::Replace {
+            cart.lines.clear();
+        }
+        for line in lines {
+            let known = cart.lines.contains_key(&line.sku);
+            if !known && cart.lines.len() >= limits.max_lines as usize {
+                continue;
+            }
+            let entry = cart.lines.entry(line.sku.clone()).or_insert((0, None));
+            entry.0 = match policy {
+                MergePolicy::Max => entry.0.max(line.quantity),
+                MergePolicy::Sum | MergePolicy::Replace => entry.0.saturating_add(line.quantity),
+            }
+            .min(limits.max_quantity);
+            if line.payload.is_some() {
+                entry.1.clone_from(&line.payload);
+            }
+        }
+        cart.expires_at = now.saturating_add(millis(limits.ttl));
+    }
+    Ok(merged)
+}
+
+/// One change to a cart, as the Redis script applies it.
+fn apply_to_cart(cart: &mut CartEntry, op: &CartOp<'_>, limits: CartLimits) -> CartWritten {
+    let (sku, payload) = match *op {
+        CartOp::Add { sku, payload, .. } | CartOp::Set { sku, payload, .. } => (sku, payload),
+        CartOp::Decrement { sku, .. } | CartOp::Remove { sku } => (sku, None),
+    };
+    let current = cart.lines.get(sku).map_or(0, |line| line.0);
+    let new = match *op {
+        CartOp::Add { quantity, .. } => u64::from(current) + u64::from(quantity),
+        CartOp::Set { quantity, .. } => u64::from(quantity),
+        CartOp::Decrement { quantity, .. } => u64::from(current.saturating_sub(quantity)),
+        CartOp::Remove { .. } => 0,
+    };
+    if new == 0 {
+        cart.lines.remove(sku);
+        return CartWritten::Quantity(0);
+    }
+    if new > u64::from(limits.max_quantity) {
+        return CartWritten::QuantityOverLimit;
+    }
+    if current == 0 && cart.lines.len() >= limits.max_lines as usize {
+        return CartWritten::TooManyLines;
+    }
+    let line = cart.lines.entry(sku.to_owned()).or_insert((0, None));
+    line.0 = u32::try_from(new).unwrap_or(u32::MAX);
+    if let Some(payload) = payload {
+        line.1 = Some(payload.to_owned());
+    }
+    CartWritten::Quantity(line.0)
+}

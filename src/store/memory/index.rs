@@ -1,0 +1,111 @@
+//! A user's index of sessions and their sign-out generation, in memory.
+
+use super::MemoryStore;
+use crate::error::StoreError;
+use crate::id::StorageId;
+use crate::store::IndexEntry;
+use crate::time::now_millis;
+
+/// [`SessionStore::index_add`](crate::SessionStore::index_add) in memory.
+pub(super) fn add(
+    store: &MemoryStore,
+    user: &str,
+    entry: &IndexEntry,
+    now: u64,
+    fresh_generation: &str,
+) -> Result<String, StoreError> {
+    let mut state = store.lock();
+    state.count_write(now);
+    let index = state.users.entry(user.to_owned()).or_default();
+    index.retain(|_, (expires_at, _)| *expires_at > now);
+    index.insert(entry.id.clone(), (entry.expires_at, true));
+    let generation = state.generation(user, fresh_generation, entry.expires_at, now);
+    Ok(generation)
+}
+
+/// [`SessionStore::index_confirm`](crate::SessionStore::index_confirm) in memory.
+pub(super) fn confirm(
+    store: &MemoryStore,
+    user: &str,
+    entry: &IndexEntry,
+    generation: &str,
+    replaces: Option<&StorageId>,
+) -> Result<bool, StoreError> {
+    let mut state = store.lock();
+    let now = now_millis();
+    let current = state
+        .generations
+        .get(user)
+        .filter(|(_, until)| *until > now)
+        .map(|(current, _)| current.clone());
+    let index = state.users.entry(user.to_owned()).or_default();
+    let replaced_listed = replaces.is_none_or(|old| index.contains_key(old));
+    let confirmed = match index.get_mut(&entry.id) {
+        Some(listed) if current.as_deref() == Some(generation) && replaced_listed => {
+            *listed = (entry.expires_at, false);
+            if let Some(old) = replaces {
+                index.remove(old);
+            }
+            true
+        }
+        _ => {
+            index.remove(&entry.id);
+            false
+        }
+    };
+    Ok(confirmed)
+}
+
+/// [`SessionStore::index_fence`](crate::SessionStore::index_fence) in memory.
+pub(super) fn fence(
+    store: &MemoryStore,
+    user: &str,
+    next: Option<&str>,
+    keep_until: u64,
+) -> Result<(), StoreError> {
+    let mut state = store.lock();
+    state.generations.remove(user);
+    if let Some(next) = next {
+        state
+            .generations
+            .insert(user.to_owned(), (next.to_owned(), keep_until));
+    }
+    Ok(())
+}
+
+/// [`SessionStore::index_list`](crate::SessionStore::index_list) in memory.
+pub(super) fn list(
+    store: &MemoryStore,
+    user: &str,
+    now: u64,
+) -> Result<Vec<IndexEntry>, StoreError> {
+    let mut state = store.lock();
+    let entries = match state.users.get_mut(user) {
+        None => Vec::new(),
+        Some(index) => {
+            index.retain(|_, (expires_at, _)| *expires_at > now);
+            index
+                .iter()
+                .map(|(id, (expires_at, pending))| IndexEntry {
+                    id: id.clone(),
+                    expires_at: *expires_at,
+                    pending: *pending,
+                })
+                .collect()
+        }
+    };
+    Ok(entries)
+}
+
+/// [`SessionStore::index_remove`](crate::SessionStore::index_remove) in memory.
+pub(super) fn remove(
+    store: &MemoryStore,
+    user: &str,
+    ids: &[StorageId],
+) -> Result<usize, StoreError> {
+    let mut state = store.lock();
+    let removed = state.users.get_mut(user).map_or(0, |index| {
+        ids.iter().filter(|id| index.remove(*id).is_some()).count()
+    });
+    Ok(removed)
+}
