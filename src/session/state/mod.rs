@@ -1,0 +1,346 @@
+//! A request's session state: what was loaded, what changed, and how it is written back.
+
+mod write;
+
+use std::collections::{HashMap, HashSet};
+
+use http::HeaderValue;
+
+use crate::codec::{field_cost, field_for_key, key_of_field};
+use crate::config::Context;
+use crate::cookie::{CookieUpdate, RawCookies};
+use crate::error::SessionError;
+use crate::id::{CartId, SessionId};
+use crate::remember::RememberCookie;
+
+use self::write::EncodedFields;
+use crate::store::{Caps, Change, Revision};
+
+#[derive(Default)]
+pub(crate) struct State {
+    /// The well-formed ID the request's cookie carried, whether or not a record exists for it.
+    pub(crate) cookie_id: Option<SessionId>,
+    pub(crate) loaded: bool,
+    /// The ID of the stored record; `None` until one exists.
+    pub(crate) id: Option<SessionId>,
+    /// The record's deadline as of the last load or write, Unix milliseconds.
+    pub(crate) expires_at: Option<u64>,
+    /// The store's revision of the record as loaded; dropped once this request writes it.
+    pub(crate) revision: Option<Revision>,
+    /// User data: current values (stored values with this request's changes applied), as JSON.
+    pub(crate) data: HashMap<String, String>,
+    /// The crate's own metadata fields (`$`-prefixed), as JSON.
+    pub(crate) meta: HashMap<String, String>,
+    /// Names of the fields this request changed. Their values are the current ones in `data` or
+    /// `meta`; a changed field in neither was removed.
+    changes: HashSet<String>,
+    /// Bytes the user data counts against the size cap.
+    pub(crate) size: usize,
+    /// The ID must change at the next write.
+    rotation: Option<Rotation>,
+    pub(crate) cookie: CookieUpdate<SessionId>,
+    /// Ask the browser to drop its cookies for this site (`Clear-Site-Data`).
+    pub(crate) clear_site_data: bool,
+    /// The visitor's cart, from the cart cookie or made by this request.
+    pub(crate) cart_id: Option<CartId>,
+    pub(crate) cart_cookie: CookieUpdate<CartId>,
+    /// The request's remember-me token, if it carried a well-formed one.
+    pub(crate) remember_in: Option<RememberCookie>,
+    /// Whether signing back in with it was already tried in this request.
+    pub(crate) remember_tried: bool,
+    pub(crate) remember_cookie: CookieUpdate<RememberCookie>,
+}
+
+/// A pending ID change.
+enum Rotation {
+    /// Same session, new name (`cycle_id`): the record moves atomically, creation time kept.
+    Cycle,
+    /// A login: a new record with a new lifetime, entered in the user's index first.
+    Login(Login),
+}
+
+/// What a pending login must do to the user indexes.
+pub(crate) struct Login {
+    pub(crate) user: String,
+    /// The user who owned the session before, if any, whose index must lose it.
+    pub(crate) previous_owner: Option<String>,
+}
+
+impl State {
+    /// The state of a request that carried `cookies`, made at the session's first use. Reading
+    /// is pure parsing: a malformed or oversized value is simply absent.
+    pub(crate) fn read(cookies: &RawCookies, context: &Context) -> Self {
+        let session = &context.config.cookie;
+        let mut state = Self::default();
+        for (name, value) in cookies.pairs() {
+            if state.cookie_id.is_none() && session.is_named(name) {
+                state.cookie_id = session.read(value);
+            } else if state.cart_id.is_none() && context.cart_cookie.is_named(name) {
+                state.cart_id = CartId::parse(value);
+            } else if state.remember_in.is_none() && context.remember_cookie.is_named(name) {
+                state.remember_in = RememberCookie::parse(value);
+            }
+        }
+        state
+    }
+
+    pub(crate) fn has_changes(&self) -> bool {
+        !self.changes.is_empty() || self.rotation.is_some()
+    }
+
+    /// Sets a user key, within the caps.
+    pub(crate) fn set(
+        &mut self,
+        key: &str,
+        raw: String,
+        max_bytes: usize,
+        max_keys: usize,
+    ) -> Result<(), SessionError> {
+        let old = self.data.get(key);
+        if old == Some(&raw) {
+            return Ok(());
+        }
+        let old_cost = old.map_or(0, |value| field_cost(key, value));
+        let size = self.size - old_cost + field_cost(key, &raw);
+        if size > max_bytes {
+            return Err(SessionError::TooLarge {
+                size,
+                limit: max_bytes,
+            });
+        }
+        if old.is_none() && self.data.len() >= max_keys {
+            return Err(SessionError::TooManyKeys { limit: max_keys });
+        }
+        self.size = size;
+        self.mark_changed(&field_for_key(key));
+        match self.data.get_mut(key) {
+            Some(value) => *value = raw,
+            None => {
+                self.data.insert(key.to_owned(), raw);
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes a user key; returns whether it was present.
+    pub(crate) fn unset(&mut self, key: &str) -> bool {
+        let Some(old) = self.data.remove(key) else {
+            return false;
+        };
+        self.size -= field_cost(key, &old);
+        self.mark_changed(&field_for_key(key));
+        true
+    }
+
+    /// Removes every user key.
+    pub(crate) fn clear_data(&mut self) {
+        let keys: Vec<String> = self.data.keys().cloned().collect();
+        for key in keys {
+            self.unset(&key);
+        }
+    }
+
+    /// Sets a metadata field.
+    pub(crate) fn set_meta(&mut self, field: &str, raw: String) {
+        if self.meta.get(field) != Some(&raw) {
+            self.mark_changed(field);
+            self.meta.insert(field.to_owned(), raw);
+        }
+    }
+
+    /// Removes a metadata field.
+    pub(crate) fn unset_meta(&mut self, field: &str) {
+        if self.meta.remove(field).is_some() {
+            self.mark_changed(field);
+        }
+    }
+
+    fn mark_changed(&mut self, field: &str) {
+        if !self.changes.contains(field) {
+            self.changes.insert(field.to_owned());
+        }
+    }
+
+    /// Asks for a new ID at the next write, keeping the creation time.
+    pub(crate) fn cycle(&mut self) {
+        if self.id.is_some() && self.rotation.is_none() {
+            self.rotation = Some(Rotation::Cycle);
+        }
+    }
+
+    /// Asks for a new ID and lifetime at the next write, entered in `login.user`'s index.
+    pub(crate) fn rotate_for_login(&mut self, login: Login) {
+        self.rotation = Some(Rotation::Login(login));
+    }
+
+    /// Forgets everything: the record is gone (deleted here, or behind this request's back).
+    pub(crate) fn reset(&mut self) {
+        let had_cookie = self.cookie_id.is_some() || self.id.is_some();
+        let cookie_id = self.cookie_id.take();
+        let cart_id = self.cart_id.take();
+        let cart_cookie = std::mem::take(&mut self.cart_cookie);
+        let remember_cookie = std::mem::take(&mut self.remember_cookie);
+        let remember_in = self.remember_in.take();
+        let clear_site_data = self.clear_site_data;
+        *self = State {
+            loaded: true,
+            cookie: if had_cookie {
+                CookieUpdate::Remove
+            } else {
+                CookieUpdate::Keep
+            },
+            cookie_id,
+            clear_site_data,
+            cart_id,
+            cart_cookie,
+            remember_cookie,
+            remember_in,
+            remember_tried: true,
+            ..State::default()
+        };
+    }
+
+    /// The fields this request changed, with their current values, the size of the record
+    /// as it leaves it, and the caps the store holds it to.
+    fn change(&self, caps: Caps) -> Change<'_> {
+        let mut change = Change {
+            set: Vec::with_capacity(self.changes.len()),
+            remove: Vec::new(),
+            record_bytes: self.record_bytes(),
+            record_fields: self.data.len() + self.meta.len(),
+            base: None,
+            caps: Some(caps),
+        };
+        for field in &self.changes {
+            let value = match key_of_field(field) {
+                Some(key) => self.data.get(key),
+                None => self.meta.get(field),
+            };
+            match value {
+                Some(value) => change.set.push((field, value)),
+                None => change.remove.push(field),
+            }
+        }
+        change
+    }
+
+    /// The bytes of field names and values of the record as this request leaves it.
+    fn record_bytes(&self) -> usize {
+        let meta: usize = self.meta.iter().map(|(f, v)| field_cost(f, v)).sum();
+        self.size + meta
+    }
+
+    /// This session's data with `meta` as its metadata, as the fields of a whole new record.
+    pub(crate) fn record_fields(&self, meta: &HashMap<String, String>) -> Vec<(String, String)> {
+        EncodedFields::of_record(&self.data, meta)
+            .set
+            .into_iter()
+            .map(|(field, value)| (field.into_owned(), value.to_owned()))
+            .collect()
+    }
+
+    /// Becomes the stored session `id` (created elsewhere in this request): its metadata,
+    /// and its data if given (otherwise this state's data, already written there).
+    pub(crate) fn adopt(
+        &mut self,
+        id: SessionId,
+        data: Option<HashMap<String, String>>,
+        meta: HashMap<String, String>,
+        deadline: u64,
+    ) {
+        if let Some(data) = data {
+            self.size = data.iter().map(|(k, v)| field_cost(k, v)).sum();
+            self.data = data;
+        }
+        self.meta = meta;
+        self.changes.clear();
+        self.rotation = None;
+        self.expires_at = Some(deadline);
+        self.revision = None;
+        self.cookie = CookieUpdate::Set(id.clone());
+        self.id = Some(id);
+    }
+
+    /// The Set-Cookie header this response needs, if any.
+    pub(crate) fn cookie_header(&mut self, context: &Context) -> Option<HeaderValue> {
+        // A cookie that named no live session is expired, so the browser stops sending it.
+        if self.loaded
+            && self.cookie == CookieUpdate::Keep
+            && self.id.is_none()
+            && self.cookie_id.is_some()
+        {
+            self.cookie = CookieUpdate::Remove;
+        }
+        context.config.cookie.header(&self.cookie)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BYTES: usize = 100;
+    const KEYS: usize = 3;
+
+    fn set(state: &mut State, key: &str, raw: &str) -> Result<(), SessionError> {
+        state.set(key, raw.to_owned(), BYTES, KEYS)
+    }
+
+    #[test]
+    fn a_set_counts_its_key_and_value() {
+        let mut state = State::default();
+        set(&mut state, "name", "\"alice\"").unwrap();
+        assert_eq!(state.size, 4 + 7);
+        set(&mut state, "name", "\"bo\"").unwrap();
+        assert_eq!(state.size, 4 + 4, "a replaced value no longer counts");
+    }
+
+    #[test]
+    fn an_unset_gives_back_what_the_key_counted() {
+        let mut state = State::default();
+        set(&mut state, "a", "1").unwrap();
+        set(&mut state, "bb", "22").unwrap();
+        assert!(state.unset("a"));
+        assert_eq!(state.size, 4);
+        assert!(!state.unset("a"), "already gone");
+        assert_eq!(state.size, 4);
+    }
+
+    #[test]
+    fn a_set_past_the_byte_cap_changes_nothing() {
+        let mut state = State::default();
+        set(&mut state, "a", &"1".repeat(90)).unwrap();
+        let refused = set(&mut state, "b", &"2".repeat(10)).unwrap_err();
+        assert!(matches!(
+            refused,
+            SessionError::TooLarge {
+                size: 102,
+                limit: BYTES
+            }
+        ));
+        assert_eq!(state.size, 91);
+        assert!(!state.data.contains_key("b"));
+        assert!(!state.changes.contains("b"), "nothing to write");
+    }
+
+    #[test]
+    fn a_set_past_the_key_cap_is_refused_but_replacing_a_key_is_not() {
+        let mut state = State::default();
+        for key in ["a", "b", "c"] {
+            set(&mut state, key, "1").unwrap();
+        }
+        let refused = set(&mut state, "d", "1").unwrap_err();
+        assert!(matches!(refused, SessionError::TooManyKeys { limit: KEYS }));
+        set(&mut state, "c", "2").unwrap();
+        assert_eq!(state.data["c"], "2");
+    }
+
+    #[test]
+    fn setting_the_value_a_key_has_is_no_change() {
+        let mut state = State::default();
+        state.data.insert("a".to_owned(), "1".to_owned());
+        state.size = 2;
+        set(&mut state, "a", "1").unwrap();
+        assert!(!state.has_changes());
+    }
+}
