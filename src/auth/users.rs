@@ -109,10 +109,11 @@ impl UserSessions {
     }
 
     /// Signs out the user's sessions except `keep`, and their remember-me tokens except
-    /// `keep_token`, in the order `index.rs` explains: the user's generation replaced first,
-    /// the tokens revoked, then the sessions the index lists deleted and, last, their entries,
-    /// so that an interruption leaves entries a retry deletes again, never a live unlisted
-    /// session. Returns how many sessions, and the generation what was kept now carries.
+    /// `keep_token`, in the order `session/index.rs` explains: the user's generation replaced,
+    /// the tokens revoked, the sessions listed, the generation replaced again, then the listed
+    /// sessions deleted and, last, their entries, so that an interruption leaves entries a retry
+    /// deletes again, never a live unlisted session. Returns how many sessions, and the
+    /// generation what was kept now carries.
     pub(crate) async fn sign_out(
         &self,
         user: &str,
@@ -123,22 +124,31 @@ impl UserSessions {
         let config = &self.context.config;
         let now = now_millis();
         let lifetime = config.expiry.absolute.max(config.remember.ttl);
-        let keeps = keep.is_some() || keep_token.is_some();
-        let kept = index::fence(store, user, keeps, now.saturating_add(millis(lifetime))).await?;
+        // Fenced before listing: nothing born under the old generation can be created or
+        // renamed from now on.
+        index::fence(store, user, false, 0).await?;
         let mut tokens = store.token_list(user, now).await?;
         tokens.retain(|token| Some(token.as_str()) != keep_token);
         if !tokens.is_empty() {
             store.token_revoke(user, &tokens).await?;
         }
-        if let (Some(token), Some(generation)) = (keep_token, &kept) {
-            store.token_restamp(token, generation).await?;
-        }
-        let mut ids: Vec<StorageId> = self
-            .indexed(user)
+        // Listed and fenced again in one step: a session listed while pending cannot confirm
+        // later, when its record, written after the deletion below, would outlive it.
+        let mut ids: Vec<StorageId> = store
+            .index_list_fenced(user, now)
             .await?
             .into_iter()
             .map(|entry| entry.id)
             .collect();
+        let keeps = keep.is_some() || keep_token.is_some();
+        let kept = if keeps {
+            index::fence(store, user, true, now.saturating_add(millis(lifetime))).await?
+        } else {
+            None
+        };
+        if let (Some(token), Some(generation)) = (keep_token, &kept) {
+            store.token_restamp(token, generation).await?;
+        }
         ids.retain(|id| Some(id) != keep);
         store.delete_many(&ids).await?;
         store.index_remove(user, &ids).await?;

@@ -11,10 +11,12 @@
 //!   sign-out generation changed since the session was born or the entry was removed (a
 //!   sign-out or a revocation ran meanwhile); the new record is then deleted before any cookie
 //!   names it.
-//! - Sign-out of all (or all other) sessions first replaces the generation ([`fence`]), then
-//!   revokes the remember-me tokens, then deletes the sessions the index lists and, last, their
-//!   entries. Whatever was confirmed before the fence is listed after it; whatever is born,
-//!   renamed or signed in with a token from before the fence fails to confirm.
+//! - Sign-out of all (or all other) sessions replaces the generation ([`fence`]), revokes the
+//!   remember-me tokens, lists the index, replaces the generation again, then deletes the
+//!   sessions it listed and, last, their entries. Whatever was confirmed before the first fence
+//!   is listed; whatever is born, renamed or signed in with a token from before it fails to
+//!   confirm; and a session listed while still pending (its record perhaps written only after
+//!   the deletion) fails to confirm after the second.
 //! - A rename confirms only while the old name is still listed, and its confirmation unlists
 //!   the old name in the same step; revoking a session deletes its record, then unlists it. So
 //!   a revocation racing a rename either ends the renamed session, or finds the old name gone

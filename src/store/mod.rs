@@ -304,6 +304,16 @@ pub trait SessionStore: Send + Sync + 'static {
         now: u64,
     ) -> BoxFuture<'a, Result<Vec<IndexEntry>, StoreError>>;
 
+    /// As [`index_list`](Self::index_list), and in the same step, after the listing, the user's
+    /// generation is deleted as by [`index_fence`](Self::index_fence) with no `next`: a
+    /// sign-out lists the sessions it will delete and, at that instant, stops every session
+    /// listed while pending from confirming. Must work when the server is out of memory.
+    fn index_list_fenced<'a>(
+        &'a self,
+        user: &'a str,
+        now: u64,
+    ) -> BoxFuture<'a, Result<Vec<IndexEntry>, StoreError>>;
+
     /// Removes sessions from `user`'s index; returns how many were in it.
     fn index_remove<'a>(
         &'a self,

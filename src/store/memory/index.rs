@@ -109,3 +109,14 @@ pub(super) fn remove(
     });
     Ok(removed)
 }
+
+/// [`SessionStore::index_list_fenced`](crate::SessionStore::index_list_fenced) in memory.
+pub(super) fn list_fenced(
+    store: &MemoryStore,
+    user: &str,
+    now: u64,
+) -> Result<Vec<IndexEntry>, StoreError> {
+    let entries = list(store, user, now)?;
+    store.lock().generations.remove(user);
+    Ok(entries)
+}

@@ -376,6 +376,14 @@ impl SessionStore for MemoryStore {
         Box::pin(std::future::ready(index::list(self, user, now)))
     }
 
+    fn index_list_fenced<'a>(
+        &'a self,
+        user: &'a str,
+        now: u64,
+    ) -> BoxFuture<'a, Result<Vec<IndexEntry>, StoreError>> {
+        Box::pin(std::future::ready(index::list_fenced(self, user, now)))
+    }
+
     fn index_remove<'a>(
         &'a self,
         user: &'a str,

@@ -51,6 +51,16 @@ pub(super) async fn members(
     key: &str,
     now: u64,
 ) -> Result<Vec<(String, f64)>, StoreError> {
+    members_then_delete(store, key, now, None).await
+}
+
+/// As [`members`], then deletes `then_delete` (a key in the same slot) in the same pipeline.
+async fn members_then_delete(
+    store: &RedisStore,
+    key: &str,
+    now: u64,
+    then_delete: Option<&str>,
+) -> Result<Vec<(String, f64)>, StoreError> {
     let mut pipeline = deadpool_redis::redis::pipe();
     pipeline
         .cmd("ZREMRANGEBYSCORE")
@@ -63,6 +73,9 @@ pub(super) async fn members(
         .arg(0)
         .arg(-1)
         .arg("WITHSCORES");
+    if let Some(then_delete) = then_delete {
+        pipeline.cmd("DEL").arg(then_delete).ignore();
+    }
     let (members,): (Vec<(String, f64)>,) = store.run(Request::Pipeline(&pipeline), true).await?;
     Ok(members)
 }
@@ -140,7 +153,24 @@ pub(super) async fn list(
     now: u64,
 ) -> Result<Vec<IndexEntry>, StoreError> {
     let members = members(store, &store.index_key(user), now).await?;
-    Ok(members
+    Ok(entries(members))
+}
+
+/// [`SessionStore::index_list_fenced`](crate::SessionStore::index_list_fenced) on Redis.
+pub(super) async fn list_fenced(
+    store: &RedisStore,
+    user: &str,
+    now: u64,
+) -> Result<Vec<IndexEntry>, StoreError> {
+    let generation = store.generation_key(user);
+    let members =
+        members_then_delete(store, &store.index_key(user), now, Some(&generation)).await?;
+    Ok(entries(members))
+}
+
+/// The entries of an index from its members and scores.
+fn entries(members: Vec<(String, f64)>) -> Vec<IndexEntry> {
+    members
         .into_iter()
         .filter_map(|(handle, score)| {
             let id = StorageId::parse(&handle);
@@ -153,7 +183,7 @@ pub(super) async fn list(
                 pending: score.fract() != 0.0,
             })
         })
-        .collect())
+        .collect()
 }
 
 /// [`SessionStore::index_remove`](crate::SessionStore::index_remove) on Redis.

@@ -612,6 +612,14 @@ impl SessionStore for RedisStore {
         Box::pin(index::list(self, user, now))
     }
 
+    fn index_list_fenced<'a>(
+        &'a self,
+        user: &'a str,
+        now: u64,
+    ) -> BoxFuture<'a, Result<Vec<IndexEntry>, StoreError>> {
+        Box::pin(index::list_fenced(self, user, now))
+    }
+
     fn index_remove<'a>(
         &'a self,
         user: &'a str,
