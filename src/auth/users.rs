@@ -59,7 +59,7 @@ impl UserSessions {
         }
         // Record first, then entry: never a live unlisted session. A rename racing this either
         // fails to confirm (the old name is unlisted), or has already unlisted the old name, and
-        // then nothing was revoked (see `index.rs`).
+        // then nothing was revoked (see `session/index.rs`).
         let target = [target];
         let deleted = store.delete_many(&target).await?;
         let unlisted = store.index_remove(user_id, &target).await?;
@@ -126,7 +126,7 @@ impl UserSessions {
         let lifetime = config.expiry.absolute.max(config.remember.ttl);
         // Fenced before listing: nothing born under the old generation can be created or
         // renamed from now on.
-        index::fence(store, user, false, 0).await?;
+        store.index_fence(user, None, 0).await?;
         let mut tokens = store.token_list(user, now).await?;
         tokens.retain(|token| Some(token.as_str()) != keep_token);
         if !tokens.is_empty() {
@@ -142,7 +142,7 @@ impl UserSessions {
             .collect();
         let keeps = keep.is_some() || keep_token.is_some();
         let kept = if keeps {
-            index::fence(store, user, true, now.saturating_add(millis(lifetime))).await?
+            Some(index::renew(store, user, now.saturating_add(millis(lifetime))).await?)
         } else {
             None
         };

@@ -11,9 +11,9 @@
 //!   sign-out generation changed since the session was born or the entry was removed (a
 //!   sign-out or a revocation ran meanwhile); the new record is then deleted before any cookie
 //!   names it.
-//! - Sign-out of all (or all other) sessions replaces the generation ([`fence`]), revokes the
-//!   remember-me tokens, lists the index, replaces the generation again, then deletes the
-//!   sessions it listed and, last, their entries. Whatever was confirmed before the first fence
+//! - Sign-out of all (or all other) sessions deletes the generation (a fence), revokes the
+//!   remember-me tokens, lists the index and fences again in the same step, then deletes the
+//!   sessions it listed and, last, their entries (`auth/users.rs`). Whatever was confirmed before the first fence
 //!   is listed; whatever is born, renamed or signed in with a token from before it fails to
 //!   confirm; and a session listed while still pending (its record perhaps written only after
 //!   the deletion) fails to confirm after the second.
@@ -77,19 +77,14 @@ where
     Ok((Written::Stored, generation))
 }
 
-/// Begins a sign-out of `user`'s sessions: the user's generation is replaced, by a fresh one
-/// (returned) if something is kept, alive until `keep_until`.
-pub(crate) async fn fence(
+/// Gives `user` a fresh generation, alive until `keep_until`, for what a sign-out of the user's
+/// other sessions keeps; returns it.
+pub(crate) async fn renew(
     store: &dyn SessionStore,
     user: &str,
-    keeps: bool,
     keep_until: u64,
-) -> Result<Option<String>, SessionError> {
-    let next = if keeps {
-        Some(random_text().map_err(SessionError::Randomness)?)
-    } else {
-        None
-    };
-    store.index_fence(user, next.as_deref(), keep_until).await?;
+) -> Result<String, SessionError> {
+    let next = random_text().map_err(SessionError::Randomness)?;
+    store.index_fence(user, Some(&next), keep_until).await?;
     Ok(next)
 }
