@@ -4,10 +4,8 @@ use std::time::Duration;
 
 use cookie::SameSite;
 
-use crate::cart::CartConfig;
 use crate::cookie::CookieSettings;
-use crate::remember::RememberConfig;
-use crate::store::{Expiry, SessionStore};
+use crate::store::Expiry;
 
 pub(crate) const DEFAULT_IDLE: Duration = Duration::from_secs(30 * 60);
 pub(crate) const DEFAULT_ABSOLUTE: Duration = Duration::from_secs(12 * 60 * 60);
@@ -16,16 +14,6 @@ pub(crate) const DEFAULT_MAX_KEYS: usize = 256;
 pub(crate) const DEFAULT_LAST_SEEN_INTERVAL: Duration = Duration::from_secs(60);
 const HOST_PREFIX: &str = "__Host-";
 const SECURE_PREFIX: &str = "__Secure-";
-
-/// Everything a request's session needs besides its own state: shared by all requests.
-pub(crate) struct Context {
-    pub(crate) store: Box<dyn SessionStore>,
-    pub(crate) config: SessionConfig,
-    /// The visitor cart cookie, derived from the session cookie and the cart settings.
-    pub(crate) cart_cookie: CookieSettings,
-    /// The remember-me cookie, derived likewise.
-    pub(crate) remember_cookie: CookieSettings,
-}
 
 /// Timeouts, limits and the cookie.
 #[derive(Clone, Debug)]
@@ -43,8 +31,6 @@ pub(crate) struct SessionConfig {
     pub(crate) clear_site_data: bool,
     /// The header a trusted proxy sets to the client's IP address.
     pub(crate) client_ip_header: Option<http::HeaderName>,
-    pub(crate) cart: CartConfig,
-    pub(crate) remember: RememberConfig,
 }
 
 impl Default for SessionConfig {
@@ -61,8 +47,6 @@ impl Default for SessionConfig {
             last_seen_interval: DEFAULT_LAST_SEEN_INTERVAL,
             clear_site_data: false,
             client_ip_header: None,
-            cart: CartConfig::default(),
-            remember: RememberConfig::default(),
         }
     }
 }
@@ -132,59 +116,54 @@ impl SessionConfig {
         if self.max_keys == 0 {
             return Err(ConfigError::Zero("session key limit"));
         }
-        let cart = &self.cart;
-        if !is_token(&cart.cookie_name) || cart.cookie_name == self.cookie.name {
-            return Err(ConfigError::CookieName(cart.cookie_name.clone()));
-        }
-        let remember = &self.remember;
-        let names = [&self.cookie.name, &cart.cookie_name];
-        if !is_token(&remember.cookie_name) || names.contains(&&remember.cookie_name) {
-            return Err(ConfigError::CookieName(remember.cookie_name.clone()));
-        }
-        for (value, what) in [
-            (remember.ttl.is_zero(), "remember-me lifetime"),
-            (cart.ttl.is_zero(), "cart time to live"),
-            (cart.user_ttl.is_zero(), "user cart time to live"),
-            (cart.max_lines == 0, "cart line limit"),
-            (cart.max_quantity == 0, "cart quantity limit"),
-        ] {
-            if value {
-                return Err(ConfigError::Zero(what));
-            }
-        }
-        self.apply_prefix()?;
+        let mut name = std::mem::take(&mut self.cookie.name);
+        self.apply_prefix(&mut name)?;
+        self.cookie.name = name;
         Ok(self)
     }
 }
 
 impl SessionConfig {
-    /// Names the session, cart and remember-me cookies `__Host-…` where their attributes allow
-    /// it (`Secure`, `Path=/`, no `Domain`: the defaults), so that no sibling subdomain and no
-    /// plain-http response can plant one; keeps the plain names where they do not.
-    fn apply_prefix(&mut self) -> Result<(), ConfigError> {
+    /// The settings of a feature's own cookie, named `name` and lasting `lifetime`: the session
+    /// cookie's attributes and `__Host-` prefix rule. Refused if the name is no cookie name, or
+    /// is (once prefixed) one of `taken`: the session cookie's and the other features'.
+    pub(crate) fn companion_cookie(
+        &self,
+        name: &str,
+        lifetime: Duration,
+        taken: &[&str],
+    ) -> Result<CookieSettings, ConfigError> {
+        if !is_token(name) {
+            return Err(ConfigError::CookieName(name.to_owned()));
+        }
+        let mut name = name.to_owned();
+        self.apply_prefix(&mut name)?;
+        if taken.contains(&name.as_str()) {
+            return Err(ConfigError::CookieName(name));
+        }
+        Ok(self.cookie.companion(&name, lifetime))
+    }
+
+    /// Names a cookie `__Host-…` where the cookie attributes allow it (`Secure`, `Path=/`, no
+    /// `Domain`: the defaults), so that no sibling subdomain and no plain-http response can
+    /// plant one; keeps the plain name where they do not.
+    fn apply_prefix(&self, name: &mut String) -> Result<(), ConfigError> {
         let secure = self.cookie.secure;
         let allowed = secure && self.cookie.path == "/" && self.cookie.domain.is_none();
-        let names = [
-            &mut self.cookie.name,
-            &mut self.cart.cookie_name,
-            &mut self.remember.cookie_name,
-        ];
-        for name in names {
-            if name.starts_with(SECURE_PREFIX) && !secure {
-                return Err(ConfigError::SecurePrefix);
+        if name.starts_with(SECURE_PREFIX) && !secure {
+            return Err(ConfigError::SecurePrefix);
+        }
+        let prefixed = name.starts_with(HOST_PREFIX);
+        if prefixed && !allowed {
+            return Err(ConfigError::HostPrefix);
+        }
+        match self.host_prefix {
+            Some(true) if !allowed => return Err(ConfigError::HostPrefix),
+            Some(false) => {}
+            _ if allowed && !prefixed && !name.starts_with(SECURE_PREFIX) => {
+                name.insert_str(0, HOST_PREFIX);
             }
-            let prefixed = name.starts_with(HOST_PREFIX);
-            if prefixed && !allowed {
-                return Err(ConfigError::HostPrefix);
-            }
-            match self.host_prefix {
-                Some(true) if !allowed => return Err(ConfigError::HostPrefix),
-                Some(false) => {}
-                _ if allowed && !prefixed && !name.starts_with(SECURE_PREFIX) => {
-                    name.insert_str(0, HOST_PREFIX);
-                }
-                _ => {}
-            }
+            _ => {}
         }
         Ok(())
     }
@@ -232,8 +211,19 @@ mod tests {
     fn host_prefix_is_the_default_for_every_cookie() {
         let config = SessionConfig::default().finish().unwrap();
         assert_eq!(config.cookie.name, "__Host-id");
-        assert_eq!(config.cart.cookie_name, "__Host-cart");
-        assert_eq!(config.remember.cookie_name, "__Host-remember");
+        let companion = config.companion_cookie("cart", Duration::from_secs(1), &[]);
+        assert_eq!(companion.unwrap().name, "__Host-cart");
+    }
+
+    #[test]
+    fn a_companion_cookie_cannot_take_a_name_in_use() {
+        let config = SessionConfig::default().finish().unwrap();
+        let taken = [config.cookie.name.as_str()];
+        let clash = config.companion_cookie("id", Duration::from_secs(1), &taken);
+        assert_eq!(
+            clash.unwrap_err(),
+            ConfigError::CookieName("__Host-id".into())
+        );
     }
 
     #[test]
@@ -245,8 +235,8 @@ mod tests {
         ] {
             let config = with_cookie(change).unwrap();
             assert_eq!(config.cookie.name, "id");
-            assert_eq!(config.cart.cookie_name, "cart");
-            assert_eq!(config.remember.cookie_name, "remember");
+            let companion = config.companion_cookie("cart", Duration::from_secs(1), &[]);
+            assert_eq!(companion.unwrap().name, "cart");
         }
     }
 

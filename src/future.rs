@@ -113,8 +113,8 @@ async fn write_back<B: Default>(
 }
 
 fn apply<B>(response: &mut Response<B>, amend: Amend) {
-    let cookies = [amend.set_cookie, amend.cart_cookie, amend.remember_cookie];
-    for cookie in cookies.into_iter().flatten() {
+    let cookies = amend.set_cookie.into_iter().chain(amend.feature_cookies);
+    for cookie in cookies {
         response.headers_mut().append(SET_COOKIE, cookie);
     }
     if amend.clear_site_data {

@@ -14,7 +14,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 
 /// Random bytes in a session ID: 256 bits, well beyond guessing (a UUIDv4 has 122).
-const RANDOM_BYTES: usize = 32;
+pub(crate) const RANDOM_BYTES: usize = 32;
 /// The creation time, Unix milliseconds, big-endian in 6 bytes (good until the year 10889).
 const TIME_BYTES: usize = 6;
 const ID_BYTES: usize = RANDOM_BYTES + TIME_BYTES;
@@ -109,54 +109,6 @@ impl fmt::Debug for SessionId {
     }
 }
 
-/// A visitor's cart ID: 256 random bits, the secret in the `cart` cookie. Like a session ID, it
-/// is never stored or logged: storage sees only its [`StorageId`].
-#[derive(Clone, PartialEq, Eq)]
-pub struct CartId([u8; RANDOM_BYTES]);
-
-/// Length of a cart ID in its cookie form: base64url of 32 bytes, without padding.
-const CART_ENCODED_LEN: usize = 43;
-
-impl CartId {
-    /// Draws a fresh cart ID from the operating system's CSPRNG.
-    ///
-    /// # Errors
-    /// When the operating system cannot supply randomness.
-    pub fn generate() -> Result<Self, getrandom::Error> {
-        let mut bytes = [0u8; RANDOM_BYTES];
-        getrandom::fill(&mut bytes)?;
-        Ok(Self(bytes))
-    }
-
-    /// Parses the cookie form; anything but 43 canonical base64url characters is `None`.
-    pub fn parse(encoded: &str) -> Option<Self> {
-        if encoded.len() != CART_ENCODED_LEN {
-            return None;
-        }
-        let mut bytes = [0u8; RANDOM_BYTES];
-        match URL_SAFE_NO_PAD.decode_slice(encoded, &mut bytes) {
-            Ok(RANDOM_BYTES) => Some(Self(bytes)),
-            _ => None,
-        }
-    }
-
-    /// The cookie form (base64url, no padding).
-    pub fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(self.0)
-    }
-
-    /// The name under which storage keeps this cart.
-    pub fn storage_id(&self) -> StorageId {
-        StorageId::digest(&self.0)
-    }
-}
-
-impl fmt::Debug for CartId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("CartId(..)")
-    }
-}
-
 /// The storage name of a session: a SHA-256 digest of its [`SessionId`], shown as base64url.
 ///
 /// Knowing it does not let anyone present the session: the cookie needs the preimage.
@@ -165,7 +117,7 @@ pub struct StorageId([u8; STORAGE_BYTES]);
 
 impl StorageId {
     /// The first 128 bits of SHA-256 of a secret.
-    fn digest(secret: &[u8]) -> Self {
+    pub(crate) fn digest(secret: &[u8]) -> Self {
         let digest = Sha256::digest(secret);
         let mut name = [0u8; STORAGE_BYTES];
         name.copy_from_slice(&digest[..STORAGE_BYTES]);
@@ -274,15 +226,6 @@ mod tests {
         let storage = SessionId::generate().unwrap().storage_id();
         assert_eq!(StorageId::parse(&storage.to_string()), Some(storage));
         assert!(StorageId::parse("short").is_none());
-    }
-
-    #[test]
-    fn cart_ids_round_trip_and_differ_from_their_storage_name() {
-        let id = CartId::generate().unwrap();
-        assert_eq!(CartId::parse(&id.encode()), Some(id.clone()));
-        assert_ne!(id.storage_id().to_string(), id.encode());
-        assert!(CartId::parse("short").is_none());
-        assert!(!format!("{id:?}").contains(&id.encode()));
     }
 
     #[test]

@@ -6,9 +6,18 @@ use std::time::Duration;
 use cookie::SameSite;
 use tower_layer::Layer;
 
-use crate::config::{ConfigError, Context, SessionConfig};
+#[cfg(feature = "cart")]
+use crate::cart::{CartConfig, CartFeature};
+use crate::config::{ConfigError, SessionConfig};
+#[cfg(feature = "remember-me")]
+use crate::remember::{RememberConfig, RememberFeature};
 use crate::service::SessionService;
-use crate::store::SessionStore;
+use crate::session::{Context, Feature};
+#[cfg(feature = "cart")]
+use crate::store::cart::CartStore;
+#[cfg(feature = "remember-me")]
+use crate::store::token::TokenStore;
+use crate::store::{LayerStore, SessionStore};
 
 /// A tower layer that gives each request a [`Session`](crate::Session).
 ///
@@ -49,9 +58,19 @@ impl SessionLayer {
     }
 
     /// Starts configuring a layer over `store`. Every setting has a secure default.
-    pub fn builder(store: impl SessionStore) -> SessionLayerBuilder {
+    ///
+    /// The store must have what the enabled Cargo features use (see [`LayerStore`]):
+    /// [`RedisStore`](crate::RedisStore) and [`MemoryStore`](crate::MemoryStore) have it all.
+    pub fn builder(store: impl LayerStore) -> SessionLayerBuilder {
+        let store = Arc::new(store);
         SessionLayerBuilder {
-            store: Box::new(store),
+            features: Features {
+                #[cfg(feature = "cart")]
+                cart: (Arc::clone(&store) as _, CartConfig::default()),
+                #[cfg(feature = "remember-me")]
+                remember: (Arc::clone(&store) as _, RememberConfig::default()),
+            },
+            store,
             config: SessionConfig::default(),
         }
     }
@@ -77,8 +96,17 @@ impl<S> Layer<S> for SessionLayer {
 /// | cookie attributes | `HttpOnly; Secure; SameSite=Lax; Path=/`, no `Domain`, no `Max-Age` |
 #[must_use]
 pub struct SessionLayerBuilder {
-    store: Box<dyn SessionStore>,
+    store: Arc<dyn SessionStore>,
     config: SessionConfig,
+    features: Features,
+}
+
+/// The enabled features, each with its store and settings.
+struct Features {
+    #[cfg(feature = "cart")]
+    cart: (Arc<dyn CartStore>, CartConfig),
+    #[cfg(feature = "remember-me")]
+    remember: (Arc<dyn TokenStore>, RememberConfig),
 }
 
 impl std::fmt::Debug for SessionLayerBuilder {
@@ -248,15 +276,17 @@ impl SessionLayerBuilder {
 
     /// Settings of the [`Cart`](crate::Cart) extractor: time to live, merge policy at login,
     /// limits, cookie name.
-    pub fn cart(mut self, cart: crate::CartConfig) -> Self {
-        self.config.cart = cart;
+    #[cfg(feature = "cart")]
+    pub fn cart(mut self, cart: CartConfig) -> Self {
+        self.features.cart.1 = cart;
         self
     }
 
     /// Settings of remember-me tokens ([`RememberMe`](crate::RememberMe)): lifetime, rotation
     /// grace window, when users are signed back in, theft hook.
-    pub fn remember_me(mut self, remember: crate::RememberConfig) -> Self {
-        self.config.remember = remember;
+    #[cfg(feature = "remember-me")]
+    pub fn remember_me(mut self, remember: RememberConfig) -> Self {
+        self.features.remember.1 = remember;
         self
     }
 
@@ -269,17 +299,42 @@ impl SessionLayerBuilder {
             self.config.cookie.max_age = Some(self.config.expiry.absolute);
         }
         let config = self.config.finish()?;
+        let features = self.features.build(&config)?;
         Ok(SessionLayer {
             context: Arc::new(Context {
                 store: self.store,
-                cart_cookie: config
-                    .cookie
-                    .companion(&config.cart.cookie_name, config.cart.ttl),
-                remember_cookie: config
-                    .cookie
-                    .companion(&config.remember.cookie_name, config.remember.ttl),
                 config,
+                features,
             }),
         })
+    }
+}
+
+impl Features {
+    /// The enabled features, each checking its own settings; none may name its cookie as the
+    /// session's or an earlier feature's.
+    #[cfg_attr(
+        not(all(feature = "cart", feature = "remember-me")),
+        allow(unused_mut, unused_variables, clippy::unnecessary_wraps)
+    )]
+    fn build(self, config: &SessionConfig) -> Result<Vec<Arc<dyn Feature>>, ConfigError> {
+        let mut features: Vec<Arc<dyn Feature>> = Vec::new();
+        let mut cookies = vec![config.cookie.name.clone()];
+        #[cfg(feature = "cart")]
+        {
+            let (store, settings) = self.cart;
+            let taken: Vec<&str> = cookies.iter().map(String::as_str).collect();
+            let cart = CartFeature::new(store, settings, config, &taken)?;
+            cookies.push(cart.cookie_name().to_owned());
+            features.push(Arc::new(cart));
+        }
+        #[cfg(feature = "remember-me")]
+        {
+            let (store, settings) = self.remember;
+            let taken: Vec<&str> = cookies.iter().map(String::as_str).collect();
+            let remember = RememberFeature::new(store, settings, config, &taken)?;
+            features.push(Arc::new(remember));
+        }
+        Ok(features)
     }
 }

@@ -2,8 +2,11 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
+// Without the optional features, some of the core's extension points have no caller.
+#![cfg_attr(not(all(feature = "cart", feature = "remember-me")), allow(dead_code))]
 
 mod auth;
+#[cfg(feature = "cart")]
 mod cart;
 mod codec;
 mod config;
@@ -13,6 +16,7 @@ mod extract;
 mod future;
 mod id;
 mod layer;
+#[cfg(feature = "remember-me")]
 mod remember;
 mod service;
 mod session;
@@ -20,18 +24,21 @@ pub mod store;
 mod time;
 
 pub use crate::auth::{Activity, Device, DeviceInfo, UserSessions};
-pub use crate::cart::{Cart, CartConfig, CartError};
+#[cfg(feature = "cart")]
+pub use crate::cart::{Cart, CartConfig, CartError, CartId};
 pub use crate::config::ConfigError;
 pub use crate::error::{SessionError, StoreError};
 pub use crate::extract::SessionRejection;
 pub use crate::future::ResponseFuture;
-pub use crate::id::{CartId, SessionId, StorageId};
+pub use crate::id::{SessionId, StorageId};
 pub use crate::layer::{SessionLayer, SessionLayerBuilder};
+#[cfg(feature = "remember-me")]
 pub use crate::remember::{RememberConfig, RememberMe, RememberMode, TheftDetected};
 pub use crate::service::SessionService;
 pub use crate::session::{SaveOutcome, Session};
+#[cfg(feature = "cart")]
 pub use crate::store::cart::{CartLine, MergePolicy};
-pub use crate::store::{MemoryStore, RedisStore, RedisStoreBuilder, SessionStore};
+pub use crate::store::{LayerStore, MemoryStore, RedisStore, RedisStoreBuilder, SessionStore};
 
 /// The `cookie` crate's `Key`, as the builder's `signed` and `private` methods take it.
 #[cfg(any(feature = "signed", feature = "private"))]

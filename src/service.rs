@@ -8,10 +8,9 @@ use http::header::USER_AGENT;
 use http::{Request, Response};
 use tower_service::Service;
 
-use crate::config::Context;
 use crate::cookie::RawCookies;
 use crate::future::ResponseFuture;
-use crate::session::{Client, Session};
+use crate::session::{Client, Context, Session};
 
 /// The middleware made by [`SessionLayer`](crate::SessionLayer).
 #[derive(Clone)]

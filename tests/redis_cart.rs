@@ -7,8 +7,10 @@ use std::time::Duration;
 
 use common::Backend;
 use common::Redis;
-use tower_redis_session::store::cart::{CartLimits, CartLine, CartOp, CartOwner, MergePolicy};
-use tower_redis_session::{CartId, SessionStore};
+use tower_redis_session::CartId;
+use tower_redis_session::store::cart::{
+    CartLimits, CartLine, CartOp, CartOwner, CartStore, MergePolicy,
+};
 
 const LIMITS: CartLimits = CartLimits {
     max_lines: 100,
@@ -47,11 +49,7 @@ fn evalsha_usec_per_call(backend: &Redis) -> f64 {
 
 /// Redis' time per cart operation that adds a new line (the one that counts the lines), over
 /// 100 such operations, each undone.
-async fn cost_of_adding_a_line(
-    backend: &Redis,
-    store: &impl SessionStore,
-    user: &CartOwner,
-) -> f64 {
+async fn cost_of_adding_a_line(backend: &Redis, store: &impl CartStore, user: &CartOwner) -> f64 {
     backend.server.cmd(&["CONFIG", "RESETSTAT"]);
     for _ in 0..100 {
         let add = CartOp::Add {

@@ -9,7 +9,7 @@ use http::header::USER_AGENT;
 use serde::{Deserialize, Serialize};
 
 use crate::id::StorageId;
-use crate::session::meta::{DEVICE, GENERATION, LAST_SEEN, REMEMBERED, TOKEN, USER, json};
+use crate::session::meta::{DEVICE, GENERATION, LAST_SEEN, USER, json};
 use crate::time::to_system_time;
 
 /// Longest label, user agent, IP or action kept; longer text is cut.
@@ -151,33 +151,33 @@ pub(crate) fn device_json(device: Device, now: u64) -> String {
     })
 }
 
-/// The metadata of a session a remember-me token signs in: the token's user, flagged as
-/// remembered, on the device that used the token: the label the token was issued with, and the
-/// user agent and IP of the request that presented it (a copied cookie shows up as the browser
-/// that used it, not as the victim's).
-pub(crate) fn remembered_meta(
-    user: &str,
-    issued_to: &str,
-    using: Device,
-    selector: &str,
-    generation: &str,
-    now: u64,
-) -> HashMap<String, String> {
+/// The stored device of a session that a credential issued to `issued_to` (a stored device)
+/// signs in: the label it was issued with, and the user agent and IP of the request that
+/// presented it (a copied credential shows up as the browser that used it, not as the victim's).
+pub(crate) fn presented_device_json(issued_to: &str, using: Device, now: u64) -> String {
     let label = serde_json::from_str::<StoredDevice>(issued_to)
         .ok()
         .and_then(|device| device.label);
-    let device = StoredDevice {
+    json(&StoredDevice {
         label,
         user_agent: cut(using.user_agent),
         ip: cut(using.ip),
         created_at: now,
-    };
+    })
+}
+
+/// The metadata of a session signed in for `user` on `device` (its stored form), born under
+/// the sign-out `generation`.
+pub(crate) fn signed_in_meta(
+    user: &str,
+    device: String,
+    generation: &str,
+    now: u64,
+) -> HashMap<String, String> {
     HashMap::from([
         (USER.to_owned(), json(&user)),
-        (DEVICE.to_owned(), json(&device)),
+        (DEVICE.to_owned(), device),
         (LAST_SEEN.to_owned(), now.to_string()),
-        (REMEMBERED.to_owned(), "true".to_owned()),
-        (TOKEN.to_owned(), json(&selector)),
         (GENERATION.to_owned(), json(&generation)),
     ])
 }

@@ -4,9 +4,7 @@
 use crate::auth::device::{activity_json, device_json};
 use crate::auth::{Device, check_user_id};
 use crate::error::SessionError;
-use crate::session::meta::{
-    ACTIVITY, DEVICE, LAST_SEEN, REMEMBERED, TOKEN, USER, json, owner, remember_selector,
-};
+use crate::session::meta::{ACTIVITY, DEVICE, LAST_SEEN, USER, json, owner};
 use crate::session::{Login, Session};
 use crate::time::now_millis;
 
@@ -14,7 +12,8 @@ use crate::time::now_millis;
 impl Session {
     /// Signs `user_id` in on this session: the session gets a new ID and a new lifetime
     /// (session-fixation protection), records the user and `device`, and joins the user's index.
-    /// If the session belonged to another user, its data is cleared first.
+    /// If the session belonged to another user, its data is cleared first (and what the features
+    /// kept for that user, such as a remember-me token, is revoked).
     ///
     /// The new ID is written when the response is sent (or at [`Session::save`]).
     ///
@@ -25,21 +24,18 @@ impl Session {
         check_user_id(user_id)?;
         let mut state = self.loaded().await?;
         let previous_owner = owner(&state);
-        if let Some(previous) = previous_owner.as_deref().filter(|owner| *owner != user_id) {
+        if previous_owner
+            .as_deref()
+            .is_some_and(|owner| owner != user_id)
+        {
             state.clear_data();
             state.unset_meta(ACTIVITY);
-            // The browser's remember-me token is the previous user's: revoke it.
-            if let Some(selector) = remember_selector(&state) {
-                self.context()
-                    .store
-                    .token_revoke(previous, std::slice::from_ref(&selector))
-                    .await?;
-                state.unset_meta(TOKEN);
-                state.remember_cookie = crate::cookie::CookieUpdate::Remove;
+        }
+        for feature in &self.context().features {
+            if let Some(hook) = feature.logging_in(&mut state, previous_owner.as_deref(), user_id) {
+                hook.await?;
             }
         }
-        // A password login is a stronger proof than a remembered one.
-        state.unset_meta(REMEMBERED);
         let now = now_millis();
         state.set_meta(USER, json(&user_id));
         state.set_meta(DEVICE, device_json(device, now));

@@ -8,13 +8,12 @@
 //! by their absolute deadline, and, once confirmed, by finding the record gone. No background
 //! job, no keyspace scan.
 
-mod device;
+pub(crate) mod device;
 mod login;
 mod sign_out;
 mod users;
 
 pub use self::device::{Activity, Device, DeviceInfo};
-pub(crate) use self::device::{device_json, remembered_meta};
 pub use self::users::UserSessions;
 
 use crate::error::SessionError;

@@ -4,10 +4,11 @@
 use std::sync::Arc;
 
 use crate::auth::device::device_info;
+use crate::auth::users::Kept;
 use crate::auth::{DeviceInfo, UserSessions};
 use crate::error::SessionError;
 use crate::id::StorageId;
-use crate::session::meta::{GENERATION, LISTED_FIELDS, json, owner, remember_selector};
+use crate::session::meta::{GENERATION, LISTED_FIELDS, json, owner};
 use crate::session::{Session, State};
 
 /// Signing out on a [`Session`].
@@ -18,31 +19,26 @@ impl Session {
     /// # Errors
     /// [`SessionError::Store`] when the store could not be reached.
     pub async fn logout(&self) -> Result<(), SessionError> {
-        let (user, id, token) = {
-            let state = self.loaded().await?;
-            let id = state.id.as_ref().map(|id| id.storage_id());
-            (owner(&state), id, remember_selector(&state))
+        let (user, id) = {
+            let mut state = self.loaded().await?;
+            let user = owner(&state);
+            if let Some(user) = &user {
+                for feature in &self.context().features {
+                    if let Some(hook) = feature.logging_out(&mut state, user) {
+                        hook.await?;
+                    }
+                }
+            }
+            (user, state.id.as_ref().map(|id| id.storage_id()))
         };
         self.delete().await?;
-        if let Some(user) = user {
+        if let (Some(user), Some(id)) = (user, id) {
             let store = &self.context().store;
-            if let Some(id) = id {
-                store.index_remove(&user, std::slice::from_ref(&id)).await?;
-            }
-            if let Some(token) = token {
-                store
-                    .token_revoke(&user, std::slice::from_ref(&token))
-                    .await?;
-            }
+            store.index_remove(&user, std::slice::from_ref(&id)).await?;
         }
         let mut state = self.loaded().await?;
-        if state.remember_in.is_some() || token_cookie_set(&state) {
-            state.remember_cookie = crate::cookie::CookieUpdate::Remove;
-        }
-        drop(state);
-        if self.context().config.clear_site_data {
-            self.loaded().await?.clear_site_data = true;
-        }
+        self.signed_out(&mut state);
+        state.clear_site_data |= self.context().config.clear_site_data;
         Ok(())
     }
 
@@ -100,14 +96,15 @@ impl Session {
     /// [`SessionError::Store`] when the store could not be reached.
     pub async fn logout_others(&self) -> Result<usize, SessionError> {
         let (user, current) = self.user_and_handle().await?;
-        let token = remember_selector(&*self.loaded().await?);
         let Some(user) = user else {
             return Ok(0);
         };
-        let (count, kept) = self
-            .users()
-            .sign_out(&user, current.as_ref(), token.as_deref())
-            .await?;
+        let meta = self.loaded().await?.meta.clone();
+        let keep = Kept {
+            id: current.as_ref(),
+            meta: &meta,
+        };
+        let (count, kept) = self.users().sign_out(&user, Some(keep)).await?;
         if let Some(generation) = kept {
             // This session is kept: it now carries the generation the sign-out began.
             self.loaded().await?.set_meta(GENERATION, json(&generation));
@@ -126,11 +123,11 @@ impl Session {
         let Some(user) = user else {
             return Ok(0);
         };
-        let (count, _) = self.users().sign_out(&user, None, None).await?;
+        let (count, _) = self.users().sign_out(&user, None).await?;
         // This session was among those deleted: only the cookies are left to expire.
         let mut state = self.loaded().await?;
         state.reset();
-        state.remember_cookie = crate::cookie::CookieUpdate::Remove;
+        self.signed_out(&mut state);
         Ok(count)
     }
 
@@ -139,12 +136,15 @@ impl Session {
         UserSessions::new(Arc::clone(self.context()))
     }
 
+    /// Tells the features that this request's session is signed out.
+    fn signed_out(&self, state: &mut State) {
+        for feature in &self.context().features {
+            feature.signed_out(state);
+        }
+    }
+
     async fn user_and_handle(&self) -> Result<(Option<String>, Option<StorageId>), SessionError> {
         let state = self.loaded().await?;
         Ok((owner(&state), state.id.as_ref().map(|id| id.storage_id())))
     }
-}
-
-fn token_cookie_set(state: &State) -> bool {
-    matches!(state.remember_cookie, crate::cookie::CookieUpdate::Set(_))
 }

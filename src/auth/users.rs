@@ -1,14 +1,14 @@
 //! [`UserSessions`]: a user's signed-in sessions, outside of any request.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::auth::device::{belongs_to, device_info};
 use crate::auth::{DeviceInfo, check_user_id};
-use crate::config::Context;
 use crate::error::SessionError;
 use crate::id::StorageId;
-use crate::session::index;
 use crate::session::meta::{LISTED_FIELDS, USER};
+use crate::session::{Context, index};
 use crate::store::IndexEntry;
 use crate::time::{millis, now_millis};
 
@@ -20,6 +20,14 @@ use crate::time::{millis, now_millis};
 #[derive(Clone)]
 pub struct UserSessions {
     context: Arc<Context>,
+}
+
+/// The session a sign-out of a user's other sessions keeps: its storage name (once stored) and
+/// its metadata, where the features find what they keep for it.
+#[derive(Clone, Copy)]
+pub(crate) struct Kept<'a> {
+    pub(crate) id: Option<&'a StorageId>,
+    pub(crate) meta: &'a HashMap<String, String>,
 }
 
 impl std::fmt::Debug for UserSessions {
@@ -73,7 +81,7 @@ impl UserSessions {
     /// reached.
     pub async fn logout_all(&self, user_id: &str) -> Result<usize, SessionError> {
         check_user_id(user_id)?;
-        Ok(self.sign_out(user_id, None, None).await?.0)
+        Ok(self.sign_out(user_id, None).await?.0)
     }
 
     /// Drops `user_id`'s index entries whose session has expired; returns how many. Listing
@@ -108,29 +116,32 @@ impl UserSessions {
         Ok(self.context.store.index_list(user, now_millis()).await?)
     }
 
-    /// Signs out the user's sessions except `keep`, and their remember-me tokens except
-    /// `keep_token`, in the order `session/index.rs` explains: the user's generation replaced,
-    /// the tokens revoked, the sessions listed, the generation replaced again, then the listed
-    /// sessions deleted and, last, their entries, so that an interruption leaves entries a retry
-    /// deletes again, never a live unlisted session. Returns how many sessions, and the
-    /// generation what was kept now carries.
+    /// Signs out the user's sessions except `keep`, and what the features keep that could sign
+    /// the user in again except what belongs to `keep`, in the order `session/index.rs`
+    /// explains: the user's generation replaced, the features' credentials revoked, the sessions
+    /// listed, the generation replaced again, then the listed sessions deleted and, last, their
+    /// entries, so that an interruption leaves entries a retry deletes again, never a live
+    /// unlisted session. Returns how many sessions, and the generation what was kept now
+    /// carries.
     pub(crate) async fn sign_out(
         &self,
         user: &str,
-        keep: Option<&StorageId>,
-        keep_token: Option<&str>,
+        keep: Option<Kept<'_>>,
     ) -> Result<(usize, Option<String>), SessionError> {
         let store = &*self.context.store;
-        let config = &self.context.config;
+        let features = &self.context.features;
         let now = now_millis();
-        let lifetime = config.expiry.absolute.max(config.remember.ttl);
+        let lifetime = features
+            .iter()
+            .map(|feature| feature.sign_in_lifetime())
+            .fold(self.context.config.expiry.absolute, std::cmp::max);
         // Fenced before listing: nothing born under the old generation can be created or
         // renamed from now on.
         store.index_fence(user, None, 0).await?;
-        let mut tokens = store.token_list(user, now).await?;
-        tokens.retain(|token| Some(token.as_str()) != keep_token);
-        if !tokens.is_empty() {
-            store.token_revoke(user, &tokens).await?;
+        for feature in features {
+            if let Some(hook) = feature.signing_out(user, keep.map(|keep| keep.meta)) {
+                hook.await?;
+            }
         }
         // Listed and fenced again in one step: a session listed while pending cannot confirm
         // later, when its record, written after the deletion below, would outlive it.
@@ -140,16 +151,18 @@ impl UserSessions {
             .into_iter()
             .map(|entry| entry.id)
             .collect();
-        let keeps = keep.is_some() || keep_token.is_some();
-        let kept = if keeps {
-            Some(index::renew(store, user, now.saturating_add(millis(lifetime))).await?)
-        } else {
-            None
-        };
-        if let (Some(token), Some(generation)) = (keep_token, &kept) {
-            store.token_restamp(token, generation).await?;
+        let mut kept = None;
+        if let Some(keep) = keep {
+            let until = now.saturating_add(millis(lifetime));
+            let generation = index::renew(store, user, until).await?;
+            for feature in features {
+                if let Some(hook) = feature.kept(keep.meta, &generation) {
+                    hook.await?;
+                }
+            }
+            ids.retain(|id| Some(id) != keep.id);
+            kept = Some(generation);
         }
-        ids.retain(|id| Some(id) != keep);
         store.delete_many(&ids).await?;
         store.index_remove(user, &ids).await?;
         Ok((ids.len(), kept))

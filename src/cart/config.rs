@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::config::ConfigError;
 use crate::store::cart::MergePolicy;
 
 const DEFAULT_TTL: Duration = Duration::from_secs(24 * 60 * 60);
@@ -91,5 +92,20 @@ impl CartConfig {
     pub fn cookie_name(mut self, name: impl Into<String>) -> Self {
         self.cookie_name = name.into();
         self
+    }
+
+    /// Refuses a zero lifetime or limit.
+    pub(crate) fn check(&self) -> Result<(), ConfigError> {
+        for (zero, what) in [
+            (self.ttl.is_zero(), "cart time to live"),
+            (self.user_ttl.is_zero(), "user cart time to live"),
+            (self.max_lines == 0, "cart line limit"),
+            (self.max_quantity == 0, "cart quantity limit"),
+        ] {
+            if zero {
+                return Err(ConfigError::Zero(what));
+            }
+        }
+        Ok(())
     }
 }

@@ -7,6 +7,10 @@
 
 mod config;
 mod error;
+mod feature;
+mod id;
+
+use std::sync::Arc;
 
 use axum_core::extract::FromRequestParts;
 use http::request::Parts;
@@ -15,13 +19,15 @@ use serde::Serialize;
 use crate::cookie::CookieUpdate;
 use crate::error::SessionError;
 use crate::extract::SessionRejection;
-use crate::id::CartId;
 use crate::session::Session;
-use crate::store::cart::{CartLimits, CartLine, CartOp, CartOwner, CartWritten};
+use crate::store::cart::{CartLimits, CartLine, CartOp, CartOwner, CartStore, CartWritten};
 
 pub use self::config::CartConfig;
 pub use self::error::CartError;
 use self::error::check_sku;
+pub(crate) use self::feature::CartFeature;
+use self::feature::CartSlot;
+pub use self::id::CartId;
 
 /// The current visitor's or user's cart. An axum extractor, served by the
 /// [`SessionLayer`](crate::SessionLayer).
@@ -34,9 +40,16 @@ use self::error::check_sku;
 ///     Ok(format!("{quantity} in the cart"))
 /// }
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Cart {
     session: Session,
+    feature: Arc<CartFeature>,
+}
+
+impl std::fmt::Debug for Cart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cart").finish_non_exhaustive()
+    }
 }
 
 impl Cart {
@@ -118,7 +131,7 @@ impl Cart {
     /// [`CartError::Session`] when the store fails.
     pub async fn clear(&self) -> Result<(), CartError> {
         if let Some(owner) = self.owner().await? {
-            self.session.context().store.cart_clear(&owner).await?;
+            self.store().cart_clear(&owner).await?;
         }
         Ok(())
     }
@@ -130,7 +143,7 @@ impl Cart {
     pub async fn lines(&self) -> Result<Vec<CartLine>, CartError> {
         match self.owner().await? {
             None => Ok(Vec::new()),
-            Some(owner) => Ok(self.session.context().store.cart_lines(&owner).await?),
+            Some(owner) => Ok(self.store().cart_lines(&owner).await?),
         }
     }
 
@@ -151,7 +164,11 @@ impl Cart {
     }
 
     fn config(&self) -> &CartConfig {
-        &self.session.context().config.cart
+        &self.feature.config
+    }
+
+    fn store(&self) -> &dyn CartStore {
+        &*self.feature.store
     }
 
     /// Whose cart this is: the signed-in user's, or the visitor's from the cart cookie (`None`
@@ -161,10 +178,11 @@ impl Cart {
             return Ok(Some(CartOwner::User(user)));
         }
         let state = self.session.loaded().await?;
-        Ok(state
-            .cart_id
-            .as_ref()
-            .map(|id| CartOwner::Visitor(id.storage_id())))
+        let id = state
+            .features
+            .get::<CartSlot>()
+            .and_then(|slot| slot.id.as_ref());
+        Ok(id.map(|id| CartOwner::Visitor(id.storage_id())))
     }
 
     async fn change(&self, op: CartOp<'_>) -> Result<u32, CartError> {
@@ -176,7 +194,7 @@ impl Cart {
         };
         check_sku(sku)?;
         let config = self.config();
-        let store = &*self.session.context().store;
+        let store = self.store();
         let mut limits = CartLimits {
             max_lines: config.max_lines,
             max_quantity: config.max_quantity,
@@ -189,7 +207,13 @@ impl Cart {
             return self.outcome(written);
         }
         limits.ttl = config.ttl;
-        let existing = self.session.loaded().await?.cart_id.clone();
+        let existing = {
+            let state = self.session.loaded().await?;
+            state
+                .features
+                .get::<CartSlot>()
+                .and_then(|slot| slot.id.clone())
+        };
         if let Some(id) = existing {
             let owner = CartOwner::Visitor(id.storage_id());
             match store.cart_apply(&owner, true, &op, limits).await? {
@@ -197,7 +221,9 @@ impl Cart {
                     tracing::debug!("cart cookie names no live cart; not adopted");
                 }
                 written => {
-                    self.session.loaded().await?.cart_cookie = CookieUpdate::Set(id);
+                    let mut state = self.session.loaded().await?;
+                    state.features.get_or_insert_default::<CartSlot>().cookie =
+                        CookieUpdate::Set(id);
                     return self.outcome(written);
                 }
             }
@@ -211,8 +237,9 @@ impl Cart {
         let written = store.cart_apply(&owner, false, &op, limits).await?;
         let quantity = self.outcome(written)?;
         let mut state = self.session.loaded().await?;
-        state.cart_id = Some(id.clone());
-        state.cart_cookie = CookieUpdate::Set(id);
+        let slot = state.features.get_or_insert_default::<CartSlot>();
+        slot.id = Some(id.clone());
+        slot.cookie = CookieUpdate::Set(id);
         Ok(quantity)
     }
 
@@ -240,6 +267,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Cart {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let session = Session::from_request_parts(parts, state).await?;
-        Ok(Self { session })
+        let feature =
+            (session.context().feature::<CartFeature>()).ok_or(SessionRejection::MissingLayer)?;
+        Ok(Self { session, feature })
     }
 }

@@ -10,6 +10,7 @@
 //! known selector is a replay of a stolen token: all of the user's tokens and sessions are
 //! revoked.
 
+mod feature;
 mod sign_in;
 mod token;
 
@@ -26,8 +27,9 @@ use crate::extract::SessionRejection;
 use crate::session::Session;
 use crate::store::token::TokenRecord;
 
-pub(crate) use self::sign_in::sign_in;
-pub(crate) use self::token::RememberCookie;
+pub(crate) use self::feature::RememberFeature;
+use self::sign_in::sign_in;
+use self::token::RememberCookie;
 
 const DEFAULT_TTL: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 const DEFAULT_GRACE: Duration = Duration::from_secs(60);
@@ -141,9 +143,16 @@ impl RememberConfig {
 ///     Ok("welcome back, any time in the next 30 days")
 /// }
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct RememberMe {
     session: Session,
+    feature: Arc<RememberFeature>,
+}
+
+impl std::fmt::Debug for RememberMe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RememberMe").finish_non_exhaustive()
+    }
 }
 
 impl RememberMe {
@@ -155,10 +164,9 @@ impl RememberMe {
     /// [`SessionError::InvalidUserId`], or [`SessionError::Store`] when the store fails.
     pub async fn issue(&self, user_id: &str, device: Device) -> Result<(), SessionError> {
         crate::auth::check_user_id(user_id)?;
-        let context = Arc::clone(self.session.context());
-        let store = &*context.store;
+        let store = &*self.feature.store;
         let mut state = self.session.loaded().await?;
-        if let Some(old) = crate::session::meta::remember_selector(&state) {
+        if let Some(old) = feature::selector(&state.meta) {
             store
                 .token_revoke(user_id, std::slice::from_ref(&old))
                 .await?;
@@ -171,15 +179,15 @@ impl RememberMe {
             previous_hash: None,
             grace_until: 0,
             sealed: None,
-            device: crate::auth::device_json(device, now),
+            device: crate::auth::device::device_json(device, now),
             created_at: now,
-            expires_at: now.saturating_add(crate::time::millis(context.config.remember.ttl)),
+            expires_at: now.saturating_add(crate::time::millis(self.feature.config.ttl)),
             generation: String::new(),
         };
         let fresh = crate::id::random_text().map_err(SessionError::Randomness)?;
         store.token_create(&token.selector, &record, &fresh).await?;
-        crate::session::meta::note_remember_selector(&mut state, &token.selector);
-        state.remember_cookie = CookieUpdate::Set(token);
+        feature::note_selector(&mut state, &token.selector);
+        feature::set_cookie(&mut state, CookieUpdate::Set(token));
         Ok(())
     }
 
@@ -200,11 +208,15 @@ impl<S: Send + Sync> FromRequestParts<S> for RememberMe {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let session = Session::from_request_parts(parts, state).await?;
-        session
-            .remember_sign_in()
+        let feature = (session.context().feature::<RememberFeature>())
+            .ok_or(SessionRejection::MissingLayer)?;
+        let context = Arc::clone(session.context());
+        let mut signing_in = (session.loaded().await).map_err(SessionRejection::Unavailable)?;
+        sign_in(&feature, &context, &mut signing_in, session.client())
             .await
             .map_err(SessionRejection::Unavailable)?;
-        Ok(Self { session })
+        drop(signing_in);
+        Ok(Self { session, feature })
     }
 }
 
@@ -215,14 +227,6 @@ impl Session {
     /// # Errors
     /// [`SessionError::Store`] when the session could not be loaded.
     pub async fn is_remembered(&self) -> Result<bool, SessionError> {
-        Ok(crate::session::meta::is_remembered(&*self.loaded().await?))
-    }
-
-    /// Signs the token's user back in if nobody is signed in and the request has a valid
-    /// remember-me token (see [`RememberMe`]).
-    pub(crate) async fn remember_sign_in(&self) -> Result<(), SessionError> {
-        let context = Arc::clone(self.context());
-        let mut state = self.loaded().await?;
-        sign_in(&context, &mut state, self.client()).await
+        Ok(feature::is_remembered(&*self.loaded().await?))
     }
 }

@@ -3,14 +3,14 @@
 
 use std::sync::Arc;
 
+use super::feature::{REMEMBERED, RememberFeature, RememberSlot, TOKEN, set_cookie};
 use super::{RememberCookie, TheftDetected};
 use crate::auth::Device;
-use crate::config::Context;
 use crate::cookie::CookieUpdate;
 use crate::error::SessionError;
 use crate::id::SessionId;
-use crate::session::index;
-use crate::session::{Client, State};
+use crate::session::meta::json;
+use crate::session::{Client, Context, State, index};
 use crate::store::token::{Rotated, TokenRecord};
 use crate::store::{Change, IndexEntry, Written};
 use crate::time::{millis, now_millis};
@@ -19,40 +19,46 @@ use crate::time::{millis, now_millis};
 /// rotates a current token, follows a rotation within its grace window, and treats anything
 /// else from a known selector as theft.
 pub(crate) async fn sign_in(
+    feature: &RememberFeature,
     context: &Arc<Context>,
     state: &mut State,
     client: &Client,
 ) -> Result<(), SessionError> {
-    if state.remember_tried {
+    if state.ended {
         return Ok(());
     }
-    state.remember_tried = true;
-    let Some(token) = state.remember_in.clone() else {
+    let Some(slot) = state.features.get_mut::<RememberSlot>() else {
+        return Ok(());
+    };
+    if std::mem::replace(&mut slot.tried, true) {
+        return Ok(());
+    }
+    let Some(token) = slot.token_in.clone() else {
         return Ok(());
     };
     if crate::session::meta::owner(state).is_some() {
         return Ok(());
     }
-    let store = &*context.store;
+    let store = &*feature.store;
     let now = now_millis();
     let Some(record) = store.token_get(&token.selector).await? else {
         tracing::debug!("remember-me cookie names no token");
-        state.remember_cookie = CookieUpdate::Remove;
+        set_cookie(state, CookieUpdate::Remove);
         return Ok(());
     };
     if record.expires_at <= now {
         store
             .token_revoke(&record.user, std::slice::from_ref(&token.selector))
             .await?;
-        state.remember_cookie = CookieUpdate::Remove;
+        set_cookie(state, CookieUpdate::Remove);
         return Ok(());
     }
     if token.matches(&record.validator_hash) {
-        rotate(context, state, client, &token, &record, now).await
+        rotate(feature, context, state, client, &token, &record, now).await
     } else if within_grace(&token, &record, now) {
         follow(context, state, &token, &record, now).await
     } else {
-        theft(context, state, &record).await
+        theft(feature, context, state, &record).await
     }
 }
 
@@ -67,6 +73,7 @@ fn within_grace(token: &RememberCookie, record: &TokenRecord, now: u64) -> bool 
 /// The current validator: a new session for the token's user, then the token rotated to a new
 /// validator, unless a parallel request rotated first (then its result is followed).
 async fn rotate(
+    feature: &RememberFeature,
     context: &Context,
     state: &mut State,
     client: &Client,
@@ -75,17 +82,15 @@ async fn rotate(
     now: u64,
 ) -> Result<(), SessionError> {
     let store = &*context.store;
+    let tokens = &*feature.store;
     let expiry = context.config.expiry;
     let next = token.rotated()?;
     let id = SessionId::generate_created_at(now).map_err(SessionError::Randomness)?;
-    let meta = crate::auth::remembered_meta(
-        &record.user,
-        &record.device,
-        device_of(client),
-        &token.selector,
-        &record.generation,
-        now,
-    );
+    let device = crate::auth::device::presented_device_json(&record.device, device_of(client), now);
+    let mut meta =
+        crate::auth::device::signed_in_meta(&record.user, device, &record.generation, now);
+    meta.insert(REMEMBERED.to_owned(), "true".to_owned());
+    meta.insert(TOKEN.to_owned(), json(&token.selector));
     let fields = state.record_fields(&meta);
     let change = Change::whole(
         fields
@@ -108,10 +113,10 @@ async fn rotate(
         Written::Stored => {}
         Written::Gone => {
             tracing::info!("remember-me token issued before the user signed out everywhere");
-            store
+            tokens
                 .token_revoke(&record.user, std::slice::from_ref(&token.selector))
                 .await?;
-            state.remember_cookie = CookieUpdate::Remove;
+            set_cookie(state, CookieUpdate::Remove);
             return Ok(());
         }
         // A create is never refused for its caps.
@@ -122,8 +127,8 @@ async fn rotate(
         }
     }
     let sealed = token.seal(&format!("{} {}", id.encode(), next.encode()))?;
-    let grace_until = now.saturating_add(millis(context.config.remember.grace));
-    let rotated = store
+    let grace_until = now.saturating_add(millis(feature.config.grace));
+    let rotated = tokens
         .token_rotate(
             &token.selector,
             &record.validator_hash,
@@ -144,14 +149,14 @@ async fn rotate(
             }
             tracing::info!("signed back in by a remember-me token; token rotated");
             state.adopt(id, None, meta, deadline);
-            state.remember_cookie = CookieUpdate::Set(next);
+            set_cookie(state, CookieUpdate::Set(next));
             Ok(())
         }
         Rotated::Lost(latest) if within_grace(token, &latest, now) => {
             follow(context, state, token, &latest, now).await
         }
         Rotated::Lost(_) | Rotated::Gone => {
-            state.remember_cookie = CookieUpdate::Remove;
+            set_cookie(state, CookieUpdate::Remove);
             Ok(())
         }
     }
@@ -183,29 +188,30 @@ async fn follow(
     };
     let (data, meta) = crate::codec::decode_fields(loaded.fields);
     state.adopt(id, Some(data), meta, deadline);
-    state.remember_cookie = CookieUpdate::Set(next);
+    set_cookie(state, CookieUpdate::Set(next));
     Ok(())
 }
 
 /// A known selector with a validator that is neither current nor within grace: the token was
 /// copied and used elsewhere. Every token and session of the user is revoked.
 async fn theft(
+    feature: &RememberFeature,
     context: &Arc<Context>,
     state: &mut State,
     record: &TokenRecord,
 ) -> Result<(), SessionError> {
     let users = crate::UserSessions::new(Arc::clone(context));
-    let (revoked, _) = users.sign_out(&record.user, None, None).await?;
+    let (revoked, _) = users.sign_out(&record.user, None).await?;
     tracing::warn!(
         revoked_sessions = revoked,
         "remember-me token replayed after rotation: theft suspected; all of the user's tokens and sessions revoked"
     );
-    if let Some(hook) = &context.config.remember.on_theft {
+    if let Some(hook) = &feature.config.on_theft {
         hook(&TheftDetected {
             user_id: record.user.clone(),
         });
     }
-    state.remember_cookie = CookieUpdate::Remove;
+    set_cookie(state, CookieUpdate::Remove);
     Ok(())
 }
 

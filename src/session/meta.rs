@@ -1,6 +1,7 @@
 //! The crate's own fields in a session record (`$`-prefixed: no user key can name them, see
 //! `codec.rs`), and what reads and writes them: the signed-in user, the device, when it was last
-//! seen, its last activity, its sign-out generation, and the remember-me token that signed it in.
+//! seen, its last activity and its sign-out generation. Features name their own fields
+//! (remember-me: `$r`, `$k`).
 
 use serde::Serialize;
 
@@ -16,10 +17,6 @@ pub(crate) const DEVICE: &str = "$d";
 pub(crate) const LAST_SEEN: &str = "$s";
 /// Metadata field: the last tracked activity, as the JSON `auth/device.rs` stores.
 pub(crate) const ACTIVITY: &str = "$a";
-/// Metadata field: `true` when a remember-me token, not a password, signed this session in.
-pub(crate) const REMEMBERED: &str = "$r";
-/// Metadata field: the selector of this device's remember-me token (JSON string).
-pub(crate) const TOKEN: &str = "$k";
 /// Metadata field: the user's sign-out generation this session was born under (JSON string;
 /// see `session/index.rs`).
 pub(crate) const GENERATION: &str = "$g";
@@ -48,16 +45,6 @@ pub(crate) fn note_last_seen(state: &mut State, config: &SessionConfig, now: u64
     }
 }
 
-/// The selector of this session's remember-me token, if it has one.
-pub(crate) fn remember_selector(state: &State) -> Option<String> {
-    serde_json::from_str(state.meta.get(TOKEN)?).ok()
-}
-
-/// Records this session's remember-me token.
-pub(crate) fn note_remember_selector(state: &mut State, selector: &str) {
-    state.set_meta(TOKEN, json(&selector));
-}
-
 /// The sign-out generation this signed-in session was born under.
 pub(crate) fn generation(state: &State) -> Option<String> {
     serde_json::from_str(state.meta.get(GENERATION)?).ok()
@@ -66,11 +53,6 @@ pub(crate) fn generation(state: &State) -> Option<String> {
 /// The stored form of a generation.
 pub(crate) fn generation_json(generation: &str) -> String {
     json(&generation)
-}
-
-/// Whether a remember-me token signed this session in.
-pub(crate) fn is_remembered(state: &State) -> bool {
-    state.meta.get(REMEMBERED).is_some_and(|raw| raw == "true")
 }
 
 /// A metadata value as stored: JSON.

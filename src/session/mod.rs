@@ -1,5 +1,7 @@
 //! [`Session`]: one request's view of its session, loaded lazily and written back as a delta.
 
+mod context;
+pub(crate) mod feature;
 pub(crate) mod index;
 pub(crate) mod meta;
 mod state;
@@ -14,13 +16,13 @@ use serde::de::DeserializeOwned;
 use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
 
 use crate::codec::{self, field_cost};
-use crate::config::Context;
-use crate::cookie::{CookieUpdate, RawCookies};
+use crate::cookie::RawCookies;
 use crate::error::SessionError;
 use crate::id::SessionId;
-use crate::remember::RememberMode;
 use crate::time::{now_millis, to_system_time};
 
+pub(crate) use self::context::Context;
+pub(crate) use self::feature::Feature;
 pub(crate) use self::state::{Login, State};
 
 /// The session of the current request.
@@ -51,7 +53,7 @@ struct Shared {
     context: Arc<Context>,
     /// The request's cookies, read into the state at first use.
     cookies: RawCookies,
-    /// Who sent the request, for the device record of a remember-me sign-in.
+    /// Who sent the request, for the device record of a sign-in by a feature.
     client: Client,
     /// Set on first use, so the layer can skip untouched sessions without taking the lock.
     touched: AtomicBool,
@@ -86,8 +88,8 @@ pub(crate) enum Finish {
 #[derive(Default)]
 pub(crate) struct Amend {
     pub(crate) set_cookie: Option<HeaderValue>,
-    pub(crate) cart_cookie: Option<HeaderValue>,
-    pub(crate) remember_cookie: Option<HeaderValue>,
+    /// The features' cookies.
+    pub(crate) feature_cookies: Vec<HeaderValue>,
     /// `Clear-Site-Data: "cookies"`, asked for at logout.
     pub(crate) clear_site_data: bool,
 }
@@ -149,18 +151,11 @@ impl Session {
                 self.load_into(&mut state, id).await?;
             }
             state.loaded = true;
-            if self.shared.context.config.remember.mode == RememberMode::Automatic
-                && state.remember_in.is_some()
-            {
-                // Boxed: signing back in is rare and its future large, while every handler's
-                // future carries this one.
-                let context = &self.shared.context;
-                Box::pin(crate::remember::sign_in(
-                    context,
-                    &mut state,
-                    &self.shared.client,
-                ))
-                .await?;
+            let context = &self.shared.context;
+            for feature in &context.features {
+                if let Some(hook) = feature.loaded(context, &mut state, &self.shared.client) {
+                    hook.await?;
+                }
             }
         }
         Ok(state)
@@ -349,20 +344,13 @@ impl Session {
 }
 
 fn amend(state: &mut State, context: &Context) -> Amend {
-    let cart_cookie = match &state.cart_cookie {
-        CookieUpdate::Keep => None,
-        CookieUpdate::Set(id) => context.cart_cookie.render(Some(id.encode())),
-        CookieUpdate::Remove => context.cart_cookie.render(None),
-    };
-    let remember_cookie = match &state.remember_cookie {
-        CookieUpdate::Keep => None,
-        CookieUpdate::Set(token) => context.remember_cookie.render(Some(token.encode())),
-        CookieUpdate::Remove => context.remember_cookie.render(None),
-    };
+    let mut feature_cookies = Vec::new();
+    for feature in &context.features {
+        feature.set_cookies(state, &mut feature_cookies);
+    }
     Amend {
         set_cookie: state.cookie_header(context),
-        cart_cookie,
-        remember_cookie,
+        feature_cookies,
         clear_site_data: state.clear_site_data,
     }
 }

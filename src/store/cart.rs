@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 
+use super::{BoxFuture, SessionStore};
+use crate::error::StoreError;
 use crate::id::StorageId;
 
 /// How a visitor's cart joins the user's cart at login.
@@ -112,4 +114,43 @@ impl CartLine {
             .map(serde_json::from_str)
             .transpose()
     }
+}
+
+/// A store that also keeps carts, for the [`Cart`](crate::Cart) extractor. Every operation is
+/// atomic and one round trip: concurrent changes to one cart never lose one another.
+pub trait CartStore: SessionStore {
+    /// Applies one change to a cart line, within `limits`, and sets the cart's time to live.
+    /// With `must_exist`, a cart that does not exist is left alone ([`CartWritten::NoCart`]).
+    fn cart_apply<'a>(
+        &'a self,
+        owner: &'a CartOwner,
+        must_exist: bool,
+        op: &'a CartOp<'a>,
+        limits: CartLimits,
+    ) -> BoxFuture<'a, Result<CartWritten, StoreError>>;
+
+    /// A cart's lines, by SKU.
+    fn cart_lines<'a>(
+        &'a self,
+        owner: &'a CartOwner,
+    ) -> BoxFuture<'a, Result<Vec<CartLine>, StoreError>>;
+
+    /// Deletes a cart.
+    fn cart_clear<'a>(&'a self, owner: &'a CartOwner) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// Merges `lines` (a visitor's cart, named `source`) into `user`'s cart under `policy`,
+    /// once: a repeat with the same `source` within `source_ttl` (as long as the visitor's cart
+    /// can live) changes nothing and returns `false`. What records the merge must expire after
+    /// `source_ttl` and must not be kept in the cart's lines, so logins cost the user's cart
+    /// nothing lasting. Lines beyond the line limit are dropped and quantities capped, so a
+    /// login never fails on them.
+    fn cart_merge<'a>(
+        &'a self,
+        user: &'a str,
+        source: &'a StorageId,
+        lines: &'a [CartLine],
+        policy: MergePolicy,
+        limits: CartLimits,
+        source_ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, StoreError>>;
 }

@@ -12,20 +12,56 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-use self::cart::{CartLimits, CartLine, CartOp, CartOwner, CartWritten, MergePolicy};
-use self::token::{Rotated, TokenRecord};
 use crate::error::StoreError;
 use crate::id::StorageId;
 use crate::time::millis;
 
+#[cfg(feature = "cart")]
 pub mod cart;
 pub mod memory;
 pub mod redis;
 mod scripts;
+#[cfg(feature = "remember-me")]
 pub mod token;
 
 pub use self::memory::MemoryStore;
 pub use self::redis::{RedisStore, RedisStoreBuilder};
+
+/// What [`SessionLayer::builder`](crate::SessionLayer::builder) asks of a store: the core
+/// [`SessionStore`], and the abilities the enabled Cargo features use: [`CartStore`](cart::CartStore)
+/// with `cart`, [`TokenStore`](token::TokenStore) with `remember-me`. Implemented for every
+/// store that has them; [`RedisStore`] and [`MemoryStore`] have them all.
+pub trait LayerStore: SessionStore + abilities::Carts + abilities::Tokens {}
+
+impl<T: SessionStore + abilities::Carts + abilities::Tokens> LayerStore for T {}
+
+/// The abilities [`LayerStore`] asks for: each is its feature's store trait when the feature is
+/// enabled, and asks nothing when it is not.
+#[doc(hidden)]
+pub mod abilities {
+    /// [`CartStore`](super::cart::CartStore) with the `cart` feature; nothing without it.
+    #[cfg(feature = "cart")]
+    pub trait Carts: super::cart::CartStore {}
+    #[cfg(feature = "cart")]
+    impl<T: super::cart::CartStore> Carts for T {}
+    /// `CartStore` with the `cart` feature; nothing without it.
+    #[cfg(not(feature = "cart"))]
+    pub trait Carts {}
+    #[cfg(not(feature = "cart"))]
+    impl<T> Carts for T {}
+
+    /// [`TokenStore`](super::token::TokenStore) with the `remember-me` feature; nothing without
+    /// it.
+    #[cfg(feature = "remember-me")]
+    pub trait Tokens: super::token::TokenStore {}
+    #[cfg(feature = "remember-me")]
+    impl<T: super::token::TokenStore> Tokens for T {}
+    /// `TokenStore` with the `remember-me` feature; nothing without it.
+    #[cfg(not(feature = "remember-me"))]
+    pub trait Tokens {}
+    #[cfg(not(feature = "remember-me"))]
+    impl<T> Tokens for T {}
+}
 
 /// A boxed, sendable future, as returned by [`SessionStore`] methods.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -320,90 +356,4 @@ pub trait SessionStore: Send + Sync + 'static {
         user: &'a str,
         ids: &'a [StorageId],
     ) -> BoxFuture<'a, Result<usize, StoreError>>;
-
-    /// Applies one change to a cart line, within `limits`, and sets the cart's time to live.
-    /// With `must_exist`, a cart that does not exist is left alone ([`CartWritten::NoCart`]).
-    fn cart_apply<'a>(
-        &'a self,
-        owner: &'a CartOwner,
-        must_exist: bool,
-        op: &'a CartOp<'a>,
-        limits: CartLimits,
-    ) -> BoxFuture<'a, Result<CartWritten, StoreError>>;
-
-    /// A cart's lines, by SKU.
-    fn cart_lines<'a>(
-        &'a self,
-        owner: &'a CartOwner,
-    ) -> BoxFuture<'a, Result<Vec<CartLine>, StoreError>>;
-
-    /// Deletes a cart.
-    fn cart_clear<'a>(&'a self, owner: &'a CartOwner) -> BoxFuture<'a, Result<(), StoreError>>;
-
-    /// Merges `lines` (a visitor's cart, named `source`) into `user`'s cart under `policy`,
-    /// once: a repeat with the same `source` within `source_ttl` (as long as the visitor's cart
-    /// can live) changes nothing and returns `false`. What records the merge must expire after
-    /// `source_ttl` and must not be kept in the cart's lines, so logins cost the user's cart
-    /// nothing lasting. Lines beyond the line limit are dropped and quantities capped, so a
-    /// login never fails on them.
-    fn cart_merge<'a>(
-        &'a self,
-        user: &'a str,
-        source: &'a StorageId,
-        lines: &'a [CartLine],
-        policy: MergePolicy,
-        limits: CartLimits,
-        source_ttl: Duration,
-    ) -> BoxFuture<'a, Result<bool, StoreError>>;
-
-    /// Stores a new remember-me token under `selector`, entered in its user's token index
-    /// first; it expires at `record.expires_at`. The token is stamped with its user's sign-out
-    /// generation as [`index_add`](Self::index_add) gives it (`record.generation` is ignored),
-    /// which is returned.
-    fn token_create<'a>(
-        &'a self,
-        selector: &'a str,
-        record: &'a TokenRecord,
-        fresh_generation: &'a str,
-    ) -> BoxFuture<'a, Result<String, StoreError>>;
-
-    /// Stamps an existing token with a new generation (the one a sign-out of the user's other
-    /// devices kept it under). A token that no longer exists is left alone.
-    fn token_restamp<'a>(
-        &'a self,
-        selector: &'a str,
-        generation: &'a str,
-    ) -> BoxFuture<'a, Result<(), StoreError>>;
-
-    /// The token stored under `selector`, if it exists.
-    fn token_get<'a>(
-        &'a self,
-        selector: &'a str,
-    ) -> BoxFuture<'a, Result<Option<TokenRecord>, StoreError>>;
-
-    /// Rotates a token if its validator hash is still `expected`: the current hash becomes the
-    /// previous one (accepted until `grace_until`), `new_hash` the current, and `sealed` the
-    /// cookies handed out.
-    fn token_rotate<'a>(
-        &'a self,
-        selector: &'a str,
-        expected: &'a str,
-        new_hash: &'a str,
-        grace_until: u64,
-        sealed: &'a str,
-    ) -> BoxFuture<'a, Result<Rotated, StoreError>>;
-
-    /// Deletes tokens and removes them from `user`'s token index.
-    fn token_revoke<'a>(
-        &'a self,
-        user: &'a str,
-        selectors: &'a [String],
-    ) -> BoxFuture<'a, Result<(), StoreError>>;
-
-    /// The selectors of `user`'s tokens not past their deadline at `now`.
-    fn token_list<'a>(
-        &'a self,
-        user: &'a str,
-        now: u64,
-    ) -> BoxFuture<'a, Result<Vec<String>, StoreError>>;
 }

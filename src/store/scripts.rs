@@ -97,13 +97,18 @@ pub(super) static CYCLE: LazyLock<StoreScript> = script!("record.lua", "cycle.lu
 pub(super) static INDEX_ADD: LazyLock<StoreScript> = script!("index_add.lua");
 /// Confirm a pending session in a user's index.
 pub(super) static INDEX_CONFIRM: LazyLock<StoreScript> = script!("index_confirm.lua");
+#[cfg(feature = "cart")]
 /// Change one cart line.
 pub(super) static CART_APPLY: LazyLock<StoreScript> = script!("cart.lua", "cart_apply.lua");
+#[cfg(feature = "cart")]
 /// Merge a visitor's cart into a user's, once.
 pub(super) static CART_MERGE: LazyLock<StoreScript> = script!("cart.lua", "cart_merge.lua");
+#[cfg(feature = "remember-me")]
 /// Rotate a remember-me token, once.
 pub(super) static REMEMBER_ROTATE: LazyLock<StoreScript> = script!("remember_rotate.lua");
+#[cfg(feature = "remember-me")]
 /// Store a new remember-me token.
 pub(super) static TOKEN_CREATE: LazyLock<StoreScript> = script!("token_create.lua");
+#[cfg(feature = "remember-me")]
 /// Stamp a remember-me token with a new sign-out generation.
 pub(super) static TOKEN_RESTAMP: LazyLock<StoreScript> = script!("token_restamp.lua");

@@ -2,6 +2,9 @@
 //! [`SessionStore`](super::SessionStore)): a remember-me token as stored, and what a rotation
 //! did.
 
+use super::{BoxFuture, SessionStore};
+use crate::error::StoreError;
+
 /// A token as the store keeps it: no validator, only hashes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TokenRecord {
@@ -36,4 +39,59 @@ pub enum Rotated {
     Lost(TokenRecord),
     /// The token no longer exists.
     Gone,
+}
+
+/// A store that also keeps remember-me tokens, for [`RememberMe`](crate::RememberMe), and each
+/// user's index of them. Every operation is atomic and one round trip.
+pub trait TokenStore: SessionStore {
+    /// Stores a new remember-me token under `selector`, entered in its user's token index
+    /// first; it expires at `record.expires_at`. The token is stamped with its user's sign-out
+    /// generation as [`index_add`](Self::index_add) gives it (`record.generation` is ignored),
+    /// which is returned.
+    fn token_create<'a>(
+        &'a self,
+        selector: &'a str,
+        record: &'a TokenRecord,
+        fresh_generation: &'a str,
+    ) -> BoxFuture<'a, Result<String, StoreError>>;
+
+    /// Stamps an existing token with a new generation (the one a sign-out of the user's other
+    /// devices kept it under). A token that no longer exists is left alone.
+    fn token_restamp<'a>(
+        &'a self,
+        selector: &'a str,
+        generation: &'a str,
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// The token stored under `selector`, if it exists.
+    fn token_get<'a>(
+        &'a self,
+        selector: &'a str,
+    ) -> BoxFuture<'a, Result<Option<TokenRecord>, StoreError>>;
+
+    /// Rotates a token if its validator hash is still `expected`: the current hash becomes the
+    /// previous one (accepted until `grace_until`), `new_hash` the current, and `sealed` the
+    /// cookies handed out.
+    fn token_rotate<'a>(
+        &'a self,
+        selector: &'a str,
+        expected: &'a str,
+        new_hash: &'a str,
+        grace_until: u64,
+        sealed: &'a str,
+    ) -> BoxFuture<'a, Result<Rotated, StoreError>>;
+
+    /// Deletes tokens and removes them from `user`'s token index.
+    fn token_revoke<'a>(
+        &'a self,
+        user: &'a str,
+        selectors: &'a [String],
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// The selectors of `user`'s tokens not past their deadline at `now`.
+    fn token_list<'a>(
+        &'a self,
+        user: &'a str,
+        now: u64,
+    ) -> BoxFuture<'a, Result<Vec<String>, StoreError>>;
 }

@@ -4,8 +4,10 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use tower_redis_session::store::cart::{CartLimits, CartLine, CartOp, CartOwner, MergePolicy};
-use tower_redis_session::{CartConfig, CartId, SessionStore};
+use tower_redis_session::store::cart::{
+    CartLimits, CartLine, CartOp, CartOwner, CartStore, MergePolicy,
+};
+use tower_redis_session::{CartConfig, CartId};
 
 use super::{Backend, Client, app};
 

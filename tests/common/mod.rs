@@ -25,8 +25,8 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 use tower_redis_session::{
-    Cart, CartError, Device, MemoryStore, RedisStore, RememberMe, Session, SessionError,
-    SessionLayer, SessionLayerBuilder, SessionRejection, SessionStore,
+    Cart, CartError, Device, LayerStore, MemoryStore, RedisStore, RememberMe, Session,
+    SessionError, SessionLayer, SessionLayerBuilder, SessionRejection,
 };
 
 use self::server::RedisServer;
@@ -62,7 +62,7 @@ impl std::io::Write for LogBuffer {
 
 /// A store to run the suite against, with whatever keeps it alive.
 pub trait Backend: Send + Sync + Sized + 'static {
-    type Store: SessionStore + Clone;
+    type Store: LayerStore + Clone;
     fn start() -> Self;
     fn store(&self) -> Self::Store;
 }
@@ -124,7 +124,7 @@ impl Backend for Valkey {
 }
 
 /// The test application: one route per session operation.
-pub fn app<S: SessionStore>(
+pub fn app<S: LayerStore>(
     store: S,
     configure: impl FnOnce(SessionLayerBuilder) -> SessionLayerBuilder,
 ) -> Router {

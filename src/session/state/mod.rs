@@ -6,14 +6,12 @@ use std::collections::{HashMap, HashSet};
 
 use http::HeaderValue;
 
+use self::write::EncodedFields;
+use super::Context;
 use crate::codec::{field_cost, field_for_key, key_of_field};
-use crate::config::Context;
 use crate::cookie::{CookieUpdate, RawCookies};
 use crate::error::SessionError;
-use crate::id::{CartId, SessionId};
-use crate::remember::RememberCookie;
-
-use self::write::EncodedFields;
+use crate::id::SessionId;
 use crate::store::{Caps, Change, Revision};
 
 #[derive(Default)]
@@ -41,14 +39,11 @@ pub(crate) struct State {
     pub(crate) cookie: CookieUpdate<SessionId>,
     /// Ask the browser to drop its cookies for this site (`Clear-Site-Data`).
     pub(crate) clear_site_data: bool,
-    /// The visitor's cart, from the cart cookie or made by this request.
-    pub(crate) cart_id: Option<CartId>,
-    pub(crate) cart_cookie: CookieUpdate<CartId>,
-    /// The request's remember-me token, if it carried a well-formed one.
-    pub(crate) remember_in: Option<RememberCookie>,
-    /// Whether signing back in with it was already tried in this request.
-    pub(crate) remember_tried: bool,
-    pub(crate) remember_cookie: CookieUpdate<RememberCookie>,
+    /// The session was deleted, or found gone, during this request: nothing may sign it back
+    /// in before the response.
+    pub(crate) ended: bool,
+    /// What each feature keeps for this request (see `session/feature.rs`), by type.
+    pub(crate) features: http::Extensions,
 }
 
 /// A pending ID change.
@@ -73,12 +68,16 @@ impl State {
         let session = &context.config.cookie;
         let mut state = Self::default();
         for (name, value) in cookies.pairs() {
-            if state.cookie_id.is_none() && session.is_named(name) {
-                state.cookie_id = session.read(value);
-            } else if state.cart_id.is_none() && context.cart_cookie.is_named(name) {
-                state.cart_id = CartId::parse(value);
-            } else if state.remember_in.is_none() && context.remember_cookie.is_named(name) {
-                state.remember_in = RememberCookie::parse(value);
+            if session.is_named(name) {
+                if state.cookie_id.is_none() {
+                    state.cookie_id = session.read(value);
+                }
+                continue;
+            }
+            for feature in &context.features {
+                if feature.read_cookie(name, value, &mut state) {
+                    break;
+                }
             }
         }
         state
@@ -173,14 +172,12 @@ impl State {
         self.rotation = Some(Rotation::Login(login));
     }
 
-    /// Forgets everything: the record is gone (deleted here, or behind this request's back).
+    /// Forgets the session: its record is gone (deleted here, or behind this request's back).
+    /// What the features keep stays: their cookies outlive the session.
     pub(crate) fn reset(&mut self) {
         let had_cookie = self.cookie_id.is_some() || self.id.is_some();
         let cookie_id = self.cookie_id.take();
-        let cart_id = self.cart_id.take();
-        let cart_cookie = std::mem::take(&mut self.cart_cookie);
-        let remember_cookie = std::mem::take(&mut self.remember_cookie);
-        let remember_in = self.remember_in.take();
+        let features = std::mem::take(&mut self.features);
         let clear_site_data = self.clear_site_data;
         *self = State {
             loaded: true,
@@ -191,11 +188,8 @@ impl State {
             },
             cookie_id,
             clear_site_data,
-            cart_id,
-            cart_cookie,
-            remember_cookie,
-            remember_in,
-            remember_tried: true,
+            ended: true,
+            features,
             ..State::default()
         };
     }

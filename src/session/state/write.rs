@@ -7,12 +7,11 @@ use std::collections::HashMap;
 
 use super::{Rotation, State};
 use crate::codec::{field_cost, field_for_key};
-use crate::config::{Context, SessionConfig};
+use crate::config::SessionConfig;
 use crate::cookie::CookieUpdate;
-use crate::error::{SessionError, StoreError};
+use crate::error::SessionError;
 use crate::id::SessionId;
-use crate::session::{Login, SaveOutcome, index, meta};
-use crate::store::cart::{CartLimits, CartOwner};
+use crate::session::{Context, Login, SaveOutcome, index, meta};
 use crate::store::{Caps, Change, IndexEntry, Written};
 use crate::time::{millis, now_millis};
 
@@ -157,7 +156,7 @@ impl State {
 
     /// A login: a new record with a new ID and lifetime, stamped with the user's generation and
     /// entered in the user's index through [`index::enter`], then the old record deleted and
-    /// dropped from its index.
+    /// dropped from its index, then the features' `logged_in` hooks.
     async fn write_login(
         &mut self,
         context: &Context,
@@ -201,38 +200,12 @@ impl State {
         };
         self.set_meta(meta::GENERATION, meta::generation_json(&generation));
         self.id = Some(id);
-        self.merge_visitor_cart(context, user).await?;
-        Ok(Written::Stored)
-    }
-
-    /// Moves the visitor's cart into the user's cart (once, even if retried), then drops the
-    /// visitor's cart and its cookie: from now on the user's cart is the cart.
-    async fn merge_visitor_cart(
-        &mut self,
-        context: &Context,
-        user: &str,
-    ) -> Result<(), StoreError> {
-        let Some(cart) = self.cart_id.take() else {
-            return Ok(());
-        };
-        let store = &*context.store;
-        let config = &context.config.cart;
-        let source = cart.storage_id();
-        let visitor = CartOwner::Visitor(source.clone());
-        let lines = store.cart_lines(&visitor).await?;
-        if !lines.is_empty() {
-            let limits = CartLimits {
-                max_lines: config.max_lines,
-                max_quantity: config.max_quantity,
-                ttl: config.user_ttl,
-            };
-            let _merged = store
-                .cart_merge(user, &source, &lines, config.merge, limits, config.ttl)
-                .await?;
+        for feature in &context.features {
+            if let Some(hook) = feature.logged_in(self, user) {
+                hook.await?;
+            }
         }
-        store.cart_clear(&visitor).await?;
-        self.cart_cookie = CookieUpdate::Remove;
-        Ok(())
+        Ok(Written::Stored)
     }
 
     fn finish_write(

@@ -2,106 +2,115 @@
 
 use std::time::Duration;
 
-use super::{CartEntry, MemoryStore};
+use std::collections::{BTreeMap, HashMap};
+
+use super::done;
+use super::{MemoryStore, State};
 use crate::error::StoreError;
 use crate::id::StorageId;
-use crate::store::cart::{CartLimits, CartLine, CartOp, CartOwner, CartWritten, MergePolicy};
+use crate::store::BoxFuture;
+use crate::store::cart::{
+    CartLimits, CartLine, CartOp, CartOwner, CartStore, CartWritten, MergePolicy,
+};
 use crate::time::{millis, now_millis};
 
-/// [`SessionStore::cart_apply`](crate::SessionStore::cart_apply) in memory.
-pub(super) fn apply(
-    store: &MemoryStore,
-    owner: &CartOwner,
-    must_exist: bool,
-    op: &CartOp<'_>,
-    limits: CartLimits,
-) -> Result<CartWritten, StoreError> {
-    let now = now_millis();
-    let mut state = store.lock();
-    state.count_write(now);
-    let written = if must_exist && state.live_cart(owner, now).is_none() {
-        CartWritten::NoCart
-    } else {
-        state.live_cart(owner, now);
-        let cart = state.carts.entry(owner.clone()).or_default();
-        let written = apply_to_cart(cart, op, limits);
-        if matches!(written, CartWritten::Quantity(_)) {
+impl CartStore for MemoryStore {
+    fn cart_apply<'a>(
+        &'a self,
+        owner: &'a CartOwner,
+        must_exist: bool,
+        op: &'a CartOp<'a>,
+        limits: CartLimits,
+    ) -> BoxFuture<'a, Result<CartWritten, StoreError>> {
+        let now = now_millis();
+        let mut state = self.lock();
+        state.count_write(now);
+        let written = if must_exist && state.live_cart(owner, now).is_none() {
+            CartWritten::NoCart
+        } else {
+            state.live_cart(owner, now);
+            let cart = state.carts.entry(owner.clone()).or_default();
+            let written = apply_to_cart(cart, op, limits);
+            if matches!(written, CartWritten::Quantity(_)) {
+                cart.expires_at = now.saturating_add(millis(limits.ttl));
+            }
+            if cart.lines.is_empty() && cart.merged.is_empty() {
+                state.carts.remove(owner);
+            }
+            written
+        };
+        done(written)
+    }
+
+    fn cart_lines<'a>(
+        &'a self,
+        owner: &'a CartOwner,
+    ) -> BoxFuture<'a, Result<Vec<CartLine>, StoreError>> {
+        let mut state = self.lock();
+        let lines = state
+            .live_cart(owner, now_millis())
+            .map(|cart| {
+                cart.lines
+                    .iter()
+                    .map(|(sku, (quantity, payload))| CartLine {
+                        sku: sku.clone(),
+                        quantity: *quantity,
+                        payload: payload.clone(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        done(lines)
+    }
+
+    fn cart_clear<'a>(&'a self, owner: &'a CartOwner) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.lock().carts.remove(owner);
+        done(())
+    }
+
+    fn cart_merge<'a>(
+        &'a self,
+        user: &'a str,
+        source: &'a StorageId,
+        lines: &'a [CartLine],
+        policy: MergePolicy,
+        limits: CartLimits,
+        source_ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let now = now_millis();
+        let mut state = self.lock();
+        state.count_write(now);
+        let owner = CartOwner::User(user.to_owned());
+        state.live_cart(&owner, now);
+        let cart = state.carts.entry(owner).or_default();
+        cart.merged.retain(|_, until| *until > now);
+        let until = now.saturating_add(millis(source_ttl));
+        let merged = cart.merged.insert(source.clone(), until).is_none();
+        if merged {
+            if policy == MergePolicy::Replace {
+                cart.lines.clear();
+            }
+            for line in lines {
+                let known = cart.lines.contains_key(&line.sku);
+                if !known && cart.lines.len() >= limits.max_lines as usize {
+                    continue;
+                }
+                let entry = cart.lines.entry(line.sku.clone()).or_insert((0, None));
+                entry.0 = match policy {
+                    MergePolicy::Max => entry.0.max(line.quantity),
+                    MergePolicy::Sum | MergePolicy::Replace => {
+                        entry.0.saturating_add(line.quantity)
+                    }
+                }
+                .min(limits.max_quantity);
+                if line.payload.is_some() {
+                    entry.1.clone_from(&line.payload);
+                }
+            }
             cart.expires_at = now.saturating_add(millis(limits.ttl));
         }
-        if cart.lines.is_empty() && cart.merged.is_empty() {
-            state.carts.remove(owner);
-        }
-        written
-    };
-    Ok(written)
-}
-
-/// [`SessionStore::cart_lines`](crate::SessionStore::cart_lines) in memory.
-pub(super) fn lines(store: &MemoryStore, owner: &CartOwner) -> Result<Vec<CartLine>, StoreError> {
-    let mut state = store.lock();
-    let lines = state
-        .live_cart(owner, now_millis())
-        .map(|cart| {
-            cart.lines
-                .iter()
-                .map(|(sku, (quantity, payload))| CartLine {
-                    sku: sku.clone(),
-                    quantity: *quantity,
-                    payload: payload.clone(),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    Ok(lines)
-}
-
-/// [`SessionStore::cart_clear`](crate::SessionStore::cart_clear) in memory.
-pub(super) fn clear(store: &MemoryStore, owner: &CartOwner) -> Result<(), StoreError> {
-    store.lock().carts.remove(owner);
-    Ok(())
-}
-
-/// [`SessionStore::cart_merge`](crate::SessionStore::cart_merge) in memory.
-pub(super) fn merge(
-    store: &MemoryStore,
-    user: &str,
-    source: &StorageId,
-    lines: &[CartLine],
-    policy: MergePolicy,
-    limits: CartLimits,
-    source_ttl: Duration,
-) -> Result<bool, StoreError> {
-    let now = now_millis();
-    let mut state = store.lock();
-    state.count_write(now);
-    let owner = CartOwner::User(user.to_owned());
-    state.live_cart(&owner, now);
-    let cart = state.carts.entry(owner).or_default();
-    cart.merged.retain(|_, until| *until > now);
-    let until = now.saturating_add(millis(source_ttl));
-    let merged = cart.merged.insert(source.clone(), until).is_none();
-    if merged {
-        if policy == MergePolicy::Replace {
-            cart.lines.clear();
-        }
-        for line in lines {
-            let known = cart.lines.contains_key(&line.sku);
-            if !known && cart.lines.len() >= limits.max_lines as usize {
-                continue;
-            }
-            let entry = cart.lines.entry(line.sku.clone()).or_insert((0, None));
-            entry.0 = match policy {
-                MergePolicy::Max => entry.0.max(line.quantity),
-                MergePolicy::Sum | MergePolicy::Replace => entry.0.saturating_add(line.quantity),
-            }
-            .min(limits.max_quantity);
-            if line.payload.is_some() {
-                entry.1.clone_from(&line.payload);
-            }
-        }
-        cart.expires_at = now.saturating_add(millis(limits.ttl));
+        done(merged)
     }
-    Ok(merged)
 }
 
 /// One change to a cart, as the Redis script applies it.
@@ -133,4 +142,27 @@ fn apply_to_cart(cart: &mut CartEntry, op: &CartOp<'_>, limits: CartLimits) -> C
         line.1 = Some(payload.to_owned());
     }
     CartWritten::Quantity(line.0)
+}
+
+#[derive(Debug, Default)]
+pub(super) struct CartEntry {
+    /// SKU → (quantity, payload JSON).
+    pub(super) lines: BTreeMap<String, (u32, Option<String>)>,
+    /// Visitor carts already merged into this one, until when they could still be merged.
+    pub(super) merged: HashMap<StorageId, u64>,
+    pub(super) expires_at: u64,
+}
+
+impl State {
+    /// The live cart of `owner`, dropping it first if it has expired.
+    fn live_cart(&mut self, owner: &CartOwner, now: u64) -> Option<&mut CartEntry> {
+        if self
+            .carts
+            .get(owner)
+            .is_some_and(|cart| cart.expires_at <= now)
+        {
+            self.carts.remove(owner);
+        }
+        self.carts.get_mut(owner)
+    }
 }

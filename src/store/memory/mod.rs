@@ -1,18 +1,21 @@
 //! [`MemoryStore`]: the store semantics in process, for zero-setup runs and handler tests.
 
+#[cfg(feature = "cart")]
 mod cart;
 mod index;
+#[cfg(feature = "remember-me")]
 mod token;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
 
 use super::{BoxFuture, Change, FieldsRow, IndexEntry, Loaded, SessionStore, Written};
 use crate::error::StoreError;
 use crate::id::StorageId;
-use crate::store::cart::{CartLimits, CartLine, CartOp, CartOwner, CartWritten, MergePolicy};
-use crate::store::token::{Rotated, TokenRecord};
+#[cfg(feature = "cart")]
+use crate::store::cart::CartOwner;
+#[cfg(feature = "remember-me")]
+use crate::store::token::TokenRecord;
 use crate::time::now_millis;
 
 /// An operation's result: every operation here completes before it returns.
@@ -43,20 +46,14 @@ struct State {
     users: HashMap<String, HashMap<StorageId, (u64, bool)>>,
     /// Each user's sign-out generation, and until when it is kept.
     generations: HashMap<String, (String, u64)>,
-    carts: HashMap<CartOwner, CartEntry>,
+    #[cfg(feature = "cart")]
+    carts: HashMap<CartOwner, cart::CartEntry>,
+    #[cfg(feature = "remember-me")]
     tokens: HashMap<String, TokenRecord>,
     /// Each user's remember-me tokens: selector → absolute deadline.
+    #[cfg(feature = "remember-me")]
     token_index: HashMap<String, HashMap<String, u64>>,
     writes: u64,
-}
-
-#[derive(Debug, Default)]
-struct CartEntry {
-    /// SKU → (quantity, payload JSON).
-    lines: BTreeMap<String, (u32, Option<String>)>,
-    /// Visitor carts already merged into this one, until when they could still be merged.
-    merged: HashMap<StorageId, u64>,
-    expires_at: u64,
 }
 
 #[derive(Debug)]
@@ -115,21 +112,11 @@ impl State {
             }
             self.generations.retain(|_, (_, until)| *until > now);
             self.users.retain(|_, index| !index.is_empty());
+            #[cfg(feature = "cart")]
             self.carts.retain(|_, cart| cart.expires_at > now);
+            #[cfg(feature = "remember-me")]
             self.tokens.retain(|_, token| token.expires_at > now);
         }
-    }
-
-    /// The live token under `selector`, dropping it first if it has expired.
-    fn live_token(&mut self, selector: &str, now: u64) -> Option<&mut TokenRecord> {
-        if self
-            .tokens
-            .get(selector)
-            .is_some_and(|token| token.expires_at <= now)
-        {
-            self.tokens.remove(selector);
-        }
-        self.tokens.get_mut(selector)
     }
 
     /// `user`'s sign-out generation, `fresh` if it has none, kept at least until `until`.
@@ -143,18 +130,6 @@ impl State {
         }
         *kept_until = (*kept_until).max(until);
         generation.clone()
-    }
-
-    /// The live cart of `owner`, dropping it first if it has expired.
-    fn live_cart(&mut self, owner: &CartOwner, now: u64) -> Option<&mut CartEntry> {
-        if self
-            .carts
-            .get(owner)
-            .is_some_and(|cart| cart.expires_at <= now)
-        {
-            self.carts.remove(owner);
-        }
-        self.carts.get_mut(owner)
     }
 }
 
@@ -390,107 +365,5 @@ impl SessionStore for MemoryStore {
         ids: &'a [StorageId],
     ) -> BoxFuture<'a, Result<usize, StoreError>> {
         Box::pin(std::future::ready(index::remove(self, user, ids)))
-    }
-
-    fn cart_apply<'a>(
-        &'a self,
-        owner: &'a CartOwner,
-        must_exist: bool,
-        op: &'a CartOp<'a>,
-        limits: CartLimits,
-    ) -> BoxFuture<'a, Result<CartWritten, StoreError>> {
-        Box::pin(std::future::ready(cart::apply(
-            self, owner, must_exist, op, limits,
-        )))
-    }
-
-    fn cart_lines<'a>(
-        &'a self,
-        owner: &'a CartOwner,
-    ) -> BoxFuture<'a, Result<Vec<CartLine>, StoreError>> {
-        Box::pin(std::future::ready(cart::lines(self, owner)))
-    }
-
-    fn cart_clear<'a>(&'a self, owner: &'a CartOwner) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(std::future::ready(cart::clear(self, owner)))
-    }
-
-    fn cart_merge<'a>(
-        &'a self,
-        user: &'a str,
-        source: &'a StorageId,
-        lines: &'a [CartLine],
-        policy: MergePolicy,
-        limits: CartLimits,
-        source_ttl: Duration,
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        Box::pin(std::future::ready(cart::merge(
-            self, user, source, lines, policy, limits, source_ttl,
-        )))
-    }
-
-    fn token_create<'a>(
-        &'a self,
-        selector: &'a str,
-        record: &'a TokenRecord,
-        fresh_generation: &'a str,
-    ) -> BoxFuture<'a, Result<String, StoreError>> {
-        Box::pin(std::future::ready(token::create(
-            self,
-            selector,
-            record,
-            fresh_generation,
-        )))
-    }
-
-    fn token_restamp<'a>(
-        &'a self,
-        selector: &'a str,
-        generation: &'a str,
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(std::future::ready(token::restamp(
-            self, selector, generation,
-        )))
-    }
-
-    fn token_get<'a>(
-        &'a self,
-        selector: &'a str,
-    ) -> BoxFuture<'a, Result<Option<TokenRecord>, StoreError>> {
-        Box::pin(std::future::ready(token::get(self, selector)))
-    }
-
-    fn token_rotate<'a>(
-        &'a self,
-        selector: &'a str,
-        expected: &'a str,
-        new_hash: &'a str,
-        grace_until: u64,
-        sealed: &'a str,
-    ) -> BoxFuture<'a, Result<Rotated, StoreError>> {
-        Box::pin(std::future::ready(token::rotate(
-            self,
-            selector,
-            expected,
-            new_hash,
-            grace_until,
-            sealed,
-        )))
-    }
-
-    fn token_revoke<'a>(
-        &'a self,
-        user: &'a str,
-        selectors: &'a [String],
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(std::future::ready(token::revoke(self, user, selectors)))
-    }
-
-    fn token_list<'a>(
-        &'a self,
-        user: &'a str,
-        now: u64,
-    ) -> BoxFuture<'a, Result<Vec<String>, StoreError>> {
-        Box::pin(std::future::ready(token::list(self, user, now)))
     }
 }

@@ -28,17 +28,18 @@
 //! See [`RedisStoreBuilder`]: a deadpool pool of multiplexed connections to one server, or with
 //! the `cluster` feature of Cluster connections, checked out without a `PING` per request.
 
+#[cfg(feature = "cart")]
 mod cart;
 mod connection;
 mod eviction;
 mod index;
 mod record;
+#[cfg(feature = "remember-me")]
 mod token;
 
 use std::io::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use deadpool_redis::redis::{Cmd, FromRedisValue, RedisError, RedisWrite, ToRedisArgs, Value, cmd};
 
@@ -52,8 +53,6 @@ use super::{
 };
 use crate::error::StoreError;
 use crate::id::StorageId;
-use crate::store::cart::{CartLimits, CartLine, CartOp, CartOwner, CartWritten, MergePolicy};
-use crate::store::token::{Rotated, TokenRecord};
 use crate::time::millis;
 
 /// Most keys in one multi-key command or pipeline, so one call never blocks Redis for long.
@@ -626,98 +625,5 @@ impl SessionStore for RedisStore {
         ids: &'a [StorageId],
     ) -> BoxFuture<'a, Result<usize, StoreError>> {
         Box::pin(index::remove(self, user, ids))
-    }
-
-    fn cart_apply<'a>(
-        &'a self,
-        owner: &'a CartOwner,
-        must_exist: bool,
-        op: &'a CartOp<'a>,
-        limits: CartLimits,
-    ) -> BoxFuture<'a, Result<CartWritten, StoreError>> {
-        Box::pin(cart::apply(self, owner, must_exist, op, limits))
-    }
-
-    fn cart_lines<'a>(
-        &'a self,
-        owner: &'a CartOwner,
-    ) -> BoxFuture<'a, Result<Vec<CartLine>, StoreError>> {
-        Box::pin(cart::lines(self, owner))
-    }
-
-    fn cart_clear<'a>(&'a self, owner: &'a CartOwner) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(cart::clear(self, owner))
-    }
-
-    fn cart_merge<'a>(
-        &'a self,
-        user: &'a str,
-        source: &'a StorageId,
-        lines: &'a [CartLine],
-        policy: MergePolicy,
-        limits: CartLimits,
-        source_ttl: Duration,
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        Box::pin(cart::merge(
-            self, user, source, lines, policy, limits, source_ttl,
-        ))
-    }
-
-    fn token_create<'a>(
-        &'a self,
-        selector: &'a str,
-        record: &'a TokenRecord,
-        fresh_generation: &'a str,
-    ) -> BoxFuture<'a, Result<String, StoreError>> {
-        Box::pin(token::create(self, selector, record, fresh_generation))
-    }
-
-    fn token_restamp<'a>(
-        &'a self,
-        selector: &'a str,
-        generation: &'a str,
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(token::restamp(self, selector, generation))
-    }
-
-    fn token_get<'a>(
-        &'a self,
-        selector: &'a str,
-    ) -> BoxFuture<'a, Result<Option<TokenRecord>, StoreError>> {
-        Box::pin(token::get(self, selector))
-    }
-
-    fn token_rotate<'a>(
-        &'a self,
-        selector: &'a str,
-        expected: &'a str,
-        new_hash: &'a str,
-        grace_until: u64,
-        sealed: &'a str,
-    ) -> BoxFuture<'a, Result<Rotated, StoreError>> {
-        Box::pin(token::rotate(
-            self,
-            selector,
-            expected,
-            new_hash,
-            grace_until,
-            sealed,
-        ))
-    }
-
-    fn token_revoke<'a>(
-        &'a self,
-        user: &'a str,
-        selectors: &'a [String],
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(token::revoke(self, user, selectors))
-    }
-
-    fn token_list<'a>(
-        &'a self,
-        user: &'a str,
-        now: u64,
-    ) -> BoxFuture<'a, Result<Vec<String>, StoreError>> {
-        Box::pin(token::list(self, user, now))
     }
 }

@@ -1,0 +1,26 @@
+//! [`Context`]: what every request's session shares: the store, the settings, the features.
+
+use std::any::Any;
+use std::sync::Arc;
+
+use super::Feature;
+use crate::config::SessionConfig;
+use crate::store::SessionStore;
+
+/// Everything a request's session needs besides its own state: shared by all requests.
+pub(crate) struct Context {
+    pub(crate) store: Arc<dyn SessionStore>,
+    pub(crate) config: SessionConfig,
+    /// The features built on sessions, in the order their hooks run.
+    pub(crate) features: Vec<Arc<dyn Feature>>,
+}
+
+impl Context {
+    /// The registered feature of type `F`, if any.
+    pub(crate) fn feature<F: Feature>(&self) -> Option<Arc<F>> {
+        self.features.iter().find_map(|feature| {
+            let any: Arc<dyn Any + Send + Sync> = Arc::clone(feature) as _;
+            any.downcast().ok()
+        })
+    }
+}

@@ -1,0 +1,94 @@
+//! The core's extension points: what a feature built on sessions (the cart, remember-me) can
+//! hook into, so that the core never names one.
+//!
+//! A feature is registered once, at [`SessionLayerBuilder::build`](crate::SessionLayerBuilder::build),
+//! holding its own settings, cookie and store. Per request it keeps what it needs in
+//! `State::features`, a type map that stays empty (and allocates nothing) until it has
+//! something to keep. Every hook has a default that does nothing, and an asynchronous hook that
+//! has nothing to do returns `None`, so a request no feature cares about boxes no future.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::HeaderValue;
+
+use super::{Client, Context, State};
+use crate::error::{SessionError, StoreError};
+use crate::store::BoxFuture;
+
+/// A hook's work, when it has any.
+pub(crate) type Hook<'a, E = SessionError> = Option<BoxFuture<'a, Result<(), E>>>;
+
+/// What a feature hooks into. See the module documentation.
+pub(crate) trait Feature: Any + Send + Sync {
+    /// Claims the request cookie `name` if it is this feature's, keeping what it parses in
+    /// `state.features`. Pure parsing: a malformed value is simply absent.
+    fn read_cookie(&self, name: &str, value: &str, state: &mut State) -> bool;
+
+    /// Runs once per request, when the session has just been loaded (or found absent).
+    fn loaded<'a>(
+        &'a self,
+        _context: &'a Arc<Context>,
+        _state: &'a mut State,
+        _client: &'a Client,
+    ) -> Hook<'a> {
+        None
+    }
+
+    /// Runs when a handler signs `user` in on a session that `previous_owner` held, before
+    /// the login is written.
+    fn logging_in<'a>(
+        &'a self,
+        _state: &'a mut State,
+        _previous_owner: Option<&'a str>,
+        _user: &'a str,
+    ) -> Hook<'a> {
+        None
+    }
+
+    /// Runs once a login's new session is written and listed.
+    fn logged_in<'a>(&'a self, _state: &'a mut State, _user: &'a str) -> Hook<'a> {
+        None
+    }
+
+    /// Runs when a handler logs `user` out of this session, before the session is deleted.
+    fn logging_out<'a>(&'a self, _state: &'a mut State, _user: &'a str) -> Hook<'a> {
+        None
+    }
+
+    /// Runs once this request's session has been signed out (logout, or a sign-out of all the
+    /// user's sessions): only the browser's cookies are left to clean up.
+    fn signed_out(&self, _state: &mut State) {}
+
+    /// How long something this feature keeps can sign a user in (a remember-me token): a
+    /// sign-out's fence must outlive it.
+    fn sign_in_lifetime(&self) -> Duration {
+        Duration::ZERO
+    }
+
+    /// Runs inside a sign-out of all (or all other) sessions of `user`, once nothing born before
+    /// it can still be created: whatever this feature keeps that could sign the user in again
+    /// is revoked, except what belongs to the session `keep` (its metadata).
+    fn signing_out<'a>(
+        &'a self,
+        _user: &'a str,
+        _keep: Option<&'a HashMap<String, String>>,
+    ) -> Hook<'a, StoreError> {
+        None
+    }
+
+    /// Runs when a sign-out kept the session whose metadata is `keep`: it now lives under
+    /// `generation`, and so must what this feature kept for it.
+    fn kept<'a>(
+        &'a self,
+        _keep: &'a HashMap<String, String>,
+        _generation: &'a str,
+    ) -> Hook<'a, StoreError> {
+        None
+    }
+
+    /// Adds the `Set-Cookie` headers this feature's cookies need to `out`.
+    fn set_cookies(&self, _state: &mut State, _out: &mut Vec<HeaderValue>) {}
+}
