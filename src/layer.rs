@@ -315,7 +315,12 @@ impl Features {
     /// session's or an earlier feature's.
     #[cfg_attr(
         not(all(feature = "cart", feature = "remember-me")),
-        allow(unused_mut, unused_variables, clippy::unnecessary_wraps)
+        allow(
+            unused_mut,
+            unused_variables,
+            clippy::unnecessary_wraps,
+            clippy::useless_vec
+        )
     )]
     fn build(self, config: &SessionConfig) -> Result<Vec<Arc<dyn Feature>>, ConfigError> {
         let mut features: Vec<Arc<dyn Feature>> = Vec::new();

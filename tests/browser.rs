@@ -1,3 +1,4 @@
+#![cfg(all(feature = "cart", feature = "remember-me"))]
 //! The example shop in headless Chromium: what a shopper does, click by click, with a
 //! screenshot of each page under `target/screenshots/`.
 

@@ -55,6 +55,7 @@ fn client_of(cluster: &RedisCluster, timeout: Duration) -> Client {
     Client::new(app(store, |b| b))
 }
 
+#[cfg(feature = "cart")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_master_failure_is_a_503_then_recovers_with_the_data() {
     let _turn = CLUSTER_IN_USE.lock().await;
@@ -106,6 +107,7 @@ async fn a_master_failure_is_a_503_then_recovers_with_the_data() {
     assert_eq!(client.get("/me").await.body, "alice");
 }
 
+#[cfg(feature = "cart")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reply_slower_than_half_a_second_is_awaited_up_to_the_command_timeout() {
     let _turn = CLUSTER_IN_USE.lock().await;

@@ -1,3 +1,4 @@
+#![cfg(feature = "cart")]
 //! What carts cost Redis: a user's cart holds its lines and nothing else, however often the user
 //! signs in with a visitor cart.
 

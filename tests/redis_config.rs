@@ -120,6 +120,7 @@ async fn a_policy_turned_evicting_later_is_logged_at_error_once_per_connection()
     assert_eq!(errors, 1, "{}", logs.text());
 }
 
+#[cfg(feature = "remember-me")]
 /// Leaves the server full: its memory limit set below what it already uses, so it refuses
 /// every command that may need more (filling it with data leaves it hovering at the limit, with
 /// small writes slipping through whenever a connection closes and frees its buffers).
@@ -141,6 +142,7 @@ fn fill(server: &RedisServer) {
     );
 }
 
+#[cfg(feature = "remember-me")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_server_refuses_writes_with_503_and_still_reads_and_signs_out() {
     let server = RedisServer::start();

@@ -450,6 +450,7 @@ async fn redis_that_stops_answering_times_out_with_503() {
     assert_eq!(client.get("/get/n").await.body, "1");
 }
 
+#[cfg(feature = "cart")]
 #[tokio::test]
 async fn a_reply_slower_than_half_a_second_is_awaited_up_to_the_command_timeout() {
     let backend = Redis::start();
@@ -466,6 +467,7 @@ async fn a_reply_slower_than_half_a_second_is_awaited_up_to_the_command_timeout(
     assert!(started.elapsed() >= Duration::from_millis(700));
 }
 
+#[cfg(feature = "cart")]
 #[tokio::test]
 async fn a_connection_idle_past_the_trust_window_is_checked_before_use() {
     let mut backend = Redis::start();
@@ -651,6 +653,7 @@ async fn the_user_index_is_one_sorted_set_under_the_users_hash_tag() {
     assert_eq!(backend.server.int(&["EXISTS", &key]), 1);
 }
 
+#[cfg(feature = "cart")]
 #[tokio::test]
 async fn the_cart_ttl_is_set_on_create_and_refreshed_on_change() {
     let backend = Redis::start();
@@ -676,6 +679,7 @@ async fn the_cart_ttl_is_set_on_create_and_refreshed_on_change() {
     );
 }
 
+#[cfg(feature = "cart")]
 #[tokio::test]
 async fn a_users_cart_lives_under_the_users_hash_tag() {
     let backend = Redis::start();
@@ -686,6 +690,7 @@ async fn a_users_cart_lives_under_the_users_hash_tag() {
     assert!(ttl > 29 * 24 * 3600 * 1000, "30 days, got {ttl} ms");
 }
 
+#[cfg(feature = "cart")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_cart_operation_is_one_round_trip() {
     let backend = Redis::start();
@@ -706,6 +711,7 @@ async fn each_cart_operation_is_one_round_trip() {
     assert_eq!(proxy.take(), 1, "reading the lines");
 }
 
+#[cfg(feature = "remember-me")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_holds_no_remember_me_validator_or_cookie_in_clear() {
     let backend = Redis::start();
@@ -740,6 +746,7 @@ async fn redis_holds_no_remember_me_validator_or_cookie_in_clear() {
     );
 }
 
+#[cfg(feature = "remember-me")]
 #[tokio::test]
 async fn a_malformed_remember_cookie_sends_no_redis_command() {
     let backend = Redis::start();

@@ -1,3 +1,4 @@
+#![cfg(all(feature = "cart", feature = "remember-me"))]
 //! The example shop's JSON API, over real HTTP against a real Redis: the contract other tools
 //! test against.
 

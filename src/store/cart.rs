@@ -1,6 +1,6 @@
-//! What a store's cart operations (the `cart_*` methods of [`SessionStore`](super::SessionStore))
-//! work with: whose cart, one change to a line, the limits the store enforces atomically, what it
-//! did, and the lines.
+//! [`CartStore`]: the store ability behind the [`Cart`](crate::Cart) extractor, and what its
+//! operations work with: whose cart, one change to a line, the limits the store enforces
+//! atomically, what it did, and the lines.
 
 use std::time::Duration;
 

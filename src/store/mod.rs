@@ -3,6 +3,26 @@
 //! [`RedisStore`] is the product; [`MemoryStore`] keeps the same semantics in process for
 //! zero-setup runs and handler tests. Both pass the same conformance suite (`tests/`).
 //!
+//! # Implementing a store
+//! A backend (Postgres, SQLite, another key-value server) implements [`SessionStore`]: records
+//! (`load`, `create`, `update`, `cycle`, `delete`), bulk reads and deletes for device listings
+//! and sign-outs, and each user's index of signed-in sessions. Each method is one atomic step;
+//! its documentation says what must hold under concurrency, and `session/index.rs` why. With
+//! that alone the layer runs with the crate's default features off
+//! (`default-features = false`): sessions, login, devices and every sign-out.
+//!
+//! The features ask for more, as extension traits of [`SessionStore`] (the way
+//! `tower-sessions` has `ExpiredDeletion`): `cart::CartStore` for the `cart` feature,
+//! `token::TokenStore` for `remember-me`. [`LayerStore`] names what the enabled features need,
+//! and is implemented for every store that has it. Cargo unifies features across a build, so
+//! a store meant for applications with default features implements all three.
+//!
+//! A backend added to this repository proves itself with the conformance suite
+//! (`tests/common/suite.rs`): one `conformance_suite!(YourBackend)` line runs every behaviour
+//! the layer promises against it, with the features' behaviours where it has their traits.
+//! [`MemoryStore`] is the smallest complete example: `store/memory/mod.rs` implements
+//! `SessionStore`, and `cart.rs` and `token.rs` beside it one trait each.
+//!
 //! Time is decided by the session, not the store: every operation carries the record's new
 //! deadline, `min(now + idle, created + absolute)` in Unix milliseconds, and the store makes it
 //! the record's expiry in the same step (an update may leave the expiry that the same request's
@@ -28,9 +48,9 @@ pub use self::memory::MemoryStore;
 pub use self::redis::{RedisStore, RedisStoreBuilder};
 
 /// What [`SessionLayer::builder`](crate::SessionLayer::builder) asks of a store: the core
-/// [`SessionStore`], and the abilities the enabled Cargo features use: [`CartStore`](cart::CartStore)
-/// with `cart`, [`TokenStore`](token::TokenStore) with `remember-me`. Implemented for every
-/// store that has them; [`RedisStore`] and [`MemoryStore`] have them all.
+/// [`SessionStore`], and the abilities the enabled Cargo features use: `store::cart::CartStore`
+/// with `cart`, `store::token::TokenStore` with `remember-me`. Implemented for every store that
+/// has them; [`RedisStore`] and [`MemoryStore`] have them all.
 pub trait LayerStore: SessionStore + abilities::Carts + abilities::Tokens {}
 
 impl<T: SessionStore + abilities::Carts + abilities::Tokens> LayerStore for T {}
@@ -39,7 +59,7 @@ impl<T: SessionStore + abilities::Carts + abilities::Tokens> LayerStore for T {}
 /// enabled, and asks nothing when it is not.
 #[doc(hidden)]
 pub mod abilities {
-    /// [`CartStore`](super::cart::CartStore) with the `cart` feature; nothing without it.
+    /// `CartStore` with the `cart` feature; nothing without it.
     #[cfg(feature = "cart")]
     pub trait Carts: super::cart::CartStore {}
     #[cfg(feature = "cart")]
@@ -50,8 +70,7 @@ pub mod abilities {
     #[cfg(not(feature = "cart"))]
     impl<T> Carts for T {}
 
-    /// [`TokenStore`](super::token::TokenStore) with the `remember-me` feature; nothing without
-    /// it.
+    /// `TokenStore` with the `remember-me` feature; nothing without it.
     #[cfg(feature = "remember-me")]
     pub trait Tokens: super::token::TokenStore {}
     #[cfg(feature = "remember-me")]

@@ -1,6 +1,5 @@
-//! What a token store works with (the `token_*` operations of
-//! [`SessionStore`](super::SessionStore)): a remember-me token as stored, and what a rotation
-//! did.
+//! [`TokenStore`]: the store ability behind [`RememberMe`](crate::RememberMe), and what its
+//! operations work with: a remember-me token as stored, and what a rotation did.
 
 use super::{BoxFuture, SessionStore};
 use crate::error::StoreError;
@@ -25,7 +24,7 @@ pub struct TokenRecord {
     /// The token's absolute deadline, Unix ms.
     pub expires_at: u64,
     /// Its user's sign-out generation when it was issued (see
-    /// [`SessionStore::index_add`](crate::SessionStore::index_add)): a token issued before the
+    /// [`SessionStore::index_add`]): a token issued before the
     /// user's last sign-out of all devices signs nobody in.
     pub generation: String,
 }
@@ -46,7 +45,7 @@ pub enum Rotated {
 pub trait TokenStore: SessionStore {
     /// Stores a new remember-me token under `selector`, entered in its user's token index
     /// first; it expires at `record.expires_at`. The token is stamped with its user's sign-out
-    /// generation as [`index_add`](Self::index_add) gives it (`record.generation` is ignored),
+    /// generation as [`SessionStore::index_add`] gives it (`record.generation` is ignored),
     /// which is returned.
     fn token_create<'a>(
         &'a self,

@@ -2,11 +2,13 @@
 // Each test binary uses a different part of this module.
 #![allow(dead_code)]
 
+#[cfg(feature = "cart")]
 pub mod cart_suite;
 pub mod cluster;
 pub mod devices_suite;
 pub mod http;
 pub mod proxy;
+#[cfg(feature = "remember-me")]
 pub mod remember_suite;
 pub mod sentinel;
 pub mod server;
@@ -24,9 +26,13 @@ use axum::routing::{get, post};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
+#[cfg(feature = "remember-me")]
+use tower_redis_session::RememberMe;
+#[cfg(feature = "cart")]
+use tower_redis_session::{Cart, CartError};
 use tower_redis_session::{
-    Cart, CartError, Device, LayerStore, MemoryStore, RedisStore, RememberMe, Session,
-    SessionError, SessionLayer, SessionLayerBuilder, SessionRejection,
+    Device, LayerStore, MemoryStore, RedisStore, Session, SessionError, SessionLayer,
+    SessionLayerBuilder, SessionRejection,
 };
 
 use self::server::RedisServer;
@@ -131,7 +137,7 @@ pub fn app<S: LayerStore>(
     let layer = configure(SessionLayer::builder(store))
         .build()
         .expect("valid test configuration");
-    Router::new()
+    let router = Router::new()
         .route("/untouched", get(|| async { "ok" }))
         .route("/get/{key}", get(read))
         .route("/set/{key}", post(write))
@@ -155,18 +161,22 @@ pub fn app<S: LayerStore>(
         .route("/logout-others", post(logout_others))
         .route("/logout-all", post(logout_all))
         .route("/activity/{action}", post(activity))
-        .route("/cleanup/{user}", post(cleanup))
+        .route("/cleanup/{user}", post(cleanup));
+    #[cfg(feature = "cart")]
+    let router = router
         .route("/cart", get(cart_lines))
         .route("/cart/add/{sku}/{quantity}", post(cart_add))
         .route("/cart/set/{sku}/{quantity}", post(cart_set))
         .route("/cart/decr/{sku}/{quantity}", post(cart_decrement))
         .route("/cart/remove/{sku}", post(cart_remove))
         .route("/cart/clear", post(cart_clear))
-        .route("/cart/count", get(cart_count))
+        .route("/cart/count", get(cart_count));
+    #[cfg(feature = "remember-me")]
+    let router = router
         .route("/login-remember/{user}", post(login_remember))
         .route("/remembered", get(remembered))
-        .route("/remember-me", get(remember_me))
-        .layer(layer)
+        .route("/remember-me", get(remember_me));
+    router.layer(layer)
 }
 
 async fn read(session: Session, Path(key): Path<String>) -> Result<String, SessionError> {
@@ -359,6 +369,7 @@ async fn cleanup(session: Session, Path(user): Path<String>) -> Result<String, S
     Ok(session.users().cleanup_expired(&user).await?.to_string())
 }
 
+#[cfg(feature = "cart")]
 async fn cart_lines(cart: Cart) -> Result<String, CartError> {
     let lines = cart.lines().await?;
     let count: u32 = lines.iter().map(|line| line.quantity).sum();
@@ -369,6 +380,7 @@ async fn cart_lines(cart: Cart) -> Result<String, CartError> {
     Ok(json!({ "lines": lines, "count": count }).to_string())
 }
 
+#[cfg(feature = "cart")]
 async fn cart_add(
     cart: Cart,
     Path((sku, quantity)): Path<(String, u32)>,
@@ -383,6 +395,7 @@ async fn cart_add(
     Ok(quantity.to_string())
 }
 
+#[cfg(feature = "cart")]
 async fn cart_set(
     cart: Cart,
     Path((sku, quantity)): Path<(String, u32)>,
@@ -390,6 +403,7 @@ async fn cart_set(
     Ok(cart.set_quantity(&sku, quantity).await?.to_string())
 }
 
+#[cfg(feature = "cart")]
 async fn cart_decrement(
     cart: Cart,
     Path((sku, quantity)): Path<(String, u32)>,
@@ -397,11 +411,13 @@ async fn cart_decrement(
     Ok(cart.decrement(&sku, quantity).await?.to_string())
 }
 
+#[cfg(feature = "cart")]
 async fn cart_remove(cart: Cart, Path(sku): Path<String>) -> Result<&'static str, CartError> {
     cart.remove(&sku).await?;
     Ok("ok")
 }
 
+#[cfg(feature = "remember-me")]
 /// Signs `user` in and issues a remember-me token; the body, if any, labels the device.
 async fn login_remember(
     session: Session,
@@ -416,10 +432,12 @@ async fn login_remember(
     Ok("ok")
 }
 
+#[cfg(feature = "remember-me")]
 async fn remembered(session: Session) -> Result<String, SessionError> {
     Ok(session.is_remembered().await?.to_string())
 }
 
+#[cfg(feature = "remember-me")]
 /// Signs back in through the extractor (what `RememberMode::OnDemand` waits for).
 async fn remember_me(session: Session, remember: RememberMe) -> Result<String, SessionError> {
     let remembered = remember.is_remembered().await?;
@@ -430,10 +448,12 @@ async fn remember_me(session: Session, remember: RememberMe) -> Result<String, S
     Ok(format!("{user} {remembered}"))
 }
 
+#[cfg(feature = "cart")]
 async fn cart_count(cart: Cart) -> Result<String, CartError> {
     Ok(cart.count().await?.to_string())
 }
 
+#[cfg(feature = "cart")]
 async fn cart_clear(cart: Cart) -> Result<&'static str, CartError> {
     cart.clear().await?;
     Ok("ok")
