@@ -40,7 +40,6 @@ use crate::time::millis;
 pub mod cart;
 pub mod memory;
 pub mod redis;
-mod scripts;
 #[cfg(feature = "remember-me")]
 pub mod token;
 

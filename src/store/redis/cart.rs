@@ -8,13 +8,13 @@ use deadpool_redis::redis::cmd;
 
 use super::RedisStore;
 use super::connection::Request;
+use super::scripts;
 use crate::error::StoreError;
 use crate::id::StorageId;
 use crate::store::BoxFuture;
 use crate::store::cart::{
     CartLimits, CartLine, CartOp, CartOwner, CartStore, CartWritten, MergePolicy,
 };
-use crate::store::scripts;
 use crate::time::millis;
 
 impl RedisStore {

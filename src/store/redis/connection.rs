@@ -1,5 +1,5 @@
-//! Connections of a [`RedisStore`](super::RedisStore): its builder, the pool, and sending one
-//! request within the timeout, retried once on a broken connection.
+//! Connections of a [`RedisStore`](super::RedisStore): the pool, and sending one request within
+//! the timeout, retried once on a broken connection.
 //!
 //! deadpool-redis' own managers ping every connection on every checkout, a second round trip
 //! per request; [`Recycler`] trusts a connection checked out moments ago and instead the store
@@ -8,8 +8,7 @@
 //! over the pooled connections instead of queueing for one each. The handle used last is kept
 //! and reused, without asking the pool, as long as it is used within the trust window.
 
-use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use deadpool::managed::{self, Metrics, RecycleResult};
@@ -22,221 +21,16 @@ use deadpool_redis::redis::{
 use deadpool_redis::redis::sentinel::{SentinelClient, SentinelServerType};
 
 use super::eviction::{self, Evicting};
-use super::{Inner, RedisStore};
+use super::scripts::ScriptCall;
 use crate::error::StoreError;
-use crate::store::scripts::ScriptCall;
 
-const DEFAULT_PREFIX: &str = "trs:";
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
-const DEFAULT_TRUST: Duration = Duration::from_secs(2);
 /// How long the connection used last is reused before it goes back through the pool, which
 /// checks the server's `maxmemory-policy` again (see [`Recycler`]).
 const POLICY_RECHECK: Duration = Duration::from_secs(60);
 
-/// Where the store's Redis is.
-#[derive(Debug)]
-enum Target {
-    Server(String),
-    #[cfg(feature = "cluster")]
-    Cluster(Vec<String>),
-    #[cfg(feature = "sentinel")]
-    Sentinel {
-        master: String,
-        sentinels: Vec<String>,
-    },
-}
-
-/// Configures a [`RedisStore`]; made by [`RedisStore::builder`] (or `cluster_builder` with the
-/// `cluster` feature).
-#[derive(Debug)]
-#[must_use]
-pub struct RedisStoreBuilder {
-    target: Target,
-    prefix: String,
-    timeout: Duration,
-    trust: Duration,
-    pool_size: Option<usize>,
-    replica_wait: Option<Duration>,
-    allow_eviction: bool,
-}
-
-impl RedisStore {
-    /// Starts configuring a store for the server at `url` (`redis://host:port/db`, or
-    /// `rediss://` with a TLS feature of the `redis` crate enabled).
-    pub fn builder(url: impl Into<String>) -> RedisStoreBuilder {
-        RedisStoreBuilder::new(Target::Server(url.into()))
-    }
-
-    /// Starts configuring a store for a Redis Cluster reached through any of the seed `urls`.
-    #[cfg(feature = "cluster")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "cluster")))]
-    pub fn cluster_builder<U: Into<String>>(
-        urls: impl IntoIterator<Item = U>,
-    ) -> RedisStoreBuilder {
-        RedisStoreBuilder::new(Target::Cluster(urls.into_iter().map(Into::into).collect()))
-    }
-}
-
-#[cfg(feature = "sentinel")]
-impl RedisStore {
-    /// Starts configuring a store for the master that the Sentinels at `sentinels` (URLs such
-    /// as `redis://127.0.0.1:26379`) know as `master`; after a failover it follows the new one.
-    #[cfg_attr(docsrs, doc(cfg(feature = "sentinel")))]
-    pub fn sentinel_builder<U: Into<String>>(
-        master: impl Into<String>,
-        sentinels: impl IntoIterator<Item = U>,
-    ) -> RedisStoreBuilder {
-        RedisStoreBuilder::new(Target::Sentinel {
-            master: master.into(),
-            sentinels: sentinels.into_iter().map(Into::into).collect(),
-        })
-    }
-}
-
-impl RedisStoreBuilder {
-    fn new(target: Target) -> Self {
-        Self {
-            target,
-            prefix: DEFAULT_PREFIX.to_owned(),
-            timeout: DEFAULT_TIMEOUT,
-            trust: DEFAULT_TRUST,
-            pool_size: None,
-            replica_wait: None,
-            allow_eviction: false,
-        }
-    }
-
-    /// Prefix of every key this store writes (default `trs:`). Lets several applications share
-    /// one Redis database.
-    pub fn key_prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.prefix = prefix.into();
-        self
-    }
-
-    /// Longest time one store operation may take, connecting and retrying included (default 2 s).
-    /// Past it the operation fails with [`StoreError::Timeout`] and the request gets a 503.
-    pub fn command_timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// A pooled connection checked out again within this time of its last checkout is used
-    /// without a `PING` (default 2 s). Longer idle connections are pinged first. `Duration::ZERO`
-    /// pings on every checkout, like deadpool-redis' own manager.
-    pub fn trust_recent_connections(mut self, window: Duration) -> Self {
-        self.trust = window;
-        self
-    }
-
-    /// Maximum number of pooled connections (default: deadpool's, four per CPU). Each is
-    /// multiplexed and shared by concurrent requests, so one is usually enough.
-    pub fn pool_size(mut self, size: usize) -> Self {
-        self.pool_size = Some(size);
-        self
-    }
-
-    /// After each revocation (logout, sign-out of devices, remember-me tokens revoked), wait up
-    /// to `timeout` for one replica to acknowledge it (`WAIT 1`), at the cost of a round trip
-    /// (default off).
-    ///
-    /// # Why
-    /// Redis replicates asynchronously: if the master fails right after a revocation, the
-    /// promoted replica may not have it, and the revoked session comes back. Waiting for one
-    /// replica closes that window for revocations, the writes where it matters.
-    pub fn wait_for_replica(mut self, timeout: Duration) -> Self {
-        self.replica_wait = Some(timeout);
-        self
-    }
-
-    /// Use a server whose `maxmemory-policy` can evict keys (default `false`: every new
-    /// connection to such a server fails with [`StoreError::EvictionPolicy`]).
-    ///
-    /// # Security
-    /// Under memory pressure an evicting Redis deletes the least used keys first, and a user's
-    /// index of sessions is read far less often than the sessions it lists: once it is gone,
-    /// [`Session::logout_all`](crate::Session::logout_all) answers success and signs nothing
-    /// out, and remember-me tokens outlive it. Set `maxmemory-policy noeviction` instead, if
-    /// you can. With `true`, each connection to such a server logs a warning once.
-    pub fn allow_eviction(mut self, allow: bool) -> Self {
-        self.allow_eviction = allow;
-        self
-    }
-
-    /// Builds the store. No connection is opened yet.
-    ///
-    /// # Errors
-    /// [`StoreError::Unavailable`] when a URL is invalid or the pool cannot be built.
-    pub fn build(self) -> Result<RedisStore, StoreError> {
-        let pool = match &self.target {
-            Target::Server(url) => {
-                let manager = deadpool_redis::Manager::new_with_config(
-                    url.as_str(),
-                    self.connection_config(),
-                )
-                .map_err(unavailable)?;
-                Pool::Server(self.pool(manager)?)
-            }
-            #[cfg(feature = "cluster")]
-            Target::Cluster(urls) => {
-                let manager = deadpool_redis::cluster::Manager::new(urls.clone(), false)
-                    .map_err(unavailable)?;
-                Pool::Cluster(self.pool(manager)?)
-            }
-            #[cfg(feature = "sentinel")]
-            Target::Sentinel { master, sentinels } => {
-                let manager = SentinelManager::new(sentinels, master, self.connection_config())
-                    .map_err(unavailable)?;
-                Pool::Sentinel(self.pool(manager)?)
-            }
-        };
-        Ok(RedisStore {
-            inner: Arc::new(Inner {
-                connections: Connections {
-                    pool,
-                    recent: Mutex::new(None),
-                    trust: self.trust,
-                    timeout: self.timeout,
-                    replica_wait: self.replica_wait,
-                    allow_eviction: self.allow_eviction,
-                },
-                prefix: self.prefix,
-                compare_and_set: AtomicBool::new(true),
-            }),
-        })
-    }
-
-    /// Settings of every connection to a server: one limit, the command timeout, bounds each
-    /// operation (see `run`). redis-rs' own 500 ms response timeout would cut slow replies short
-    /// as broken connections, at the cost of a second timer per command.
-    fn connection_config(&self) -> AsyncConnectionConfig {
-        AsyncConnectionConfig::new()
-            .set_connection_timeout(Some(self.timeout))
-            .set_response_timeout(None)
-    }
-
-    fn pool<M>(&self, manager: M) -> Result<managed::Pool<Recycler<M>>, StoreError>
-    where
-        M: managed::Manager<Error = RedisError>,
-        M::Type: ConnectionLike + Send,
-    {
-        let recycler = Recycler {
-            manager,
-            trust: self.trust,
-            allow_eviction: self.allow_eviction,
-        };
-        // Last in, first out: the connection used last is reused, so it stays within the trust
-        // window and is not pinged, while spare connections idle.
-        let mut pool = managed::Pool::builder(recycler).queue_mode(managed::QueueMode::Lifo);
-        if let Some(size) = self.pool_size {
-            pool = pool.max_size(size);
-        }
-        pool.build().map_err(unavailable)
-    }
-}
-
 /// The store's pool: of connections to one server, to a Cluster, or to the master a Sentinel
 /// group names.
-enum Pool {
+pub(super) enum Pool {
     Server(managed::Pool<Recycler<deadpool_redis::Manager>>),
     #[cfg(feature = "cluster")]
     Cluster(managed::Pool<Recycler<deadpool_redis::cluster::Manager>>),
@@ -293,18 +87,18 @@ pub(super) enum Request<'a> {
 
 /// The pool, and the timeout every request runs within.
 pub(super) struct Connections {
-    pool: Pool,
+    pub(super) pool: Pool,
     /// The connection checked out last, reused without the pool while it is trusted.
-    recent: Mutex<Option<Recent>>,
-    trust: Duration,
-    timeout: Duration,
-    replica_wait: Option<Duration>,
-    allow_eviction: bool,
+    pub(super) recent: Mutex<Option<Recent>>,
+    pub(super) trust: Duration,
+    pub(super) timeout: Duration,
+    pub(super) replica_wait: Option<Duration>,
+    pub(super) allow_eviction: bool,
 }
 
 /// A connection handle kept for the next requests: checking one out of deadpool costs more than
 /// the rest of a read (its future alone is kilobytes, moved on every call).
-struct Recent {
+pub(super) struct Recent {
     connection: Connection,
     /// When the pool created it: its identity, should it break.
     created: Instant,
@@ -476,21 +270,21 @@ impl Connections {
 /// that can evict fails with [`StoreError::EvictionPolicy`] (or, with `allow_eviction`, logs a
 /// warning once); a pooled connection whose server turned evicting since logs an error once, in
 /// place of the `PING` of its recycling.
-struct Recycler<M> {
-    manager: M,
-    trust: Duration,
-    allow_eviction: bool,
+pub(super) struct Recycler<M> {
+    pub(super) manager: M,
+    pub(super) trust: Duration,
+    pub(super) allow_eviction: bool,
 }
 
 /// A pooled connection, and whether its server's policy was already reported.
-struct Checked<T> {
+pub(super) struct Checked<T> {
     connection: T,
     reported: bool,
 }
 
 /// Why the pool could not hand out a connection.
 #[derive(Debug, thiserror::Error)]
-enum ConnectError {
+pub(super) enum ConnectError {
     #[error(transparent)]
     Redis(#[from] RedisError),
     #[error("the server's maxmemory-policy is {}", .0.policy)]
@@ -562,14 +356,14 @@ fn refused(error: managed::PoolError<ConnectError>) -> StoreError {
 /// Opens connections to the master a Sentinel group names, with the store's connection settings,
 /// which deadpool-redis' own Sentinel manager cannot take.
 #[cfg(feature = "sentinel")]
-struct SentinelManager {
+pub(super) struct SentinelManager {
     client: tokio::sync::Mutex<SentinelClient>,
     config: AsyncConnectionConfig,
 }
 
 #[cfg(feature = "sentinel")]
 impl SentinelManager {
-    fn new(
+    pub(super) fn new(
         sentinels: &[String],
         master: &str,
         config: AsyncConnectionConfig,

@@ -5,11 +5,11 @@
 use deadpool_redis::redis::cmd;
 
 use super::connection::Request;
+use super::scripts;
 use super::{PIPELINE_CHUNK, RedisStore};
 use crate::error::StoreError;
 use crate::id::StorageId;
 use crate::store::IndexEntry;
-use crate::store::scripts;
 
 impl RedisStore {
     /// The Redis key of a user's session index. The user ID is the hash tag, so all of a user's

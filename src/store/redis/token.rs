@@ -4,10 +4,10 @@
 use deadpool_redis::redis::cmd;
 
 use super::connection::Request;
+use super::scripts;
 use super::{PIPELINE_CHUNK, RedisStore};
 use crate::error::StoreError;
 use crate::store::BoxFuture;
-use crate::store::scripts;
 use crate::store::token::{Rotated, TokenRecord, TokenStore};
 
 impl RedisStore {

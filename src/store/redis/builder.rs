@@ -1,0 +1,220 @@
+//! [`RedisStoreBuilder`]: where the store's Redis is, its key prefix, timeouts and pool.
+
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use deadpool::managed;
+use deadpool_redis::redis::aio::ConnectionLike;
+use deadpool_redis::redis::{AsyncConnectionConfig, RedisError};
+
+#[cfg(feature = "sentinel")]
+use super::connection::SentinelManager;
+use super::connection::{Connections, Pool, Recycler, unavailable};
+use super::{Inner, RedisStore};
+use crate::error::StoreError;
+
+const DEFAULT_PREFIX: &str = "trs:";
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
+const DEFAULT_TRUST: Duration = Duration::from_secs(2);
+
+/// Where the store's Redis is.
+#[derive(Debug)]
+enum Target {
+    Server(String),
+    #[cfg(feature = "cluster")]
+    Cluster(Vec<String>),
+    #[cfg(feature = "sentinel")]
+    Sentinel {
+        master: String,
+        sentinels: Vec<String>,
+    },
+}
+
+/// Configures a [`RedisStore`]; made by [`RedisStore::builder`] (or `cluster_builder` with the
+/// `cluster` feature).
+#[derive(Debug)]
+#[must_use]
+pub struct RedisStoreBuilder {
+    target: Target,
+    prefix: String,
+    timeout: Duration,
+    trust: Duration,
+    pool_size: Option<usize>,
+    replica_wait: Option<Duration>,
+    allow_eviction: bool,
+}
+
+impl RedisStore {
+    /// Starts configuring a store for the server at `url` (`redis://host:port/db`, or
+    /// `rediss://` with a TLS feature of the `redis` crate enabled).
+    pub fn builder(url: impl Into<String>) -> RedisStoreBuilder {
+        RedisStoreBuilder::new(Target::Server(url.into()))
+    }
+
+    /// Starts configuring a store for a Redis Cluster reached through any of the seed `urls`.
+    #[cfg(feature = "cluster")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "cluster")))]
+    pub fn cluster_builder<U: Into<String>>(
+        urls: impl IntoIterator<Item = U>,
+    ) -> RedisStoreBuilder {
+        RedisStoreBuilder::new(Target::Cluster(urls.into_iter().map(Into::into).collect()))
+    }
+}
+
+#[cfg(feature = "sentinel")]
+impl RedisStore {
+    /// Starts configuring a store for the master that the Sentinels at `sentinels` (URLs such
+    /// as `redis://127.0.0.1:26379`) know as `master`; after a failover it follows the new one.
+    #[cfg_attr(docsrs, doc(cfg(feature = "sentinel")))]
+    pub fn sentinel_builder<U: Into<String>>(
+        master: impl Into<String>,
+        sentinels: impl IntoIterator<Item = U>,
+    ) -> RedisStoreBuilder {
+        RedisStoreBuilder::new(Target::Sentinel {
+            master: master.into(),
+            sentinels: sentinels.into_iter().map(Into::into).collect(),
+        })
+    }
+}
+
+impl RedisStoreBuilder {
+    fn new(target: Target) -> Self {
+        Self {
+            target,
+            prefix: DEFAULT_PREFIX.to_owned(),
+            timeout: DEFAULT_TIMEOUT,
+            trust: DEFAULT_TRUST,
+            pool_size: None,
+            replica_wait: None,
+            allow_eviction: false,
+        }
+    }
+
+    /// Prefix of every key this store writes (default `trs:`). Lets several applications share
+    /// one Redis database.
+    pub fn key_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// Longest time one store operation may take, connecting and retrying included (default 2 s).
+    /// Past it the operation fails with [`StoreError::Timeout`] and the request gets a 503.
+    pub fn command_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// A pooled connection checked out again within this time of its last checkout is used
+    /// without a `PING` (default 2 s). Longer idle connections are pinged first. `Duration::ZERO`
+    /// pings on every checkout, like deadpool-redis' own manager.
+    pub fn trust_recent_connections(mut self, window: Duration) -> Self {
+        self.trust = window;
+        self
+    }
+
+    /// Maximum number of pooled connections (default: deadpool's, four per CPU). Each is
+    /// multiplexed and shared by concurrent requests, so one is usually enough.
+    pub fn pool_size(mut self, size: usize) -> Self {
+        self.pool_size = Some(size);
+        self
+    }
+
+    /// After each revocation (logout, sign-out of devices, remember-me tokens revoked), wait up
+    /// to `timeout` for one replica to acknowledge it (`WAIT 1`), at the cost of a round trip
+    /// (default off).
+    ///
+    /// # Why
+    /// Redis replicates asynchronously: if the master fails right after a revocation, the
+    /// promoted replica may not have it, and the revoked session comes back. Waiting for one
+    /// replica closes that window for revocations, the writes where it matters.
+    pub fn wait_for_replica(mut self, timeout: Duration) -> Self {
+        self.replica_wait = Some(timeout);
+        self
+    }
+
+    /// Use a server whose `maxmemory-policy` can evict keys (default `false`: every new
+    /// connection to such a server fails with [`StoreError::EvictionPolicy`]).
+    ///
+    /// # Security
+    /// Under memory pressure an evicting Redis deletes the least used keys first, and a user's
+    /// index of sessions is read far less often than the sessions it lists: once it is gone,
+    /// [`Session::logout_all`](crate::Session::logout_all) answers success and signs nothing
+    /// out, and remember-me tokens outlive it. Set `maxmemory-policy noeviction` instead, if
+    /// you can. With `true`, each connection to such a server logs a warning once.
+    pub fn allow_eviction(mut self, allow: bool) -> Self {
+        self.allow_eviction = allow;
+        self
+    }
+
+    /// Builds the store. No connection is opened yet.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when a URL is invalid or the pool cannot be built.
+    pub fn build(self) -> Result<RedisStore, StoreError> {
+        let pool = match &self.target {
+            Target::Server(url) => {
+                let manager = deadpool_redis::Manager::new_with_config(
+                    url.as_str(),
+                    self.connection_config(),
+                )
+                .map_err(unavailable)?;
+                Pool::Server(self.pool(manager)?)
+            }
+            #[cfg(feature = "cluster")]
+            Target::Cluster(urls) => {
+                let manager = deadpool_redis::cluster::Manager::new(urls.clone(), false)
+                    .map_err(unavailable)?;
+                Pool::Cluster(self.pool(manager)?)
+            }
+            #[cfg(feature = "sentinel")]
+            Target::Sentinel { master, sentinels } => {
+                let manager = SentinelManager::new(sentinels, master, self.connection_config())
+                    .map_err(unavailable)?;
+                Pool::Sentinel(self.pool(manager)?)
+            }
+        };
+        Ok(RedisStore {
+            inner: Arc::new(Inner {
+                connections: Connections {
+                    pool,
+                    recent: Mutex::new(None),
+                    trust: self.trust,
+                    timeout: self.timeout,
+                    replica_wait: self.replica_wait,
+                    allow_eviction: self.allow_eviction,
+                },
+                prefix: self.prefix,
+                compare_and_set: AtomicBool::new(true),
+            }),
+        })
+    }
+
+    /// Settings of every connection to a server: one limit, the command timeout, bounds each
+    /// operation (see `run`). redis-rs' own 500 ms response timeout would cut slow replies short
+    /// as broken connections, at the cost of a second timer per command.
+    fn connection_config(&self) -> AsyncConnectionConfig {
+        AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(self.timeout))
+            .set_response_timeout(None)
+    }
+
+    fn pool<M>(&self, manager: M) -> Result<managed::Pool<Recycler<M>>, StoreError>
+    where
+        M: managed::Manager<Error = RedisError>,
+        M::Type: ConnectionLike + Send,
+    {
+        let recycler = Recycler {
+            manager,
+            trust: self.trust,
+            allow_eviction: self.allow_eviction,
+        };
+        // Last in, first out: the connection used last is reused, so it stays within the trust
+        // window and is not pinged, while spare connections idle.
+        let mut pool = managed::Pool::builder(recycler).queue_mode(managed::QueueMode::Lifo);
+        if let Some(size) = self.pool_size {
+            pool = pool.max_size(size);
+        }
+        pool.build().map_err(unavailable)
+    }
+}

@@ -1,0 +1,461 @@
+//! Session records on Redis: the [`SessionStore`] operations, and the writes behind them (a
+//! script that applies a change, `SET … IFEQ` where the server has it, a copy across Cluster
+//! slots). The user index they also answer for is in `index.rs`.
+
+use std::sync::atomic::Ordering;
+
+use deadpool_redis::redis::{Cmd, RedisError, Value, cmd};
+
+use super::connection::Request;
+use super::record::{self, EncodedChange};
+use super::scripts::{self, StoreScript};
+use super::{PIPELINE_CHUNK, RedisStore, SessionKey, index};
+use crate::error::StoreError;
+use crate::id::StorageId;
+use crate::store::{
+    BoxFuture, Caps, Change, FieldsRow, IndexEntry, Loaded, Revision, SessionStore, Written,
+};
+
+/// The longest record updated with `SET … IFEQ`, which sends it twice (as loaded and as
+/// updated). Longer ones get the script, which sends only the change: for them the bytes on the
+/// wire outweigh the Redis CPU the script costs.
+const COMPARE_AND_SET_MAX_BYTES: usize = 1024;
+
+impl RedisStore {
+    /// `cycle` on a Cluster, where the two names live in different slots and no script may
+    /// touch both: the new record is written in full first, then the old one deleted; if the
+    /// old one was already gone by then (deleted since it was read), the copy is deleted too. A
+    /// change another request makes to the old record in between is lost, as with any ID
+    /// rotation that copies.
+    async fn cycle_across_slots(
+        &self,
+        from: &StorageId,
+        to: &StorageId,
+        change: &Change<'_>,
+        deadline: u64,
+    ) -> Result<Written, StoreError> {
+        let mut command = cmd("GET");
+        command.arg(self.session_key(from));
+        let stored = self.run(Request::Command(&command), true).await?;
+        let Some(loaded) = parse_record(stored)? else {
+            return Ok(Written::Gone);
+        };
+        let mut fields: std::collections::HashMap<String, String> =
+            loaded.fields.iter().cloned().collect();
+        for (field, value) in &change.set {
+            fields.insert((*field).to_owned(), (*value).to_owned());
+        }
+        let before =
+            crate::store::user_size(loaded.fields.iter().map(|(f, v)| (f.as_str(), v.as_str())));
+        for field in &change.remove {
+            fields.remove(*field);
+        }
+        if let Some(caps) = change.caps {
+            let after =
+                crate::store::user_size(fields.iter().map(|(f, v)| (f.as_str(), v.as_str())));
+            if let Err(refused) = caps.check(before, after) {
+                return Ok(refused);
+            }
+        }
+        let whole = Change::whole(
+            fields
+                .iter()
+                .map(|(f, v)| (f.as_str(), v.as_str()))
+                .collect(),
+        );
+        let written = self.create_record(to, &whole, deadline).await?;
+        if written != Written::Stored {
+            return Ok(written);
+        }
+        let mut delete = cmd("DEL");
+        delete.arg(self.session_key(from));
+        // Not retried: a retry would find the record gone and undo a move that succeeded.
+        let deleted: usize = self.run(Request::Command(&delete), false).await?;
+        if deleted == 0 {
+            // Deleted since it was read (signed out, revoked, expired): the copy must not outlive
+            // it.
+            let mut undo = cmd("DEL");
+            undo.arg(self.session_key(to));
+            self.run::<()>(Request::Command(&undo), true).await?;
+            return Ok(Written::Gone);
+        }
+        Ok(Written::Stored)
+    }
+
+    /// `SET ... NX PXAT`: a new record, unless the name is taken.
+    async fn create_record(
+        &self,
+        id: &StorageId,
+        change: &Change<'_>,
+        deadline: u64,
+    ) -> Result<Written, StoreError> {
+        let mut command = cmd("SET");
+        command
+            .arg(self.session_key(id))
+            .arg(record::encode_fields(&change.set))
+            .arg("NX")
+            .arg("PXAT")
+            .arg(deadline);
+        // A retry after a lost reply reports IdTaken; the session then picks another ID.
+        let set: Option<String> = self.run(Request::Command(&command), true).await?;
+        Ok(if set.is_some() {
+            Written::Stored
+        } else {
+            Written::IdTaken
+        })
+    }
+
+    /// Writes the record as `change` leaves it with one `SET … IFEQ`, if it is still as this
+    /// request loaded it (see the module's "Round trips"). `None` when that does not apply or
+    /// did not write; `update.lua` then finds out why (the record is gone, or another request
+    /// changed it) and applies the change or not.
+    async fn compare_and_set(
+        &self,
+        key: &SessionKey<'_>,
+        change: &Change<'_>,
+        deadline: Option<u64>,
+    ) -> Result<Option<Written>, StoreError> {
+        let Some(Revision(base)) = change.base else {
+            return Ok(None);
+        };
+        if base.len() > COMPARE_AND_SET_MAX_BYTES
+            || !self.inner.compare_and_set.load(Ordering::Relaxed)
+        {
+            return Ok(None);
+        }
+        let Ok(updated) = record::updated(base, change) else {
+            return Ok(None);
+        };
+        let mut command = Cmd::with_capacity(7, 96 + key.prefix.len() + base.len() + updated.len());
+        command
+            .arg("SET")
+            .arg(key)
+            .arg(updated)
+            .arg("IFEQ")
+            .arg(base.as_slice());
+        match deadline {
+            Some(deadline) => command.arg("PXAT").arg(deadline),
+            None => command.arg("KEEPTTL"),
+        };
+        // Safe to retry: if the first attempt wrote, the second finds the record changed and
+        // the script appends the change again, which resolves to the same fields.
+        match self
+            .run::<Option<()>>(Request::Command(&command), true)
+            .await
+        {
+            Ok(written) => Ok(written.map(|()| Written::Stored)),
+            Err(error) if refused(&error, "ERR") => {
+                self.inner.compare_and_set.store(false, Ordering::Relaxed);
+                tracing::info!("the server has no SET … IFEQ; session updates use update.lua");
+                Ok(None)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Runs `update.lua` or `cycle.lua` on `keys`: their arguments and replies are alike.
+    async fn write(
+        &self,
+        script: &StoreScript,
+        keys: &[SessionKey<'_>],
+        change: &Change<'_>,
+        deadline: Option<u64>,
+        retry: bool,
+    ) -> Result<Written, StoreError> {
+        let appended = EncodedChange(change);
+        let appended_len = appended.len();
+        let threshold = record::compaction_threshold(change);
+        // When the record is due for compaction, it is compacted here, not in Lua (which is
+        // slow at it): the script writes the result if the record is still as loaded.
+        let rewrite = match change.base {
+            Some(Revision(base)) if base.len() + appended_len > threshold => {
+                record::rewrite(base, change)
+                    .ok()
+                    .map(|rewritten| (base, rewritten))
+            }
+            _ => None,
+        };
+        // The command's name and SHA1, the keys, the numbers (the caps among them), the change,
+        // and when compacting, the record as loaded and compacted.
+        let bytes = 128
+            + keys.len() * (self.inner.prefix.len() + 24)
+            + appended_len
+            + rewrite
+                .as_ref()
+                .map_or(0, |(base, rewritten)| base.len() + rewritten.len());
+        let mut call = script.call_sized(keys, bytes);
+        call.arg(appended).arg(threshold);
+        match deadline {
+            Some(deadline) => call.arg(deadline),
+            None => call.arg(""),
+        };
+        let caps = change.caps.unwrap_or(Caps {
+            max_bytes: usize::MAX,
+            max_keys: usize::MAX,
+        });
+        call.arg(caps.max_bytes).arg(caps.max_keys);
+        if let Some((base, rewritten)) = rewrite {
+            call.arg(base.as_slice()).arg(rewritten);
+        }
+        match self.run::<Value>(Request::Script(&call), retry).await? {
+            Value::Int(1) => Ok(Written::Stored),
+            Value::Int(0) => Ok(Written::Gone),
+            Value::Int(-1) => Ok(Written::IdTaken),
+            Value::Int(-2) => {
+                tracing::warn!("stored session record is malformed; treating it as gone");
+                Ok(Written::Gone)
+            }
+            Value::Int(-3) => Ok(Written::TooManyKeys),
+            Value::Array(reply) => match reply.as_slice() {
+                [Value::Int(-4), Value::Int(size)] => Ok(Written::TooLarge {
+                    size: usize::try_from(*size).unwrap_or(usize::MAX),
+                }),
+                _ => Err(StoreError::UnexpectedReply(
+                    "a write returned an unknown array".to_owned(),
+                )),
+            },
+            other => Err(StoreError::UnexpectedReply(format!(
+                "a write returned {other:?}"
+            ))),
+        }
+    }
+}
+
+/// Whether a command failed with an error reply whose code is `code` (such as `WRONGTYPE`: the
+/// key holds another type, not a session record).
+fn has_code(error: &RedisError, code: &str) -> bool {
+    error
+        .clone()
+        .into_server_errors()
+        .is_some_and(|errors| errors.iter().any(|(_, e)| e.code() == code))
+}
+
+/// Reads a stored record (the reply to `GET` or `GETEX`): `None` when there is none, or when
+/// the key holds something that is not a session record (logged).
+fn parse_record(reply: Value) -> Result<Option<Loaded>, StoreError> {
+    let bytes = match reply {
+        Value::Nil => return Ok(None),
+        Value::BulkString(bytes) => bytes,
+        // Not echoed: the reply could hold session data.
+        _ => {
+            return Err(StoreError::UnexpectedReply(
+                "a session record read returned neither a string nor nil".to_owned(),
+            ));
+        }
+    };
+    match record::decode(&bytes) {
+        Ok(fields) => Ok(Some(Loaded {
+            fields,
+            revision: Some(Revision(bytes)),
+        })),
+        Err(error) => {
+            tracing::warn!(
+                error = &error as &dyn std::error::Error,
+                "treating a malformed session record as absent"
+            );
+            Ok(None)
+        }
+    }
+}
+
+/// Whether a failed read means the key holds another type: not a session record.
+fn holds_another_type(error: &StoreError) -> bool {
+    refused(error, "WRONGTYPE")
+}
+
+/// Whether Redis answered a command with an error reply whose code is `code`.
+fn refused(error: &StoreError, code: &str) -> bool {
+    matches!(error, StoreError::Unavailable(source)
+        if source.downcast_ref::<RedisError>().is_some_and(|error| has_code(error, code)))
+}
+
+impl SessionStore for RedisStore {
+    fn load<'a>(
+        &'a self,
+        id: &'a StorageId,
+        deadline: u64,
+    ) -> BoxFuture<'a, Result<Option<Loaded>, StoreError>> {
+        Box::pin(async move {
+            let mut command = Cmd::with_capacity(4, self.inner.prefix.len() + 64);
+            command
+                .arg("GETEX")
+                .arg(SessionKey {
+                    prefix: &self.inner.prefix,
+                    id,
+                })
+                .arg("PXAT")
+                .arg(deadline);
+            match self.run(Request::Command(&command), true).await {
+                Ok(reply) => parse_record(reply),
+                Err(error) if holds_another_type(&error) => {
+                    tracing::warn!(
+                        "session key holds something other than a record; treating it as absent"
+                    );
+                    Ok(None)
+                }
+                Err(error) => Err(error),
+            }
+        })
+    }
+
+    fn create<'a>(
+        &'a self,
+        id: &'a StorageId,
+        change: &'a Change<'a>,
+        deadline: u64,
+    ) -> BoxFuture<'a, Result<Written, StoreError>> {
+        Box::pin(async move { self.create_record(id, change, deadline).await })
+    }
+
+    fn update<'a>(
+        &'a self,
+        id: &'a StorageId,
+        change: &'a Change<'a>,
+        deadline: Option<u64>,
+    ) -> BoxFuture<'a, Result<Written, StoreError>> {
+        Box::pin(async move {
+            let key = SessionKey {
+                prefix: &self.inner.prefix,
+                id,
+            };
+            if let Some(written) = self.compare_and_set(&key, change, deadline).await? {
+                return Ok(written);
+            }
+            // Safe to retry: a change appended twice resolves to the same fields, and the
+            // script never writes to a record that is gone.
+            self.write(&scripts::UPDATE, &[key], change, deadline, true)
+                .await
+        })
+    }
+
+    fn cycle<'a>(
+        &'a self,
+        from: &'a StorageId,
+        to: &'a StorageId,
+        change: &'a Change<'a>,
+        deadline: u64,
+    ) -> BoxFuture<'a, Result<Written, StoreError>> {
+        Box::pin(async move {
+            if self.inner.connections.is_cluster() {
+                return self.cycle_across_slots(from, to, change, deadline).await;
+            }
+            let keys = [
+                SessionKey {
+                    prefix: &self.inner.prefix,
+                    id: from,
+                },
+                SessionKey {
+                    prefix: &self.inner.prefix,
+                    id: to,
+                },
+            ];
+            // Not retried: a rename whose reply was lost would look like a vanished session.
+            self.write(&scripts::CYCLE, &keys, change, Some(deadline), false)
+                .await
+        })
+    }
+
+    fn delete<'a>(&'a self, id: &'a StorageId) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let mut command = cmd("DEL");
+            command.arg(self.session_key(id));
+            self.run::<()>(Request::Command(&command), true).await?;
+            self.await_replica().await
+        })
+    }
+
+    fn read_many<'a>(
+        &'a self,
+        ids: &'a [StorageId],
+        fields: &'a [&'a str],
+    ) -> BoxFuture<'a, Result<Vec<FieldsRow>, StoreError>> {
+        Box::pin(async move {
+            let mut rows = Vec::with_capacity(ids.len());
+            for chunk in ids.chunks(PIPELINE_CHUNK) {
+                // On a Cluster, redis-rs splits an MGET by slot and sends the parts concurrently.
+                let mut command = cmd("MGET");
+                for id in chunk {
+                    command.arg(self.session_key(id));
+                }
+                let replies: Vec<Value> = self.run(Request::Command(&command), true).await?;
+                for reply in replies {
+                    let row = parse_record(reply)?.map(|record| {
+                        let mut record: std::collections::HashMap<String, String> =
+                            record.fields.into_iter().collect();
+                        fields.iter().map(|field| record.remove(*field)).collect()
+                    });
+                    rows.push(row);
+                }
+            }
+            Ok(rows)
+        })
+    }
+
+    fn delete_many<'a>(&'a self, ids: &'a [StorageId]) -> BoxFuture<'a, Result<usize, StoreError>> {
+        Box::pin(async move {
+            let mut deleted = 0;
+            for chunk in ids.chunks(PIPELINE_CHUNK) {
+                let mut command = cmd("DEL");
+                for id in chunk {
+                    command.arg(self.session_key(id));
+                }
+                deleted += self.run::<usize>(Request::Command(&command), true).await?;
+            }
+            self.await_replica().await?;
+            Ok(deleted)
+        })
+    }
+
+    fn index_add<'a>(
+        &'a self,
+        user: &'a str,
+        entry: &'a IndexEntry,
+        _now: u64,
+        fresh_generation: &'a str,
+    ) -> BoxFuture<'a, Result<String, StoreError>> {
+        Box::pin(index::add(self, user, entry, fresh_generation))
+    }
+
+    fn index_confirm<'a>(
+        &'a self,
+        user: &'a str,
+        entry: &'a IndexEntry,
+        generation: &'a str,
+        replaces: Option<&'a StorageId>,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(index::confirm(self, user, entry, generation, replaces))
+    }
+
+    fn index_fence<'a>(
+        &'a self,
+        user: &'a str,
+        next: Option<&'a str>,
+        keep_until: u64,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(index::fence(self, user, next, keep_until))
+    }
+
+    fn index_list<'a>(
+        &'a self,
+        user: &'a str,
+        now: u64,
+    ) -> BoxFuture<'a, Result<Vec<IndexEntry>, StoreError>> {
+        Box::pin(index::list(self, user, now))
+    }
+
+    fn index_list_fenced<'a>(
+        &'a self,
+        user: &'a str,
+        now: u64,
+    ) -> BoxFuture<'a, Result<Vec<IndexEntry>, StoreError>> {
+        Box::pin(index::list_fenced(self, user, now))
+    }
+
+    fn index_remove<'a>(
+        &'a self,
+        user: &'a str,
+        ids: &'a [StorageId],
+    ) -> BoxFuture<'a, Result<usize, StoreError>> {
+        Box::pin(index::remove(self, user, ids))
+    }
+}
