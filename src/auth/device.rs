@@ -70,7 +70,11 @@ impl Device {
 }
 
 /// One of a user's signed-in sessions, as [`Session::devices`](crate::Session::devices) lists it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// Serializes as a JSON object of these fields, by these names, with times in RFC 3339 (UTC,
+/// milliseconds: `"2026-12-02T06:42:43.123Z"`), ready for a device-list API:
+/// `Json(session.devices().await?)`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct DeviceInfo {
     /// Public handle naming the session in [`Session::revoke`](crate::Session::revoke); it cannot be turned into a
@@ -83,9 +87,11 @@ pub struct DeviceInfo {
     /// The IP address given at login.
     pub ip: Option<String>,
     /// When the user signed in on this device.
+    #[serde(serialize_with = "crate::time::serialize_rfc3339")]
     pub created_at: SystemTime,
     /// When the session was last used (updated at most once per
     /// [`last_seen_interval`](crate::SessionLayerBuilder::last_seen_interval)).
+    #[serde(serialize_with = "crate::time::serialize_rfc3339")]
     pub last_seen_at: SystemTime,
     /// The last activity recorded with [`Session::track_activity`](crate::Session::track_activity).
     pub last_activity: Option<Activity>,
@@ -94,11 +100,13 @@ pub struct DeviceInfo {
 }
 
 /// An activity recorded with [`Session::track_activity`](crate::Session::track_activity).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Serializes as `{"action": …, "at": …}`, `at` in RFC 3339.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Activity {
     /// What the user did, as the application named it.
     pub action: String,
     /// When.
+    #[serde(serialize_with = "crate::time::serialize_rfc3339")]
     pub at: SystemTime,
 }
 

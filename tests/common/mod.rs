@@ -327,24 +327,7 @@ async fn logout(session: Session) -> Result<&'static str, SessionError> {
 }
 
 async fn devices(session: Session) -> Result<String, SessionError> {
-    let devices: Vec<Value> = session
-        .devices()
-        .await?
-        .into_iter()
-        .map(|device| {
-            json!({
-                "handle": device.handle,
-                "label": device.label,
-                "user_agent": device.user_agent,
-                "ip": device.ip,
-                "current": device.current,
-                "created_at": unix_millis(device.created_at),
-                "last_seen_at": unix_millis(device.last_seen_at),
-                "last_activity": device.last_activity.map(|activity| activity.action),
-            })
-        })
-        .collect();
-    Ok(Value::Array(devices).to_string())
+    Ok(serde_json::to_string(&session.devices().await?).unwrap_or_default())
 }
 
 async fn revoke(session: Session, Path(handle): Path<String>) -> Result<String, SessionError> {

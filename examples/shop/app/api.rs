@@ -8,7 +8,7 @@ use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tower_redis_session::{Cart, Device, RememberMe, Session, SessionRejection};
+use tower_redis_session::{Cart, Device, DeviceInfo, RememberMe, Session, SessionRejection};
 
 use super::Shop;
 use super::web::{ApiError, Prefs, rfc3339, rotate_csrf};
@@ -143,30 +143,10 @@ async fn logout_all(s: Result<Session, SessionRejection>) -> Reply<StatusCode> {
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn devices(s: Result<Session, SessionRejection>) -> Reply<Json<Value>> {
+async fn devices(s: Result<Session, SessionRejection>) -> Reply<Json<Vec<DeviceInfo>>> {
     let session = session(s)?;
     user_id(&session).await?;
-    let devices: Vec<Value> = session
-        .devices()
-        .await?
-        .into_iter()
-        .map(|device| {
-            json!({
-                "handle": device.handle,
-                "label": device.label,
-                "user_agent": device.user_agent,
-                "ip": device.ip,
-                "created_at": rfc3339(device.created_at),
-                "last_seen_at": rfc3339(device.last_seen_at),
-                "last_activity": device.last_activity.map(|activity| json!({
-                    "action": activity.action,
-                    "at": rfc3339(activity.at),
-                })),
-                "current": device.current,
-            })
-        })
-        .collect();
-    Ok(Json(Value::Array(devices)))
+    Ok(Json(session.devices().await?))
 }
 
 async fn revoke(
