@@ -53,8 +53,8 @@ impl std::fmt::Debug for SessionLayer {
 impl SessionLayer {
     /// Signed-in sessions by user, for use outside a request (an admin page, a password reset
     /// job): list a user's devices, sign one out, or sign out all of them.
-    pub fn users(&self) -> crate::UserSessions {
-        crate::UserSessions::new(Arc::clone(&self.context))
+    pub fn users(&self) -> crate::auth::UserSessions {
+        crate::auth::UserSessions::new(Arc::clone(&self.context))
     }
 
     /// Starts configuring a layer over `store`. Every setting has a secure default.

@@ -200,7 +200,7 @@ async fn theft(
     state: &mut State,
     record: &TokenRecord,
 ) -> Result<(), SessionError> {
-    let users = crate::UserSessions::new(Arc::clone(context));
+    let users = crate::auth::UserSessions::new(Arc::clone(context));
     let (revoked, _) = users.sign_out(&record.user, None).await?;
     tracing::warn!(
         revoked_sessions = revoked,
