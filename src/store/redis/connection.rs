@@ -13,10 +13,10 @@ use std::time::{Duration, Instant};
 
 use deadpool::managed::{self, Metrics, RecycleResult};
 use deadpool_redis::redis::aio::{ConnectionLike, MultiplexedConnection};
-use deadpool_redis::redis::{
-    AsyncConnectionConfig, Cmd, FromRedisValue, Pipeline, RedisError, RedisFuture, Value,
-};
+use deadpool_redis::redis::{Cmd, FromRedisValue, Pipeline, RedisError, RedisFuture, Value};
 
+#[cfg(feature = "sentinel")]
+use deadpool_redis::redis::AsyncConnectionConfig;
 #[cfg(feature = "sentinel")]
 use deadpool_redis::redis::sentinel::{SentinelClient, SentinelServerType};
 
