@@ -27,7 +27,8 @@ pub(crate) trait Feature: Any + Send + Sync {
     /// `state.features`. Pure parsing: a malformed value is simply absent.
     fn read_cookie(&self, name: &str, value: &str, state: &mut State) -> bool;
 
-    /// Runs once per request, when the session has just been loaded (or found absent).
+    /// Runs once per request, when the session has just been loaded (or found absent), if some
+    /// feature keeps something for the request (`State::features` is not empty).
     fn loaded<'a>(
         &'a self,
         _context: &'a Arc<Context>,
@@ -89,6 +90,7 @@ pub(crate) trait Feature: Any + Send + Sync {
         None
     }
 
-    /// Adds the `Set-Cookie` headers this feature's cookies need to `out`.
+    /// Adds the `Set-Cookie` headers this feature's cookies need to `out`; called, as `loaded`,
+    /// only when some feature keeps something for the request.
     fn set_cookies(&self, _state: &mut State, _out: &mut Vec<HeaderValue>) {}
 }

@@ -151,14 +151,23 @@ impl Session {
                 self.load_into(&mut state, id).await?;
             }
             state.loaded = true;
-            let context = &self.shared.context;
-            for feature in &context.features {
-                if let Some(hook) = feature.loaded(context, &mut state, &self.shared.client) {
-                    hook.await?;
-                }
+            // A feature acts on what it read from the request; most requests give it nothing.
+            if !state.features.is_empty() {
+                self.features_loaded(&mut state).await?;
             }
         }
         Ok(state)
+    }
+
+    /// Runs the features' `loaded` hooks.
+    async fn features_loaded(&self, state: &mut State) -> Result<(), SessionError> {
+        let context = &self.shared.context;
+        for feature in &context.features {
+            if let Some(hook) = feature.loaded(context, state, &self.shared.client) {
+                hook.await?;
+            }
+        }
+        Ok(())
     }
 
     async fn load_into(&self, state: &mut State, id: SessionId) -> Result<(), SessionError> {
@@ -345,8 +354,10 @@ impl Session {
 
 fn amend(state: &mut State, context: &Context) -> Amend {
     let mut feature_cookies = Vec::new();
-    for feature in &context.features {
-        feature.set_cookies(state, &mut feature_cookies);
+    if !state.features.is_empty() {
+        for feature in &context.features {
+            feature.set_cookies(state, &mut feature_cookies);
+        }
     }
     Amend {
         set_cookie: state.cookie_header(context),

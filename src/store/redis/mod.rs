@@ -39,6 +39,7 @@ mod scripts;
 mod session;
 #[cfg(feature = "remember-me")]
 mod token;
+mod write;
 
 use std::io::Write as _;
 use std::sync::Arc;

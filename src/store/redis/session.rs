@@ -1,225 +1,17 @@
-//! Session records on Redis: the [`SessionStore`] operations, and the writes behind them (a
-//! script that applies a change, `SET … IFEQ` where the server has it, a copy across Cluster
-//! slots). The user index they also answer for is in `index.rs`.
-
-use std::sync::atomic::Ordering;
+//! Session records on Redis: the [`SessionStore`] operations (the writes behind them are in
+//! `write.rs`, the user index in `index.rs`).
 
 use deadpool_redis::redis::{Cmd, RedisError, Value, cmd};
 
 use super::connection::Request;
-use super::record::{self, EncodedChange};
-use super::scripts::{self, StoreScript};
+use super::record;
+use super::scripts;
 use super::{PIPELINE_CHUNK, RedisStore, SessionKey, index};
 use crate::error::StoreError;
 use crate::id::StorageId;
 use crate::store::{
-    BoxFuture, Caps, Change, FieldsRow, IndexEntry, Loaded, Revision, SessionStore, Written,
+    BoxFuture, Change, FieldsRow, IndexEntry, Loaded, Revision, SessionStore, Written,
 };
-
-/// The longest record updated with `SET … IFEQ`, which sends it twice (as loaded and as
-/// updated). Longer ones get the script, which sends only the change: for them the bytes on the
-/// wire outweigh the Redis CPU the script costs.
-const COMPARE_AND_SET_MAX_BYTES: usize = 1024;
-
-impl RedisStore {
-    /// `cycle` on a Cluster, where the two names live in different slots and no script may
-    /// touch both: the new record is written in full first, then the old one deleted; if the
-    /// old one was already gone by then (deleted since it was read), the copy is deleted too. A
-    /// change another request makes to the old record in between is lost, as with any ID
-    /// rotation that copies.
-    async fn cycle_across_slots(
-        &self,
-        from: &StorageId,
-        to: &StorageId,
-        change: &Change<'_>,
-        deadline: u64,
-    ) -> Result<Written, StoreError> {
-        let mut command = cmd("GET");
-        command.arg(self.session_key(from));
-        let stored = self.run(Request::Command(&command), true).await?;
-        let Some(loaded) = parse_record(stored)? else {
-            return Ok(Written::Gone);
-        };
-        let mut fields: std::collections::HashMap<String, String> =
-            loaded.fields.iter().cloned().collect();
-        for (field, value) in &change.set {
-            fields.insert((*field).to_owned(), (*value).to_owned());
-        }
-        let before =
-            crate::store::user_size(loaded.fields.iter().map(|(f, v)| (f.as_str(), v.as_str())));
-        for field in &change.remove {
-            fields.remove(*field);
-        }
-        if let Some(caps) = change.caps {
-            let after =
-                crate::store::user_size(fields.iter().map(|(f, v)| (f.as_str(), v.as_str())));
-            if let Err(refused) = caps.check(before, after) {
-                return Ok(refused);
-            }
-        }
-        let whole = Change::whole(
-            fields
-                .iter()
-                .map(|(f, v)| (f.as_str(), v.as_str()))
-                .collect(),
-        );
-        let written = self.create_record(to, &whole, deadline).await?;
-        if written != Written::Stored {
-            return Ok(written);
-        }
-        let mut delete = cmd("DEL");
-        delete.arg(self.session_key(from));
-        // Not retried: a retry would find the record gone and undo a move that succeeded.
-        let deleted: usize = self.run(Request::Command(&delete), false).await?;
-        if deleted == 0 {
-            // Deleted since it was read (signed out, revoked, expired): the copy must not outlive
-            // it.
-            let mut undo = cmd("DEL");
-            undo.arg(self.session_key(to));
-            self.run::<()>(Request::Command(&undo), true).await?;
-            return Ok(Written::Gone);
-        }
-        Ok(Written::Stored)
-    }
-
-    /// `SET ... NX PXAT`: a new record, unless the name is taken.
-    async fn create_record(
-        &self,
-        id: &StorageId,
-        change: &Change<'_>,
-        deadline: u64,
-    ) -> Result<Written, StoreError> {
-        let mut command = cmd("SET");
-        command
-            .arg(self.session_key(id))
-            .arg(record::encode_fields(&change.set))
-            .arg("NX")
-            .arg("PXAT")
-            .arg(deadline);
-        // A retry after a lost reply reports IdTaken; the session then picks another ID.
-        let set: Option<String> = self.run(Request::Command(&command), true).await?;
-        Ok(if set.is_some() {
-            Written::Stored
-        } else {
-            Written::IdTaken
-        })
-    }
-
-    /// Writes the record as `change` leaves it with one `SET … IFEQ`, if it is still as this
-    /// request loaded it (see the module's "Round trips"). `None` when that does not apply or
-    /// did not write; `update.lua` then finds out why (the record is gone, or another request
-    /// changed it) and applies the change or not.
-    async fn compare_and_set(
-        &self,
-        key: &SessionKey<'_>,
-        change: &Change<'_>,
-        deadline: Option<u64>,
-    ) -> Result<Option<Written>, StoreError> {
-        let Some(Revision(base)) = change.base else {
-            return Ok(None);
-        };
-        if base.len() > COMPARE_AND_SET_MAX_BYTES
-            || !self.inner.compare_and_set.load(Ordering::Relaxed)
-        {
-            return Ok(None);
-        }
-        let Ok(updated) = record::updated(base, change) else {
-            return Ok(None);
-        };
-        let mut command = Cmd::with_capacity(7, 96 + key.prefix.len() + base.len() + updated.len());
-        command
-            .arg("SET")
-            .arg(key)
-            .arg(updated)
-            .arg("IFEQ")
-            .arg(base.as_slice());
-        match deadline {
-            Some(deadline) => command.arg("PXAT").arg(deadline),
-            None => command.arg("KEEPTTL"),
-        };
-        // Safe to retry: if the first attempt wrote, the second finds the record changed and
-        // the script appends the change again, which resolves to the same fields.
-        match self
-            .run::<Option<()>>(Request::Command(&command), true)
-            .await
-        {
-            Ok(written) => Ok(written.map(|()| Written::Stored)),
-            Err(error) if refused(&error, "ERR") => {
-                self.inner.compare_and_set.store(false, Ordering::Relaxed);
-                tracing::info!("the server has no SET … IFEQ; session updates use update.lua");
-                Ok(None)
-            }
-            Err(error) => Err(error),
-        }
-    }
-
-    /// Runs `update.lua` or `cycle.lua` on `keys`: their arguments and replies are alike.
-    async fn write(
-        &self,
-        script: &StoreScript,
-        keys: &[SessionKey<'_>],
-        change: &Change<'_>,
-        deadline: Option<u64>,
-        retry: bool,
-    ) -> Result<Written, StoreError> {
-        let appended = EncodedChange(change);
-        let appended_len = appended.len();
-        let threshold = record::compaction_threshold(change);
-        // When the record is due for compaction, it is compacted here, not in Lua (which is
-        // slow at it): the script writes the result if the record is still as loaded.
-        let rewrite = match change.base {
-            Some(Revision(base)) if base.len() + appended_len > threshold => {
-                record::rewrite(base, change)
-                    .ok()
-                    .map(|rewritten| (base, rewritten))
-            }
-            _ => None,
-        };
-        // The command's name and SHA1, the keys, the numbers (the caps among them), the change,
-        // and when compacting, the record as loaded and compacted.
-        let bytes = 128
-            + keys.len() * (self.inner.prefix.len() + 24)
-            + appended_len
-            + rewrite
-                .as_ref()
-                .map_or(0, |(base, rewritten)| base.len() + rewritten.len());
-        let mut call = script.call_sized(keys, bytes);
-        call.arg(appended).arg(threshold);
-        match deadline {
-            Some(deadline) => call.arg(deadline),
-            None => call.arg(""),
-        };
-        let caps = change.caps.unwrap_or(Caps {
-            max_bytes: usize::MAX,
-            max_keys: usize::MAX,
-        });
-        call.arg(caps.max_bytes).arg(caps.max_keys);
-        if let Some((base, rewritten)) = rewrite {
-            call.arg(base.as_slice()).arg(rewritten);
-        }
-        match self.run::<Value>(Request::Script(&call), retry).await? {
-            Value::Int(1) => Ok(Written::Stored),
-            Value::Int(0) => Ok(Written::Gone),
-            Value::Int(-1) => Ok(Written::IdTaken),
-            Value::Int(-2) => {
-                tracing::warn!("stored session record is malformed; treating it as gone");
-                Ok(Written::Gone)
-            }
-            Value::Int(-3) => Ok(Written::TooManyKeys),
-            Value::Array(reply) => match reply.as_slice() {
-                [Value::Int(-4), Value::Int(size)] => Ok(Written::TooLarge {
-                    size: usize::try_from(*size).unwrap_or(usize::MAX),
-                }),
-                _ => Err(StoreError::UnexpectedReply(
-                    "a write returned an unknown array".to_owned(),
-                )),
-            },
-            other => Err(StoreError::UnexpectedReply(format!(
-                "a write returned {other:?}"
-            ))),
-        }
-    }
-}
 
 /// Whether a command failed with an error reply whose code is `code` (such as `WRONGTYPE`: the
 /// key holds another type, not a session record).
@@ -232,7 +24,7 @@ fn has_code(error: &RedisError, code: &str) -> bool {
 
 /// Reads a stored record (the reply to `GET` or `GETEX`): `None` when there is none, or when
 /// the key holds something that is not a session record (logged).
-fn parse_record(reply: Value) -> Result<Option<Loaded>, StoreError> {
+pub(super) fn parse_record(reply: Value) -> Result<Option<Loaded>, StoreError> {
     let bytes = match reply {
         Value::Nil => return Ok(None),
         Value::BulkString(bytes) => bytes,
@@ -264,7 +56,7 @@ fn holds_another_type(error: &StoreError) -> bool {
 }
 
 /// Whether Redis answered a command with an error reply whose code is `code`.
-fn refused(error: &StoreError, code: &str) -> bool {
+pub(super) fn refused(error: &StoreError, code: &str) -> bool {
     matches!(error, StoreError::Unavailable(source)
         if source.downcast_ref::<RedisError>().is_some_and(|error| has_code(error, code)))
 }
