@@ -83,8 +83,8 @@ pub enum SessionError {
         /// The configured cap.
         limit: usize,
     },
-    /// A user ID that cannot be stored: empty, over 128 bytes, or with braces or control
-    /// characters. Renders as 500: user IDs come from the application.
+    /// A user ID that cannot be stored: empty, or over 512 bytes. Renders as 500: user IDs come
+    /// from the application.
     #[error("invalid user ID")]
     InvalidUserId,
     /// Sealing a remember-me rotation's cookies failed. Renders as 500.

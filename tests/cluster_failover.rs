@@ -11,6 +11,8 @@ use axum::http::StatusCode;
 use common::cluster::{RedisCluster, redis_cli as cli};
 use common::{Client, app};
 use tower_redis_session::RedisStore;
+#[cfg(feature = "cart")]
+use tower_redis_session::store::cart::CartOwner;
 
 /// The tests here fail or stall nodes of the shared cluster, so they take turns.
 static CLUSTER_IN_USE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -64,7 +66,11 @@ async fn a_master_failure_is_a_503_then_recovers_with_the_data() {
     let mut client = client_of(cluster, timeout);
     client.post("/login/alice", "").await;
     client.post("/cart/add/tea/2", "").await;
-    let (master, replica) = master_and_replica(cluster, "trs:u:{alice}:c");
+    let cart = RedisStore::cluster_builder(cluster.urls())
+        .build()
+        .unwrap()
+        .cart_key(&CartOwner::User("alice".to_owned()));
+    let (master, replica) = master_and_replica(cluster, &cart);
 
     // Acknowledged writes that reached the replica survive the failover: wait until it has
     // everything the master has.

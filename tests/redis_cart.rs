@@ -99,13 +99,15 @@ async fn ten_thousand_merged_visitor_carts_leave_the_users_cart_holding_only_its
         assert!(merged);
     }
 
-    let cart = "trs:u:{alice}:c";
+    let store = backend.store();
+    let cart = &store.cart_key(&CartOwner::User("alice".to_owned()));
     assert_eq!(
         backend.server.int(&["HLEN", cart]),
         3,
         "three lines, nothing else"
     );
-    let markers = backend.server.cmd(&["KEYS", "trs:u:{alice}:m:*"]).strings();
+    let markers = cart.replace(":c", ":m:*");
+    let markers = backend.server.cmd(&["KEYS", &markers]).strings();
     assert_eq!(markers.len(), 10_000);
     for marker in markers.iter().step_by(1000) {
         let ttl = backend.server.int(&["PTTL", marker]);

@@ -14,6 +14,8 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use common::server::RedisServer;
 use common::{Backend, Client, app};
+#[cfg(feature = "cart")]
+use tower_redis_session::store::cart::CartOwner;
 use tower_redis_session::{RedisStore, RedisStoreBuilder};
 
 /// A client that has stored `n = 1`, with its connection and the scripts already warm, so what
@@ -642,7 +644,7 @@ async fn the_user_index_is_one_sorted_set_under_the_users_hash_tag() {
     let backend = Redis::start();
     let mut client = Client::new(app(backend.store(), |b| b));
     client.post("/login/alice", "").await;
-    let index = "trs:u:{alice}:s";
+    let index = &backend.store().index_key("alice");
     assert_eq!(backend.server.int(&["ZCARD", index]), 1);
     assert!(
         backend.server.int(&["PTTL", index]) > 0,
@@ -686,7 +688,10 @@ async fn a_users_cart_lives_under_the_users_hash_tag() {
     let mut client = Client::new(app(backend.store(), |b| b));
     client.post("/login/alice", "").await;
     client.post("/cart/add/apple/1", "").await;
-    let ttl = backend.server.int(&["PTTL", "trs:u:{alice}:c"]);
+    let cart = backend
+        .store()
+        .cart_key(&CartOwner::User("alice".to_owned()));
+    let ttl = backend.server.int(&["PTTL", &cart]);
     assert!(ttl > 29 * 24 * 3600 * 1000, "30 days, got {ttl} ms");
 }
 
@@ -779,4 +784,42 @@ async fn revocations_can_wait_for_a_replica() {
     let monitor = backend.server.monitor();
     plain.post("/logout", "").await;
     assert!(!monitor.commands().contains(&"wait".to_owned()));
+}
+
+#[tokio::test]
+async fn no_user_id_appears_in_a_key_name() {
+    let backend = Redis::start();
+    let mut client = Client::new(app(backend.store(), |b| b));
+    client.post("/login/alice%40example.com", "").await;
+    #[cfg(feature = "cart")]
+    client.post("/cart/add/apple/1", "").await;
+    #[cfg(feature = "remember-me")]
+    client.post("/login-remember/alice%40example.com", "").await;
+    let keys = backend.server.cmd(&["KEYS", "*"]).strings();
+    assert!(
+        keys.iter().any(|key| key.starts_with("trs:u:{")),
+        "{keys:?}"
+    );
+    assert!(!keys.iter().any(|key| key.contains("alice")), "{keys:?}");
+}
+
+#[tokio::test]
+async fn every_key_of_a_user_shares_one_hash_tag() {
+    let store = Redis::start().store();
+    let owner = "{a}b@example.com";
+    let tag = |key: String| {
+        key.split_once('{')
+            .and_then(|(_, rest)| rest.split_once('}'))
+            .map(|(tag, _)| tag.to_owned())
+    };
+    let index = tag(store.index_key(owner)).expect("a hash tag");
+    assert_eq!(index.len(), 22, "base64url of 128 bits");
+    assert_eq!(tag(store.generation_key(owner)), Some(index.clone()));
+    #[cfg(feature = "remember-me")]
+    assert_eq!(tag(store.token_index_key(owner)), Some(index.clone()));
+    #[cfg(feature = "cart")]
+    assert_eq!(
+        tag(store.cart_key(&CartOwner::User(owner.to_owned()))),
+        Some(index)
+    );
 }

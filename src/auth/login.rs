@@ -18,8 +18,9 @@ impl Session {
     /// The new ID is written when the response is sent (or at [`Session::save`]).
     ///
     /// # Errors
-    /// [`SessionError::InvalidUserId`] for an empty ID, one over 128 bytes, or one with braces or
-    /// control characters; [`SessionError::Store`] when the session could not be loaded.
+    /// [`SessionError::InvalidUserId`] for an empty ID or one over 512 bytes (any other string
+    /// is a user ID: an e-mail address, a UUID, anything with braces);
+    /// [`SessionError::Store`] when the session could not be loaded.
     pub async fn login(&self, user_id: &str, device: Device) -> Result<(), SessionError> {
         check_user_id(user_id)?;
         let mut state = self.loaded().await?;

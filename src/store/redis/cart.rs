@@ -27,14 +27,14 @@ impl RedisStore {
                 id.write_to(&mut key);
                 key
             }
-            CartOwner::User(user) => format!("{}u:{{{user}}}:c", self.inner.prefix),
+            CartOwner::User(user) => self.user_key(user, "c"),
         }
     }
 
     /// The Redis key that records a visitor cart's merge into `user`'s cart, under the user's
     /// hash tag beside that cart; it expires with the visitor cart.
     pub fn merge_marker_key(&self, user: &str, source: &StorageId) -> String {
-        format!("{}u:{{{user}}}:m:{source}", self.inner.prefix)
+        self.user_key(user, &format!("m:{source}"))
     }
 }
 

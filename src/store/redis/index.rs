@@ -15,12 +15,12 @@ impl RedisStore {
     /// The Redis key of a user's session index. The user ID is the hash tag, so all of a user's
     /// keys share one Cluster slot.
     pub fn index_key(&self, user: &str) -> String {
-        format!("{}u:{{{user}}}:s", self.inner.prefix)
+        self.user_key(user, "s")
     }
 
     /// The Redis key of a user's sign-out generation, under the user's hash tag.
     pub fn generation_key(&self, user: &str) -> String {
-        format!("{}u:{{{user}}}:g", self.inner.prefix)
+        self.user_key(user, "g")
     }
 }
 

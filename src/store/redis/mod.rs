@@ -7,7 +7,8 @@
 //! layout described in `store/redis/record.rs`. The key's expiry is always
 //! `min(last use + idle, created + absolute)`.
 //!
-//! A user's signed-in sessions are listed in a sorted set at `{prefix}u:{<user id>}:s`, members
+//! A user's signed-in sessions are listed in a sorted set at `{prefix}u:{<user tag>}:s` (the tag
+//! is a hash of the user ID: see `user_key`), members
 //! being the sessions' storage ids (their public handles), scores their absolute deadlines.
 //!
 //! # Round trips
@@ -125,6 +126,16 @@ impl RedisStore {
     /// [`StoreError::Timeout`] when it does not answer.
     pub async fn check(&self) -> Result<(), StoreError> {
         self.inner.connections.check_policy().await
+    }
+
+    /// The Redis key of one of `user`'s keys (`what`: `s` index, `g` generation, `t` tokens,
+    /// `c` cart, `m:…` merge markers): `{prefix}u:{<tag>}:<what>`. The hash tag is base64url of
+    /// the first 128 bits of SHA-256 of the user ID, so that every key of a user lives in one
+    /// Cluster slot whatever characters the ID has, and no user ID (an e-mail address, say)
+    /// appears in a key name.
+    pub(super) fn user_key(&self, user: &str, what: &str) -> String {
+        let tag = StorageId::digest(user.as_bytes());
+        format!("{}u:{{{tag}}}:{what}", self.inner.prefix)
     }
 
     /// The Redis key of a session record.

@@ -18,7 +18,7 @@ impl RedisStore {
 
     /// The Redis key of a user's index of remember-me tokens, under the user's hash tag.
     pub fn token_index_key(&self, user: &str) -> String {
-        format!("{}u:{{{user}}}:t", self.inner.prefix)
+        self.user_key(user, "t")
     }
 }
 
