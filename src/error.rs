@@ -12,7 +12,7 @@ use http::StatusCode;
 #[non_exhaustive]
 pub enum StoreError {
     /// The store could not be reached or refused the command.
-    #[error("session store unavailable")]
+    #[error("session store unavailable: {0}")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The store did not answer within the configured command timeout.
     #[error("session store did not answer within {0:?}")]
@@ -129,10 +129,13 @@ impl SessionError {
     }
 }
 
+/// Renders as [`SessionFailure`](crate::SessionFailure) does: a short plain-text or JSON body
+/// by the request's `Accept` header, `Retry-After` on a 503, or what the layer's
+/// [`render_failure`](crate::SessionLayerBuilder::render_failure) makes of it. The cause is
+/// logged, never sent.
 impl IntoResponse for SessionError {
     fn into_response(self) -> Response {
-        let status = self.status();
         self.log("session operation failed", "session operation refused");
-        (status, status.canonical_reason().unwrap_or_default()).into_response()
+        crate::failure::respond(self)
     }
 }

@@ -16,8 +16,9 @@ pub enum SessionRejection {
     /// Renders as 500.
     #[error("no SessionLayer wraps this route")]
     MissingLayer,
-    /// The session could not be loaded because the store is unavailable. Renders as 503.
-    #[error("session store unavailable")]
+    /// The session could not be loaded because the store is unavailable. Renders as 503, as
+    /// [`SessionFailure`](crate::SessionFailure) says.
+    #[error("could not load the session: {0}")]
     Unavailable(#[source] SessionError),
 }
 
@@ -33,12 +34,18 @@ impl SessionRejection {
 
 impl IntoResponse for SessionRejection {
     fn into_response(self) -> Response {
-        let status = self.status();
         tracing::error!(
             error = &self as &dyn std::error::Error,
             "session extraction failed"
         );
-        (status, status.canonical_reason().unwrap_or_default()).into_response()
+        match self {
+            Self::Unavailable(error) => crate::failure::respond(error),
+            Self::MissingLayer => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Internal Server Error: this route has no session layer\n",
+            )
+                .into_response(),
+        }
     }
 }
 

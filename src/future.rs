@@ -5,12 +5,15 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
+use bytes::Bytes;
 use http::header::{HeaderName, SET_COOKIE};
 use http::{HeaderValue, Response};
 use pin_project_lite::pin_project;
 
+use crate::failure::Marked;
 use crate::session::{Amend, Finish, Session};
 use crate::store::BoxFuture;
 
@@ -52,7 +55,7 @@ impl<F, B> ResponseFuture<F, B> {
 impl<F, B, E> Future for ResponseFuture<F, B>
 where
     F: Future<Output = Result<Response<B>, E>>,
-    B: Default + Send + 'static,
+    B: From<Bytes> + Send + 'static,
 {
     type Output = Result<Response<B>, E>;
 
@@ -70,6 +73,7 @@ where
                     match session.try_finish(save) {
                         Finish::Untouched => return Poll::Ready(Ok(response)),
                         Finish::Done(amend) => {
+                            render_marked(&session, &mut response);
                             apply(&mut response, amend);
                             return Poll::Ready(Ok(response));
                         }
@@ -86,16 +90,17 @@ where
 }
 
 /// Writes the session, then completes the response. A failed write replaces the response with
-/// the error's status (503 when the store failed, 413 when concurrent writers left no room for
-/// this request's change under the caps), since the client would otherwise believe a change
-/// was kept that was not.
-async fn write_back<B: Default>(
+/// the failure's (503 when the store failed, 413 when concurrent writers left no room for this
+/// request's change under the caps), since the client would otherwise believe a change was kept
+/// that was not.
+async fn write_back<B: From<Bytes>>(
     session: Session,
     save: bool,
     mut response: Response<B>,
 ) -> Response<B> {
     match session.finish(save).await {
         Ok(amend) => {
+            render_marked(&session, &mut response);
             apply(&mut response, amend);
             response
         }
@@ -105,10 +110,16 @@ async fn write_back<B: Default>(
                 &format!("could not save the session; answering {status}"),
                 &format!("the session refused this request's change; answering {status}"),
             );
-            let mut failed = Response::new(B::default());
-            *failed.status_mut() = status;
-            failed
+            session.render_failure(Arc::new(error)).map(B::from)
         }
+    }
+}
+
+/// Renders again, for this request, a session failure that a rejection or handler error
+/// rendered without knowing it (see `failure.rs`).
+fn render_marked<B: From<Bytes>>(session: &Session, response: &mut Response<B>) {
+    if let Some(Marked(error)) = response.extensions_mut().remove::<Marked>() {
+        *response = session.render_failure(error).map(B::from);
     }
 }
 

@@ -9,6 +9,7 @@ use tower_layer::Layer;
 #[cfg(feature = "cart")]
 use crate::cart::{CartConfig, CartFeature};
 use crate::config::{ConfigError, SessionConfig};
+use crate::failure::{Renderer, SessionFailure};
 #[cfg(feature = "remember-me")]
 use crate::remember::{RememberConfig, RememberFeature};
 use crate::service::SessionService;
@@ -72,6 +73,7 @@ impl SessionLayer {
             },
             store,
             config: SessionConfig::default(),
+            render_failure: None,
         }
     }
 }
@@ -98,6 +100,7 @@ impl<S> Layer<S> for SessionLayer {
 pub struct SessionLayerBuilder {
     store: Arc<dyn SessionStore>,
     config: SessionConfig,
+    render_failure: Option<Renderer>,
     features: Features,
 }
 
@@ -290,6 +293,19 @@ impl SessionLayerBuilder {
         self
     }
 
+    /// Renders session failures the application's way (its own error page, its own JSON shape):
+    /// a rejection of the [`Session`](crate::Session), [`Cart`](crate::Cart) or
+    /// [`RememberMe`](crate::RememberMe) extractors, a [`SessionError`](crate::SessionError) a
+    /// handler returns, and a write-back that failed after the handler ran all come here. By
+    /// default, [`SessionFailure::default_response`](crate::SessionFailure::default_response).
+    pub fn render_failure(
+        mut self,
+        render: impl Fn(&SessionFailure) -> http::Response<bytes::Bytes> + Send + Sync + 'static,
+    ) -> Self {
+        self.render_failure = Some(Arc::new(render));
+        self
+    }
+
     /// Checks the configuration and builds the layer.
     ///
     /// # Errors
@@ -305,6 +321,7 @@ impl SessionLayerBuilder {
                 store: self.store,
                 config,
                 features,
+                render_failure: self.render_failure,
             }),
         })
     }

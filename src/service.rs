@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
-use http::header::USER_AGENT;
+use http::header::{ACCEPT, USER_AGENT};
 use http::{Request, Response};
 use tower_service::Service;
 
@@ -36,7 +36,7 @@ impl<S: std::fmt::Debug> std::fmt::Debug for SessionService<S> {
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for SessionService<S>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
-    ResBody: Default + Send + 'static,
+    ResBody: From<bytes::Bytes> + Send + 'static,
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
@@ -51,6 +51,7 @@ where
         let cookies = RawCookies::of(headers);
         let client = Client {
             user_agent: headers.get(USER_AGENT).cloned(),
+            accept: headers.get(ACCEPT).cloned(),
             ip: (self.context.config.client_ip_header.as_ref())
                 .and_then(|name| headers.get(name))
                 .cloned(),

@@ -423,6 +423,11 @@ async fn redis_down_rejects_with_503_and_recovers_after_restart() {
     let reply = client.get("/get/n").await;
     assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(reply.set_cookies.is_empty());
+    assert_eq!(reply.header("retry-after"), Some("2"));
+    assert_eq!(
+        reply.body,
+        "Service Unavailable: the session store is unavailable; please try again shortly\n"
+    );
     assert_eq!(
         client.get("/handled").await.body,
         "handled without a session"
@@ -447,6 +452,11 @@ async fn redis_that_stops_answering_times_out_with_503() {
     assert!(
         started.elapsed() < Duration::from_millis(1400),
         "the timeout applied"
+    );
+    assert!(
+        reply.body.contains("did not answer in time"),
+        "{}",
+        reply.body
     );
     backend.server.cmd(&["CLIENT", "UNPAUSE"]);
     assert_eq!(client.get("/get/n").await.body, "1");
@@ -496,6 +506,12 @@ async fn failed_write_back_turns_the_response_into_503() {
     let reply = in_flight.await.unwrap();
     assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(reply.set_cookies.is_empty());
+    assert_eq!(reply.header("retry-after"), Some("2"));
+    assert!(
+        reply.body.starts_with("Service Unavailable: "),
+        "{}",
+        reply.body
+    );
     backend.server.restart();
     assert_eq!(client.get("/untouched").await.status, StatusCode::OK);
 }
@@ -822,4 +838,35 @@ async fn every_key_of_a_user_shares_one_hash_tag() {
         tag(store.cart_key(&CartOwner::User(owner.to_owned()))),
         Some(index)
     );
+}
+
+/// The extractor's rejection and a failed write-back both go through the layer's renderer, as
+/// JSON for a client that accepts it.
+#[tokio::test]
+async fn a_store_outage_is_rendered_by_the_layers_renderer() {
+    let mut backend = Redis::start();
+    let app = app(backend.store(), |b| {
+        b.render_failure(|failure| {
+            let mut response = failure.default_response();
+            *response.body_mut() =
+                format!("custom {} json={}", failure.code(), failure.wants_json()).into();
+            response
+        })
+    });
+    let mut client = Client::new(app);
+    client
+        .headers
+        .push(("accept", "application/json".to_owned()));
+    client.post("/set/n", "1").await;
+    let mut slow = client.clone();
+    let in_flight = tokio::spawn(async move { slow.post("/slow/late?ms=300", "").await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    backend.server.stop();
+    let write_back = in_flight.await.unwrap();
+    assert_eq!(write_back.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(write_back.body, "custom session_unavailable json=true");
+    let rejection = client.get("/get/n").await;
+    assert_eq!(rejection.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(rejection.body, "custom session_unavailable json=true");
+    assert_eq!(rejection.header("retry-after"), Some("2"));
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::Feature;
 use crate::config::SessionConfig;
+use crate::failure::Renderer;
 use crate::store::SessionStore;
 
 /// Everything a request's session needs besides its own state: shared by all requests.
@@ -13,6 +14,8 @@ pub(crate) struct Context {
     pub(crate) config: SessionConfig,
     /// The features built on sessions, in the order their hooks run.
     pub(crate) features: Vec<Arc<dyn Feature>>,
+    /// The application's rendering of session failures, if it has one.
+    pub(crate) render_failure: Option<Renderer>,
 }
 
 impl Context {

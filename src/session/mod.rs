@@ -18,6 +18,7 @@ use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
 use crate::codec::{self, field_cost};
 use crate::cookie::RawCookies;
 use crate::error::SessionError;
+use crate::failure::SessionFailure;
 use crate::id::SessionId;
 use crate::time::{now_millis, to_system_time};
 
@@ -101,6 +102,8 @@ pub(crate) struct Amend {
 pub(crate) struct Client {
     pub(crate) user_agent: Option<HeaderValue>,
     pub(crate) ip: Option<HeaderValue>,
+    /// The request's `Accept`, to render a failure as the client wants it.
+    pub(crate) accept: Option<HeaderValue>,
 }
 
 impl Session {
@@ -202,6 +205,17 @@ impl Session {
     /// Who sent the request.
     pub(crate) fn client(&self) -> &Client {
         &self.shared.client
+    }
+
+    /// The response for a session failure in this request: the application's rendering, or
+    /// the crate's by the request's `Accept`.
+    pub(crate) fn render_failure(&self, error: Arc<SessionError>) -> http::Response<bytes::Bytes> {
+        let wants_json = crate::failure::accepts_json(self.shared.client.accept.as_ref());
+        let failure = SessionFailure::new(error, wants_json);
+        match &self.shared.context.render_failure {
+            Some(render) => render(&failure),
+            None => failure.default_response(),
+        }
     }
 
     /// The value stored under `key`, or `None`.

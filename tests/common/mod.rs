@@ -446,9 +446,17 @@ async fn cart_clear(cart: Cart) -> Result<&'static str, CartError> {
 #[derive(Debug)]
 pub struct Reply {
     pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
     pub set_cookies: Vec<String>,
     pub clear_site_data: bool,
     pub body: String,
+}
+
+impl Reply {
+    /// The value of the response header `name`, if it has one.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|value| value.to_str().ok())
+    }
 }
 
 /// The prefix the layer gives its cookies' names by default.
@@ -608,6 +616,7 @@ impl Client {
         let status = response.status();
         let set_cookies = set_cookies(response.headers());
         let clear_site_data = response.headers().contains_key("clear-site-data");
+        let headers = response.headers().clone();
         let body = response
             .into_body()
             .collect()
@@ -619,6 +628,7 @@ impl Client {
         }
         Reply {
             status,
+            headers,
             set_cookies,
             clear_site_data,
             body: String::from_utf8_lossy(&body).into_owned(),

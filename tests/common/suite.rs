@@ -36,6 +36,9 @@ macro_rules! conformance_suite {
             absolute_timeout_expires_an_active_session,
             oversize_insert_is_refused_and_nothing_is_written,
             too_many_keys_are_refused_and_nothing_is_written,
+            a_refused_change_answers_with_a_plain_text_body,
+            a_refused_change_answers_with_json_to_a_client_that_accepts_json,
+            the_layers_renderer_renders_a_handlers_session_error,
             server_error_responses_do_not_save,
             explicit_save_writes_before_the_response,
             explicit_save_reports_a_session_deleted_meanwhile,
@@ -447,6 +450,59 @@ pub async fn oversize_insert_is_refused_and_nothing_is_written<B: Backend>() {
     );
     assert_eq!(client.get("/get/big").await.body, "none");
     assert_eq!(client.get("/get/small").await.body, "\"fits\"");
+}
+
+pub async fn a_refused_change_answers_with_a_plain_text_body<B: Backend>() {
+    let backend = B::start();
+    let mut client = Client::new(app(backend.store(), |b| b.max_size(10)));
+    let reply = client.post("/set/big", &"1".repeat(20)).await;
+    assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        reply.header("content-type"),
+        Some("text/plain; charset=utf-8")
+    );
+    assert_eq!(
+        reply.body,
+        "Payload Too Large: the session cannot hold this much data\n"
+    );
+    assert_eq!(
+        reply.header("retry-after"),
+        None,
+        "only a 503 asks to retry"
+    );
+}
+
+pub async fn a_refused_change_answers_with_json_to_a_client_that_accepts_json<B: Backend>() {
+    let backend = B::start();
+    let mut client = Client::new(app(backend.store(), |b| b.max_keys(1)));
+    client
+        .headers
+        .push(("accept", "application/json".to_owned()));
+    client.post("/set/a", "1").await;
+    let reply = client.post("/set/b", "2").await;
+    assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(reply.header("content-type"), Some("application/json"));
+    let body: serde_json::Value = serde_json::from_str(&reply.body).expect("JSON");
+    assert_eq!(body["error"], "session_too_many_keys");
+    assert_eq!(body["message"], "the session cannot hold this many entries");
+}
+
+pub async fn the_layers_renderer_renders_a_handlers_session_error<B: Backend>() {
+    let backend = B::start();
+    let app = app(backend.store(), |b| {
+        b.max_size(10).render_failure(|failure| {
+            let page = format!("<p>{} ({})</p>", failure.message(), failure.code());
+            let mut response = failure.default_response();
+            *response.body_mut() = page.into();
+            response
+        })
+    });
+    let reply = Client::new(app).post("/set/big", &"1".repeat(20)).await;
+    assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        reply.body,
+        "<p>the session cannot hold this much data (session_too_large)</p>"
+    );
 }
 
 pub async fn too_many_keys_are_refused_and_nothing_is_written<B: Backend>() {
