@@ -37,7 +37,7 @@ pub use crate::layer::{SessionLayer, SessionLayerBuilder};
 #[cfg(feature = "remember-me")]
 pub use crate::remember::{RememberConfig, RememberMe, RememberMode, TheftDetected};
 pub use crate::service::SessionService;
-pub use crate::session::{SaveOutcome, Session};
+pub use crate::session::{SaveOutcome, Session, TypedKey};
 #[cfg(feature = "cart")]
 pub use crate::store::cart::{CartLine, MergePolicy};
 pub use crate::store::{LayerStore, MemoryStore, RedisStore, RedisStoreBuilder, SessionStore};

@@ -870,3 +870,15 @@ async fn a_store_outage_is_rendered_by_the_layers_renderer() {
     assert_eq!(rejection.body, "custom session_unavailable json=true");
     assert_eq!(rejection.header("retry-after"), Some("2"));
 }
+
+#[tokio::test]
+async fn touch_is_one_pexpireat_and_reads_nothing() {
+    let backend = Redis::start();
+    let mut client = warm_client(&backend).await;
+    let key = session_key(&backend.server);
+    backend.server.cmd(&["PEXPIRE", &key, "5000"]);
+    let monitor = backend.server.monitor();
+    assert_eq!(client.post("/touch", "").await.body, "true");
+    assert_eq!(monitor.commands(), ["pexpireat"], "one command");
+    assert!(backend.server.int(&["PTTL", &key]) > 29 * 60 * 1000);
+}

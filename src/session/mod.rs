@@ -5,6 +5,7 @@ pub(crate) mod feature;
 pub(crate) mod index;
 pub(crate) mod meta;
 mod state;
+mod typed_key;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,6 +26,7 @@ use crate::time::{now_millis, to_system_time};
 pub(crate) use self::context::Context;
 pub(crate) use self::feature::Feature;
 pub(crate) use self::state::{Login, State};
+pub use self::typed_key::TypedKey;
 
 /// The session of the current request.
 ///
@@ -237,18 +239,15 @@ impl Session {
             .transpose()
     }
 
-    /// Stores `value` under `key`. Setting a key to the value it already has changes nothing.
+    /// Stores `value` under `key`; takes the value or a reference to it. Setting a key to the
+    /// value it already has changes nothing.
     ///
     /// # Errors
     /// [`SessionError::TooLarge`] or [`SessionError::TooManyKeys`] when the session would exceed
     /// its caps (the session is left unchanged); [`SessionError::Encode`] when `value` does not
     /// serialize; [`SessionError::Store`] when the session could not be loaded.
-    pub async fn insert<T: Serialize + ?Sized>(
-        &self,
-        key: &str,
-        value: &T,
-    ) -> Result<(), SessionError> {
-        let raw = serde_json::to_string(value).map_err(|source| SessionError::Encode {
+    pub async fn insert<T: Serialize>(&self, key: &str, value: T) -> Result<(), SessionError> {
+        let raw = serde_json::to_string(&value).map_err(|source| SessionError::Encode {
             key: key.to_owned(),
             source,
         })?;
@@ -257,13 +256,39 @@ impl Session {
         state.set(key, raw, config.max_bytes, config.max_keys)
     }
 
-    /// Removes `key`; returns whether it was present.
+    /// Removes `key` and returns the value it held, or `None`.
+    ///
+    /// # Errors
+    /// [`SessionError::Decode`] when the stored value is not a `T`: the key is then kept;
+    /// [`SessionError::Store`] when the session could not be loaded.
+    pub async fn remove<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
+        let mut state = self.loaded().await?;
+        let Some(raw) = state.data.get(key) else {
+            return Ok(None);
+        };
+        let value = serde_json::from_str(raw).map_err(|source| SessionError::Decode {
+            key: key.to_owned(),
+            source,
+        })?;
+        state.unset(key);
+        Ok(Some(value))
+    }
+
+    /// Removes `key` without decoding what it held; returns whether it was present.
     ///
     /// # Errors
     /// [`SessionError::Store`] when the session could not be loaded.
-    pub async fn remove(&self, key: &str) -> Result<bool, SessionError> {
+    pub async fn remove_key(&self, key: &str) -> Result<bool, SessionError> {
         let mut state = self.loaded().await?;
         Ok(state.unset(key))
+    }
+
+    /// The session's keys, in no particular order.
+    ///
+    /// # Errors
+    /// [`SessionError::Store`] when the session could not be loaded.
+    pub async fn keys(&self) -> Result<Vec<String>, SessionError> {
+        Ok(self.loaded().await?.data.keys().cloned().collect())
     }
 
     /// Removes every key. The session itself (its ID, lifetime and signed-in user) stays.
@@ -281,6 +306,54 @@ impl Session {
     /// [`SessionError::Store`] when the session could not be loaded.
     pub async fn is_empty(&self) -> Result<bool, SessionError> {
         Ok(self.loaded().await?.data.is_empty())
+    }
+
+    /// Whether this request has changes to write back (keys set or removed, a new ID, a login),
+    /// without waiting: `true` too while another clone of this handle is using the session.
+    pub fn is_modified(&self) -> bool {
+        if !self.shared.touched.load(Ordering::Acquire) {
+            return false;
+        }
+        match self.shared.state.try_lock() {
+            Ok(state) => state.as_ref().is_some_and(|state| state.has_changes()),
+            Err(_) => true,
+        }
+    }
+
+    /// Slides the session's idle expiry without reading its data: one round trip, no decoding.
+    /// Returns whether the session exists. Keys read afterwards are loaded as usual.
+    ///
+    /// The load a request makes at first use slides the expiry too, so after one this does
+    /// nothing, and the [`Session`] extractor loads: take the handle with
+    /// `axum::Extension<Session>` in a route that only keeps the session alive (a heartbeat).
+    ///
+    /// # Errors
+    /// [`SessionError::Store`] when the store could not be reached.
+    pub async fn touch(&self) -> Result<bool, SessionError> {
+        let state = self.lock().await;
+        if state.loaded {
+            return Ok(state.id.is_some());
+        }
+        let Some(id) = state.cookie_id.clone() else {
+            return Ok(false);
+        };
+        drop(state);
+        let now = now_millis();
+        let deadline = self
+            .shared
+            .context
+            .config
+            .expiry
+            .deadline(id.created_at(), now);
+        if deadline <= now {
+            return Ok(false);
+        }
+        Ok(self
+            .shared
+            .context
+            .store
+            .touch(&id.storage_id(), deadline)
+            .await?)
     }
 
     /// Gives the session a new ID, keeping its data and creation time: call it whenever the

@@ -263,6 +263,17 @@ pub trait SessionStore: Send + Sync + 'static {
         deadline: u64,
     ) -> BoxFuture<'a, Result<Option<Loaded>, StoreError>>;
 
+    /// Sets a record's expiry to `deadline` without reading it; whether it exists. The default
+    /// loads the record (as [`load`](Self::load), one round trip) and drops what it read; a
+    /// store that can slide an expiry alone should do that instead.
+    fn touch<'a>(
+        &'a self,
+        id: &'a StorageId,
+        deadline: u64,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move { Ok(self.load(id, deadline).await?.is_some()) })
+    }
+
     /// Creates a record holding `change.set`. [`Written::IdTaken`] if the ID is in use.
     fn create<'a>(
         &'a self,

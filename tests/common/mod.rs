@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, Query};
+use axum::extract::{Extension, Path, Query};
 use axum::http::HeaderMap as RequestHeaders;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use axum::routing::{get, post};
@@ -32,7 +32,7 @@ use tower_redis_session::RememberMe;
 use tower_redis_session::{Cart, CartError};
 use tower_redis_session::{
     Device, LayerStore, MemoryStore, RedisStore, Session, SessionError, SessionLayer,
-    SessionLayerBuilder, SessionRejection,
+    SessionLayerBuilder, SessionRejection, TypedKey,
 };
 
 use self::server::RedisServer;
@@ -142,6 +142,12 @@ pub fn app<S: LayerStore>(
         .route("/get/{key}", get(read))
         .route("/set/{key}", post(write))
         .route("/remove/{key}", post(remove))
+        .route("/take/{key}", post(take))
+        .route("/take-number/{key}", post(take_number))
+        .route("/keys", get(keys))
+        .route("/touch", post(touch))
+        .route("/modified/{key}", post(modified))
+        .route("/visit", post(visit))
         .route("/clear", post(clear))
         .route("/cycle", post(cycle))
         .route("/delete", post(delete))
@@ -195,7 +201,51 @@ async fn write(
 }
 
 async fn remove(session: Session, Path(key): Path<String>) -> Result<String, SessionError> {
-    Ok(session.remove(&key).await?.to_string())
+    Ok(session.remove_key(&key).await?.to_string())
+}
+
+/// Removes `key` and answers with the value it held, or `none`.
+async fn take(session: Session, Path(key): Path<String>) -> Result<String, SessionError> {
+    let value: Option<Value> = session.remove(&key).await?;
+    Ok(value.map_or_else(|| "none".to_owned(), |v| v.to_string()))
+}
+
+/// Removes `key` if it holds a number, answering with it.
+async fn take_number(session: Session, Path(key): Path<String>) -> Result<String, SessionError> {
+    let value: Option<u64> = session.remove(&key).await?;
+    Ok(value.map_or_else(|| "none".to_owned(), |v| v.to_string()))
+}
+
+/// The session's keys, sorted, comma-separated.
+async fn keys(session: Session) -> Result<String, SessionError> {
+    let mut keys = session.keys().await?;
+    keys.sort();
+    Ok(keys.join(","))
+}
+
+/// Whether the session exists, after sliding its expiry without reading it.
+async fn touch(Extension(session): Extension<Session>) -> Result<String, SessionError> {
+    Ok(session.touch().await?.to_string())
+}
+
+/// Whether the request changed the session, before and after setting `key` to the body.
+async fn modified(
+    session: Session,
+    Path(key): Path<String>,
+    body: String,
+) -> Result<String, SessionError> {
+    let before = session.is_modified();
+    session.insert(&key, body).await?;
+    Ok(format!("{before} {}", session.is_modified()))
+}
+
+const VISITS: TypedKey<u64> = TypedKey::new("visits");
+
+/// Counts visits through a typed key.
+async fn visit(session: Session) -> Result<String, SessionError> {
+    let visits = VISITS.get(&session).await?.unwrap_or(0) + 1;
+    VISITS.insert(&session, visits).await?;
+    Ok(visits.to_string())
 }
 
 async fn clear(session: Session) -> Result<&'static str, SessionError> {
@@ -278,7 +328,7 @@ async fn slow_remove(
     Query(delay): Query<Delay>,
 ) -> Result<&'static str, SessionError> {
     delay.after_loading(&session).await?;
-    session.remove(&key).await?;
+    session.remove_key(&key).await?;
     Ok("ok")
 }
 

@@ -29,6 +29,13 @@ macro_rules! conformance_suite {
             fifty_parallel_writers_never_take_the_session_past_its_key_cap,
             a_session_over_a_lowered_cap_can_still_shrink,
             remove_and_clear_are_saved,
+            remove_returns_the_value_and_insert_takes_it_by_value,
+            a_remove_as_the_wrong_type_keeps_the_key,
+            keys_lists_the_session_keys,
+            is_modified_tells_whether_the_request_changed_the_session,
+            touch_slides_the_expiry_without_a_load,
+            touch_of_an_unknown_session_finds_nothing,
+            a_typed_key_reads_and_writes_its_type,
             a_session_emptied_of_every_key_keeps_its_id,
             idle_timeout_expires_the_session,
             reads_slide_the_idle_timeout,
@@ -361,6 +368,83 @@ pub async fn a_session_over_a_lowered_cap_can_still_shrink<B: Backend>() {
     assert_eq!(shrinking.post("/remove/a", "").await.body, "true");
     assert_eq!(shrinking.get("/get/a").await.body, "none");
     assert_eq!(shrinking.get("/get/b").await.body.len(), 2_002);
+}
+
+pub async fn remove_returns_the_value_and_insert_takes_it_by_value<B: Backend>() {
+    let backend = B::start();
+    let mut client = client(&backend);
+    client.post("/set/cart", r#"{"items":3}"#).await;
+    assert_eq!(client.post("/take/cart", "").await.body, r#"{"items":3}"#);
+    assert_eq!(client.post("/take/cart", "").await.body, "none");
+    assert_eq!(
+        client.get("/get/cart").await.body,
+        "none",
+        "the removal was saved"
+    );
+}
+
+pub async fn a_remove_as_the_wrong_type_keeps_the_key<B: Backend>() {
+    let backend = B::start();
+    let mut client = client(&backend);
+    client.post("/set/name", "\"alice\"").await;
+    let reply = client.post("/take-number/name", "").await;
+    assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(client.get("/get/name").await.body, "\"alice\"");
+}
+
+pub async fn keys_lists_the_session_keys<B: Backend>() {
+    let backend = B::start();
+    let mut client = client(&backend);
+    assert_eq!(client.get("/keys").await.body, "");
+    for key in ["b", "a", "$c"] {
+        client.post(&format!("/set/{key}"), "1").await;
+    }
+    assert_eq!(client.get("/keys").await.body, "$c,a,b");
+}
+
+pub async fn is_modified_tells_whether_the_request_changed_the_session<B: Backend>() {
+    let backend = B::start();
+    let mut client = client(&backend);
+    assert_eq!(client.post("/modified/a", "x").await.body, "false true");
+    assert_eq!(
+        client.post("/modified/a", "x").await.body,
+        "false false",
+        "setting the value a key has is no change"
+    );
+}
+
+pub async fn touch_slides_the_expiry_without_a_load<B: Backend>() {
+    let backend = B::start();
+    let mut client = Client::new(app(backend.store(), |b| {
+        b.idle_timeout(Duration::from_millis(600))
+    }));
+    client.post("/set/n", "1").await;
+    for _ in 0..4 {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(client.post("/touch", "").await.body, "true");
+    }
+    assert_eq!(
+        client.get("/get/n").await.body,
+        "1",
+        "alive after 1.2 s of touches"
+    );
+}
+
+pub async fn touch_of_an_unknown_session_finds_nothing<B: Backend>() {
+    let backend = B::start();
+    let mut client = client(&backend);
+    assert_eq!(client.post("/touch", "").await.body, "false");
+    client.post("/set/n", "1").await;
+    client.post("/delete", "").await;
+    assert_eq!(client.post("/touch", "").await.body, "false");
+}
+
+pub async fn a_typed_key_reads_and_writes_its_type<B: Backend>() {
+    let backend = B::start();
+    let mut client = client(&backend);
+    assert_eq!(client.post("/visit", "").await.body, "1");
+    assert_eq!(client.post("/visit", "").await.body, "2");
+    assert_eq!(client.get("/get/visits").await.body, "2");
 }
 
 pub async fn remove_and_clear_are_saved<B: Backend>() {

@@ -90,6 +90,24 @@ impl SessionStore for RedisStore {
         })
     }
 
+    fn touch<'a>(
+        &'a self,
+        id: &'a StorageId,
+        deadline: u64,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let mut command = cmd("PEXPIREAT");
+            command
+                .arg(SessionKey {
+                    prefix: &self.inner.prefix,
+                    id,
+                })
+                .arg(deadline);
+            let touched: i64 = self.run(Request::Command(&command), true).await?;
+            Ok(touched == 1)
+        })
+    }
+
     fn create<'a>(
         &'a self,
         id: &'a StorageId,
