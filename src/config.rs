@@ -59,6 +59,21 @@ pub enum ConfigError {
     /// The cookie name is empty or has characters a cookie name cannot have.
     #[error("invalid cookie name {0:?}")]
     CookieName(String),
+    /// Two of the layer's cookies would have the same name (say the session cookie named
+    /// `cart`, which the cart cookie is called by default).
+    #[error(
+        "the {cookie} cookie would be named {name:?}, as the {taken_by} cookie is: name one of \
+         them otherwise (SessionLayerBuilder::cookie_name, CartConfig::cookie_name, \
+         RememberConfig::cookie_name)"
+    )]
+    CookieNameTaken {
+        /// The name both would have, prefix included.
+        name: String,
+        /// The cookie being named: `cart`, `remember-me`.
+        cookie: &'static str,
+        /// The cookie that has the name already: `session`, `cart`.
+        taken_by: &'static str,
+    },
     /// The cookie path is empty, relative, or has `;` or control characters.
     #[error("invalid cookie path {0:?}")]
     CookiePath(String),
@@ -124,22 +139,28 @@ impl SessionConfig {
 }
 
 impl SessionConfig {
-    /// The settings of a feature's own cookie, named `name` and lasting `lifetime`: the session
-    /// cookie's attributes and `__Host-` prefix rule. Refused if the name is no cookie name, or
-    /// is (once prefixed) one of `taken`: the session cookie's and the other features'.
+    /// The settings of the `cookie` cookie of a feature (`cart`, `remember-me`), named `name`
+    /// and lasting `lifetime`: the session cookie's attributes and `__Host-` prefix rule.
+    /// Refused if the name is no cookie name, or is (once prefixed) one of `taken`: the names
+    /// of the session cookie and the other features' cookies, with whose they are.
     pub(crate) fn companion_cookie(
         &self,
+        cookie: &'static str,
         name: &str,
         lifetime: Duration,
-        taken: &[&str],
+        taken: &[(&str, &'static str)],
     ) -> Result<CookieSettings, ConfigError> {
         if !is_token(name) {
             return Err(ConfigError::CookieName(name.to_owned()));
         }
         let mut name = name.to_owned();
         self.apply_prefix(&mut name)?;
-        if taken.contains(&name.as_str()) {
-            return Err(ConfigError::CookieName(name));
+        if let Some(&(_, taken_by)) = taken.iter().find(|(taken, _)| *taken == name) {
+            return Err(ConfigError::CookieNameTaken {
+                name,
+                cookie,
+                taken_by,
+            });
         }
         Ok(self.cookie.companion(&name, lifetime))
     }
@@ -211,18 +232,29 @@ mod tests {
     fn host_prefix_is_the_default_for_every_cookie() {
         let config = SessionConfig::default().finish().unwrap();
         assert_eq!(config.cookie.name, "__Host-id");
-        let companion = config.companion_cookie("cart", Duration::from_secs(1), &[]);
+        let companion = config.companion_cookie("cart", "cart", Duration::from_secs(1), &[]);
         assert_eq!(companion.unwrap().name, "__Host-cart");
     }
 
     #[test]
     fn a_companion_cookie_cannot_take_a_name_in_use() {
-        let config = SessionConfig::default().finish().unwrap();
-        let taken = [config.cookie.name.as_str()];
-        let clash = config.companion_cookie("id", Duration::from_secs(1), &taken);
+        let mut config = SessionConfig::default();
+        config.cookie.name = "cart".into();
+        let config = config.finish().unwrap();
+        let taken = [(config.cookie.name.as_str(), "session")];
+        let clash = config.companion_cookie("cart", "cart", Duration::from_secs(1), &taken);
+        let error = clash.unwrap_err();
         assert_eq!(
-            clash.unwrap_err(),
-            ConfigError::CookieName("__Host-id".into())
+            error,
+            ConfigError::CookieNameTaken {
+                name: "__Host-cart".into(),
+                cookie: "cart",
+                taken_by: "session",
+            }
+        );
+        assert!(
+            error.to_string().contains("CartConfig::cookie_name"),
+            "{error}"
         );
     }
 
@@ -235,7 +267,7 @@ mod tests {
         ] {
             let config = with_cookie(change).unwrap();
             assert_eq!(config.cookie.name, "id");
-            let companion = config.companion_cookie("cart", Duration::from_secs(1), &[]);
+            let companion = config.companion_cookie("cart", "cart", Duration::from_secs(1), &[]);
             assert_eq!(companion.unwrap().name, "cart");
         }
     }

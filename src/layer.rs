@@ -341,19 +341,19 @@ impl Features {
     )]
     fn build(self, config: &SessionConfig) -> Result<Vec<Arc<dyn Feature>>, ConfigError> {
         let mut features: Vec<Arc<dyn Feature>> = Vec::new();
-        let mut cookies = vec![config.cookie.name.clone()];
+        let mut cookies = vec![(config.cookie.name.clone(), "session")];
         #[cfg(feature = "cart")]
         {
             let (store, settings) = self.cart;
-            let taken: Vec<&str> = cookies.iter().map(String::as_str).collect();
+            let taken: Vec<_> = cookies.iter().map(|(n, w)| (n.as_str(), *w)).collect();
             let cart = CartFeature::new(store, settings, config, &taken)?;
-            cookies.push(cart.cookie_name().to_owned());
+            cookies.push((cart.cookie_name().to_owned(), "cart"));
             features.push(Arc::new(cart));
         }
         #[cfg(feature = "remember-me")]
         {
             let (store, settings) = self.remember;
-            let taken: Vec<&str> = cookies.iter().map(String::as_str).collect();
+            let taken: Vec<_> = cookies.iter().map(|(n, w)| (n.as_str(), *w)).collect();
             let remember = RememberFeature::new(store, settings, config, &taken)?;
             features.push(Arc::new(remember));
         }

@@ -35,10 +35,10 @@ impl CartFeature {
         store: Arc<dyn CartStore>,
         config: CartConfig,
         session: &SessionConfig,
-        taken: &[&str],
+        taken: &[(&str, &'static str)],
     ) -> Result<Self, ConfigError> {
         config.check()?;
-        let cookie = session.companion_cookie(&config.cookie_name, config.ttl, taken)?;
+        let cookie = session.companion_cookie("cart", &config.cookie_name, config.ttl, taken)?;
         Ok(Self {
             store,
             config,

@@ -48,12 +48,13 @@ impl RememberFeature {
         store: Arc<dyn TokenStore>,
         config: RememberConfig,
         session: &SessionConfig,
-        taken: &[&str],
+        taken: &[(&str, &'static str)],
     ) -> Result<Self, ConfigError> {
         if config.ttl.is_zero() {
             return Err(ConfigError::Zero("remember-me lifetime"));
         }
-        let cookie = session.companion_cookie(&config.cookie_name, config.ttl, taken)?;
+        let cookie =
+            session.companion_cookie("remember-me", &config.cookie_name, config.ttl, taken)?;
         Ok(Self {
             store,
             config,
