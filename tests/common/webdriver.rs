@@ -11,8 +11,33 @@ use serde_json::{Value, json};
 
 use super::http;
 
-const INSTALL_HINT: &str = "chromedriver was not found on PATH. The browser test needs Chromium \
-     and its driver: `apt-get install -y chromium chromium-driver` (Debian/Ubuntu).";
+const INSTALL_HINT: &str = "The browser test needs Chromium and its driver: `bash .ci/test` installs \
+     them on Debian or Ubuntu (`apt-get install -y chromium chromium-driver`); on macOS, \
+     `brew install --cask chromium` and `brew install chromedriver`. CHROMIUM_BIN and \
+     CHROMEDRIVER_BIN name the binaries if they are elsewhere.";
+
+/// Where Chromium usually is: Debian, Ubuntu, macOS.
+const CHROMIUM_PATHS: [&str; 3] = [
+    "/usr/bin/chromium",
+    "/usr/bin/chromium-browser",
+    "/Applications/Chromium.app/Contents/MacOS/Chromium",
+];
+
+/// The Chromium binary: `CHROMIUM_BIN`, or the first of the usual places that has one.
+fn chromium() -> String {
+    if let Ok(binary) = std::env::var("CHROMIUM_BIN") {
+        assert!(
+            std::path::Path::new(&binary).exists(),
+            "CHROMIUM_BIN={binary} does not exist. {INSTALL_HINT}"
+        );
+        return binary;
+    }
+    CHROMIUM_PATHS
+        .iter()
+        .find(|path| std::path::Path::new(path).exists())
+        .map(|path| (*path).to_owned())
+        .unwrap_or_else(|| panic!("Chromium was not found. {INSTALL_HINT}"))
+}
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// A running chromedriver.
@@ -23,18 +48,23 @@ pub struct Driver {
 
 impl Driver {
     pub async fn start() -> Self {
+        // Checked first: without a browser, chromedriver fails later with a WebDriver error.
+        chromium();
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.local_addr())
             .expect("a free port")
             .port();
-        let child = match Command::new("chromedriver")
+        let binary = std::env::var("CHROMEDRIVER_BIN").unwrap_or_else(|_| "chromedriver".into());
+        let child = match Command::new(&binary)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
         {
             Ok(child) => child,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => panic!("{INSTALL_HINT}"),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                panic!("{binary} was not found. {INSTALL_HINT}")
+            }
             Err(error) => panic!("could not run chromedriver: {error}"),
         };
         let driver = Self { child, port };
@@ -54,7 +84,7 @@ impl Driver {
         let capabilities = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
             "goog:chromeOptions": {
-                "binary": std::env::var("CHROMIUM_BIN").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+                "binary": chromium(),
                 "args": [
                     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                     "--disable-background-networking", "--disable-component-update",
