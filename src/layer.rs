@@ -315,6 +315,7 @@ impl SessionLayerBuilder {
             self.config.cookie.max_age = Some(self.config.expiry.absolute);
         }
         let config = self.config.finish()?;
+        crate::telemetry::describe();
         let features = self.features.build(&config)?;
         Ok(SessionLayer {
             context: Arc::new(Context {

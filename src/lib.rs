@@ -22,6 +22,7 @@ mod remember;
 mod service;
 mod session;
 pub mod store;
+mod telemetry;
 mod time;
 
 pub use crate::auth::{Activity, Device, DeviceInfo, UserSessions};

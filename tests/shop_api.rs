@@ -379,3 +379,44 @@ async fn pages_render_for_visitors_and_users() {
     let account = browser.request("GET", "/account", None).await;
     assert!(account.body.contains("Where you are signed in"));
 }
+
+/// The value of the Prometheus sample `name{labels}` in a `/metrics` page, 0 if absent.
+#[cfg(feature = "metrics")]
+fn sample(page: &str, series: &str) -> f64 {
+    page.lines()
+        .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
+#[cfg(feature = "metrics")]
+#[tokio::test]
+async fn metrics_show_logins_loads_writes_and_store_latency() {
+    let shop = Shop::start().await;
+    let mut scraper = shop.browser();
+    let before = scraper.request("GET", "/metrics", None).await.body;
+    let mut browser = shop.browser();
+    browser
+        .login("alice@example.com", "wonderland", false)
+        .await;
+    browser.request("GET", "/api/me", None).await;
+    let after = scraper.request("GET", "/metrics", None).await;
+    assert_eq!(after.status, 200);
+    assert_eq!(
+        after.header_values("set-cookie").count(),
+        0,
+        "outside the session layer"
+    );
+    let page = after.body;
+    for series in [
+        r#"session_logins_total{outcome="signed_in"}"#,
+        r#"session_loads_total{outcome="found"}"#,
+        r#"session_writes_total{outcome="stored"}"#,
+        r#"session_store_duration_seconds_count{operation="GETEX"}"#,
+    ] {
+        assert!(
+            sample(&page, series) > sample(&before, series),
+            "{series} did not move:\n{page}"
+        );
+    }
+    assert!(page.contains("# HELP session_loads_total"), "{page}");
+}

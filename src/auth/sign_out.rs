@@ -39,6 +39,7 @@ impl Session {
         let mut state = self.loaded().await?;
         self.signed_out(&mut state);
         state.clear_site_data |= self.context().config.clear_site_data;
+        crate::telemetry::sign_out("this");
         Ok(())
     }
 

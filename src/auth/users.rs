@@ -10,6 +10,7 @@ use crate::id::StorageId;
 use crate::session::meta::{LISTED_FIELDS, USER};
 use crate::session::{Context, index};
 use crate::store::IndexEntry;
+use crate::telemetry;
 use crate::time::{millis, now_millis};
 
 /// Every user's signed-in sessions, outside of any request. Made by
@@ -71,6 +72,7 @@ impl UserSessions {
         let target = [target];
         let deleted = store.delete_many(&target).await?;
         let unlisted = store.index_remove(user_id, &target).await?;
+        telemetry::sign_out("device");
         Ok(deleted + unlisted > 0)
     }
 
@@ -165,6 +167,7 @@ impl UserSessions {
         }
         store.delete_many(&ids).await?;
         store.index_remove(user, &ids).await?;
+        telemetry::sign_out(if kept.is_some() { "others" } else { "all" });
         Ok((ids.len(), kept))
     }
 

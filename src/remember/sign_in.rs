@@ -13,6 +13,7 @@ use crate::session::meta::json;
 use crate::session::{Client, Context, State, index};
 use crate::store::token::{Rotated, TokenRecord};
 use crate::store::{Change, IndexEntry, Written};
+use crate::telemetry;
 use crate::time::{millis, now_millis};
 
 /// Signs the user of the request's remember-me token back in, at most once per request:
@@ -43,6 +44,7 @@ pub(crate) async fn sign_in(
     let now = now_millis();
     let Some(record) = store.token_get(&token.selector).await? else {
         tracing::debug!("remember-me cookie names no token");
+        telemetry::remember("unknown");
         set_cookie(state, CookieUpdate::Remove);
         return Ok(());
     };
@@ -51,6 +53,7 @@ pub(crate) async fn sign_in(
             .token_revoke(&record.user, std::slice::from_ref(&token.selector))
             .await?;
         set_cookie(state, CookieUpdate::Remove);
+        telemetry::remember("expired");
         return Ok(());
     }
     if token.matches(&record.validator_hash) {
@@ -113,6 +116,7 @@ async fn rotate(
         Written::Stored => {}
         Written::Gone => {
             tracing::info!("remember-me token issued before the user signed out everywhere");
+            telemetry::remember("fenced");
             tokens
                 .token_revoke(&record.user, std::slice::from_ref(&token.selector))
                 .await?;
@@ -148,6 +152,7 @@ async fn rotate(
                 store.delete(&old.storage_id()).await?;
             }
             tracing::info!("signed back in by a remember-me token; token rotated");
+            telemetry::remember("rotated");
             state.adopt(id, None, meta, deadline);
             set_cookie(state, CookieUpdate::Set(next));
             Ok(())
@@ -189,6 +194,7 @@ async fn follow(
     let (data, meta) = crate::codec::decode_fields(loaded.fields);
     state.adopt(id, Some(data), meta, deadline);
     set_cookie(state, CookieUpdate::Set(next));
+    telemetry::remember("followed");
     Ok(())
 }
 
@@ -202,6 +208,7 @@ async fn theft(
 ) -> Result<(), SessionError> {
     let users = crate::auth::UserSessions::new(Arc::clone(context));
     let (revoked, _) = users.sign_out(&record.user, None).await?;
+    telemetry::remember("theft");
     tracing::warn!(
         revoked_sessions = revoked,
         "remember-me token replayed after rotation: theft suspected; all of the user's tokens and sessions revoked"

@@ -21,6 +21,7 @@ use crate::cookie::RawCookies;
 use crate::error::SessionError;
 use crate::failure::SessionFailure;
 use crate::id::SessionId;
+use crate::telemetry;
 use crate::time::{now_millis, to_system_time};
 
 pub(crate) use self::context::Context;
@@ -182,12 +183,15 @@ impl Session {
         if deadline <= now {
             // Past its absolute deadline: its record has expired or is about to.
             tracing::debug!("session cookie is past its absolute deadline");
+            telemetry::load("expired");
             return Ok(());
         }
         let Some(loaded) = context.store.load(&id.storage_id(), deadline).await? else {
             tracing::debug!("session cookie names no live session; not adopted");
+            telemetry::load("missing");
             return Ok(());
         };
+        telemetry::load("found");
         let (data, meta) = codec::decode_fields(loaded.fields);
         state.revision = loaded.revision;
         state.size = data.iter().map(|(k, v)| field_cost(k, v)).sum();

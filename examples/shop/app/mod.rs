@@ -27,6 +27,9 @@ pub struct Shop {
 /// The whole application, wrapped in the session layer built from `config`. With Redis, the
 /// server is checked first: one that may evict keys (and so undo sign-outs) is an error.
 pub async fn router(config: &Config) -> Result<Router, Box<dyn std::error::Error>> {
+    // Before the layer is built, so that it describes its metrics to the recorder.
+    #[cfg(feature = "metrics")]
+    prometheus();
     let layer = match &config.redis_url {
         Some(url) => {
             let store = RedisStore::builder(url).build()?;
@@ -39,13 +42,37 @@ pub async fn router(config: &Config) -> Result<Router, Box<dyn std::error::Error
     let shop = Shop {
         users: Arc::new(Users::demo()?),
     };
-    Ok(Router::new()
+    let app = Router::new()
         .merge(pages::routes())
         .nest("/api", api::routes())
         .with_state(shop)
         .layer(layer)
         // Outside the session layer: a health check never touches a session.
-        .route("/healthz", get(|| async { "ok" })))
+        .route("/healthz", get(|| async { "ok" }));
+    #[cfg(feature = "metrics")]
+    let app = app.route("/metrics", get(metrics));
+    Ok(app)
+}
+
+/// The session layer's metrics in Prometheus' text format, served outside the session layer.
+#[cfg(feature = "metrics")]
+async fn metrics() -> String {
+    prometheus()
+        .map(metrics_exporter_prometheus::PrometheusHandle::render)
+        .unwrap_or_default()
+}
+
+/// The process's Prometheus recorder, installed at the first call; `None` if another recorder
+/// was installed first.
+#[cfg(feature = "metrics")]
+fn prometheus() -> Option<&'static metrics_exporter_prometheus::PrometheusHandle> {
+    use std::sync::OnceLock;
+
+    use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| PrometheusBuilder::new().install_recorder().ok())
+        .as_ref()
 }
 
 fn configure(builder: SessionLayerBuilder, config: &Config) -> SessionLayerBuilder {

@@ -13,6 +13,7 @@ use crate::error::SessionError;
 use crate::id::SessionId;
 use crate::session::{Context, Login, SaveOutcome, index, meta};
 use crate::store::{Caps, Change, IndexEntry, Written};
+use crate::telemetry;
 use crate::time::{millis, now_millis};
 
 /// How many fresh IDs a write tries before giving up; a collision of 256-bit IDs means a broken
@@ -196,8 +197,10 @@ impl State {
         }
         let Ok((id, generation)) = entered else {
             // A sign-out of the user ran meanwhile and won: nobody is signed in.
+            telemetry::login("undone");
             return Ok(Written::Gone);
         };
+        telemetry::login("signed_in");
         self.set_meta(meta::GENERATION, meta::generation_json(&generation));
         self.id = Some(id);
         for feature in &context.features {
@@ -214,6 +217,13 @@ impl State {
         expires_at: u64,
         config: &SessionConfig,
     ) -> Result<SaveOutcome, SessionError> {
+        telemetry::write(match outcome {
+            Written::Stored => "stored",
+            Written::Gone => "gone",
+            Written::TooLarge { .. } => "too_large",
+            Written::TooManyKeys => "too_many_keys",
+            Written::IdTaken => "id_taken",
+        });
         match outcome {
             Written::Stored => {
                 self.expires_at = Some(expires_at);

@@ -22,6 +22,8 @@ use deadpool_redis::redis::sentinel::{SentinelClient, SentinelServerType};
 
 use super::eviction::{self, Evicting};
 use super::scripts::ScriptCall;
+use tracing::Instrument as _;
+
 use crate::error::StoreError;
 
 /// How long the connection used last is reused before it goes back through the pool, which
@@ -84,6 +86,47 @@ pub(super) enum Request<'a> {
     Command(&'a Cmd),
     Pipeline(&'a Pipeline),
 }
+
+impl Request<'_> {
+    /// What the request is, for metrics and traces: the script's file, the command's name, or
+    /// `pipeline`. Never its arguments.
+    fn operation(&self) -> &'static str {
+        match self {
+            Self::Script(call) => call.name(),
+            Self::Pipeline(_) => "pipeline",
+            Self::Command(command) => {
+                let name = command.args_iter().next().and_then(|arg| match arg {
+                    deadpool_redis::redis::Arg::Simple(name) => Some(name),
+                    _ => None,
+                });
+                COMMANDS
+                    .iter()
+                    .find(|known| {
+                        name.is_some_and(|name| name.eq_ignore_ascii_case(known.as_bytes()))
+                    })
+                    .copied()
+                    .unwrap_or("command")
+            }
+        }
+    }
+}
+
+/// The commands the store sends outside scripts, as metrics and traces name them.
+const COMMANDS: [&str; 13] = [
+    "GETEX",
+    "GET",
+    "SET",
+    "DEL",
+    "MGET",
+    "PEXPIREAT",
+    "HGETALL",
+    "ZRANGE",
+    "ZREM",
+    "ZREMRANGEBYSCORE",
+    "WAIT",
+    "INFO",
+    "PING",
+];
 
 /// The pool, and the timeout every request runs within.
 pub(super) struct Connections {
@@ -151,6 +194,38 @@ impl Connections {
     /// its connection broke is sent once more on a fresh connection; only idempotent operations
     /// may pass `retry`.
     pub(super) async fn run<T: FromRedisValue>(
+        &self,
+        request: Request<'_>,
+        retry: bool,
+    ) -> Result<T, StoreError> {
+        // Neither traced nor timed unless something records it: on the read path the span and
+        // the clock would cost more than the rest of the layer's bookkeeping.
+        if !cfg!(feature = "metrics") && !tracing::enabled!(tracing::Level::DEBUG) {
+            return self.run_within_timeout(request, retry).await;
+        }
+        let span = tracing::debug_span!(
+            "session_store",
+            operation = request.operation(),
+            outcome = tracing::field::Empty,
+            micros = tracing::field::Empty,
+        );
+        let started = Instant::now();
+        let result = self
+            .run_within_timeout(request, retry)
+            .instrument(span.clone())
+            .await;
+        let took = started.elapsed();
+        let error = result.as_ref().err().map(|error| match error {
+            StoreError::Timeout(_) => "timeout",
+            _ => "unavailable",
+        });
+        span.record("outcome", error.unwrap_or("ok"));
+        span.record("micros", u64::try_from(took.as_micros()).unwrap_or(u64::MAX));
+        crate::telemetry::store_call(request.operation(), error, took);
+        result
+    }
+
+    async fn run_within_timeout<T: FromRedisValue>(
         &self,
         request: Request<'_>,
         retry: bool,

@@ -11,13 +11,16 @@ use deadpool_redis::redis::{Cmd, FromRedisValue, RedisResult, Script, ToRedisArg
 /// A Lua script of the store: its source, loaded into Redis the first time a server lacks it,
 /// and its SHA1, sent with every call.
 pub(super) struct StoreScript {
+    /// Its file, as metrics and traces name it.
+    name: &'static str,
     source: &'static str,
     hash: String,
 }
 
 impl StoreScript {
-    fn new(source: &'static str) -> Self {
+    fn new(name: &'static str, source: &'static str) -> Self {
         Self {
+            name,
             source,
             hash: Script::new(source).get_hash().to_owned(),
         }
@@ -51,6 +54,11 @@ pub(super) struct ScriptCall<'a> {
 }
 
 impl ScriptCall<'_> {
+    /// The script's file.
+    pub(super) fn name(&self) -> &'static str {
+        self.script.name
+    }
+
     pub(super) fn arg(&mut self, arg: impl ToRedisArgs) -> &mut Self {
         self.command.arg(arg);
         self
@@ -77,14 +85,17 @@ impl ScriptCall<'_> {
 /// A script from `scripts/`, with the helper file it uses placed in front of it.
 macro_rules! script {
     ($file:literal) => {
-        LazyLock::new(|| StoreScript::new(include_str!(concat!("scripts/", $file))))
+        LazyLock::new(|| StoreScript::new($file, include_str!(concat!("scripts/", $file))))
     };
     ($helpers:literal, $file:literal) => {
         LazyLock::new(|| {
-            StoreScript::new(concat!(
-                include_str!(concat!("scripts/", $helpers)),
-                include_str!(concat!("scripts/", $file))
-            ))
+            StoreScript::new(
+                $file,
+                concat!(
+                    include_str!(concat!("scripts/", $helpers)),
+                    include_str!(concat!("scripts/", $file))
+                ),
+            )
         })
     };
 }

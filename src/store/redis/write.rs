@@ -14,6 +14,7 @@ use super::{RedisStore, SessionKey};
 use crate::error::StoreError;
 use crate::id::StorageId;
 use crate::store::{Caps, Change, Revision, Written};
+use crate::telemetry;
 
 /// The longest record updated with `SET … IFEQ`, which sends it twice (as loaded and as
 /// updated). Longer ones get the script, which sends only the change: for them the bytes on the
@@ -142,7 +143,14 @@ impl RedisStore {
             .run::<Option<()>>(Request::Command(&command), true)
             .await
         {
-            Ok(written) => Ok(written.map(|()| Written::Stored)),
+            Ok(written) => {
+                telemetry::compare_and_set(if written.is_some() {
+                    "written"
+                } else {
+                    "fell_back"
+                });
+                Ok(written.map(|()| Written::Stored))
+            }
             Err(error) if refused(&error, "ERR") => {
                 self.inner.compare_and_set.store(false, Ordering::Relaxed);
                 tracing::info!("the server has no SET … IFEQ; session updates use update.lua");
