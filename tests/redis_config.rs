@@ -175,3 +175,40 @@ async fn a_full_server_refuses_writes_with_503_and_still_reads_and_signs_out() {
         "the token is revoked too"
     );
 }
+
+fn refusal(builder: RedisStoreBuilder) -> String {
+    match builder.build() {
+        Err(StoreError::Config(what)) => what,
+        other => panic!("expected a configuration error, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_malformed_url_is_a_configuration_error_that_hides_the_password() {
+    let what = refusal(RedisStore::builder("http://admin:hunter2@cache:6379"));
+    assert!(what.contains("is not a Redis URL"), "{what}");
+    assert!(what.contains("admin:***@cache"), "{what}");
+    assert!(!what.contains("hunter2"), "{what}");
+}
+
+#[test]
+fn a_tls_url_says_this_build_has_no_tls() {
+    let what = refusal(RedisStore::builder("rediss://cache:6380"));
+    assert!(what.contains("TLS"), "{what}");
+}
+
+#[test]
+fn settings_that_cannot_work_are_refused_at_build() {
+    let url = "redis://127.0.0.1:1";
+    let zero_pool = refusal(RedisStore::builder(url).pool_size(0));
+    assert!(zero_pool.contains("pool size"), "{zero_pool}");
+    let zero_timeout = refusal(RedisStore::builder(url).command_timeout(Duration::ZERO));
+    assert!(zero_timeout.contains("timeout"), "{zero_timeout}");
+    let braces = refusal(RedisStore::builder(url).key_prefix("app{1}:"));
+    assert!(braces.contains("hash tags"), "{braces}");
+}
+
+#[test]
+fn a_server_that_is_down_is_no_configuration_error() {
+    assert!(RedisStore::builder("redis://127.0.0.1:1").build().is_ok());
+}

@@ -10,7 +10,7 @@ use deadpool_redis::redis::{AsyncConnectionConfig, RedisError};
 
 #[cfg(feature = "sentinel")]
 use super::connection::SentinelManager;
-use super::connection::{Connections, Pool, Recycler, unavailable};
+use super::connection::{Connections, Pool, Recycler};
 use super::{Inner, RedisStore};
 use crate::error::StoreError;
 
@@ -147,30 +147,34 @@ impl RedisStoreBuilder {
         self
     }
 
-    /// Builds the store. No connection is opened yet.
+    /// Builds the store. No connection is opened yet: a server that is down is no error here
+    /// (see [`RedisStore::check`]).
     ///
     /// # Errors
-    /// [`StoreError::Unavailable`] when a URL is invalid or the pool cannot be built.
+    /// [`StoreError::Config`], saying what to fix, for a malformed URL, a `rediss://` URL (this
+    /// build has no TLS), a pool size or command timeout of zero, or a key prefix with `{` or
+    /// `}` (which would break Redis Cluster hash tags).
     pub fn build(self) -> Result<RedisStore, StoreError> {
+        self.check()?;
         let pool = match &self.target {
             Target::Server(url) => {
                 let manager = deadpool_redis::Manager::new_with_config(
                     url.as_str(),
                     self.connection_config(),
                 )
-                .map_err(unavailable)?;
+                .map_err(misconfigured)?;
                 Pool::Server(self.pool(manager)?)
             }
             #[cfg(feature = "cluster")]
             Target::Cluster(urls) => {
                 let manager = deadpool_redis::cluster::Manager::new(urls.clone(), false)
-                    .map_err(unavailable)?;
+                    .map_err(misconfigured)?;
                 Pool::Cluster(self.pool(manager)?)
             }
             #[cfg(feature = "sentinel")]
             Target::Sentinel { master, sentinels } => {
                 let manager = SentinelManager::new(sentinels, master, self.connection_config())
-                    .map_err(unavailable)?;
+                    .map_err(misconfigured)?;
                 Pool::Sentinel(self.pool(manager)?)
             }
         };
@@ -188,6 +192,45 @@ impl RedisStoreBuilder {
                 compare_and_set: AtomicBool::new(true),
             }),
         })
+    }
+
+    /// Refuses settings that cannot work.
+    fn check(&self) -> Result<(), StoreError> {
+        let refuse = |what: &str| Err(StoreError::Config(what.to_owned()));
+        if self.pool_size == Some(0) {
+            return refuse("the pool size must be at least 1");
+        }
+        if self.timeout.is_zero() {
+            return refuse("the command timeout must be greater than zero");
+        }
+        if self.prefix.contains(['{', '}']) {
+            return refuse("the key prefix may not contain `{` or `}`: they delimit hash tags");
+        }
+        let urls: Vec<&String> = match &self.target {
+            Target::Server(url) => vec![url],
+            #[cfg(feature = "cluster")]
+            Target::Cluster(urls) => urls.iter().collect(),
+            #[cfg(feature = "sentinel")]
+            Target::Sentinel { sentinels, .. } => sentinels.iter().collect(),
+        };
+        if urls.is_empty() {
+            return refuse("no Redis URL was given");
+        }
+        for url in urls {
+            if url.starts_with("rediss://") {
+                return refuse(
+                    "`rediss://` (TLS) URLs are not supported by this build of \
+                     tower-redis-session; use `redis://` on a trusted network or a TLS tunnel",
+                );
+            }
+            if !url.starts_with("redis://") && !url.starts_with("unix://") {
+                return Err(StoreError::Config(format!(
+                    "{:?} is not a Redis URL: expected redis://[user:password@]host[:port][/db]",
+                    redact(url)
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Settings of every connection to a server: one limit, the command timeout, bounds each
@@ -215,6 +258,26 @@ impl RedisStoreBuilder {
         if let Some(size) = self.pool_size {
             pool = pool.max_size(size);
         }
-        pool.build().map_err(unavailable)
+        pool.build()
+            .map_err(|error| StoreError::Config(error.to_string()))
+    }
+}
+
+/// A client that could not be set up from its settings: what the client library said.
+fn misconfigured(error: RedisError) -> StoreError {
+    StoreError::Config(error.to_string())
+}
+
+/// A URL with any password replaced by `***`, fit for an error message.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
     }
 }

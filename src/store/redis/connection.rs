@@ -220,7 +220,10 @@ impl Connections {
             _ => "unavailable",
         });
         span.record("outcome", error.unwrap_or("ok"));
-        span.record("micros", u64::try_from(took.as_micros()).unwrap_or(u64::MAX));
+        span.record(
+            "micros",
+            u64::try_from(took.as_micros()).unwrap_or(u64::MAX),
+        );
         crate::telemetry::store_call(request.operation(), error, took);
         result
     }
