@@ -25,6 +25,9 @@ pub mod store;
 mod telemetry;
 mod time;
 
+#[doc = include_str!("../docs/migrating-from-tower-sessions.md")]
+pub mod migrating_from_tower_sessions {}
+
 pub use crate::auth::{Activity, Device, DeviceInfo, UserSessions};
 #[cfg(feature = "cart")]
 pub use crate::cart::{Cart, CartConfig, CartError, CartId};

@@ -223,7 +223,8 @@ impl RedisStoreBuilder {
                      tower-redis-session; use `redis://` on a trusted network or a TLS tunnel",
                 );
             }
-            if !url.starts_with("redis://") && !url.starts_with("unix://") {
+            let schemes = ["redis://", "unix://", "redis+unix://"];
+            if !schemes.iter().any(|scheme| url.starts_with(scheme)) {
                 return Err(StoreError::Config(format!(
                     "{:?} is not a Redis URL: expected redis://[user:password@]host[:port][/db]",
                     redact(url)
