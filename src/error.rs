@@ -14,8 +14,9 @@ pub enum StoreError {
     /// The store could not be reached or refused the command.
     #[error("session store unavailable: {0}")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
-    /// The store was configured in a way that cannot work (a malformed URL, a `rediss://` URL in
-    /// a build without TLS, a zero pool size or timeout, a key prefix with braces): what to fix.
+    /// The store was configured in a way that cannot work (a malformed URL, a `rediss://` URL
+    /// without a TLS feature, a zero pool size or timeout, a key prefix with braces): what to
+    /// fix.
     /// Returned by [`RedisStoreBuilder::build`](crate::RedisStoreBuilder::build), never by a
     /// request.
     #[error("session store misconfigured: {0}")]

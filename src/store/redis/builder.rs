@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use deadpool::managed;
 use deadpool_redis::redis::aio::ConnectionLike;
-use deadpool_redis::redis::{AsyncConnectionConfig, RedisError};
+use deadpool_redis::redis::{AsyncConnectionConfig, Client, RedisError};
 
 #[cfg(feature = "sentinel")]
 use super::connection::SentinelManager;
-use super::connection::{Connections, Pool, Recycler};
+use super::connection::{ClientManager, Connections, Pool, Recycler};
 use super::{Inner, RedisStore};
 use crate::error::StoreError;
 
@@ -22,6 +22,8 @@ const DEFAULT_TRUST: Duration = Duration::from_secs(2);
 #[derive(Debug)]
 enum Target {
     Server(String),
+    /// A server reached through the application's own redis-rs client (and its TLS settings).
+    Client(Box<Client>),
     #[cfg(feature = "cluster")]
     Cluster(Vec<String>),
     #[cfg(feature = "sentinel")]
@@ -46,10 +48,22 @@ pub struct RedisStoreBuilder {
 }
 
 impl RedisStore {
-    /// Starts configuring a store for the server at `url` (`redis://host:port/db`, or
-    /// `rediss://` with a TLS feature of the `redis` crate enabled).
+    /// Starts configuring a store for the server at `url` (`redis://[user:password@]host:port/db`,
+    /// or `rediss://` with the `tls-rustls` or `tls-native-tls` feature).
     pub fn builder(url: impl Into<String>) -> RedisStoreBuilder {
         RedisStoreBuilder::new(Target::Server(url.into()))
+    }
+
+    /// Starts configuring a store for the server the application's own redis-rs `client`
+    /// connects to, with its settings: credentials, database, and TLS (a private CA, a client
+    /// certificate: `Client::build_with_tls` with a TLS feature). Use the `redis` that this
+    /// crate re-exports through [`deadpool_redis`](crate::deadpool_redis), so the versions match.
+    ///
+    /// Costs the same as [`builder`](Self::builder): the store pools multiplexed connections
+    /// from the client, and checks one out without a `PING` (see
+    /// [`trust_recent_connections`](RedisStoreBuilder::trust_recent_connections)).
+    pub fn from_client(client: Client) -> RedisStoreBuilder {
+        RedisStoreBuilder::new(Target::Client(Box::new(client)))
     }
 
     /// Starts configuring a store for a Redis Cluster reached through any of the seed `urls`.
@@ -151,19 +165,18 @@ impl RedisStoreBuilder {
     /// (see [`RedisStore::check`]).
     ///
     /// # Errors
-    /// [`StoreError::Config`], saying what to fix, for a malformed URL, a `rediss://` URL (this
-    /// build has no TLS), a pool size or command timeout of zero, or a key prefix with `{` or
-    /// `}` (which would break Redis Cluster hash tags).
+    /// [`StoreError::Config`], saying what to fix, for a malformed URL, a `rediss://` URL
+    /// without the `tls-rustls` or `tls-native-tls` feature, a pool size or command timeout of
+    /// zero, or a key prefix with `{` or `}` (which would break Redis Cluster hash tags).
     pub fn build(self) -> Result<RedisStore, StoreError> {
         self.check()?;
         let pool = match &self.target {
             Target::Server(url) => {
-                let manager = deadpool_redis::Manager::new_with_config(
-                    url.as_str(),
-                    self.connection_config(),
-                )
-                .map_err(misconfigured)?;
-                Pool::Server(self.pool(manager)?)
+                let client = Client::open(url.as_str()).map_err(misconfigured)?;
+                Pool::Server(self.pool(self.client_manager(client))?)
+            }
+            Target::Client(client) => {
+                Pool::Server(self.pool(self.client_manager((**client).clone()))?)
             }
             #[cfg(feature = "cluster")]
             Target::Cluster(urls) => {
@@ -208,6 +221,7 @@ impl RedisStoreBuilder {
         }
         let urls: Vec<&String> = match &self.target {
             Target::Server(url) => vec![url],
+            Target::Client(_) => return Ok(()),
             #[cfg(feature = "cluster")]
             Target::Cluster(urls) => urls.iter().collect(),
             #[cfg(feature = "sentinel")]
@@ -217,13 +231,14 @@ impl RedisStoreBuilder {
             return refuse("no Redis URL was given");
         }
         for url in urls {
-            if url.starts_with("rediss://") {
+            let tls = cfg!(any(feature = "tls-rustls", feature = "tls-native-tls"));
+            if url.starts_with("rediss://") && !tls {
                 return refuse(
-                    "`rediss://` (TLS) URLs are not supported by this build of \
-                     tower-redis-session; use `redis://` on a trusted network or a TLS tunnel",
+                    "`rediss://` (TLS) URLs need one of tower-redis-session's features \
+                     `tls-rustls` or `tls-native-tls`",
                 );
             }
-            let schemes = ["redis://", "unix://", "redis+unix://"];
+            let schemes = ["redis://", "rediss://", "unix://", "redis+unix://"];
             if !schemes.iter().any(|scheme| url.starts_with(scheme)) {
                 return Err(StoreError::Config(format!(
                     "{:?} is not a Redis URL: expected redis://[user:password@]host[:port][/db]",
@@ -232,6 +247,13 @@ impl RedisStoreBuilder {
             }
         }
         Ok(())
+    }
+
+    fn client_manager(&self, client: Client) -> ClientManager {
+        ClientManager {
+            client,
+            config: self.connection_config(),
+        }
     }
 
     /// Settings of every connection to a server: one limit, the command timeout, bounds each

@@ -13,10 +13,10 @@ use std::time::{Duration, Instant};
 
 use deadpool::managed::{self, Metrics, RecycleResult};
 use deadpool_redis::redis::aio::{ConnectionLike, MultiplexedConnection};
-use deadpool_redis::redis::{Cmd, FromRedisValue, Pipeline, RedisError, RedisFuture, Value};
+use deadpool_redis::redis::{
+    AsyncConnectionConfig, Client, Cmd, FromRedisValue, Pipeline, RedisError, RedisFuture, Value,
+};
 
-#[cfg(feature = "sentinel")]
-use deadpool_redis::redis::AsyncConnectionConfig;
 #[cfg(feature = "sentinel")]
 use deadpool_redis::redis::sentinel::{SentinelClient, SentinelServerType};
 
@@ -33,7 +33,7 @@ const POLICY_RECHECK: Duration = Duration::from_secs(60);
 /// The store's pool: of connections to one server, to a Cluster, or to the master a Sentinel
 /// group names.
 pub(super) enum Pool {
-    Server(managed::Pool<Recycler<deadpool_redis::Manager>>),
+    Server(managed::Pool<Recycler<ClientManager>>),
     #[cfg(feature = "cluster")]
     Cluster(managed::Pool<Recycler<deadpool_redis::cluster::Manager>>),
     #[cfg(feature = "sentinel")]
@@ -433,6 +433,34 @@ fn refused(error: managed::PoolError<ConnectError>) -> StoreError {
 
 /// Opens connections to the master a Sentinel group names, with the store's connection settings,
 /// which deadpool-redis' own Sentinel manager cannot take.
+/// Connections to one server, from a redis-rs client: the URL's, or the application's own.
+pub(super) struct ClientManager {
+    pub(super) client: Client,
+    pub(super) config: AsyncConnectionConfig,
+}
+
+impl managed::Manager for ClientManager {
+    type Type = MultiplexedConnection;
+    type Error = RedisError;
+
+    async fn create(&self) -> Result<MultiplexedConnection, RedisError> {
+        (self.client)
+            .get_multiplexed_async_connection_with_config(&self.config)
+            .await
+    }
+
+    async fn recycle(
+        &self,
+        conn: &mut MultiplexedConnection,
+        _: &Metrics,
+    ) -> RecycleResult<RedisError> {
+        deadpool_redis::redis::cmd("PING")
+            .query_async::<()>(conn)
+            .await?;
+        Ok(())
+    }
+}
+
 #[cfg(feature = "sentinel")]
 pub(super) struct SentinelManager {
     client: tokio::sync::Mutex<SentinelClient>,
@@ -448,7 +476,7 @@ impl SentinelManager {
     ) -> Result<Self, RedisError> {
         let client = SentinelClient::build(
             sentinels.to_vec(),
-            master.to_owned(),
+            String::from(master),
             None,
             SentinelServerType::Master,
         )?;
