@@ -57,7 +57,7 @@ impl RedisStore {
     /// Starts configuring a store for the server the application's own redis-rs `client`
     /// connects to, with its settings: credentials, database, and TLS (a private CA, a client
     /// certificate: `Client::build_with_tls` with a TLS feature). Use the `redis` that this
-    /// crate re-exports through [`deadpool_redis`](crate::deadpool_redis), so the versions match.
+    /// crate re-exports through [`deadpool_redis`], so the versions match.
     ///
     /// Costs the same as [`builder`](Self::builder): the store pools multiplexed connections
     /// from the client, and checks one out without a `PING` (see
