@@ -2,7 +2,6 @@
 
 use std::time::Duration;
 
-use axum_core::response::{IntoResponse, Response};
 use http::StatusCode;
 
 /// A failure of the session store itself (Redis unreachable, slow, or answering nonsense).
@@ -133,16 +132,5 @@ impl SessionError {
         } else {
             tracing::warn!(error, "{refused}");
         }
-    }
-}
-
-/// Renders as [`SessionFailure`](crate::SessionFailure) does: a short plain-text or JSON body
-/// by the request's `Accept` header, `Retry-After` on a 503, or what the layer's
-/// [`render_failure`](crate::SessionLayerBuilder::render_failure) makes of it. The cause is
-/// logged, never sent.
-impl IntoResponse for SessionError {
-    fn into_response(self) -> Response {
-        self.log("session operation failed", "session operation refused");
-        crate::failure::respond(self)
     }
 }

@@ -74,3 +74,20 @@ impl<S: Send + Sync> FromRequestParts<S> for Session {
         Ok(session)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn a_rejection_says_its_cause() {
+        let timeout = SessionError::Store(StoreError::Timeout(Duration::from_millis(500)));
+        let text = SessionRejection::Unavailable(timeout).to_string();
+        assert_eq!(
+            text,
+            "could not load the session: session store did not answer within 500ms"
+        );
+    }
+}

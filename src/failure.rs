@@ -12,6 +12,7 @@
 
 use std::sync::Arc;
 
+use axum_core::response::IntoResponse;
 use bytes::Bytes;
 use http::header::{CONTENT_TYPE, RETRY_AFTER};
 use http::{HeaderValue, Response, StatusCode};
@@ -140,6 +141,17 @@ fn describe(error: &SessionError) -> (&'static str, &'static str) {
     }
 }
 
+/// Renders as [`SessionFailure`](crate::SessionFailure) does: a short plain-text or JSON body
+/// by the request's `Accept` header, `Retry-After` on a 503, or what the layer's
+/// [`render_failure`](crate::SessionLayerBuilder::render_failure) makes of it. The cause is
+/// logged, never sent.
+impl IntoResponse for SessionError {
+    fn into_response(self) -> axum_core::response::Response {
+        self.log("session operation failed", "session operation refused");
+        respond(self)
+    }
+}
+
 /// A failure rendered where the request was not known, marked for the layer to render again.
 #[derive(Clone)]
 pub(crate) struct Marked(pub(crate) Arc<SessionError>);
@@ -162,20 +174,7 @@ pub(crate) fn accepts_json(accept: Option<&HeaderValue>) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
-    use crate::SessionRejection;
-
-    #[test]
-    fn a_rejection_says_its_cause() {
-        let timeout = SessionError::Store(StoreError::Timeout(Duration::from_millis(500)));
-        let text = SessionRejection::Unavailable(timeout).to_string();
-        assert_eq!(
-            text,
-            "could not load the session: session store did not answer within 500ms"
-        );
-    }
 
     #[test]
     fn the_json_body_names_the_failure_and_nothing_internal() {

@@ -454,11 +454,17 @@ impl managed::Manager for ClientManager {
         conn: &mut MultiplexedConnection,
         _: &Metrics,
     ) -> RecycleResult<RedisError> {
-        deadpool_redis::redis::cmd("PING")
-            .query_async::<()>(conn)
-            .await?;
-        Ok(())
+        ping(conn).await
     }
+}
+
+/// A plain manager's check of a pooled connection; the store's [`Recycler`] decides instead
+/// whether to make it.
+async fn ping(conn: &mut MultiplexedConnection) -> RecycleResult<RedisError> {
+    deadpool_redis::redis::cmd("PING")
+        .query_async::<()>(conn)
+        .await?;
+    Ok(())
 }
 
 #[cfg(feature = "sentinel")]
@@ -503,10 +509,7 @@ impl managed::Manager for SentinelManager {
         conn: &mut MultiplexedConnection,
         _: &Metrics,
     ) -> RecycleResult<RedisError> {
-        deadpool_redis::redis::cmd("PING")
-            .query_async::<()>(conn)
-            .await?;
-        Ok(())
+        ping(conn).await
     }
 }
 
