@@ -116,7 +116,8 @@ async fn call(port: u16, method: &str, path: &str, body: Option<Value>) -> Value
     let body = body.map(|b| b.to_string());
     let headers = [("Content-Type", "application/json")];
     let sent = http::send(port, method, path, &headers, body.as_deref());
-    let reply = tokio::time::timeout(Duration::from_secs(30), sent)
+    // Generous: a cold Chromium on a loaded two-core machine has taken over 30 s to start.
+    let reply = tokio::time::timeout(Duration::from_secs(90), sent)
         .await
         .unwrap_or_else(|_| panic!("WebDriver {method} {path} timed out"))
         .expect("chromedriver answers");
