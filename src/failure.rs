@@ -36,7 +36,8 @@ pub(crate) type Renderer = Arc<dyn Fn(&SessionFailure) -> Response<Bytes> + Send
 ///         let page = format!("<h1>Sorry</h1><p>{}</p>", failure.message());
 ///         let mut response = failure.default_response();
 ///         *response.body_mut() = page.into();
-///         response.headers_mut().insert("content-type", "text/html".parse().unwrap());
+///         let html = http::HeaderValue::from_static("text/html; charset=utf-8");
+///         response.headers_mut().insert(http::header::CONTENT_TYPE, html);
 ///         response
 ///     })
 ///     .build()?;
