@@ -69,3 +69,45 @@ async fn the_check_reads_the_policy_of_every_master() {
         .unwrap();
     store.check().await.expect("every master runs noeviction");
 }
+
+#[tokio::test]
+async fn a_store_from_the_applications_cluster_client_signs_in_and_out() {
+    use tower_redis_session::deadpool_redis::redis::cluster::ClusterClient;
+    let client = ClusterClient::new(RedisCluster::shared().urls()).unwrap();
+    let store = RedisStore::from_cluster_client(client)
+        .key_prefix(common::unique_prefix())
+        .build()
+        .unwrap();
+    let mut browser = common::Client::new(common::app(store, |b| b));
+    browser.post("/login/alice", "").await;
+    assert_eq!(browser.get("/me").await.body, "alice");
+    assert_eq!(browser.post("/logout-all", "").await.body, "1");
+    assert_eq!(browser.get("/me").await.body, "anonymous");
+}
+
+#[tokio::test]
+async fn a_deadpool_cluster_config_is_handed_over_with_its_pool_size() {
+    use tower_redis_session::deadpool_redis::{PoolConfig, cluster::Config};
+    let mut config = Config::from_urls(RedisCluster::shared().urls());
+    config.pool = Some(PoolConfig::new(2));
+    let store = RedisStore::from_cluster_config(config)
+        .key_prefix(common::unique_prefix())
+        .build()
+        .unwrap();
+    assert!(format!("{store:?}").contains("max_size: 2"), "{store:?}");
+    store.check().await.expect("the cluster answers");
+}
+
+#[test]
+fn a_cluster_config_reading_from_replicas_is_refused() {
+    let mut config = tower_redis_session::deadpool_redis::cluster::Config::from_urls(
+        RedisCluster::shared().urls(),
+    );
+    config.read_from_replicas = true;
+    match RedisStore::from_cluster_config(config).build() {
+        Err(tower_redis_session::StoreError::Config(what)) => {
+            assert!(what.contains("read_from_replicas"), "{what}");
+        }
+        other => panic!("expected a configuration error, got {other:?}"),
+    }
+}

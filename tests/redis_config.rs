@@ -9,6 +9,7 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use common::server::{RedisServer, Reply};
 use common::{Client, LogBuffer, app};
+use tower_redis_session::deadpool_redis::{self, redis};
 use tower_redis_session::{RedisStore, RedisStoreBuilder, StoreError};
 
 fn store(
@@ -212,4 +213,83 @@ fn settings_that_cannot_work_are_refused_at_build() {
 #[test]
 fn a_server_that_is_down_is_no_configuration_error() {
     assert!(RedisStore::builder("redis://127.0.0.1:1").build().is_ok());
+}
+
+/// Signs in, stores a value and reads it back through `store`.
+async fn round_trip(store: RedisStore) {
+    let mut browser = Client::new(app(store, |b| b));
+    browser.post("/login/alice", "").await;
+    browser.post("/set/n", "1").await;
+    assert_eq!(browser.get("/get/n").await.body, "1");
+    assert_eq!(browser.get("/me").await.body, "alice");
+}
+
+#[tokio::test]
+async fn a_deadpool_config_is_handed_over_with_its_pool_size() {
+    let server = RedisServer::start();
+    let mut config = deadpool_redis::Config::from_url(server.url());
+    config.pool = Some(deadpool_redis::PoolConfig::new(3));
+    let store = RedisStore::from_config(config).build().expect("a store");
+    assert!(format!("{store:?}").contains("max_size: 3"), "{store:?}");
+    round_trip(store).await;
+}
+
+#[tokio::test]
+async fn a_deadpool_connection_info_keeps_its_password_and_database() {
+    let server = RedisServer::start();
+    server.cmd(&["CONFIG", "SET", "requirepass", "hunter2"]);
+    let connection = deadpool_redis::ConnectionInfo {
+        addr: deadpool_redis::ConnectionAddr::Tcp("127.0.0.1".to_owned(), server.port()),
+        redis: deadpool_redis::RedisConnectionInfo {
+            db: 3,
+            password: Some("hunter2".to_owned()),
+            ..Default::default()
+        },
+    };
+    let store = RedisStore::from_config(deadpool_redis::Config::from_connection_info(connection))
+        .build()
+        .expect("a store");
+    round_trip(store).await;
+    let keyspace = keyspace(&server);
+    assert!(keyspace.contains("db3:keys="), "{keyspace}");
+    assert!(!keyspace.contains("db0:"), "{keyspace}");
+}
+
+/// The server's `INFO keyspace`, asked with its password.
+fn keyspace(server: &RedisServer) -> String {
+    let url = format!("redis://:hunter2@127.0.0.1:{}", server.port());
+    let client = redis::Client::open(url).expect("a client");
+    let mut connection = client.get_connection().expect("a connection");
+    redis::cmd("INFO")
+        .arg("keyspace")
+        .query(&mut connection)
+        .expect("INFO keyspace")
+}
+
+#[test]
+fn a_deadpool_config_with_both_a_url_and_a_connection_is_refused() {
+    let mut config = deadpool_redis::Config::from_url("redis://127.0.0.1:1");
+    config.connection = Some(deadpool_redis::ConnectionInfo::default());
+    let what = refusal(RedisStore::from_config(config));
+    assert!(what.contains("either `url` or `connection`"), "{what}");
+}
+
+#[tokio::test]
+async fn a_handed_over_client_checks_out_connections_without_a_ping() {
+    let server = RedisServer::start();
+    let client = redis::Client::open(server.url()).expect("a client");
+    let store = RedisStore::from_client(client).build().expect("a store");
+    let monitor = server.monitor();
+    round_trip(store).await;
+    let commands = monitor.commands();
+    assert!(!commands.is_empty());
+    assert!(!commands.iter().any(|c| c == "ping"), "{commands:?}");
+}
+
+#[test]
+fn a_builders_debug_output_hides_the_password() {
+    let builder = RedisStore::builder("redis://admin:hunter2@cache:6379");
+    let shown = format!("{builder:?}");
+    assert!(shown.contains("admin:***@cache"), "{shown}");
+    assert!(!shown.contains("hunter2"), "{shown}");
 }

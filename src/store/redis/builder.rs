@@ -6,11 +6,18 @@ use std::time::Duration;
 
 use deadpool::managed;
 use deadpool_redis::redis::aio::ConnectionLike;
+#[cfg(feature = "cluster")]
+use deadpool_redis::redis::cluster::ClusterClient;
+#[cfg(feature = "sentinel")]
+use deadpool_redis::redis::sentinel::{SentinelClient, SentinelServerType};
 use deadpool_redis::redis::{AsyncConnectionConfig, Client, RedisError};
 
+use super::connection::{Connections, Pool, Recycler};
+use super::manager::ClientManager;
+#[cfg(feature = "cluster")]
+use super::manager::ClusterManager;
 #[cfg(feature = "sentinel")]
-use super::connection::SentinelManager;
-use super::connection::{ClientManager, Connections, Pool, Recycler};
+use super::manager::SentinelManager;
 use super::{Inner, RedisStore};
 use crate::error::StoreError;
 
@@ -19,18 +26,51 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 const DEFAULT_TRUST: Duration = Duration::from_secs(2);
 
 /// Where the store's Redis is.
-#[derive(Debug)]
-enum Target {
+pub(super) enum Target {
     Server(String),
     /// A server reached through the application's own redis-rs client (and its TLS settings).
     Client(Box<Client>),
     #[cfg(feature = "cluster")]
     Cluster(Vec<String>),
+    /// A Cluster reached through the application's own redis-rs cluster client.
+    #[cfg(feature = "cluster")]
+    ClusterClient(Box<ClusterClient>),
     #[cfg(feature = "sentinel")]
     Sentinel {
         master: String,
         sentinels: Vec<String>,
     },
+    /// A master named by the application's own redis-rs Sentinel client.
+    #[cfg(feature = "sentinel")]
+    SentinelClient(Box<SentinelClient>),
+    /// Settings handed over that cannot work: refused at `build()`, with what to fix.
+    Refused(String),
+}
+
+impl std::fmt::Debug for Target {
+    /// The kind of target and its addresses, passwords redacted.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Server(url) => f.debug_tuple("Server").field(&redact(url)).finish(),
+            Self::Client(client) => f
+                .debug_tuple("Client")
+                .field(&client.get_connection_info().addr())
+                .finish(),
+            #[cfg(feature = "cluster")]
+            Self::Cluster(urls) => f.debug_tuple("Cluster").field(&redacted(urls)).finish(),
+            #[cfg(feature = "cluster")]
+            Self::ClusterClient(_) => f.write_str("ClusterClient"),
+            #[cfg(feature = "sentinel")]
+            Self::Sentinel { master, sentinels } => f
+                .debug_struct("Sentinel")
+                .field("master", master)
+                .field("sentinels", &redacted(sentinels))
+                .finish(),
+            #[cfg(feature = "sentinel")]
+            Self::SentinelClient(_) => f.write_str("SentinelClient"),
+            Self::Refused(why) => f.debug_tuple("Refused").field(why).finish(),
+        }
+    }
 }
 
 /// Configures a [`RedisStore`]; made by [`RedisStore::builder`] (or `cluster_builder` with the
@@ -52,18 +92,6 @@ impl RedisStore {
     /// or `rediss://` with the `tls-rustls` or `tls-native-tls` feature).
     pub fn builder(url: impl Into<String>) -> RedisStoreBuilder {
         RedisStoreBuilder::new(Target::Server(url.into()))
-    }
-
-    /// Starts configuring a store for the server the application's own redis-rs `client`
-    /// connects to, with its settings: credentials, database, and TLS (a private CA, a client
-    /// certificate: `Client::build_with_tls` with a TLS feature). Use the `redis` that this
-    /// crate re-exports through [`deadpool_redis`], so the versions match.
-    ///
-    /// Costs the same as [`builder`](Self::builder): the store pools multiplexed connections
-    /// from the client, and checks one out without a `PING` (see
-    /// [`trust_recent_connections`](RedisStoreBuilder::trust_recent_connections)).
-    pub fn from_client(client: Client) -> RedisStoreBuilder {
-        RedisStoreBuilder::new(Target::Client(Box::new(client)))
     }
 
     /// Starts configuring a store for a Redis Cluster reached through any of the seed `urls`.
@@ -93,7 +121,7 @@ impl RedisStore {
 }
 
 impl RedisStoreBuilder {
-    fn new(target: Target) -> Self {
+    pub(super) fn new(target: Target) -> Self {
         Self {
             target,
             prefix: DEFAULT_PREFIX.to_owned(),
@@ -168,28 +196,38 @@ impl RedisStoreBuilder {
     /// [`StoreError::Config`], saying what to fix, for a malformed URL, a `rediss://` URL
     /// without the `tls-rustls` or `tls-native-tls` feature, a pool size or command timeout of
     /// zero, or a key prefix with `{` or `}` (which would break Redis Cluster hash tags).
-    pub fn build(self) -> Result<RedisStore, StoreError> {
+    pub fn build(mut self) -> Result<RedisStore, StoreError> {
         self.check()?;
-        let pool = match &self.target {
+        let target = std::mem::replace(&mut self.target, Target::Refused(String::new()));
+        let pool = match target {
             Target::Server(url) => {
-                let client = Client::open(url.as_str()).map_err(misconfigured)?;
+                let client = Client::open(url).map_err(misconfigured)?;
                 Pool::Server(self.pool(self.client_manager(client))?)
             }
-            Target::Client(client) => {
-                Pool::Server(self.pool(self.client_manager((**client).clone()))?)
-            }
+            Target::Client(client) => Pool::Server(self.pool(self.client_manager(*client))?),
             #[cfg(feature = "cluster")]
             Target::Cluster(urls) => {
-                let manager = deadpool_redis::cluster::Manager::new(urls.clone(), false)
-                    .map_err(misconfigured)?;
-                Pool::Cluster(self.pool(manager)?)
+                let client = ClusterClient::new(urls).map_err(misconfigured)?;
+                Pool::Cluster(self.pool(ClusterManager { client })?)
+            }
+            #[cfg(feature = "cluster")]
+            Target::ClusterClient(client) => {
+                let client = *client;
+                Pool::Cluster(self.pool(ClusterManager { client })?)
             }
             #[cfg(feature = "sentinel")]
             Target::Sentinel { master, sentinels } => {
-                let manager = SentinelManager::new(sentinels, master, self.connection_config())
-                    .map_err(misconfigured)?;
-                Pool::Sentinel(self.pool(manager)?)
+                let client =
+                    SentinelClient::build(sentinels, master, None, SentinelServerType::Master)
+                        .map_err(misconfigured)?;
+                Pool::Sentinel(self.pool(SentinelManager::new(client, self.connection_config()))?)
             }
+            #[cfg(feature = "sentinel")]
+            Target::SentinelClient(client) => {
+                let client = *client;
+                Pool::Sentinel(self.pool(SentinelManager::new(client, self.connection_config()))?)
+            }
+            Target::Refused(why) => return Err(StoreError::Config(why)),
         };
         Ok(RedisStore {
             inner: Arc::new(Inner {
@@ -221,7 +259,11 @@ impl RedisStoreBuilder {
         }
         let urls: Vec<&String> = match &self.target {
             Target::Server(url) => vec![url],
-            Target::Client(_) => return Ok(()),
+            Target::Client(_) | Target::Refused(_) => return Ok(()),
+            #[cfg(feature = "cluster")]
+            Target::ClusterClient(_) => return Ok(()),
+            #[cfg(feature = "sentinel")]
+            Target::SentinelClient(_) => return Ok(()),
             #[cfg(feature = "cluster")]
             Target::Cluster(urls) => urls.iter().collect(),
             #[cfg(feature = "sentinel")]
@@ -289,6 +331,12 @@ impl RedisStoreBuilder {
 /// A client that could not be set up from its settings: what the client library said.
 fn misconfigured(error: RedisError) -> StoreError {
     StoreError::Config(error.to_string())
+}
+
+/// URLs with any password replaced by `***`.
+#[cfg(any(feature = "cluster", feature = "sentinel"))]
+fn redacted(urls: &[String]) -> Vec<String> {
+    urls.iter().map(|url| redact(url)).collect()
 }
 
 /// A URL with any password replaced by `***`, fit for an error message.

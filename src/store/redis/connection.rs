@@ -13,14 +13,14 @@ use std::time::{Duration, Instant};
 
 use deadpool::managed::{self, Metrics, RecycleResult};
 use deadpool_redis::redis::aio::{ConnectionLike, MultiplexedConnection};
-use deadpool_redis::redis::{
-    AsyncConnectionConfig, Client, Cmd, FromRedisValue, Pipeline, RedisError, RedisFuture, Value,
-};
-
-#[cfg(feature = "sentinel")]
-use deadpool_redis::redis::sentinel::{SentinelClient, SentinelServerType};
+use deadpool_redis::redis::{Cmd, FromRedisValue, Pipeline, RedisError, RedisFuture, Value};
 
 use super::eviction::{self, Evicting};
+use super::manager::ClientManager;
+#[cfg(feature = "cluster")]
+use super::manager::ClusterManager;
+#[cfg(feature = "sentinel")]
+use super::manager::SentinelManager;
 use super::scripts::ScriptCall;
 use tracing::Instrument as _;
 
@@ -35,7 +35,7 @@ const POLICY_RECHECK: Duration = Duration::from_secs(60);
 pub(super) enum Pool {
     Server(managed::Pool<Recycler<ClientManager>>),
     #[cfg(feature = "cluster")]
-    Cluster(managed::Pool<Recycler<deadpool_redis::cluster::Manager>>),
+    Cluster(managed::Pool<Recycler<ClusterManager>>),
     #[cfg(feature = "sentinel")]
     Sentinel(managed::Pool<Recycler<SentinelManager>>),
 }
@@ -45,7 +45,7 @@ pub(super) enum Pool {
 enum Connection {
     Server(MultiplexedConnection),
     #[cfg(feature = "cluster")]
-    Cluster(deadpool_redis::cluster::ClusterConnection),
+    Cluster(deadpool_redis::redis::cluster_async::ClusterConnection),
 }
 
 impl ConnectionLike for Connection {
@@ -428,88 +428,6 @@ fn refused(error: managed::PoolError<ConnectError>) -> StoreError {
     match error {
         managed::PoolError::Backend(ConnectError::Evicting(evicting)) => evicting.into_error(),
         other => unavailable(other),
-    }
-}
-
-/// Opens connections to the master a Sentinel group names, with the store's connection settings,
-/// which deadpool-redis' own Sentinel manager cannot take.
-/// Connections to one server, from a redis-rs client: the URL's, or the application's own.
-pub(super) struct ClientManager {
-    pub(super) client: Client,
-    pub(super) config: AsyncConnectionConfig,
-}
-
-impl managed::Manager for ClientManager {
-    type Type = MultiplexedConnection;
-    type Error = RedisError;
-
-    async fn create(&self) -> Result<MultiplexedConnection, RedisError> {
-        (self.client)
-            .get_multiplexed_async_connection_with_config(&self.config)
-            .await
-    }
-
-    async fn recycle(
-        &self,
-        conn: &mut MultiplexedConnection,
-        _: &Metrics,
-    ) -> RecycleResult<RedisError> {
-        ping(conn).await
-    }
-}
-
-/// A plain manager's check of a pooled connection; the store's [`Recycler`] decides instead
-/// whether to make it.
-async fn ping(conn: &mut MultiplexedConnection) -> RecycleResult<RedisError> {
-    deadpool_redis::redis::cmd("PING")
-        .query_async::<()>(conn)
-        .await?;
-    Ok(())
-}
-
-#[cfg(feature = "sentinel")]
-pub(super) struct SentinelManager {
-    client: tokio::sync::Mutex<SentinelClient>,
-    config: AsyncConnectionConfig,
-}
-
-#[cfg(feature = "sentinel")]
-impl SentinelManager {
-    pub(super) fn new(
-        sentinels: &[String],
-        master: &str,
-        config: AsyncConnectionConfig,
-    ) -> Result<Self, RedisError> {
-        let client = SentinelClient::build(
-            sentinels.to_vec(),
-            String::from(master),
-            None,
-            SentinelServerType::Master,
-        )?;
-        Ok(Self {
-            client: tokio::sync::Mutex::new(client),
-            config,
-        })
-    }
-}
-
-#[cfg(feature = "sentinel")]
-impl managed::Manager for SentinelManager {
-    type Type = MultiplexedConnection;
-    type Error = RedisError;
-
-    async fn create(&self) -> Result<MultiplexedConnection, RedisError> {
-        // Locked: redis-rs' Sentinel client asks the Sentinels for the master through `&mut self`.
-        let mut client = self.client.lock().await;
-        client.get_async_connection_with_config(&self.config).await
-    }
-
-    async fn recycle(
-        &self,
-        conn: &mut MultiplexedConnection,
-        _: &Metrics,
-    ) -> RecycleResult<RedisError> {
-        ping(conn).await
     }
 }
 

@@ -1,0 +1,114 @@
+//! How the pool opens connections: one deadpool manager per kind of target, each wrapping a
+//! redis-rs client (built from the store's URLs, or handed over by the application).
+//!
+//! A manager's own `recycle` pings; the store's [`Recycler`](super::connection::Recycler)
+//! decides whether to call it, so a connection in steady use is never pinged.
+
+use deadpool::managed::{self, Metrics, RecycleResult};
+use deadpool_redis::redis::aio::MultiplexedConnection;
+use deadpool_redis::redis::{AsyncConnectionConfig, Client, RedisError};
+
+#[cfg(feature = "cluster")]
+use deadpool_redis::redis::cluster::ClusterClient;
+#[cfg(feature = "cluster")]
+use deadpool_redis::redis::cluster_async::ClusterConnection;
+#[cfg(feature = "sentinel")]
+use deadpool_redis::redis::sentinel::SentinelClient;
+
+/// Connections to one server, from a redis-rs client: the URL's, or the application's own.
+pub(super) struct ClientManager {
+    pub(super) client: Client,
+    pub(super) config: AsyncConnectionConfig,
+}
+
+impl managed::Manager for ClientManager {
+    type Type = MultiplexedConnection;
+    type Error = RedisError;
+
+    async fn create(&self) -> Result<MultiplexedConnection, RedisError> {
+        (self.client)
+            .get_multiplexed_async_connection_with_config(&self.config)
+            .await
+    }
+
+    async fn recycle(
+        &self,
+        conn: &mut MultiplexedConnection,
+        _: &Metrics,
+    ) -> RecycleResult<RedisError> {
+        ping(conn).await
+    }
+}
+
+/// Connections to a Redis Cluster, from a redis-rs cluster client with its own settings
+/// (credentials, TLS, timeouts, retries).
+#[cfg(feature = "cluster")]
+pub(super) struct ClusterManager {
+    pub(super) client: ClusterClient,
+}
+
+#[cfg(feature = "cluster")]
+impl managed::Manager for ClusterManager {
+    type Type = ClusterConnection;
+    type Error = RedisError;
+
+    async fn create(&self) -> Result<ClusterConnection, RedisError> {
+        self.client.get_async_connection().await
+    }
+
+    async fn recycle(
+        &self,
+        conn: &mut ClusterConnection,
+        _: &Metrics,
+    ) -> RecycleResult<RedisError> {
+        deadpool_redis::redis::cmd("PING")
+            .query_async::<()>(conn)
+            .await?;
+        Ok(())
+    }
+}
+
+/// Connections to the master a Sentinel group names, opened with the store's connection
+/// settings, which deadpool-redis' own Sentinel manager cannot take.
+#[cfg(feature = "sentinel")]
+pub(super) struct SentinelManager {
+    client: tokio::sync::Mutex<SentinelClient>,
+    config: AsyncConnectionConfig,
+}
+
+#[cfg(feature = "sentinel")]
+impl SentinelManager {
+    pub(super) fn new(client: SentinelClient, config: AsyncConnectionConfig) -> Self {
+        Self {
+            client: tokio::sync::Mutex::new(client),
+            config,
+        }
+    }
+}
+
+#[cfg(feature = "sentinel")]
+impl managed::Manager for SentinelManager {
+    type Type = MultiplexedConnection;
+    type Error = RedisError;
+
+    async fn create(&self) -> Result<MultiplexedConnection, RedisError> {
+        // Locked: redis-rs' Sentinel client asks the Sentinels for the master through `&mut self`.
+        let mut client = self.client.lock().await;
+        client.get_async_connection_with_config(&self.config).await
+    }
+
+    async fn recycle(
+        &self,
+        conn: &mut MultiplexedConnection,
+        _: &Metrics,
+    ) -> RecycleResult<RedisError> {
+        ping(conn).await
+    }
+}
+
+async fn ping(conn: &mut MultiplexedConnection) -> RecycleResult<RedisError> {
+    deadpool_redis::redis::cmd("PING")
+        .query_async::<()>(conn)
+        .await?;
+    Ok(())
+}
