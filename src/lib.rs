@@ -1,4 +1,63 @@
-#![doc = include_str!("../README.md")]
+//! Server-side sessions for [tower] and [axum] applications, stored in Redis.
+//!
+//! A [`SessionLayer`] reads the session cookie; the [`Session`] extractor loads the session on
+//! first use, in one round trip that also slides its idle timeout, and the layer writes back
+//! only the keys the request changed, with `Set-Cookie` when the ID changed. A request that
+//! never touches its session costs no store command.
+//!
+//! ```no_run
+//! use axum::{Router, routing::get};
+//! use tower_redis_session::{RedisStore, Session, SessionError, SessionLayer};
+//!
+//! async fn visit(session: Session) -> Result<String, SessionError> {
+//!     let visits: u64 = session.get("visits").await?.unwrap_or(0) + 1;
+//!     session.insert("visits", visits).await?;
+//!     Ok(format!("visit number {visits}"))
+//! }
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let store = RedisStore::builder("redis://127.0.0.1:6379").build()?;
+//! store.check().await?; // refuses a Redis that may evict keys
+//! let app = Router::new()
+//!     .route("/", get(visit))
+//!     .layer(SessionLayer::builder(store).build()?);
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+//! axum::serve(listener, app).await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Where to start
+//! - [`Session`]: values (`get`, `insert`, `remove`, [`TypedKey`]), the ID (`cycle_id`,
+//!   `delete`), signing in and out (`login`, `logout`, `logout_others`, `logout_all`), the
+//!   user's devices (`devices`, `revoke`).
+//! - [`SessionLayer::builder`]: timeouts, cookie attributes, size caps, the features, and
+//!   [`SessionFailure`] rendering. Secure defaults: `HttpOnly; Secure; SameSite=Lax`, a
+//!   `__Host-` name, 30 minutes idle, 12 hours absolute.
+//! - [`RedisStore`]: from a URL, the application's own redis-rs client or its deadpool-redis
+//!   configuration; Redis Cluster and Sentinel. [`MemoryStore`] has the same semantics, for
+//!   tests and runs without Redis.
+//! - [`UserSessions`]: a user's sessions outside a request (an admin panel, a password reset).
+//! - [`Cart`] and [`RememberMe`]: a shopping cart that follows the visitor through sign-in, and
+//!   "remember me" tokens with theft detection.
+//! - [`store`]: the contract a store implements, and the conformance it must pass.
+//! - [`migrating_from_tower_sessions`]: each tower-sessions call and option, mapped.
+//!
+//! # Features
+//! | Feature | Default | What |
+//! |---|---|---|
+//! | `cart` | yes | the [`Cart`] extractor |
+//! | `remember-me` | yes | the [`RememberMe`] extractor |
+//! | `signed`, `private` | | signed or encrypted session cookies, with a `cookie::Key` |
+//! | `cluster`, `sentinel` | | Redis Cluster, Redis Sentinel |
+//! | `tls-rustls`, `tls-native-tls` | | `rediss://` |
+//! | `metrics` | | counters and a latency histogram through the `metrics` facade |
+//!
+//! The README covers the guarantees under concurrency, the Redis key layout, the failure policy,
+//! the metric names and the benchmark figures.
+//!
+//! [tower]: https://docs.rs/tower
+//! [axum]: https://docs.rs/axum
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -24,6 +83,11 @@ mod session;
 pub mod store;
 mod telemetry;
 mod time;
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 #[doc = include_str!("../docs/migrating-from-tower-sessions.md")]
 pub mod migrating_from_tower_sessions {}
