@@ -5,7 +5,7 @@
 //! decides whether to call it, so a connection in steady use is never pinged.
 
 use deadpool::managed::{self, Metrics, RecycleResult};
-use deadpool_redis::redis::aio::MultiplexedConnection;
+use deadpool_redis::redis::aio::{ConnectionLike, MultiplexedConnection};
 use deadpool_redis::redis::{AsyncConnectionConfig, Client, RedisError};
 
 #[cfg(feature = "cluster")]
@@ -106,7 +106,7 @@ impl managed::Manager for SentinelManager {
     }
 }
 
-async fn ping(conn: &mut MultiplexedConnection) -> RecycleResult<RedisError> {
+async fn ping(conn: &mut (impl ConnectionLike + Send)) -> RecycleResult<RedisError> {
     deadpool_redis::redis::cmd("PING")
         .query_async::<()>(conn)
         .await?;
