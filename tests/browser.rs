@@ -59,7 +59,7 @@ async fn a_shopper_signs_in_shops_and_manages_devices() {
         .await;
     first.submit("tr:nth-child(2) form.inline button").await;
     let cart = first.source().await;
-    assert!(cart.contains("Earl Grey tea") && cart.contains("White mug"));
+    assert!(cart.contains("Earl Grey tea") && cart.contains("Sencha green tea"));
     assert!(cart.contains("value=\"3\""), "the quantity changed");
     first.screenshot("cart").await;
 

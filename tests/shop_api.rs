@@ -310,6 +310,83 @@ async fn cart_api_and_invalid_input() {
 }
 
 #[tokio::test]
+async fn the_catalog_lists_a_dozen_products_with_descriptions_and_prices() {
+    let shop = Shop::start().await;
+    let mut browser = shop.browser();
+    let reply = browser.request("GET", "/api/products", None).await;
+    assert_eq!(reply.status, 200);
+    let products = reply.json();
+    let products = products.as_array().expect("an array");
+    assert!(products.len() >= 12, "{products:?}");
+    for product in products {
+        let fields: Vec<&str> = product
+            .as_object()
+            .expect("an object")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(fields, ["description", "name", "price_cents", "sku"]);
+        assert!(
+            product["price_cents"]
+                .as_u64()
+                .is_some_and(|cents| cents > 0)
+        );
+    }
+    let home = browser.request("GET", "/", None).await.body;
+    assert!(
+        home.contains("Black tea with bergamot"),
+        "descriptions show"
+    );
+    assert!(home.contains("€9.90"), "prices show");
+}
+
+#[tokio::test]
+async fn unknown_skus_are_422_everywhere_and_change_nothing() {
+    let shop = Shop::start().await;
+    let mut browser = shop.browser();
+    browser
+        .request(
+            "POST",
+            "/api/cart/lines",
+            Some(json!({"sku": "TEA-EARL", "quantity": 1})),
+        )
+        .await;
+    let set = browser
+        .request(
+            "PATCH",
+            "/api/cart/lines/NOPE-1",
+            Some(json!({"quantity": 3})),
+        )
+        .await;
+    assert_eq!(set.status, 422);
+    assert!(set.json()["error"].is_string());
+    let removed = browser
+        .send("DELETE", "/api/cart/lines/NOPE-1", None, Some(JSON))
+        .await;
+    assert_eq!(removed.status, 422);
+    let cart = browser.request("GET", "/api/cart", None).await.json();
+    assert_eq!(
+        cart,
+        json!({"lines": [{"sku": "TEA-EARL", "quantity": 1}], "count": 1})
+    );
+
+    let page = browser.request("GET", "/cart", None).await.body;
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    let form = format!("csrf={csrf}&sku=NOPE-1&quantity=4");
+    let updated = browser
+        .send("POST", "/cart/update", Some(&form), Some(FORM))
+        .await;
+    assert_eq!(updated.status, 422);
+    let cart = browser.request("GET", "/api/cart", None).await.json();
+    assert_eq!(cart["count"], 1, "the form changed nothing either");
+}
+
+#[tokio::test]
 async fn state_changing_calls_without_json_are_415() {
     let shop = Shop::start().await;
     let mut browser = shop.browser();

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use tower_redis_session::{Cart, Device, DeviceInfo, RememberMe, Session, SessionRejection};
 
 use super::Shop;
+use super::catalog::{self, Product};
 use super::web::{ApiError, Prefs, rfc3339, rotate_csrf};
 
 type Reply<T> = Result<T, ApiError>;
@@ -26,6 +27,7 @@ pub fn routes() -> Router<Shop> {
         .route("/devices/{handle}", axum::routing::delete(revoke))
         .route("/activity", post(activity))
         .route("/prefs", get(prefs).put(set_prefs))
+        .route("/products", get(products))
         .route("/cart", get(cart))
         .route("/cart/lines", post(add_line))
         .route("/cart/lines/{sku}", patch(set_line).delete(remove_line))
@@ -222,6 +224,16 @@ async fn cart(c: Result<Cart, SessionRejection>) -> Reply<Json<Value>> {
     cart_json(&cart_of(c)?).await
 }
 
+async fn products() -> Json<&'static [Product]> {
+    Json(catalog::products())
+}
+
+/// The product with this SKU, or 422: the shop does not sell it.
+fn known(sku: &str) -> Reply<&'static Product> {
+    catalog::product(sku)
+        .ok_or_else(|| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown SKU"))
+}
+
 #[derive(Deserialize)]
 struct NewLine {
     sku: String,
@@ -234,8 +246,7 @@ async fn add_line(
 ) -> Reply<Json<Value>> {
     let cart = cart_of(c)?;
     let line = body(request)?;
-    let product = super::catalog::product(&line.sku)
-        .ok_or_else(|| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown SKU"))?;
+    let product = known(&line.sku)?;
     let payload = json!({ "name": product.name, "price_cents": product.price_cents });
     cart.add_with(&line.sku, line.quantity, &payload).await?;
     cart_json(&cart).await
@@ -252,6 +263,7 @@ async fn set_line(
     request: Result<Json<Quantity>, axum::extract::rejection::JsonRejection>,
 ) -> Reply<Json<Value>> {
     let cart = cart_of(c)?;
+    known(&sku)?;
     let quantity = body(request)?.quantity;
     cart.set_quantity(&sku, quantity).await?;
     cart_json(&cart).await
@@ -262,6 +274,7 @@ async fn remove_line(
     Path(sku): Path<String>,
 ) -> Reply<Json<Value>> {
     let cart = cart_of(c)?;
+    known(&sku)?;
     cart.remove(&sku).await?;
     cart_json(&cart).await
 }

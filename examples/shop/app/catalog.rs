@@ -1,36 +1,31 @@
-//! What the shop sells.
+//! What the shop sells: `products.json`, embedded in the binary.
 
+use std::sync::LazyLock;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Deserialize, Serialize)]
 pub struct Product {
-    pub sku: &'static str,
-    pub name: &'static str,
+    pub sku: String,
+    pub name: String,
+    pub description: String,
     pub price_cents: u32,
 }
 
-pub const PRODUCTS: [Product; 4] = [
-    Product {
-        sku: "TEA-EARL",
-        name: "Earl Grey tea, 100 g",
-        price_cents: 650,
-    },
-    Product {
-        sku: "MUG-WHITE",
-        name: "White mug",
-        price_cents: 1200,
-    },
-    Product {
-        sku: "POT-CAST",
-        name: "Cast-iron teapot",
-        price_cents: 4500,
-    },
-    Product {
-        sku: "CAKE-LEMON",
-        name: "Lemon cake",
-        price_cents: 900,
-    },
-];
+static PRODUCTS: LazyLock<Vec<Product>> = LazyLock::new(|| {
+    // The file is part of the program, not input: a malformed one fails the shop's tests.
+    serde_json::from_str(include_str!("products.json"))
+        .unwrap_or_else(|error| panic!("examples/shop/app/products.json is malformed: {error}"))
+});
 
+/// Every product, in the order the shop shows them.
+pub fn products() -> &'static [Product] {
+    &PRODUCTS
+}
+
+/// The product with this SKU, if the shop sells it.
 pub fn product(sku: &str) -> Option<&'static Product> {
-    PRODUCTS.iter().find(|product| product.sku == sku)
+    products().iter().find(|product| product.sku == sku)
 }
 
 pub fn price(cents: u32) -> String {

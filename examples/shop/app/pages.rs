@@ -9,7 +9,7 @@ use serde::Deserialize;
 use tower_redis_session::{Cart, Device, RememberMe, Session, SessionError};
 
 use super::Shop;
-use super::catalog::{PRODUCTS, price, product};
+use super::catalog::{price, product, products};
 use super::web::{Prefs, csrf_ok, csrf_token, rotate_csrf};
 
 pub fn routes() -> Router<Shop> {
@@ -89,9 +89,11 @@ main{max-width:44rem;margin:0 auto;padding:1rem}
 table{width:100%;border-collapse:collapse}
 td,th{padding:.4rem;border-bottom:1px solid #ccc;text-align:left;vertical-align:top}
 td{overflow-wrap:anywhere}
+.price{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
+td small{opacity:.75}
 form.inline{display:inline}
 input,select,button{font:inherit;padding:.3rem .6rem}
-button{cursor:pointer;border:1px solid #2d5d7b;background:#2d5d7b;color:#fff;border-radius:4px}
+button{white-space:nowrap;cursor:pointer;border:1px solid #2d5d7b;background:#2d5d7b;color:#fff;border-radius:4px}
 header button{background:transparent;border-color:#fff}
 .card{background:#fff;border:1px solid #ddd;border-radius:6px;padding:1rem;margin:1rem 0}
 body.dark .card{background:#2c2c2e;border-color:#444}
@@ -139,18 +141,21 @@ async fn check(session: &Session, token: &str) -> Result<(), PageError> {
 async fn home(session: Session) -> Page {
     let csrf = csrf_token(&session).await?;
     let mut rows = String::new();
-    for product in &PRODUCTS {
+    for product in products() {
         rows.push_str(&format!(
-            "<tr><td>{name}</td><td>{price}</td><td><form method=\"post\" action=\"/cart/add\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><input type=\"hidden\" name=\"sku\" value=\"{sku}\"><button>Add to cart</button></form></td></tr>",
-            name = escape(product.name),
+            "<tr><td>{name}<br><small>{description}</small></td><td class=\"price\">{price}</td><td><form method=\"post\" action=\"/cart/add\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><input type=\"hidden\" name=\"sku\" value=\"{sku}\"><button>Add to cart</button></form></td></tr>",
+            name = escape(&product.name),
+            description = escape(&product.description),
             price = price(product.price_cents),
-            sku = product.sku,
+            sku = escape(&product.sku),
         ));
     }
     layout(
         &session,
         "Products",
-        &format!("<table><tr><th>Product</th><th>Price</th><th></th></tr>{rows}</table>"),
+        &format!(
+            "<table><tr><th>Product</th><th class=\"price\">Price</th><th></th></tr>{rows}</table>"
+        ),
     )
     .await
 }
@@ -220,7 +225,7 @@ async fn cart_add(session: Session, cart: Cart, Form(form): Form<CartForm>) -> P
         ));
     };
     let payload = serde_json::json!({ "name": product.name, "price_cents": product.price_cents });
-    cart.add_with(product.sku, form.quantity.unwrap_or(1), &payload)
+    cart.add_with(&product.sku, form.quantity.unwrap_or(1), &payload)
         .await?;
     session.track_activity("added to cart").await?;
     Ok(Redirect::to("/cart").into_response())
@@ -228,6 +233,12 @@ async fn cart_add(session: Session, cart: Cart, Form(form): Form<CartForm>) -> P
 
 async fn cart_update(session: Session, cart: Cart, Form(form): Form<CartForm>) -> Page {
     check(&session, &form.csrf).await?;
+    if product(&form.sku).is_none() {
+        return Err(PageError(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "No such product.",
+        ));
+    }
     cart.set_quantity(&form.sku, form.quantity.unwrap_or(0))
         .await?;
     Ok(Redirect::to("/cart").into_response())
@@ -247,7 +258,7 @@ async fn cart_page(session: Session, cart: Cart) -> Page {
             total += unit * line.quantity;
             rows.push_str(&format!(
                 "<tr><td>{name}</td><td><form class=\"inline\" method=\"post\" action=\"/cart/update\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><input type=\"hidden\" name=\"sku\" value=\"{sku}\"><input name=\"quantity\" type=\"number\" min=\"0\" max=\"999\" value=\"{quantity}\" style=\"width:4.5rem\"> <button>Update</button></form> <form class=\"inline\" method=\"post\" action=\"/cart/update\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><input type=\"hidden\" name=\"sku\" value=\"{sku}\"><input type=\"hidden\" name=\"quantity\" value=\"0\"><button>Remove</button></form></td><td>{subtotal}</td></tr>",
-                name = escape(product.map_or(line.sku.as_str(), |p| p.name)),
+                name = escape(product.map_or(line.sku.as_str(), |p| p.name.as_str())),
                 sku = escape(&line.sku),
                 quantity = line.quantity,
                 subtotal = price(unit * line.quantity),
