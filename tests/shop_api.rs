@@ -371,13 +371,7 @@ async fn unknown_skus_are_422_everywhere_and_change_nothing() {
     );
 
     let page = browser.request("GET", "/cart", None).await.body;
-    let csrf = page
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .to_owned();
-    let form = format!("csrf={csrf}&sku=NOPE-1&quantity=4");
+    let form = format!("csrf={}&sku=NOPE-1&quantity=4", csrf_of(&page));
     let updated = browser
         .send("POST", "/cart/update", Some(&form), Some(FORM))
         .await;
@@ -422,6 +416,15 @@ async fn redis_down_is_503_on_session_routes_and_healthz_stays_up() {
     assert_eq!(browser.request("GET", "/healthz", None).await.status, 200);
 }
 
+/// The CSRF token in a page's first form.
+fn csrf_of(page: &str) -> String {
+    page.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a form with a CSRF token")
+        .to_owned()
+}
+
 #[tokio::test]
 async fn pages_render_for_visitors_and_users() {
     let shop = Shop::start().await;
@@ -433,12 +436,7 @@ async fn pages_render_for_visitors_and_users() {
     }
     assert_eq!(browser.request("GET", "/account", None).await.status, 303);
     let form = browser.request("GET", "/login", None).await.body;
-    let csrf = form
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .to_owned();
+    let csrf = csrf_of(&form);
     let forged = "csrf=forged&email=alice%40example.com&password=wonderland";
     let forged = browser
         .send("POST", "/login", Some(forged), Some(FORM))
