@@ -54,7 +54,8 @@ impl std::fmt::Debug for Target {
             Self::Server(url) => f.debug_tuple("Server").field(&redact(url)).finish(),
             Self::Client(client) => f
                 .debug_tuple("Client")
-                .field(&client.get_connection_info().addr())
+                // Display, not Debug: an address's TLS parameters are not for logs.
+                .field(&format_args!("{}", client.get_connection_info().addr()))
                 .finish(),
             #[cfg(feature = "cluster")]
             Self::Cluster(urls) => f.debug_tuple("Cluster").field(&redacted(urls)).finish(),
@@ -195,7 +196,9 @@ impl RedisStoreBuilder {
     /// # Errors
     /// [`StoreError::Config`], saying what to fix, for a malformed URL, a `rediss://` URL
     /// without the `tls-rustls` or `tls-native-tls` feature, a pool size or command timeout of
-    /// zero, or a key prefix with `{` or `}` (which would break Redis Cluster hash tags).
+    /// zero, a key prefix with `{` or `}` (which would break Redis Cluster hash tags), or a
+    /// handed-over configuration that cannot work (see [`RedisStore::from_config`] and its
+    /// siblings).
     pub fn build(mut self) -> Result<RedisStore, StoreError> {
         self.check()?;
         let target = std::mem::replace(&mut self.target, Target::Refused(String::new()));
