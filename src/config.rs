@@ -4,8 +4,12 @@ use std::time::Duration;
 
 use cookie::SameSite;
 
-use crate::cookie::CookieSettings;
-use crate::store::Expiry;
+use http::HeaderValue;
+
+use crate::cookie::{CookieSettings, CookieUpdate};
+use crate::expiry::{Expiry, Timeouts};
+use crate::id::SessionId;
+use crate::time::now_millis;
 
 pub(crate) const DEFAULT_IDLE: Duration = Duration::from_secs(30 * 60);
 pub(crate) const DEFAULT_ABSOLUTE: Duration = Duration::from_secs(12 * 60 * 60);
@@ -18,7 +22,10 @@ const SECURE_PREFIX: &str = "__Secure-";
 /// Timeouts, limits and the cookie.
 #[derive(Clone, Debug)]
 pub(crate) struct SessionConfig {
-    pub(crate) expiry: Expiry,
+    pub(crate) timeouts: Timeouts,
+    /// The session cookie outlives the browser session, unless the session's own expiry says
+    /// otherwise.
+    pub(crate) persistent_cookie: bool,
     pub(crate) max_bytes: usize,
     pub(crate) max_keys: usize,
     pub(crate) cookie: CookieSettings,
@@ -36,10 +43,11 @@ pub(crate) struct SessionConfig {
 impl Default for SessionConfig {
     fn default() -> Self {
         Self {
-            expiry: Expiry {
+            timeouts: Timeouts {
                 idle: DEFAULT_IDLE,
                 absolute: DEFAULT_ABSOLUTE,
             },
+            persistent_cookie: false,
             max_bytes: DEFAULT_MAX_BYTES,
             max_keys: DEFAULT_MAX_KEYS,
             cookie: CookieSettings::default(),
@@ -119,10 +127,10 @@ impl SessionConfig {
         if cookie.same_site == SameSite::None && !cookie.secure {
             return Err(ConfigError::SameSiteNone);
         }
-        if self.expiry.idle.is_zero() {
+        if self.timeouts.idle.is_zero() {
             return Err(ConfigError::Zero("idle timeout"));
         }
-        if self.expiry.absolute.is_zero() {
+        if self.timeouts.absolute.is_zero() {
             return Err(ConfigError::Zero("absolute timeout"));
         }
         if self.max_bytes == 0 {
@@ -139,6 +147,26 @@ impl SessionConfig {
 }
 
 impl SessionConfig {
+    /// The `Set-Cookie` header for an update of the session cookie. A persistent cookie lasts
+    /// until the session's absolute deadline.
+    pub(crate) fn cookie_header(&self, update: &CookieUpdate<SessionId>) -> Option<HeaderValue> {
+        let CookieUpdate::Set(id) = update else {
+            return self.cookie.header(update, None);
+        };
+        let persistent = match id.expiry() {
+            None => self.persistent_cookie,
+            Some(Expiry::OnSessionEnd) => false,
+            Some(Expiry::OnInactivity(_) | Expiry::AtDateTime(_)) => true,
+        };
+        let max_age = persistent.then(|| {
+            let deadline = self
+                .timeouts
+                .absolute_deadline(id.created_at(), id.expiry());
+            Duration::from_millis(deadline.saturating_sub(now_millis()))
+        });
+        self.cookie.header(update, max_age)
+    }
+
     /// The settings of the `cookie` cookie of a feature (`cart`, `remember-me`), named `name`
     /// and lasting `lifetime`: the session cookie's attributes and `__Host-` prefix rule.
     /// Refused if the name is no cookie name, or is (once prefixed) one of `taken`: the names

@@ -35,7 +35,8 @@ pub(crate) struct CookieSettings {
     pub(crate) secure: bool,
     pub(crate) http_only: bool,
     pub(crate) same_site: SameSite,
-    /// `Some(max_age)` makes the cookie outlive the browser session.
+    /// `Some(max_age)` makes a companion cookie outlive the browser session; the session
+    /// cookie's is the session's (`SessionConfig::cookie_header`).
     pub(crate) max_age: Option<Duration>,
     pub(crate) protection: Protection,
 }
@@ -192,21 +193,30 @@ impl CookieSettings {
         }
     }
 
-    /// The Set-Cookie header for a session cookie update, if it needs one.
-    pub(crate) fn header(&self, update: &CookieUpdate<SessionId>) -> Option<HeaderValue> {
+    /// The Set-Cookie header for a session cookie update, if it needs one; a cookie set with
+    /// a `max_age` outlives the browser session.
+    pub(crate) fn header(
+        &self,
+        update: &CookieUpdate<SessionId>,
+        max_age: Option<Duration>,
+    ) -> Option<HeaderValue> {
         match update {
             CookieUpdate::Keep => None,
-            CookieUpdate::Set(id) => self.render(Some(self.protect(id))),
-            CookieUpdate::Remove => self.render(None),
+            CookieUpdate::Set(id) => self.render_for(Some(self.protect(id)), max_age),
+            CookieUpdate::Remove => self.render_for(None, None),
         }
     }
 
     /// A Set-Cookie header that sets the cookie to `value`, or expires it for `None`.
     pub(crate) fn render(&self, value: Option<String>) -> Option<HeaderValue> {
+        self.render_for(value, self.max_age)
+    }
+
+    fn render_for(&self, value: Option<String>, max_age: Option<Duration>) -> Option<HeaderValue> {
         let cookie = match value {
             Some(value) => {
                 let mut cookie = self.base(value);
-                if let Some(max_age) = self.max_age {
+                if let Some(max_age) = max_age {
                     // Rounded up: a sub-second lifetime must not read as `Max-Age=0` (delete).
                     let seconds = max_age.as_secs() + u64::from(max_age.subsec_nanos() > 0);
                     let seconds = i64::try_from(seconds).unwrap_or(i64::MAX);

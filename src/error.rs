@@ -93,6 +93,13 @@ pub enum SessionError {
     /// from the application.
     #[error("invalid user ID")]
     InvalidUserId,
+    /// An [`Expiry`](crate::Expiry) that would end the session at once (a zero inactivity
+    /// timeout, a time already past); nothing was changed. Renders as 500: expiries come from
+    /// the application. To end a session, delete it.
+    #[error(
+        "this expiry would end the session at once (a zero inactivity timeout or a time already past)"
+    )]
+    ExpiryPassed,
     /// Sealing a remember-me rotation's cookies failed. Renders as 500.
     #[error("could not seal remember-me cookies")]
     Sealing,
@@ -115,6 +122,7 @@ impl SessionError {
             Self::Encode { .. }
             | Self::Decode { .. }
             | Self::InvalidUserId
+            | Self::ExpiryPassed
             | Self::Sealing
             | Self::Randomness(_)
             | Self::BrokenContract(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -3,11 +3,13 @@
 //!
 //! The creation time rides in the cookie so that every request knows the session's absolute
 //! deadline before it asks the store anything; that is what lets a read be one plain
-//! `GETEX ... PXAT` instead of a script. A client cannot move its deadline: the storage
-//! name hashes the time together with the random bytes, so an altered time names no session.
+//! `GETEX ... PXAT` instead of a script. So does a session's own [`Expiry`], when it has one:
+//! such an ID is 7 bytes longer. A client cannot move its deadline: the storage name hashes the
+//! time and the expiry together with the random bytes, so an altered one names no session.
 
 use std::fmt;
 
+use crate::expiry::{self, Expiry, Timeouts};
 use crate::time::now_millis;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -18,27 +20,35 @@ pub(crate) const RANDOM_BYTES: usize = 32;
 /// The creation time, Unix milliseconds, big-endian in 6 bytes (good until the year 10889).
 const TIME_BYTES: usize = 6;
 const ID_BYTES: usize = RANDOM_BYTES + TIME_BYTES;
+/// An ID with its session's own expiry after the creation time.
+const WITH_EXPIRY_BYTES: usize = ID_BYTES + expiry::ENCODED_BYTES;
 /// Bytes of the storage name: half a SHA-256 digest.
 const STORAGE_BYTES: usize = 16;
 
 /// Length of an ID in its cookie form: base64url of 38 bytes, without padding.
 pub(crate) const ENCODED_LEN: usize = 51;
+/// Length of an ID with an expiry of its own: base64url of 45 bytes.
+const WITH_EXPIRY_ENCODED_LEN: usize = 60;
 
 /// A session ID: the secret a browser holds in its cookie.
 ///
 /// It is never stored, logged or printed: storage sees only its [`StorageId`], and `Debug` redacts it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SessionId {
-    bytes: [u8; ID_BYTES],
+    /// The ID's bytes, then zeros past `len`.
+    bytes: [u8; WITH_EXPIRY_BYTES],
+    /// `ID_BYTES`, or `WITH_EXPIRY_BYTES` for a session with an expiry of its own.
+    len: usize,
     /// Derived once: a request that loads and then writes needs it twice.
     storage: StorageId,
 }
 
 impl SessionId {
-    fn from_bytes(bytes: [u8; ID_BYTES]) -> Self {
+    fn from_bytes(bytes: [u8; WITH_EXPIRY_BYTES], len: usize) -> Self {
         Self {
-            storage: StorageId::digest(&bytes),
+            storage: StorageId::digest(&bytes[..len]),
             bytes,
+            len,
         }
     }
 
@@ -56,14 +66,30 @@ impl SessionId {
     /// # Errors
     /// When the operating system cannot supply randomness.
     pub fn generate_created_at(created_at: u64) -> Result<Self, getrandom::Error> {
-        let mut bytes = [0u8; ID_BYTES];
-        getrandom::fill(&mut bytes[..RANDOM_BYTES])?;
-        bytes[RANDOM_BYTES..].copy_from_slice(&created_at.to_be_bytes()[8 - TIME_BYTES..]);
-        Ok(Self::from_bytes(bytes))
+        Self::generate_with(created_at, None)
     }
 
-    /// Parses the cookie form of an ID. Anything that is not exactly 51 canonical base64url
-    /// characters is `None`, so malformed input never reaches the store.
+    /// Draws a fresh ID for a session created at `created_at` with its own `expiry`, if any.
+    pub(crate) fn generate_with(
+        created_at: u64,
+        expiry: Option<Expiry>,
+    ) -> Result<Self, getrandom::Error> {
+        let mut bytes = [0u8; WITH_EXPIRY_BYTES];
+        getrandom::fill(&mut bytes[..RANDOM_BYTES])?;
+        bytes[RANDOM_BYTES..ID_BYTES].copy_from_slice(&created_at.to_be_bytes()[8 - TIME_BYTES..]);
+        let len = match expiry {
+            None => ID_BYTES,
+            Some(expiry) => {
+                bytes[ID_BYTES..].copy_from_slice(&expiry.to_bytes());
+                WITH_EXPIRY_BYTES
+            }
+        };
+        Ok(Self::from_bytes(bytes, len))
+    }
+
+    /// Parses the cookie form of an ID. Anything that is not exactly 51 (or, for a session
+    /// with an expiry of its own, 60) canonical base64url characters is `None`, so malformed
+    /// input never reaches the store.
     ///
     /// ```
     /// use tower_redis_session::SessionId;
@@ -72,27 +98,45 @@ impl SessionId {
     /// assert_eq!(SessionId::parse(&id.encode()), Some(id));
     /// ```
     pub fn parse(encoded: &str) -> Option<Self> {
-        if encoded.len() != ENCODED_LEN {
+        let len = match encoded.len() {
+            ENCODED_LEN => ID_BYTES,
+            WITH_EXPIRY_ENCODED_LEN => WITH_EXPIRY_BYTES,
+            _ => return None,
+        };
+        let mut bytes = [0u8; WITH_EXPIRY_BYTES];
+        if URL_SAFE_NO_PAD.decode_slice(encoded, &mut bytes) != Ok(len) {
             return None;
         }
-        let mut bytes = [0u8; ID_BYTES];
-        match URL_SAFE_NO_PAD.decode_slice(encoded, &mut bytes) {
-            Ok(ID_BYTES) => Some(Self::from_bytes(bytes)),
-            _ => None,
+        let id = Self::from_bytes(bytes, len);
+        if len == WITH_EXPIRY_BYTES && id.expiry().is_none() {
+            return None;
         }
+        Some(id)
     }
 
     /// The cookie form of the ID (base64url, no padding). Handle with care: it is the credential.
     pub fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(self.bytes)
+        URL_SAFE_NO_PAD.encode(&self.bytes[..self.len])
     }
 
     /// When the session was created, Unix milliseconds. Trustworthy once the store has found a
     /// record for this ID, since the storage name covers it.
     pub fn created_at(&self) -> u64 {
         let mut time = [0u8; 8];
-        time[8 - TIME_BYTES..].copy_from_slice(&self.bytes[RANDOM_BYTES..]);
+        time[8 - TIME_BYTES..].copy_from_slice(&self.bytes[RANDOM_BYTES..ID_BYTES]);
         u64::from_be_bytes(time)
+    }
+
+    /// The session's own expiry, if it has one; trustworthy as the creation time is.
+    pub(crate) fn expiry(&self) -> Option<Expiry> {
+        let bytes = self.bytes[ID_BYTES..self.len].try_into().ok()?;
+        Expiry::from_bytes(bytes)
+    }
+
+    /// The session's deadline if it is used at `now`, under the layer's `timeouts` and its own
+    /// expiry.
+    pub(crate) fn deadline(&self, timeouts: &Timeouts, now: u64) -> u64 {
+        timeouts.deadline(self.created_at(), self.expiry(), now)
     }
 
     /// The name under which storage keeps this session: the first 128 bits of SHA-256 of the
@@ -192,8 +236,48 @@ mod tests {
         let id = SessionId::generate_created_at(1_000).unwrap();
         let mut bytes = id.bytes;
         bytes[ID_BYTES - 1] ^= 1;
-        let moved = SessionId::from_bytes(bytes);
+        let moved = SessionId::from_bytes(bytes, ID_BYTES);
         assert_ne!(id.storage_id(), moved.storage_id());
+    }
+
+    #[test]
+    fn an_expiry_of_its_own_round_trips_in_60_characters() {
+        let expiry = Expiry::OnInactivity(std::time::Duration::from_secs(600));
+        let id = SessionId::generate_with(1_764_270_000_123, Some(expiry)).unwrap();
+        let encoded = id.encode();
+        assert_eq!(encoded.len(), WITH_EXPIRY_ENCODED_LEN);
+        let parsed = SessionId::parse(&encoded).unwrap();
+        assert_eq!(parsed.expiry(), Some(expiry));
+        assert_eq!(parsed.created_at(), 1_764_270_000_123);
+        assert_eq!(parsed, id);
+        assert_eq!(SessionId::generate().unwrap().expiry(), None);
+    }
+
+    #[test]
+    fn a_changed_or_added_expiry_names_another_record() {
+        let expiry = Expiry::OnInactivity(std::time::Duration::from_secs(600));
+        let id = SessionId::generate_with(1_000, Some(expiry)).unwrap();
+        let mut bytes = id.bytes;
+        bytes[WITH_EXPIRY_BYTES - 1] ^= 1;
+        let longer = SessionId::from_bytes(bytes, WITH_EXPIRY_BYTES);
+        assert_eq!(
+            longer.expiry(),
+            Some(Expiry::OnInactivity(std::time::Duration::from_millis(
+                600_001
+            )))
+        );
+        assert_ne!(id.storage_id(), longer.storage_id());
+        let plain = SessionId::from_bytes(id.bytes, ID_BYTES);
+        assert_ne!(id.storage_id(), plain.storage_id(), "the expiry dropped");
+    }
+
+    #[test]
+    fn an_id_with_an_unknown_expiry_is_rejected() {
+        let expiry = Expiry::OnSessionEnd;
+        let mut bytes = SessionId::generate_with(1_000, Some(expiry)).unwrap().bytes;
+        bytes[ID_BYTES] = 9;
+        let encoded = URL_SAFE_NO_PAD.encode(bytes);
+        assert!(SessionId::parse(&encoded).is_none());
     }
 
     #[test]

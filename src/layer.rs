@@ -133,13 +133,13 @@ impl SessionLayerBuilder {
     /// # Ok::<(), tower_redis_session::ConfigError>(())
     /// ```
     pub fn idle_timeout(mut self, timeout: Duration) -> Self {
-        self.config.expiry.idle = timeout;
+        self.config.timeouts.idle = timeout;
         self
     }
 
     /// A session expires this long after its creation however active it is (default 12 hours).
     pub fn absolute_timeout(mut self, timeout: Duration) -> Self {
-        self.config.expiry.absolute = timeout;
+        self.config.timeouts.absolute = timeout;
         self
     }
 
@@ -204,11 +204,12 @@ impl SessionLayerBuilder {
         self
     }
 
-    /// Keep the cookie across browser restarts, with `Max-Age` set to the absolute timeout
-    /// (default off: the cookie ends with the browser session; the server-side TTL expires the
-    /// session either way).
+    /// Keep the cookie across browser restarts, with `Max-Age` set to the time left until the
+    /// session's absolute deadline (default off: the cookie ends with the browser session; the
+    /// server-side TTL expires the session either way). One session can choose otherwise with
+    /// [`Session::set_expiry`](crate::Session::set_expiry).
     pub fn persistent_cookie(mut self, persistent: bool) -> Self {
-        self.config.cookie.max_age = persistent.then_some(self.config.expiry.absolute);
+        self.config.persistent_cookie = persistent;
         self
     }
 
@@ -310,10 +311,7 @@ impl SessionLayerBuilder {
     ///
     /// # Errors
     /// [`ConfigError`] for settings that browsers would reject or that would be insecure.
-    pub fn build(mut self) -> Result<SessionLayer, ConfigError> {
-        if self.config.cookie.max_age.is_some() {
-            self.config.cookie.max_age = Some(self.config.expiry.absolute);
-        }
+    pub fn build(self) -> Result<SessionLayer, ConfigError> {
         let config = self.config.finish()?;
         crate::telemetry::describe();
         let features = self.features.build(&config)?;

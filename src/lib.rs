@@ -29,8 +29,8 @@
 //!
 //! # Where to start
 //! - [`Session`]: values (`get`, `insert`, `remove`, [`TypedKey`]), the ID (`cycle_id`,
-//!   `delete`), signing in and out (`login`, `logout`, `logout_others`, `logout_all`), the
-//!   user's devices (`devices`, `revoke`).
+//!   `delete`), its own [`Expiry`] (`set_expiry`), signing in and out (`login`, `logout`,
+//!   `logout_others`, `logout_all`), the user's devices (`devices`, `revoke`).
 //! - [`SessionLayer::builder`]: timeouts, cookie attributes, size caps, the features, and
 //!   [`SessionFailure`] rendering. Secure defaults: `HttpOnly; Secure; SameSite=Lax`, a
 //!   `__Host-` name, 30 minutes idle, 12 hours absolute.
@@ -71,6 +71,7 @@ mod codec;
 mod config;
 mod cookie;
 mod error;
+mod expiry;
 mod extract;
 mod failure;
 mod future;
@@ -97,6 +98,7 @@ pub use crate::auth::{Activity, Device, DeviceInfo, UserSessions};
 pub use crate::cart::{Cart, CartConfig, CartError, CartId};
 pub use crate::config::ConfigError;
 pub use crate::error::{SessionError, StoreError};
+pub use crate::expiry::Expiry;
 pub use crate::extract::SessionRejection;
 pub use crate::failure::SessionFailure;
 pub use crate::future::ResponseFuture;

@@ -12,8 +12,8 @@ use crate::time::now_millis;
 impl Session {
     /// Signs `user_id` in on this session: the session gets a new ID and a new lifetime
     /// (session-fixation protection), records the user and `device`, and joins the user's index.
-    /// If the session belonged to another user, its data is cleared first (and what the features
-    /// kept for that user, such as a remember-me token, is revoked).
+    /// If the session belonged to another user, its data and its own expiry are cleared first
+    /// (and what the features kept for that user, such as a remember-me token, is revoked).
     ///
     /// The new ID is written when the response is sent (or at [`Session::save`]).
     ///
@@ -31,6 +31,7 @@ impl Session {
         {
             state.clear_data();
             state.unset_meta(ACTIVITY);
+            state.expiry = None;
         }
         for feature in &self.context().features {
             if let Some(hook) = feature.logging_in(&mut state, previous_owner.as_deref(), user_id) {

@@ -136,7 +136,7 @@ impl UserSessions {
         let lifetime = features
             .iter()
             .map(|feature| feature.sign_in_lifetime())
-            .fold(self.context.config.expiry.absolute, std::cmp::max);
+            .fold(self.context.config.timeouts.absolute, std::cmp::max);
         // Fenced before listing: nothing born under the old generation can be created or
         // renamed from now on.
         store.index_fence(user, None, 0).await?;

@@ -86,7 +86,7 @@ async fn rotate(
 ) -> Result<(), SessionError> {
     let store = &*context.store;
     let tokens = &*feature.store;
-    let expiry = context.config.expiry;
+    let timeouts = context.config.timeouts;
     let next = token.rotated()?;
     let id = SessionId::generate_created_at(now).map_err(SessionError::Randomness)?;
     let device = crate::auth::device::presented_device_json(&record.device, device_of(client), now);
@@ -103,10 +103,10 @@ async fn rotate(
     );
     let entry = IndexEntry {
         id: id.storage_id(),
-        expires_at: now.saturating_add(millis(expiry.absolute)),
+        expires_at: timeouts.absolute_deadline(now, None),
         pending: true,
     };
-    let deadline = expiry.deadline(now, now);
+    let deadline = timeouts.deadline(now, None, now);
     // The new session is listed, and exists, before the rotation publishes it to parallel
     // requests; a token issued before the user's last sign-out of all devices mints nothing.
     let create = |_| store.create(&entry.id, &change, deadline);
@@ -187,7 +187,7 @@ async fn follow(
         tracing::warn!("a remember-me rotation's sealed cookies could not be opened");
         return Ok(());
     };
-    let deadline = context.config.expiry.deadline(id.created_at(), now);
+    let deadline = id.deadline(&context.config.timeouts, now);
     let Some(loaded) = context.store.load(&id.storage_id(), deadline).await? else {
         return Ok(());
     };

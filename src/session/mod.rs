@@ -19,6 +19,7 @@ use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
 use crate::codec::{self, field_cost};
 use crate::cookie::RawCookies;
 use crate::error::SessionError;
+use crate::expiry::Expiry;
 use crate::failure::SessionFailure;
 use crate::id::SessionId;
 use crate::telemetry;
@@ -179,7 +180,7 @@ impl Session {
     async fn load_into(&self, state: &mut State, id: SessionId) -> Result<(), SessionError> {
         let context = &self.shared.context;
         let now = now_millis();
-        let deadline = context.config.expiry.deadline(id.created_at(), now);
+        let deadline = id.deadline(&context.config.timeouts, now);
         if deadline <= now {
             // Past its absolute deadline: its record has expired or is about to.
             tracing::debug!("session cookie is past its absolute deadline");
@@ -197,6 +198,7 @@ impl Session {
         state.size = data.iter().map(|(k, v)| field_cost(k, v)).sum();
         state.data = data;
         state.meta = meta;
+        state.expiry = id.expiry();
         state.id = Some(id);
         state.expires_at = Some(deadline);
         meta::note_last_seen(state, &context.config, now);
@@ -343,12 +345,7 @@ impl Session {
         };
         drop(state);
         let now = now_millis();
-        let deadline = self
-            .shared
-            .context
-            .config
-            .expiry
-            .deadline(id.created_at(), now);
+        let deadline = id.deadline(&self.shared.context.config.timeouts, now);
         if deadline <= now {
             return Ok(false);
         }
@@ -358,6 +355,41 @@ impl Session {
             .store
             .touch(&id.storage_id(), deadline)
             .await?)
+    }
+
+    /// Sets how this session expires, within the layer's absolute timeout; `None` returns it to
+    /// the layer's settings. For "keep me signed in on this browser" without remember-me
+    /// tokens, [`Expiry::OnInactivity`] with a long timeout; for a shorter one on a shared
+    /// computer, a short one; for a cookie that ends with the browser, [`Expiry::OnSessionEnd`].
+    ///
+    /// The expiry rides in the session ID, so a stored session gets a new ID when the response
+    /// is written, as with [`cycle_id`](Self::cycle_id), and its old cookie names nothing
+    /// afterwards. It survives [`login`](Self::login) (unless the session changes hands: then,
+    /// as the data, it is the new user's to set) and `cycle_id`; [`delete`](Self::delete) and
+    /// [`logout`](Self::logout) forget it. A session that holds nothing is not stored, and its
+    /// expiry with it.
+    ///
+    /// # Errors
+    /// [`SessionError::ExpiryPassed`] for an expiry that would end the session at once (a zero
+    /// inactivity timeout, a time already past): the session is left as it was;
+    /// [`SessionError::Store`] when the session could not be loaded.
+    pub async fn set_expiry(&self, expiry: Option<Expiry>) -> Result<(), SessionError> {
+        let now = now_millis();
+        let expiry = match expiry {
+            Some(expiry) => Some(expiry.checked(now).ok_or(SessionError::ExpiryPassed)?),
+            None => None,
+        };
+        self.loaded().await?.set_expiry(expiry);
+        Ok(())
+    }
+
+    /// The session's own expiry, as [`set_expiry`](Self::set_expiry) set it (to the
+    /// millisecond), or `None` where the layer's settings apply.
+    ///
+    /// # Errors
+    /// [`SessionError::Store`] when the session could not be loaded.
+    pub async fn expiry(&self) -> Result<Option<Expiry>, SessionError> {
+        Ok(self.loaded().await?.expiry)
     }
 
     /// Gives the session a new ID, keeping its data and creation time: call it whenever the

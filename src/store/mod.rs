@@ -30,11 +30,9 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::time::Duration;
 
 use crate::error::StoreError;
 use crate::id::StorageId;
-use crate::time::millis;
 
 #[cfg(feature = "cart")]
 pub mod cart;
@@ -83,32 +81,6 @@ pub mod abilities {
 
 /// A boxed, sendable future, as returned by [`SessionStore`] methods.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// The two timeouts every session obeys.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Expiry {
-    /// Sliding: a session untouched for this long expires.
-    pub idle: Duration,
-    /// Fixed: a session expires this long after its creation, however active.
-    pub absolute: Duration,
-}
-
-impl Expiry {
-    /// The deadline, in Unix milliseconds, of a session created at `created` and used at `now`.
-    pub fn deadline(&self, created: u64, now: u64) -> u64 {
-        let idle = now.saturating_add(millis(self.idle));
-        let absolute = created.saturating_add(millis(self.absolute));
-        idle.min(absolute)
-    }
-
-    /// Whether a record that expires at `current` must be given `deadline`: not when that moves
-    /// its expiry by less than a hundredth of the idle timeout (a second at most), as when a
-    /// request writes soon after its load slid the expiry. Skipping saves Redis a command.
-    pub(crate) fn must_slide(&self, current: u64, deadline: u64) -> bool {
-        let slack = (millis(self.idle) / 100).min(1_000);
-        deadline.abs_diff(current) >= slack.max(1)
-    }
-}
 
 /// A stored field: (field name, encoded value).
 pub type Field = (String, String);

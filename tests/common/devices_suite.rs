@@ -425,24 +425,47 @@ pub async fn the_session_kept_by_logout_others_can_still_cycle_its_id<B: Backend
 }
 
 pub async fn a_cycle_racing_logout_all_leaves_no_session_alive<B: Backend>() {
+    a_new_id_racing_logout_all_leaves_no_session_alive::<B>("/cycle").await;
+}
+
+/// A change of expiry moves the session to a new ID, as a cycle does.
+pub async fn a_change_of_expiry_racing_logout_all_leaves_no_session_alive<B: Backend>() {
+    a_new_id_racing_logout_all_leaves_no_session_alive::<B>("/expiry/inactivity-600000").await;
+}
+
+/// Neither the old ID nor the new one of a session that `path` moves to a new ID while
+/// another device signs out everywhere survives.
+async fn a_new_id_racing_logout_all_leaves_no_session_alive<B: Backend>(path: &str) {
     let backend = B::start();
     let base = client(&backend);
     let mut survivors = 0;
     for _ in 0..TRIALS {
-        let cycling = signed_in(&base, "alice", "cycling").await;
+        let moving = signed_in(&base, "alice", "moving").await;
         let signing_out = signed_in(&base, "alice", "signing out").await;
-        let old = cycling.clone();
-        let ((mut cycling, _), _) = cycling
-            .race((POST, "/cycle"), signing_out, (POST, "/logout-all"))
+        let old = moving.clone();
+        let ((mut moving, _), _) = moving
+            .race((POST, path), signing_out, (POST, "/logout-all"))
             .await;
-        for mut client in [cycling.clone(), old] {
+        for mut client in [moving.clone(), old] {
             if client.get("/me").await.body != "anonymous" {
                 survivors += 1;
             }
         }
-        cycling.post("/logout-all", "").await;
+        moving.post("/logout-all", "").await;
     }
     assert_eq!(survivors, 0, "survivors in {TRIALS} trials");
+}
+
+pub async fn a_session_whose_expiry_changed_is_signed_out_by_logout_all<B: Backend>() {
+    let backend = B::start();
+    let base = client(&backend);
+    let mut laptop = signed_in(&base, "alice", "laptop").await;
+    let mut phone = signed_in(&base, "alice", "phone").await;
+    laptop.post("/expiry/inactivity-600000", "").await;
+    let devices = phone.devices().await;
+    assert_eq!(devices.len(), 2, "both listed from the other device");
+    assert_eq!(phone.post("/logout-all", "").await.body, "2");
+    assert_eq!(laptop.get("/me").await.body, "anonymous");
 }
 
 pub async fn a_login_racing_logout_all_is_listed_if_it_survives<B: Backend>() {

@@ -6,6 +6,7 @@
 pub mod cart_suite;
 pub mod cluster;
 pub mod devices_suite;
+pub mod expiry_suite;
 pub mod http;
 pub mod proxy;
 #[cfg(feature = "remember-me")]
@@ -31,7 +32,7 @@ use tower_redis_session::RememberMe;
 #[cfg(feature = "cart")]
 use tower_redis_session::{Cart, CartError};
 use tower_redis_session::{
-    Device, LayerStore, MemoryStore, RedisStore, Session, SessionError, SessionLayer,
+    Device, Expiry, LayerStore, MemoryStore, RedisStore, Session, SessionError, SessionLayer,
     SessionLayerBuilder, SessionRejection, TypedKey,
 };
 
@@ -153,6 +154,8 @@ pub fn app<S: LayerStore>(
         .route("/delete", post(delete))
         .route("/save", post(save))
         .route("/times", get(times))
+        .route("/expiry", get(expiry))
+        .route("/expiry/{expiry}", post(set_expiry))
         .route("/fail/{key}", post(fail))
         .route("/slow/{key}", post(slow_write))
         .route("/slow-save/{key}", post(slow_save))
@@ -271,6 +274,41 @@ async fn times(session: Session) -> Result<String, SessionError> {
     let created = session.created_at().await?.and_then(unix_millis);
     let expires = session.expires_at().await?.and_then(unix_millis);
     Ok(json!({ "created_at": created, "expires_at": expires }).to_string())
+}
+
+/// Sets the expiry `session-end`, `inactivity-<ms>`, `at+<ms>` or `at-<ms>` (from now), or
+/// `none`; then, given a body, stores it under `n`.
+async fn set_expiry(
+    session: Session,
+    Path(expiry): Path<String>,
+    body: String,
+) -> Result<&'static str, SessionError> {
+    let now = std::time::SystemTime::now();
+    let ms = |text: &str| Duration::from_millis(text.parse().expect("milliseconds"));
+    let expiry = match expiry.as_str() {
+        "none" => None,
+        "session-end" => Some(Expiry::OnSessionEnd),
+        _ => Some(match expiry.split_at(3) {
+            ("at+", after) => Expiry::AtDateTime(now + ms(after)),
+            ("at-", before) => Expiry::AtDateTime(now - ms(before)),
+            _ => Expiry::OnInactivity(ms(expiry.trim_start_matches("inactivity-"))),
+        }),
+    };
+    session.set_expiry(expiry).await?;
+    if !body.is_empty() {
+        session.insert("n", body).await?;
+    }
+    Ok("ok")
+}
+
+/// The session's own expiry: `none`, `session-end`, `inactivity <ms>` or `at <unix ms>`.
+async fn expiry(session: Session) -> Result<String, SessionError> {
+    Ok(match session.expiry().await? {
+        None => "none".to_owned(),
+        Some(Expiry::OnSessionEnd) => "session-end".to_owned(),
+        Some(Expiry::OnInactivity(idle)) => format!("inactivity {}", idle.as_millis()),
+        Some(Expiry::AtDateTime(at)) => format!("at {}", unix_millis(at).unwrap_or_default()),
+    })
 }
 
 fn unix_millis(time: std::time::SystemTime) -> Option<u128> {

@@ -58,6 +58,24 @@ macro_rules! conformance_suite {
             cookies_without_the_host_prefix_are_not_read,
             plain_cookie_names_where_the_prefix_cannot_apply,
         );
+        $crate::conformance_suite!(@tests $backend, expiry_suite;
+            a_short_inactivity_expiry_expires_that_session_and_not_another,
+            reads_slide_an_inactivity_expiry,
+            an_inactivity_expiry_makes_the_cookie_last_until_the_absolute_deadline,
+            on_session_end_keeps_a_persistent_layers_cookie_to_the_browser_session,
+            removing_the_expiry_returns_to_the_layers_settings,
+            changing_the_expiry_gives_a_new_id_and_the_old_cookie_names_nothing,
+            setting_the_expiry_a_session_has_changes_nothing,
+            an_expiry_at_a_time_ends_the_session_then_however_active,
+            the_absolute_timeout_caps_a_longer_inactivity_expiry,
+            the_absolute_timeout_caps_a_later_time,
+            the_expiry_survives_login_and_cycle_id,
+            a_visitor_who_only_sets_an_expiry_gets_no_cookie,
+            an_expiry_set_before_the_session_is_stored_is_the_new_sessions,
+            login_as_another_user_forgets_the_expiry,
+            a_forged_expiry_in_the_cookie_names_no_session,
+            an_expiry_that_ends_the_session_at_once_is_refused_and_changes_nothing,
+        );
         $crate::conformance_suite!(@tests $backend, devices_suite;
             login_changes_the_cookie_and_the_old_one_is_dead,
             the_user_id_survives_later_requests,
@@ -85,6 +103,8 @@ macro_rules! conformance_suite {
             a_cycled_session_is_signed_out_by_logout_others,
             the_session_kept_by_logout_others_can_still_cycle_its_id,
             a_cycle_racing_logout_all_leaves_no_session_alive,
+            a_change_of_expiry_racing_logout_all_leaves_no_session_alive,
+            a_session_whose_expiry_changed_is_signed_out_by_logout_all,
             a_login_racing_logout_all_is_listed_if_it_survives,
             a_revocation_racing_a_cycle_of_another_device_spares_it,
             a_revocation_racing_a_cycle_of_that_device_is_true_only_if_it_signed_it_out,

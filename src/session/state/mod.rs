@@ -11,6 +11,7 @@ use super::Context;
 use crate::codec::{field_cost, field_for_key, key_of_field};
 use crate::cookie::{CookieUpdate, RawCookies};
 use crate::error::SessionError;
+use crate::expiry::Expiry;
 use crate::id::SessionId;
 use crate::store::{Caps, Change, Revision};
 
@@ -23,6 +24,8 @@ pub(crate) struct State {
     pub(crate) id: Option<SessionId>,
     /// The record's deadline as of the last load or write, Unix milliseconds.
     pub(crate) expires_at: Option<u64>,
+    /// The session's own expiry: the one its ID carries, or the one the next write gives it.
+    pub(crate) expiry: Option<Expiry>,
     /// The store's revision of the record as loaded; dropped once this request writes it.
     pub(crate) revision: Option<Revision>,
     /// User data: current values (stored values with this request's changes applied), as JSON.
@@ -167,6 +170,15 @@ impl State {
         }
     }
 
+    /// Gives the session its own expiry, or the layer's for `None`. The expiry rides in the ID,
+    /// so a stored session moves to a new ID at the next write.
+    pub(crate) fn set_expiry(&mut self, expiry: Option<Expiry>) {
+        if self.expiry != expiry {
+            self.expiry = expiry;
+            self.cycle();
+        }
+    }
+
     /// Asks for a new ID and lifetime at the next write, entered in `login.user`'s index.
     pub(crate) fn rotate_for_login(&mut self, login: Login) {
         self.rotation = Some(Rotation::Login(login));
@@ -265,7 +277,7 @@ impl State {
         {
             self.cookie = CookieUpdate::Remove;
         }
-        context.config.cookie.header(&self.cookie)
+        context.config.cookie_header(&self.cookie)
     }
 }
 

@@ -10,11 +10,12 @@ use crate::codec::{field_cost, field_for_key};
 use crate::config::SessionConfig;
 use crate::cookie::CookieUpdate;
 use crate::error::SessionError;
+use crate::expiry::{Expiry, must_slide};
 use crate::id::SessionId;
 use crate::session::{Context, Login, SaveOutcome, index, meta};
 use crate::store::{Caps, Change, IndexEntry, Written};
 use crate::telemetry;
-use crate::time::{millis, now_millis};
+use crate::time::now_millis;
 
 /// How many fresh IDs a write tries before giving up; a collision of 256-bit IDs means a broken
 /// random source, not bad luck.
@@ -26,7 +27,7 @@ impl State {
             return Ok(SaveOutcome::Unchanged);
         }
         let now = now_millis();
-        let new_deadline = context.config.expiry.deadline(now, now);
+        let new_deadline = context.config.timeouts.deadline(now, self.expiry, now);
         // The rarer writes are boxed: the future of every write holds the largest branch inline,
         // and past about 1 KiB it no longer fits the allocator's fast per-thread cache.
         let (outcome, expires_at) = match (self.id.clone(), self.rotation.take()) {
@@ -54,9 +55,15 @@ impl State {
         cycle: bool,
         now: u64,
     ) -> Result<(Written, u64), SessionError> {
-        let deadline = context.config.expiry.deadline(current.created_at(), now);
+        // The session's own expiry as this request leaves it: a change of it is a cycle.
+        let timeouts = &context.config.timeouts;
+        let deadline = timeouts.deadline(current.created_at(), self.expiry, now);
         if deadline <= now {
-            // The absolute deadline passed during this request: the record is expiring.
+            // The absolute deadline passed during this request, or the new expiry's time did:
+            // the record is expiring, and must not live on under the old ID's deadline.
+            if cycle {
+                context.store.delete(&current.storage_id()).await?;
+            }
             return Ok((Written::Gone, deadline));
         }
         let config = &context.config;
@@ -77,9 +84,7 @@ impl State {
             });
         }
         // Usually this request's load has just slid the expiry; then the write leaves it.
-        let kept = self
-            .expires_at
-            .filter(|&at| !context.config.expiry.must_slide(at, deadline));
+        let kept = self.expires_at.filter(|&at| !must_slide(at, deadline, now));
         change.base = self.revision.as_ref();
         let written = store
             .update(
@@ -110,10 +115,9 @@ impl State {
         let user = meta::owner(self);
         // A session stamped by no generation cannot prove it was born after the last sign-out.
         let born = meta::generation(self).unwrap_or_default();
-        let absolute = current
-            .created_at()
-            .saturating_add(millis(context.config.expiry.absolute));
-        let moved = with_fresh_id(current.created_at(), |new| {
+        let (created, expiry) = (current.created_at(), self.expiry);
+        let absolute = context.config.timeouts.absolute_deadline(created, expiry);
+        let moved = with_fresh_id(created, expiry, |new| {
             let (user, born) = (user.as_deref(), born.as_str());
             async move {
                 let to = new.storage_id();
@@ -143,11 +147,11 @@ impl State {
             self.changes.clear();
             return Ok(Written::Stored);
         }
-        let deadline = context.config.expiry.deadline(now, now);
+        let deadline = context.config.timeouts.deadline(now, self.expiry, now);
         let fields = EncodedFields::of_record(&self.data, &self.meta);
         let change = &fields.change();
         let store = &*context.store;
-        let id = with_fresh_id(now, |new| async move {
+        let id = with_fresh_id(now, self.expiry, |new| async move {
             Ok((store.create(&new.storage_id(), change, deadline).await?, ()))
         })
         .await?;
@@ -165,14 +169,14 @@ impl State {
         now: u64,
     ) -> Result<Written, SessionError> {
         let store = &*context.store;
-        let expiry = context.config.expiry;
-        let deadline = expiry.deadline(now, now);
-        let entry_deadline = now.saturating_add(millis(expiry.absolute));
+        let timeouts = context.config.timeouts;
+        let deadline = timeouts.deadline(now, self.expiry, now);
+        let entry_deadline = timeouts.absolute_deadline(now, self.expiry);
         let old = self.id.as_ref().map(SessionId::storage_id);
         let fields = EncodedFields::of_record(&self.data, &self.meta);
         let fields = &fields;
         let user = login.user.as_str();
-        let entered = with_fresh_id(now, |new| async move {
+        let entered = with_fresh_id(now, self.expiry, |new| async move {
             let entry = IndexEntry {
                 id: new.storage_id(),
                 expires_at: entry_deadline,
@@ -258,11 +262,12 @@ impl State {
     }
 }
 
-/// Tries `write` with fresh IDs for a session created at `created` until one is not taken (in
-/// practice, the first). `Ok((id, what write returned))` once written; `Err` with the outcome
-/// if the record was gone or the write was refused.
+/// Tries `write` with fresh IDs for a session created at `created` with its own `expiry` until
+/// one is not taken (in practice, the first). `Ok((id, what write returned))` once written;
+/// `Err` with the outcome if the record was gone or the write was refused.
 async fn with_fresh_id<F, Fut, T>(
     created: u64,
+    expiry: Option<Expiry>,
     mut write: F,
 ) -> Result<Result<(SessionId, T), Written>, SessionError>
 where
@@ -270,7 +275,7 @@ where
     Fut: std::future::Future<Output = Result<(Written, T), SessionError>>,
 {
     for _ in 0..ID_ATTEMPTS {
-        let id = SessionId::generate_created_at(created).map_err(SessionError::Randomness)?;
+        let id = SessionId::generate_with(created, expiry).map_err(SessionError::Randomness)?;
         match write(id.clone()).await? {
             (Written::Stored, value) => return Ok(Ok((id, value))),
             (Written::IdTaken, _) => {
