@@ -383,10 +383,15 @@ fn rand_n() -> u64 {
     N.fetch_add(1, Ordering::Relaxed)
 }
 
-/// Sends `GET /` with `cookie` and waits for the answer.
-pub async fn request(router: &Router, cookie: &str) {
+/// Sends `GET /` with `cookie` and the `extra` headers, and waits for the answer.
+pub async fn request(router: &Router, cookie: &str, extra: &[(&str, &'static str)]) {
     use tower::ServiceExt;
-    let request = axum::http::Request::get("/")
+    let mut request = axum::http::Request::get("/");
+    for &(name, value) in extra {
+        // As hyper's, the values share one buffer: a clone copies nothing.
+        request = request.header(name, axum::http::HeaderValue::from_static(value));
+    }
+    let request = request
         .header("cookie", cookie)
         .body(axum::body::Body::empty())
         .expect("request");

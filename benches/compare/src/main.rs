@@ -515,8 +515,8 @@ async fn print_memory(redis: &RedisServer) {
     let theirs_cookie = &apps::sessions(&theirs, 1).await[0];
     let (mut ours_total, mut theirs_total) = (0, 0);
     for _ in 0..WRITES {
-        apps::request(&ours, ours_cookie).await;
-        apps::request(&theirs, theirs_cookie).await;
+        apps::request(&ours, ours_cookie, &[]).await;
+        apps::request(&theirs, theirs_cookie, &[]).await;
         ours_total += usage(&ours_key(ours_cookie));
         theirs_total += usage(&value(theirs_cookie));
     }

@@ -5,13 +5,35 @@
 //!     valgrind --tool=callgrind benches/compare/target/release/profile ours-read [requests]
 //!
 //! Run it twice with different request counts: the difference, divided by the difference in
-//! requests, is the cost of one request without the setup.
+//! requests, is the cost of one request without the setup. With `PROFILE_HEADERS=browser` each
+//! request also carries the eleven other headers a browser sends with a page request.
 
 #[path = "../apps.rs"]
 mod apps;
 #[path = "../../../../tests/common/server.rs"]
 #[allow(dead_code)]
 mod server;
+
+/// The headers a browser sends with a page request besides its cookie (Chromium's, shortened).
+const BROWSER_HEADERS: [(&str, &str); 11] = [
+    ("host", "shop.example"),
+    ("connection", "keep-alive"),
+    ("upgrade-insecure-requests", "1"),
+    (
+        "user-agent",
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36",
+    ),
+    (
+        "accept",
+        "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    ),
+    ("sec-fetch-site", "same-origin"),
+    ("sec-fetch-mode", "navigate"),
+    ("sec-fetch-dest", "document"),
+    ("referer", "https://shop.example/"),
+    ("accept-encoding", "gzip, deflate, br"),
+    ("accept-language", "en-GB,en;q=0.9"),
+];
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
@@ -55,8 +77,10 @@ async fn main() {
     } else {
         apps::stand_in_cookies(100)
     };
+    let browser = std::env::var("PROFILE_HEADERS").is_ok_and(|headers| headers == "browser");
+    let extra: &[(&str, &'static str)] = if browser { &BROWSER_HEADERS } else { &[] };
     for i in 0..requests {
-        apps::request(&router, &cookies[i % cookies.len()]).await;
+        apps::request(&router, &cookies[i % cookies.len()], extra).await;
     }
     println!("{requests} requests to {variant}");
 }
