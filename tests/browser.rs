@@ -117,3 +117,38 @@ async fn a_shopper_signs_in_shops_and_manages_devices() {
     restarted.quit().await;
     second.quit().await;
 }
+
+/// A page on another site whose form signs the visitor in to the shop as someone else (login
+/// CSRF): Chromium sends the real `Sec-Fetch-Site` and `Origin`, and the shop refuses the post.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_form_on_another_site_cannot_sign_a_shopper_in() {
+    let redis = RedisServer::start();
+    let shop = serve_shop(&redis).await;
+    let form = format!(
+        "<!doctype html><form method=\"post\" action=\"{shop}/login\">\
+         <input type=\"hidden\" name=\"email\" value=\"bob@example.com\">\
+         <input type=\"hidden\" name=\"password\" value=\"builder\">\
+         <button>Win a prize</button></form>"
+    );
+    let other_site = axum::Router::new().route(
+        "/",
+        axum::routing::get(move || async move { axum::response::Html(form) }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, other_site).await });
+    let driver = Driver::start().await;
+    let browser = driver.browser(profile("cross-site")).await;
+
+    browser.go(&format!("http://127.0.0.1:{port}/")).await;
+    browser.submit("button").await;
+    let refused = browser.source().await;
+    assert!(refused.contains("sent from another site"), "{refused}");
+    browser.screenshot("cross-site-refused").await;
+    browser.go(&format!("{shop}/account")).await;
+    assert!(
+        browser.source().await.contains("name=\"password\""),
+        "nobody signed in"
+    );
+    browser.quit().await;
+}

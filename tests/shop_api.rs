@@ -46,6 +46,7 @@ impl Shop {
         Browser {
             port: self.port,
             cookies: BTreeMap::new(),
+            headers: Vec::new(),
         }
     }
 }
@@ -55,6 +56,8 @@ impl Shop {
 struct Browser {
     port: u16,
     cookies: BTreeMap<String, String>,
+    /// Headers sent with every request besides the cookies and the content type.
+    headers: Vec<(&'static str, String)>,
 }
 
 impl Browser {
@@ -79,6 +82,11 @@ impl Browser {
             .collect();
         let jar = jar.join("; ");
         let mut headers = vec![("User-Agent", "shop-test")];
+        headers.extend(
+            self.headers
+                .iter()
+                .map(|(name, value)| (*name, value.as_str())),
+        );
         if !jar.is_empty() {
             headers.push(("Cookie", jar.as_str()));
         }
@@ -370,10 +378,9 @@ async fn unknown_skus_are_422_everywhere_and_change_nothing() {
         json!({"lines": [{"sku": "TEA-EARL", "quantity": 1}], "count": 1})
     );
 
-    let page = browser.request("GET", "/cart", None).await.body;
-    let form = format!("csrf={}&sku=NOPE-1&quantity=4", csrf_of(&page));
+    let form = "sku=NOPE-1&quantity=4";
     let updated = browser
-        .send("POST", "/cart/update", Some(&form), Some(FORM))
+        .send("POST", "/cart/update", Some(form), Some(FORM))
         .await;
     assert_eq!(updated.status, 422);
     let cart = browser.request("GET", "/api/cart", None).await.json();
@@ -416,15 +423,6 @@ async fn redis_down_is_503_on_session_routes_and_healthz_stays_up() {
     assert_eq!(browser.request("GET", "/healthz", None).await.status, 200);
 }
 
-/// The CSRF token in a page's first form.
-fn csrf_of(page: &str) -> String {
-    page.split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("a form with a CSRF token")
-        .to_owned()
-}
-
 #[tokio::test]
 async fn pages_render_for_visitors_and_users() {
     let shop = Shop::start().await;
@@ -435,24 +433,151 @@ async fn pages_render_for_visitors_and_users() {
         assert!(reply.body.contains("<!doctype html>"));
     }
     assert_eq!(browser.request("GET", "/account", None).await.status, 303);
-    let form = browser.request("GET", "/login", None).await.body;
-    let csrf = csrf_of(&form);
-    let forged = "csrf=forged&email=alice%40example.com&password=wonderland";
-    let forged = browser
-        .send("POST", "/login", Some(forged), Some(FORM))
-        .await;
-    assert_eq!(
-        forged.status, 403,
-        "a form without the session's token is refused"
-    );
-    let body = format!("csrf={csrf}&email=alice%40example.com&password=wonderland&remember=on");
-    let reply = browser
-        .send("POST", "/login", Some(&body), Some(FORM))
-        .await;
+    let body = "email=alice%40example.com&password=wonderland&remember=on";
+    let reply = browser.send("POST", "/login", Some(body), Some(FORM)).await;
     assert_eq!(reply.status, 303);
     assert!(browser.cookies.contains_key("__Host-remember"));
     let account = browser.request("GET", "/account", None).await;
     assert!(account.body.contains("Where you are signed in"));
+}
+
+/// Looking costs nothing: page views and API reads by visitors without a cookie store no key
+/// and set no cookie, however many there are.
+#[tokio::test]
+async fn visitors_who_only_look_store_nothing_and_get_no_cookie() {
+    let shop = Shop::start().await;
+    let paths = [
+        "/",
+        "/login",
+        "/cart",
+        "/account",
+        "/api/products",
+        "/api/cart",
+        "/api/prefs",
+        "/api/me",
+    ];
+    for _ in 0..25 {
+        for path in paths {
+            let reply = shop.browser().request("GET", path, None).await;
+            assert!(reply.status < 500, "{path}: {}", reply.status);
+            let cookies: Vec<_> = reply.header_values("set-cookie").collect();
+            assert!(cookies.is_empty(), "{path}: {cookies:?}");
+        }
+    }
+    assert_eq!(shop.redis.keys(), Vec::<String>::new());
+}
+
+/// What a browser sends with a form another site submits: `Sec-Fetch-Site: cross-site` and
+/// that site's `Origin`.
+fn from_another_site(browser: &mut Browser) {
+    browser.headers = vec![
+        ("Sec-Fetch-Site", "cross-site".to_owned()),
+        ("Origin", "https://evil.example".to_owned()),
+    ];
+}
+
+#[tokio::test]
+async fn cross_site_form_posts_are_refused_and_change_nothing() {
+    let shop = Shop::start().await;
+    let mut alice = shop.browser();
+    alice.login("alice@example.com", "wonderland", false).await;
+    let mut forged = alice.clone();
+    from_another_site(&mut forged);
+    let posts = [
+        ("/login", "email=bob%40example.com&password=builder"),
+        ("/cart/add", "sku=TEA-EARL"),
+        ("/account/prefs", "theme=dark&language=en"),
+        ("/account/logout-all", ""),
+        ("/logout", ""),
+    ];
+    for (path, form) in posts {
+        let reply = forged.send("POST", path, Some(form), Some(FORM)).await;
+        assert_eq!(reply.status, 403, "{path}");
+        assert!(
+            reply.body.contains("another site"),
+            "{path}: {}",
+            reply.body
+        );
+    }
+    let api = forged
+        .request("POST", "/api/cart/lines", Some(json!({"sku": "TEA-EARL"})))
+        .await;
+    assert_eq!(api.status, 403);
+    assert!(api.json()["error"].is_string());
+    let me = alice.request("GET", "/api/me", None).await.json();
+    assert_eq!(me["user_id"], "alice", "still signed in as alice");
+    let cart = alice.request("GET", "/api/cart", None).await.json();
+    assert_eq!(cart["count"], 0);
+    let prefs = alice.request("GET", "/api/prefs", None).await.json();
+    assert_eq!(prefs["theme"], "light");
+}
+
+/// A browser too old to send `Sec-Fetch-Site` is judged by its `Origin` against `Host`.
+#[tokio::test]
+async fn posts_from_another_origin_without_fetch_metadata_are_refused() {
+    let shop = Shop::start().await;
+    let mut old = shop.browser();
+    old.headers = vec![("Origin", "http://evil.example".to_owned())];
+    let refused = old
+        .send("POST", "/cart/add", Some("sku=TEA-EARL"), Some(FORM))
+        .await;
+    assert_eq!(refused.status, 403);
+    let origin = format!("http://localhost:{}", shop.port);
+    old.headers = vec![("Origin", origin)];
+    let allowed = old
+        .send("POST", "/cart/add", Some("sku=TEA-EARL"), Some(FORM))
+        .await;
+    assert_eq!(allowed.status, 303, "the shop's own origin");
+}
+
+#[tokio::test]
+async fn every_page_header_shows_the_carts_item_count() {
+    let shop = Shop::start().await;
+    let mut browser = shop.browser();
+    let empty = browser.request("GET", "/", None).await.body;
+    assert!(empty.contains(">Cart</a>"), "no count for an empty cart");
+    browser
+        .request(
+            "POST",
+            "/api/cart/lines",
+            Some(json!({"sku": "TEA-EARL", "quantity": 2})),
+        )
+        .await;
+    browser
+        .request(
+            "POST",
+            "/api/cart/lines",
+            Some(json!({"sku": "TEA-SENCHA", "quantity": 1})),
+        )
+        .await;
+    for path in ["/", "/login", "/cart"] {
+        let page = browser.request("GET", path, None).await.body;
+        assert!(page.contains(">Cart (3)</a>"), "{path}");
+    }
+    browser
+        .login("alice@example.com", "wonderland", false)
+        .await;
+    let account = browser.request("GET", "/account", None).await.body;
+    assert!(
+        account.contains(">Cart (3)</a>"),
+        "the cart followed the sign-in"
+    );
+}
+
+#[tokio::test]
+async fn same_origin_form_posts_are_accepted() {
+    let shop = Shop::start().await;
+    let mut browser = shop.browser();
+    browser.headers = vec![
+        ("Sec-Fetch-Site", "same-origin".to_owned()),
+        ("Origin", format!("http://localhost:{}", shop.port)),
+    ];
+    let added = browser
+        .send("POST", "/cart/add", Some("sku=TEA-EARL"), Some(FORM))
+        .await;
+    assert_eq!(added.status, 303);
+    let cart = browser.request("GET", "/api/cart", None).await.json();
+    assert_eq!(cart["count"], 1);
 }
 
 /// The value of the Prometheus sample `name{labels}` in a `/metrics` page, 0 if absent.

@@ -1,4 +1,6 @@
-//! The HTML pages: server-rendered, no JavaScript, forms protected by a per-session CSRF token.
+//! The HTML pages: server-rendered, no JavaScript. Forms carry no token: the cross-origin
+//! protection around the whole shop (`app/mod.rs`) refuses a post from another site, so a
+//! visitor's page views store nothing.
 
 use axum::Router;
 use axum::extract::{Form, State};
@@ -6,13 +8,21 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
+use tower_http::csrf::{CsrfLayer, ProtectionError};
 use tower_redis_session::{Cart, Device, RememberMe, Session, SessionError};
 
 use super::Shop;
 use super::catalog::{price, product, products};
-use super::web::{Prefs, csrf_ok, csrf_token, rotate_csrf};
+use super::web::Prefs;
 
 pub fn routes() -> Router<Shop> {
+    let refused = |_: ProtectionError| {
+        PageError(
+            StatusCode::FORBIDDEN,
+            "This form was sent from another site, so it was refused.",
+        )
+        .into_response()
+    };
     Router::new()
         .route("/", get(home))
         .route("/login", get(login_page).post(login))
@@ -25,11 +35,12 @@ pub fn routes() -> Router<Shop> {
         .route("/account/revoke", post(revoke))
         .route("/account/logout-others", post(logout_others))
         .route("/account/logout-all", post(logout_all))
+        .layer(CsrfLayer::new().with_rejection_response(refused))
 }
 
 type Page = Result<Response, PageError>;
 
-/// A failed page: 503 when the store is down, 403 for a bad CSRF token, 500 otherwise.
+/// A failed page: 503 when the store is down, 500 otherwise.
 pub struct PageError(StatusCode, &'static str);
 
 impl From<SessionError> for PageError {
@@ -101,20 +112,23 @@ body.dark .card{background:#2c2c2e;border-color:#444}
 label{display:block;margin:.5rem 0}
 ";
 
-/// The page frame: header with navigation and sign-out, theme applied.
-async fn layout(session: &Session, title: &str, body: &str) -> Page {
+/// The page frame: header with navigation, the cart's item count and sign-out, theme applied.
+async fn layout(session: &Session, cart: &Cart, title: &str, body: &str) -> Page {
     let prefs = Prefs::load(session).await?;
-    let csrf = csrf_token(session).await?;
+    let items = match cart.count().await? {
+        0 => String::new(),
+        count => format!(" ({count})"),
+    };
     let user = session.user_id().await?;
     let account = match &user {
         Some(user) => format!(
-            "<a href=\"/account\">{}</a><form class=\"inline\" method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><button>Sign out</button></form>",
+            "<a href=\"/account\">{}</a><form class=\"inline\" method=\"post\" action=\"/logout\"><button>Sign out</button></form>",
             escape(user)
         ),
         None => "<a href=\"/login\">Sign in</a>".to_owned(),
     };
     let page = format!(
-        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{title} · Teashop</title><style>{STYLE}</style></head><body class=\"{theme}\"><header><strong>Teashop</strong><nav><a href=\"/\">Products</a><a href=\"/cart\">Cart</a></nav>{account}</header><main><h1>{title}</h1>{body}</main></body></html>",
+        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{title} · Teashop</title><style>{STYLE}</style></head><body class=\"{theme}\"><header><strong>Teashop</strong><nav><a href=\"/\">Products</a><a href=\"/cart\">Cart{items}</a></nav>{account}</header><main><h1>{title}</h1>{body}</main></body></html>",
         lang = escape(&prefs.language),
         theme = escape(&prefs.theme),
         title = escape(title),
@@ -122,28 +136,11 @@ async fn layout(session: &Session, title: &str, body: &str) -> Page {
     Ok(Html(page).into_response())
 }
 
-#[derive(Deserialize)]
-struct Csrf {
-    csrf: String,
-}
-
-async fn check(session: &Session, token: &str) -> Result<(), PageError> {
-    if csrf_ok(session, token).await? {
-        Ok(())
-    } else {
-        Err(PageError(
-            StatusCode::FORBIDDEN,
-            "This form has expired; reload the page and try again.",
-        ))
-    }
-}
-
-async fn home(session: Session) -> Page {
-    let csrf = csrf_token(&session).await?;
+async fn home(session: Session, cart: Cart) -> Page {
     let mut rows = String::new();
     for product in products() {
         rows.push_str(&format!(
-            "<tr><td>{name}<br><small>{description}</small></td><td class=\"price\">{price}</td><td><form method=\"post\" action=\"/cart/add\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><input type=\"hidden\" name=\"sku\" value=\"{sku}\"><button>Add to cart</button></form></td></tr>",
+            "<tr><td>{name}<br><small>{description}</small></td><td class=\"price\">{price}</td><td><form method=\"post\" action=\"/cart/add\"><input type=\"hidden\" name=\"sku\" value=\"{sku}\"><button>Add to cart</button></form></td></tr>",
             name = escape(&product.name),
             description = escape(&product.description),
             price = price(product.price_cents),
@@ -152,6 +149,7 @@ async fn home(session: Session) -> Page {
     }
     layout(
         &session,
+        &cart,
         "Products",
         &format!(
             "<table><tr><th>Product</th><th class=\"price\">Price</th><th></th></tr>{rows}</table>"
@@ -160,17 +158,15 @@ async fn home(session: Session) -> Page {
     .await
 }
 
-async fn login_page(session: Session) -> Page {
-    let csrf = csrf_token(&session).await?;
+async fn login_page(session: Session, cart: Cart) -> Page {
     let form = format!(
-        "<form class=\"card\" method=\"post\" action=\"/login\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><label>Email <input name=\"email\" type=\"email\" required autocomplete=\"username\"></label><label>Password <input name=\"password\" type=\"password\" required autocomplete=\"current-password\"></label><label><input name=\"remember\" type=\"checkbox\" value=\"on\"> Remember me on this device</label><label>Device name <input name=\"device\" placeholder=\"e.g. Work laptop\"></label><button>Sign in</button></form><p class=\"muted\">Demo: alice@example.com / wonderland, bob@example.com / builder</p>"
+        "<form class=\"card\" method=\"post\" action=\"/login\"><label>Email <input name=\"email\" type=\"email\" required autocomplete=\"username\"></label><label>Password <input name=\"password\" type=\"password\" required autocomplete=\"current-password\"></label><label><input name=\"remember\" type=\"checkbox\" value=\"on\"> Remember me on this device</label><label>Device name <input name=\"device\" placeholder=\"e.g. Work laptop\"></label><button>Sign in</button></form><p class=\"muted\">Demo: alice@example.com / wonderland, bob@example.com / builder</p>"
     );
-    layout(&session, "Sign in", &form).await
+    layout(&session, &cart, "Sign in", &form).await
 }
 
 #[derive(Deserialize)]
 struct LoginForm {
-    csrf: String,
     email: String,
     password: String,
     remember: Option<String>,
@@ -184,7 +180,6 @@ async fn login(
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Page {
-    check(&session, &form.csrf).await?;
     let Some(user) = shop.users.authenticate(&form.email, &form.password) else {
         return Err(PageError(
             StatusCode::UNAUTHORIZED,
@@ -196,28 +191,24 @@ async fn login(
         device = device.label(label);
     }
     session.login(user.id, device.clone()).await?;
-    rotate_csrf(&session).await?;
     if form.remember.is_some() {
         remember.issue(user.id, device).await?;
     }
     Ok(Redirect::to("/account").into_response())
 }
 
-async fn logout(session: Session, Form(form): Form<Csrf>) -> Page {
-    check(&session, &form.csrf).await?;
+async fn logout(session: Session) -> Page {
     session.logout().await?;
     Ok(Redirect::to("/").into_response())
 }
 
 #[derive(Deserialize)]
 struct CartForm {
-    csrf: String,
     sku: String,
     quantity: Option<u32>,
 }
 
 async fn cart_add(session: Session, cart: Cart, Form(form): Form<CartForm>) -> Page {
-    check(&session, &form.csrf).await?;
     let Some(product) = product(&form.sku) else {
         return Err(PageError(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -231,8 +222,7 @@ async fn cart_add(session: Session, cart: Cart, Form(form): Form<CartForm>) -> P
     Ok(Redirect::to("/cart").into_response())
 }
 
-async fn cart_update(session: Session, cart: Cart, Form(form): Form<CartForm>) -> Page {
-    check(&session, &form.csrf).await?;
+async fn cart_update(cart: Cart, Form(form): Form<CartForm>) -> Page {
     if product(&form.sku).is_none() {
         return Err(PageError(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -245,7 +235,6 @@ async fn cart_update(session: Session, cart: Cart, Form(form): Form<CartForm>) -
 }
 
 async fn cart_page(session: Session, cart: Cart) -> Page {
-    let csrf = csrf_token(&session).await?;
     let lines = cart.lines().await?;
     let body = if lines.is_empty() {
         "<p>Your cart is empty. <a href=\"/\">Browse the products</a>.</p>".to_owned()
@@ -257,7 +246,7 @@ async fn cart_page(session: Session, cart: Cart) -> Page {
             let unit = product.map_or(0, |p| p.price_cents);
             total += unit * line.quantity;
             rows.push_str(&format!(
-                "<tr><td>{name}</td><td><form class=\"inline\" method=\"post\" action=\"/cart/update\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><input type=\"hidden\" name=\"sku\" value=\"{sku}\"><input name=\"quantity\" type=\"number\" min=\"0\" max=\"999\" value=\"{quantity}\" style=\"width:4.5rem\"> <button>Update</button></form> <form class=\"inline\" method=\"post\" action=\"/cart/update\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><input type=\"hidden\" name=\"sku\" value=\"{sku}\"><input type=\"hidden\" name=\"quantity\" value=\"0\"><button>Remove</button></form></td><td>{subtotal}</td></tr>",
+                "<tr><td>{name}</td><td><form class=\"inline\" method=\"post\" action=\"/cart/update\"><input type=\"hidden\" name=\"sku\" value=\"{sku}\"><input name=\"quantity\" type=\"number\" min=\"0\" max=\"999\" value=\"{quantity}\" style=\"width:4.5rem\"> <button>Update</button></form> <form class=\"inline\" method=\"post\" action=\"/cart/update\"><input type=\"hidden\" name=\"sku\" value=\"{sku}\"><input type=\"hidden\" name=\"quantity\" value=\"0\"><button>Remove</button></form></td><td>{subtotal}</td></tr>",
                 name = escape(product.map_or(line.sku.as_str(), |p| p.name.as_str())),
                 sku = escape(&line.sku),
                 quantity = line.quantity,
@@ -269,14 +258,13 @@ async fn cart_page(session: Session, cart: Cart) -> Page {
             price(total)
         )
     };
-    layout(&session, "Your cart", &body).await
+    layout(&session, &cart, "Your cart", &body).await
 }
 
-async fn account(State(shop): State<Shop>, session: Session) -> Page {
+async fn account(State(shop): State<Shop>, session: Session, cart: Cart) -> Page {
     let Some(user_id) = session.user_id().await? else {
         return Ok(Redirect::to("/login").into_response());
     };
-    let csrf = csrf_token(&session).await?;
     let prefs = Prefs::load(&session).await?;
     let name = shop.users.get(&user_id).map_or("", |user| user.name);
     let remembered = if session.is_remembered().await? {
@@ -295,7 +283,7 @@ async fn account(State(shop): State<Shop>, session: Session) -> Page {
             "<strong>this device</strong>".to_owned()
         } else {
             format!(
-                "<form class=\"inline\" method=\"post\" action=\"/account/revoke\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><input type=\"hidden\" name=\"handle\" value=\"{}\"><button>Sign out</button></form>",
+                "<form class=\"inline\" method=\"post\" action=\"/account/revoke\"><input type=\"hidden\" name=\"handle\" value=\"{}\"><button>Sign out</button></form>",
                 escape(&device.handle)
             )
         };
@@ -316,28 +304,26 @@ async fn account(State(shop): State<Shop>, session: Session) -> Page {
     };
     let body = format!(
         "<section class=\"card\"><h2>Profile</h2><p>{name} ({id})</p>{remembered}</section>\
-         <section class=\"card\"><h2>Preferences</h2><form method=\"post\" action=\"/account/prefs\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><label>Theme <select name=\"theme\">{light}{dark}</select></label><label>Language <input name=\"language\" value=\"{language}\"></label><button>Save</button></form></section>\
+         <section class=\"card\"><h2>Preferences</h2><form method=\"post\" action=\"/account/prefs\"><label>Theme <select name=\"theme\">{light}{dark}</select></label><label>Language <input name=\"language\" value=\"{language}\"></label><button>Save</button></form></section>\
          <section class=\"card\"><h2>Where you are signed in</h2><table><tr><th>Device</th><th>Last seen</th><th></th></tr>{devices}</table>\
-         <p><form class=\"inline\" method=\"post\" action=\"/account/logout-others\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><button>Sign out other devices</button></form> \
-         <form class=\"inline\" method=\"post\" action=\"/account/logout-all\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><button>Sign out everywhere</button></form></p></section>",
+         <p><form class=\"inline\" method=\"post\" action=\"/account/logout-others\"><button>Sign out other devices</button></form> \
+         <form class=\"inline\" method=\"post\" action=\"/account/logout-all\"><button>Sign out everywhere</button></form></p></section>",
         name = escape(name),
         id = escape(&user_id),
         light = theme_option("light"),
         dark = theme_option("dark"),
         language = escape(&prefs.language),
     );
-    layout(&session, "Your account", &body).await
+    layout(&session, &cart, "Your account", &body).await
 }
 
 #[derive(Deserialize)]
 struct PrefsForm {
-    csrf: String,
     theme: String,
     language: String,
 }
 
 async fn save_prefs(session: Session, Form(form): Form<PrefsForm>) -> Page {
-    check(&session, &form.csrf).await?;
     let prefs = Prefs {
         theme: form.theme,
         language: form.language,
@@ -354,24 +340,20 @@ async fn save_prefs(session: Session, Form(form): Form<PrefsForm>) -> Page {
 
 #[derive(Deserialize)]
 struct RevokeForm {
-    csrf: String,
     handle: String,
 }
 
 async fn revoke(session: Session, Form(form): Form<RevokeForm>) -> Page {
-    check(&session, &form.csrf).await?;
     session.revoke(&form.handle).await?;
     Ok(Redirect::to("/account").into_response())
 }
 
-async fn logout_others(session: Session, Form(form): Form<Csrf>) -> Page {
-    check(&session, &form.csrf).await?;
+async fn logout_others(session: Session) -> Page {
     session.logout_others().await?;
     Ok(Redirect::to("/account").into_response())
 }
 
-async fn logout_all(session: Session, Form(form): Form<Csrf>) -> Page {
-    check(&session, &form.csrf).await?;
+async fn logout_all(session: Session) -> Page {
     session.logout_all().await?;
     Ok(Redirect::to("/").into_response())
 }

@@ -1,4 +1,4 @@
-//! What the pages and the API share: errors, preferences, CSRF tokens, times.
+//! What the pages and the API share: errors, preferences, times.
 
 use std::time::SystemTime;
 
@@ -93,36 +93,6 @@ impl Prefs {
     pub async fn load(session: &Session) -> Result<Self, SessionError> {
         Ok(session.get("prefs").await?.unwrap_or_default())
     }
-}
-
-/// The session's CSRF token (synchronizer pattern), made on first use.
-pub async fn csrf_token(session: &Session) -> Result<String, SessionError> {
-    if let Some(token) = session.get::<String>("csrf").await? {
-        return Ok(token);
-    }
-    rotate_csrf(session).await
-}
-
-/// A new CSRF token: at login, so a token seen before sign-in is worthless after.
-pub async fn rotate_csrf(session: &Session) -> Result<String, SessionError> {
-    let mut bytes = [0u8; 24];
-    getrandom::fill(&mut bytes).map_err(SessionError::Randomness)?;
-    let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    session.insert("csrf", &token).await?;
-    Ok(token)
-}
-
-/// Whether a submitted form's token matches the session's, compared in constant time.
-pub async fn csrf_ok(session: &Session, submitted: &str) -> Result<bool, SessionError> {
-    let Some(expected) = session.get::<String>("csrf").await? else {
-        return Ok(false);
-    };
-    let same_length = expected.len() == submitted.len();
-    let difference = expected
-        .bytes()
-        .zip(submitted.bytes())
-        .fold(0u8, |acc, (a, b)| acc | (a ^ b));
-    Ok(same_length && difference == 0)
 }
 
 /// RFC 3339, as the API writes times.
