@@ -159,10 +159,8 @@ async fn home(session: Session, cart: Cart) -> Page {
 }
 
 async fn login_page(session: Session, cart: Cart) -> Page {
-    let form = format!(
-        "<form class=\"card\" method=\"post\" action=\"/login\"><label>Email <input name=\"email\" type=\"email\" required autocomplete=\"username\"></label><label>Password <input name=\"password\" type=\"password\" required autocomplete=\"current-password\"></label><label><input name=\"remember\" type=\"checkbox\" value=\"on\"> Remember me on this device</label><label>Device name <input name=\"device\" placeholder=\"e.g. Work laptop\"></label><button>Sign in</button></form><p class=\"muted\">Demo: alice@example.com / wonderland, bob@example.com / builder</p>"
-    );
-    layout(&session, &cart, "Sign in", &form).await
+    let form = "<form class=\"card\" method=\"post\" action=\"/login\"><label>Email <input name=\"email\" type=\"email\" required autocomplete=\"username\"></label><label>Password <input name=\"password\" type=\"password\" required autocomplete=\"current-password\"></label><label><input name=\"remember\" type=\"checkbox\" value=\"on\"> Remember me on this device</label><label>Device name <input name=\"device\" placeholder=\"e.g. Work laptop\"></label><button>Sign in</button></form><p class=\"muted\">Demo: alice@example.com / wonderland, bob@example.com / builder</p>";
+    layout(&session, &cart, "Sign in", form).await
 }
 
 #[derive(Deserialize)]

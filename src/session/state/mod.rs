@@ -264,6 +264,7 @@ impl State {
         self.expires_at = Some(deadline);
         self.revision = None;
         self.cookie = CookieUpdate::Set(id.clone());
+        self.expiry = id.expiry();
         self.id = Some(id);
     }
 
