@@ -375,11 +375,8 @@ impl Session {
     /// [`SessionError::Store`] when the session could not be loaded.
     pub async fn set_expiry(&self, expiry: Option<Expiry>) -> Result<(), SessionError> {
         let now = now_millis();
-        let expiry = match expiry {
-            Some(expiry) => Some(expiry.checked(now).ok_or(SessionError::ExpiryPassed)?),
-            None => None,
-        };
-        self.loaded().await?.set_expiry(expiry);
+        let checked = expiry.map(|expiry| expiry.checked(now).ok_or(SessionError::ExpiryPassed));
+        self.loaded().await?.set_expiry(checked.transpose()?);
         Ok(())
     }
 
