@@ -16,7 +16,7 @@ async fn serve_shop(redis: &RedisServer) -> String {
     let router = shop::router(&config).await.expect("shop router");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    tokio::spawn(shop::serve(listener, router));
     // `localhost`, which browsers treat as secure, so the Secure cookies are kept over http.
     format!("http://localhost:{port}")
 }
@@ -51,13 +51,13 @@ async fn a_shopper_signs_in_shops_and_manages_devices() {
     first.screenshot("account").await;
 
     first.go(&shop).await;
-    first.submit("tr:nth-child(2) button").await;
+    first.submit(".products li:nth-child(1) button").await;
     first.go(&shop).await;
-    first.submit("tr:nth-child(3) button").await;
+    first.submit(".products li:nth-child(2) button").await;
     first
-        .fill("tr:nth-child(2) input[name=quantity]", "3")
+        .fill("li.line:nth-child(1) input[name=quantity]", "3")
         .await;
-    first.submit("tr:nth-child(2) form.inline button").await;
+    first.submit("li.line:nth-child(1) button.update").await;
     let cart = first.source().await;
     assert!(cart.contains("Earl Grey tea") && cart.contains("Sencha green tea"));
     assert!(cart.contains("value=\"3\""), "the quantity changed");
@@ -66,7 +66,7 @@ async fn a_shopper_signs_in_shops_and_manages_devices() {
     let second = driver.browser(profile("second")).await;
     sign_in(&second, &shop, false).await;
     let account = second.source().await;
-    assert_eq!(account.matches("<strong>this device</strong>").count(), 1);
+    assert_eq!(account.matches("This device</span>").count(), 1);
     second.submit("form[action='/account/revoke'] button").await;
     second.screenshot("account-second-device").await;
     assert!(
@@ -100,6 +100,17 @@ async fn a_shopper_signs_in_shops_and_manages_devices() {
     assert!(account.contains("remember me"), "by remember-me");
     restarted.screenshot("account-remembered").await;
 
+    // Remembered: the password first, then sign out everywhere.
+    restarted
+        .fill(
+            "form[action='/account/confirm'] input[name=password]",
+            "wonderland",
+        )
+        .await;
+    restarted
+        .submit("form[action='/account/confirm'] button")
+        .await;
+    assert!(restarted.source().await.contains("Password confirmed."));
     restarted
         .submit("form[action='/account/logout-all'] button")
         .await;
@@ -151,4 +162,128 @@ async fn a_form_on_another_site_cannot_sign_a_shopper_in() {
         "nobody signed in"
     );
     browser.quit().await;
+}
+
+/// Changing the password in one browser signs the other one out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_change_signs_the_other_browser_out() {
+    let redis = RedisServer::start();
+    let shop = serve_shop(&redis).await;
+    let driver = Driver::start().await;
+    let laptop = driver.browser(profile("change-laptop")).await;
+    let phone = driver.browser(profile("change-phone")).await;
+    sign_in(&laptop, &shop, false).await;
+    sign_in(&phone, &shop, false).await;
+
+    laptop
+        .fill(
+            "form[action='/account/password'] input[name=current]",
+            "wonderland",
+        )
+        .await;
+    laptop
+        .fill(
+            "form[action='/account/password'] input[name=new]",
+            "looking-glass",
+        )
+        .await;
+    laptop
+        .submit("form[action='/account/password'] button")
+        .await;
+    let account = laptop.source().await;
+    assert!(account.contains("Password changed."), "{account}");
+    assert_eq!(account.matches("This device</span>").count(), 1);
+    assert!(
+        !account.contains("action=\"/account/revoke\""),
+        "no other device"
+    );
+    laptop.screenshot("password-changed").await;
+
+    phone.go(&format!("{shop}/account")).await;
+    assert!(
+        phone.source().await.contains("name=\"password\""),
+        "the phone is signed out"
+    );
+    laptop.quit().await;
+    phone.quit().await;
+}
+
+/// Whether the page scrolls sideways: content wider than the window.
+async fn overflows(browser: &Browser) -> bool {
+    let widths = browser
+        .script("return [document.documentElement.scrollWidth, window.innerWidth];")
+        .await;
+    widths[0].as_u64() > widths[1].as_u64()
+}
+
+/// Every page at phone widths (360 and 390 px) and on a desktop (1280 px): nothing wider than
+/// the window. A screenshot of each at 390 and 1280 px goes to `target/screenshots/`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_fits_a_phone_and_a_desktop_window() {
+    let mut redis = RedisServer::start();
+    let shop = serve_shop(&redis).await;
+    let driver = Driver::start().await;
+    let visitor = driver.browser(profile("widths-visitor")).await;
+    let shopper = driver.browser(profile("widths-shopper")).await;
+    let other = driver.browser(profile("widths-other")).await;
+    sign_in(&other, &shop, false).await;
+    sign_in(&shopper, &shop, true).await;
+    for product in 1..=3 {
+        shopper.go(&shop).await;
+        shopper
+            .submit(&format!(".products li:nth-child({product}) button"))
+            .await;
+    }
+    let pages = [
+        (&visitor, "/", "products"),
+        (&visitor, "/login", "sign-in"),
+        (&visitor, "/cart", "cart-empty"),
+        (&shopper, "/cart", "cart"),
+        (&shopper, "/account", "account"),
+    ];
+    for width in [360, 390, 1280] {
+        for (browser, path, name) in pages {
+            browser.resize(width, 1500).await;
+            browser.go(&format!("{shop}{path}")).await;
+            assert!(!overflows(browser).await, "{name} overflows at {width} px");
+            if width != 360 {
+                browser.screenshot(&format!("{name}-{width}")).await;
+            }
+        }
+    }
+
+    // A refused sign-in, the dark theme, and the page shown while Redis is down.
+    visitor.resize(390, 1500).await;
+    visitor.go(&format!("{shop}/login")).await;
+    visitor.fill("input[name=email]", "alice@example.com").await;
+    visitor.fill("input[name=password]", "wrong").await;
+    visitor.submit("form.card button").await;
+    assert!(visitor.source().await.contains("Wrong email or password."));
+    assert!(!overflows(&visitor).await);
+    visitor.screenshot("sign-in-refused-390").await;
+    shopper.resize(390, 1500).await;
+    shopper.go(&format!("{shop}/account")).await;
+    shopper.click("select[name=theme] option[value=dark]").await;
+    shopper.submit("form[action='/account/prefs'] button").await;
+    for width in [390, 1280] {
+        shopper.resize(width, 1500).await;
+        shopper.go(&format!("{shop}/account")).await;
+        let dark = shopper
+            .script("return getComputedStyle(document.querySelector('input[name=language]')).backgroundColor;")
+            .await;
+        assert_ne!(dark, "rgb(255, 255, 255)", "inputs follow the theme");
+        shopper.screenshot(&format!("account-dark-{width}")).await;
+    }
+    // A visitor without a cookie still sees the products: their pages need no store.
+    redis.stop();
+    for width in [390, 1280] {
+        shopper.resize(width, 1500).await;
+        shopper.go(&format!("{shop}/cart")).await;
+        assert!(shopper.source().await.contains("Temporarily unavailable"));
+        assert!(!overflows(&shopper).await);
+        shopper.screenshot(&format!("unavailable-{width}")).await;
+    }
+    for browser in [visitor, shopper, other] {
+        browser.quit().await;
+    }
 }

@@ -2,7 +2,13 @@
 //! The example shop's JSON API, over real HTTP against a real Redis: the contract other tools
 //! test against.
 
+#[path = "shop_api/account.rs"]
+mod account;
 mod common;
+#[path = "shop_api/health.rs"]
+mod health;
+#[path = "shop_api/sign_in.rs"]
+mod sign_in;
 // The example's own modules, so the test serves exactly the app `cargo run --example shop` runs
 // (which reads the port this test does not need).
 #[allow(dead_code)]
@@ -10,6 +16,7 @@ mod common;
 mod shop;
 
 use std::collections::BTreeMap;
+use std::num::NonZeroU32;
 use std::time::Duration;
 
 use common::http::{self, Response};
@@ -30,15 +37,19 @@ impl Shop {
         Self::start_with(|_| {}).await
     }
 
+    /// The shop as `adjust` configures it. Sign-in limits are lifted unless `adjust` sets them:
+    /// most tests sign in more often than a person would.
     async fn start_with(adjust: impl FnOnce(&mut shop::Config)) -> Self {
         let redis = RedisServer::start();
         let mut config = shop::Config::from_env().expect("default config");
         config.redis_url = Some(redis.url());
+        config.sign_ins_per_ip = NonZeroU32::MAX;
+        config.sign_ins_per_account = NonZeroU32::MAX;
         adjust(&mut config);
         let router = shop::router(&config).await.expect("shop router");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
-        tokio::spawn(async move { axum::serve(listener, router).await });
+        tokio::spawn(shop::serve(listener, router));
         Self { port, redis }
     }
 
@@ -81,7 +92,10 @@ impl Browser {
             .map(|(k, v)| format!("{k}={v}"))
             .collect();
         let jar = jar.join("; ");
-        let mut headers = vec![("User-Agent", "shop-test")];
+        let mut headers = Vec::new();
+        if !self.headers.iter().any(|(name, _)| *name == "User-Agent") {
+            headers.push(("User-Agent", "shop-test"));
+        }
         headers.extend(
             self.headers
                 .iter()
@@ -106,6 +120,11 @@ impl Browser {
             }
         }
         response
+    }
+
+    /// Posts a form, as a page of the shop itself would.
+    async fn form(&mut self, path: &str, body: &str) -> Response {
+        self.send("POST", path, Some(body), Some(FORM)).await
     }
 
     async fn login(&mut self, email: &str, password: &str, remember: bool) -> Response {

@@ -29,6 +29,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await?;
     println!("Shop listening on http://{}", listener.local_addr()?);
     println!("Demo users: alice@example.com / wonderland, bob@example.com / builder");
-    axum::serve(listener, router).await?;
+    app::serve(listener, router).await?;
     Ok(())
 }

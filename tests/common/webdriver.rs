@@ -221,6 +221,18 @@ impl Browser {
         .await;
     }
 
+    /// Runs `script` in the page and returns what it returns.
+    pub async fn script(&self, script: &str) -> Value {
+        let body = json!({ "script": script, "args": [] });
+        self.call("POST", "/execute/sync", Some(body)).await
+    }
+
+    /// Makes the window `width` by `height` CSS pixels.
+    pub async fn resize(&self, width: u32, height: u32) {
+        let body = json!({ "width": width, "height": height });
+        self.call("POST", "/window/rect", Some(body)).await;
+    }
+
     /// Saves a PNG of the window under `target/screenshots/`.
     pub async fn screenshot(&self, name: &str) {
         let png = self.call("GET", "/screenshot", None).await;

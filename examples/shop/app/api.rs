@@ -9,10 +9,12 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tower_http::csrf::{CsrfLayer, ProtectionError};
-use tower_redis_session::{Cart, Device, DeviceInfo, RememberMe, Session, SessionRejection};
+use tower_redis_session::{Cart, RememberMe, Session, SessionRejection};
 
 use super::Shop;
 use super::catalog::{self, Product};
+use super::client_ip::ClientIp;
+use super::devices;
 use super::web::{ApiError, Prefs, rfc3339};
 
 type Reply<T> = Result<T, ApiError>;
@@ -21,6 +23,8 @@ pub fn routes() -> Router<Shop> {
     Router::new()
         .route("/login", post(login))
         .route("/me", get(me))
+        .route("/password", post(change_password))
+        .route("/confirm", post(confirm))
         .route("/logout", post(logout))
         .route("/logout-others", post(logout_others))
         .route("/logout-all", post(logout_all))
@@ -90,6 +94,7 @@ struct Login {
 
 async fn login(
     State(shop): State<Shop>,
+    ip: ClientIp,
     s: Result<Session, SessionRejection>,
     remember: Result<RememberMe, SessionRejection>,
     headers: HeaderMap,
@@ -97,29 +102,76 @@ async fn login(
 ) -> Reply<Json<Value>> {
     let session = session(s)?;
     let request = body(request)?;
-    let Some(user) = shop.users.authenticate(&request.email, &request.password) else {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "wrong email or password",
-        ));
-    };
-    let mut device = Device::from_headers(&headers);
+    let accounts = &shop.accounts;
+    let verified = (accounts.check(ip.0, &request.email, &request.password)).await?;
+    let mut device = ip.device(&headers);
     if let Some(label) = request.device.filter(|label| !label.is_empty()) {
         device = device.label(label);
     }
-    session.login(user.id, device.clone()).await?;
-    if request.remember {
-        remember?.issue(user.id, device).await?;
-    }
+    let remember = if request.remember {
+        Some(remember?)
+    } else {
+        None
+    };
+    (accounts.sign_in(&session, remember.as_ref(), &verified, device)).await?;
+    let user = verified.user;
     Ok(Json(
         json!({ "user_id": user.id, "email": user.email, "name": user.name }),
     ))
 }
 
+#[derive(Deserialize)]
+struct NewPassword {
+    current: String,
+    new: String,
+}
+
+/// 204 once the password changed, the user's other sessions were signed out and this one got
+/// a new ID; 401 when `current` is wrong, 422 when `new` is too short or too long, 429 over
+/// the limit.
+async fn change_password(
+    State(shop): State<Shop>,
+    ip: ClientIp,
+    s: Result<Session, SessionRejection>,
+    headers: HeaderMap,
+    request: Result<Json<NewPassword>, axum::extract::rejection::JsonRejection>,
+) -> Reply<StatusCode> {
+    let session = session(s)?;
+    let request = body(request)?;
+    let device = ip.device(&headers);
+    (shop.accounts)
+        .change_password(&session, ip.0, device, &request.current, &request.new)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct Password {
+    password: String,
+}
+
+/// 204 once the password is confirmed: a session signed in by remember-me counts as signed
+/// in by password from now on, under a new ID.
+async fn confirm(
+    State(shop): State<Shop>,
+    ip: ClientIp,
+    s: Result<Session, SessionRejection>,
+    headers: HeaderMap,
+    request: Result<Json<Password>, axum::extract::rejection::JsonRejection>,
+) -> Reply<StatusCode> {
+    let session = session(s)?;
+    let request = body(request)?;
+    let device = ip.device(&headers);
+    (shop.accounts)
+        .confirm(&session, ip.0, device, &request.password)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 async fn me(State(shop): State<Shop>, s: Result<Session, SessionRejection>) -> Reply<Json<Value>> {
     let session = session(s)?;
     let id = user_id(&session).await?;
-    let user = shop.users.get(&id).ok_or_else(ApiError::unauthorized)?;
+    let user = (shop.accounts.users.get(&id)).ok_or_else(ApiError::unauthorized)?;
     let created = session.created_at().await?.map(rfc3339);
     let expires = session.expires_at().await?.map(rfc3339);
     Ok(Json(json!({
@@ -137,24 +189,42 @@ async fn logout(s: Result<Session, SessionRejection>) -> Reply<StatusCode> {
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn logout_others(s: Result<Session, SessionRejection>) -> Reply<StatusCode> {
+/// 403 for a session signed in by remember-me until it confirms the password.
+async fn logout_others(
+    State(shop): State<Shop>,
+    s: Result<Session, SessionRejection>,
+) -> Reply<StatusCode> {
     let session = session(s)?;
-    user_id(&session).await?;
+    shop.accounts.require_password_sign_in(&session).await?;
     session.logout_others().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn logout_all(s: Result<Session, SessionRejection>) -> Reply<StatusCode> {
+/// 403 for a session signed in by remember-me until it confirms the password.
+async fn logout_all(
+    State(shop): State<Shop>,
+    s: Result<Session, SessionRejection>,
+) -> Reply<StatusCode> {
     let session = session(s)?;
-    user_id(&session).await?;
+    shop.accounts.require_password_sign_in(&session).await?;
     session.logout_all().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn devices(s: Result<Session, SessionRejection>) -> Reply<Json<Vec<DeviceInfo>>> {
+/// The crate's device list, each with a readable `name` beside the raw `user_agent`.
+async fn devices(s: Result<Session, SessionRejection>) -> Reply<Json<Vec<Value>>> {
     let session = session(s)?;
     user_id(&session).await?;
-    Ok(Json(session.devices().await?))
+    let listed = session.devices().await?;
+    let named = listed.into_iter().map(|device| {
+        let name = devices::name(device.user_agent.as_deref());
+        let mut json = serde_json::to_value(device).unwrap_or_default();
+        if let Some(fields) = json.as_object_mut() {
+            fields.insert("name".into(), name.into());
+        }
+        json
+    });
+    Ok(Json(named.collect()))
 }
 
 async fn revoke(

@@ -1,6 +1,9 @@
 //! Settings from the environment.
 
+use std::num::NonZeroU32;
 use std::time::Duration;
+
+use axum::http::HeaderName;
 
 /// The shop's settings. Every variable is optional.
 #[derive(Clone, Debug)]
@@ -22,6 +25,15 @@ pub struct Config {
     /// `COOKIE_SECURE=false` drops the `Secure` attribute, for plain-http hosts other than
     /// localhost (browsers already accept secure cookies from `http://localhost`).
     pub cookie_secure: bool,
+    /// `CLIENT_IP_HEADER`: the header your proxy sets to the client's address (`X-Real-IP`,
+    /// say), overwriting what the client sent; without it, the TCP peer's address is used.
+    pub client_ip_header: Option<HeaderName>,
+    /// `SIGN_INS_PER_IP_PER_MINUTE` (default 20): password attempts one client may make.
+    pub sign_ins_per_ip: NonZeroU32,
+    /// `SIGN_INS_PER_ACCOUNT_PER_MINUTE` (default 5): password attempts on one account.
+    pub sign_ins_per_account: NonZeroU32,
+    /// `HASHING_THREADS` (default: the number of CPUs): Argon2 hashes computed at a time.
+    pub hashing_threads: usize,
 }
 
 impl Config {
@@ -37,6 +49,24 @@ impl Config {
             remember_ttl: seconds("REMEMBER_TTL_SECS", 30 * 24 * 60 * 60)?,
             remember_grace: seconds("REMEMBER_GRACE_SECS", 60)?,
             cookie_secure: std::env::var("COOKIE_SECURE").map_or(true, |v| v != "false"),
+            client_ip_header: match std::env::var("CLIENT_IP_HEADER") {
+                Err(_) => None,
+                Ok(name) => Some(name.parse().map_err(|_| {
+                    format!("CLIENT_IP_HEADER must be a header name, not {name:?}")
+                })?),
+            },
+            sign_ins_per_ip: number(
+                "SIGN_INS_PER_IP_PER_MINUTE",
+                NonZeroU32::MIN.saturating_add(19),
+            )?,
+            sign_ins_per_account: number(
+                "SIGN_INS_PER_ACCOUNT_PER_MINUTE",
+                NonZeroU32::MIN.saturating_add(4),
+            )?,
+            hashing_threads: number(
+                "HASHING_THREADS",
+                std::thread::available_parallelism().map_or(1, usize::from),
+            )?,
         })
     }
 }
@@ -46,7 +76,7 @@ fn number<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
         Err(_) => Ok(default),
         Ok(value) => value
             .parse()
-            .map_err(|_| format!("{name} must be a number, not {value:?}")),
+            .map_err(|_| format!("{name} must be a positive number, not {value:?}")),
     }
 }
 

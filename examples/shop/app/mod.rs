@@ -1,27 +1,45 @@
 //! The shop application: configuration, the router, and its parts.
 
+mod accounts;
 mod api;
 mod catalog;
+mod client_ip;
 mod config;
+mod devices;
+mod limits;
 mod pages;
+mod passwords;
 mod users;
 mod web;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::http::{HeaderName, StatusCode};
 use axum::routing::get;
 use tower_redis_session::{
     CartConfig, MemoryStore, RedisStore, RememberConfig, SessionLayer, SessionLayerBuilder,
 };
 
+pub use self::accounts::Accounts;
 pub use self::config::Config;
-use self::users::Users;
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct Shop {
-    pub users: Arc<Users>,
+    pub accounts: Arc<Accounts>,
+    /// The header a trusted proxy puts the client's address in, if any.
+    pub client_ip_header: Option<HeaderName>,
+}
+
+impl Shop {
+    pub fn new(config: &Config) -> Result<Self, Box<dyn std::error::Error>> {
+        Ok(Self {
+            accounts: Arc::new(Accounts::new(config).map_err(|error| error.to_string())?),
+            client_ip_header: config.client_ip_header.clone(),
+        })
+    }
 }
 
 /// The whole application, wrapped in the session layer built from `config`. With Redis, the
@@ -30,28 +48,50 @@ pub async fn router(config: &Config) -> Result<Router, Box<dyn std::error::Error
     // Before the layer is built, so that it describes its metrics to the recorder.
     #[cfg(feature = "metrics")]
     prometheus();
-    let layer = match &config.redis_url {
+    let (builder, redis) = match &config.redis_url {
         Some(url) => {
             let store = RedisStore::builder(url).build()?;
             store.check().await?;
-            configure(SessionLayer::builder(store), config)
+            (SessionLayer::builder(store.clone()), Some(store))
         }
-        None => configure(SessionLayer::builder(MemoryStore::new()), config),
-    }
-    .build()?;
-    let shop = Shop {
-        users: Arc::new(Users::demo()?),
+        None => (SessionLayer::builder(MemoryStore::new()), None),
     };
+    let layer = configure(builder, config).build()?;
     let app = Router::new()
         .merge(pages::routes())
         .nest("/api", api::routes())
-        .with_state(shop)
+        .with_state(Shop::new(config)?)
         .layer(layer)
-        // Outside the session layer: a health check never touches a session.
-        .route("/healthz", get(|| async { "ok" }));
+        // Outside the session layer: health checks never touch a session.
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(move || ready(redis.clone())));
     #[cfg(feature = "metrics")]
     let app = app.route("/metrics", get(metrics));
     Ok(app)
+}
+
+/// Serves `router` on `listener`, telling handlers the client's address.
+pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await
+}
+
+/// 200 while the session store answers (and still refuses to evict), 503 while it does not:
+/// what a load balancer asks before sending the shop requests.
+async fn ready(redis: Option<RedisStore>) -> (StatusCode, String) {
+    let Some(redis) = redis else {
+        return (StatusCode::OK, "ready".into());
+    };
+    match redis.check().await {
+        Ok(()) => (StatusCode::OK, "ready".into()),
+        Err(error) => {
+            tracing::warn!(error = &error as &dyn std::error::Error, "not ready");
+            (StatusCode::SERVICE_UNAVAILABLE, "not ready".into())
+        }
+    }
 }
 
 /// The session layer's metrics in Prometheus' text format, served outside the session layer.
@@ -76,7 +116,12 @@ fn prometheus() -> Option<&'static metrics_exporter_prometheus::PrometheusHandle
 }
 
 fn configure(builder: SessionLayerBuilder, config: &Config) -> SessionLayerBuilder {
+    let builder = match &config.client_ip_header {
+        Some(name) => builder.client_ip_header(name.clone()),
+        None => builder,
+    };
     builder
+        .render_failure(pages::failure)
         .idle_timeout(config.idle)
         .absolute_timeout(config.absolute)
         .secure(config.cookie_secure)

@@ -2,18 +2,21 @@
 
 use std::time::SystemTime;
 
+use super::accounts::Refusal;
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tower_redis_session::{CartError, Session, SessionError, SessionRejection};
 
-/// An error as the API renders it: `{"error": "<message>"}` with a status.
+/// An error as the API renders it: `{"error": "<message>"}` with a status (and `Retry-After`
+/// when over a limit).
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
     pub message: String,
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -21,6 +24,7 @@ impl ApiError {
         Self {
             status,
             message: message.into(),
+            retry_after: None,
         }
     }
 
@@ -31,7 +35,38 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(json!({ "error": self.message }))).into_response()
+        let mut response = (self.status, Json(json!({ "error": self.message }))).into_response();
+        if let Some(seconds) = self.retry_after {
+            (response.headers_mut()).insert(header::RETRY_AFTER, seconds.into());
+        }
+        response
+    }
+}
+
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::Session(error) => error.into(),
+            Refusal::NotSignedIn => Self::unauthorized(),
+            refusal => Self {
+                status: refusal.status(),
+                message: api_message(&refusal),
+                retry_after: refusal.retry_after(),
+            },
+        }
+    }
+}
+
+/// The API's wording: lower case, like its other errors.
+fn api_message(refusal: &Refusal) -> String {
+    match refusal {
+        Refusal::Wrong => "wrong email or password".into(),
+        Refusal::Limited(_) => "too many sign-in attempts; retry after Retry-After seconds".into(),
+        Refusal::BadNewPassword => "new: 8 to 256 characters".into(),
+        Refusal::ConfirmFirst => {
+            "signed in by remember-me: confirm the password first (POST /api/confirm)".into()
+        }
+        refusal => refusal.message(),
     }
 }
 

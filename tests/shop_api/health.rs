@@ -1,0 +1,64 @@
+//! When Redis fails: the shop's error pages, its readiness, and its start-up check.
+
+use std::time::Duration;
+
+use super::common::server::RedisServer;
+use super::{Shop, shop};
+
+#[tokio::test]
+async fn pages_show_a_styled_unavailable_page_and_the_api_json_while_redis_is_down() {
+    let mut shop = Shop::start_with(|config| config.idle = Duration::from_secs(60)).await;
+    let mut browser = shop.browser();
+    browser
+        .login("alice@example.com", "wonderland", false)
+        .await;
+    shop.redis.stop();
+    for path in ["/", "/cart", "/account", "/login"] {
+        let page = browser.request("GET", path, None).await;
+        assert_eq!(page.status, 503, "{path}");
+        assert!(page.body.contains("Temporarily unavailable"), "{path}");
+        assert!(page.body.contains("<style>"), "{path}: styled");
+        let content_type = page
+            .header_values("content-type")
+            .next()
+            .unwrap_or_default();
+        assert!(content_type.starts_with("text/html"), "{path}");
+        assert!(page.header_values("retry-after").next().is_some(), "{path}");
+    }
+    let api = browser.request("GET", "/api/cart", None).await;
+    assert_eq!(api.status, 503);
+    assert!(api.json()["error"].is_string());
+}
+
+#[tokio::test]
+async fn readyz_is_503_while_the_store_is_unreachable_and_healthz_stays_200() {
+    let mut shop = Shop::start().await;
+    let mut browser = shop.browser();
+    assert_eq!(browser.request("GET", "/readyz", None).await.status, 200);
+    shop.redis.stop();
+    assert_eq!(browser.request("GET", "/readyz", None).await.status, 503);
+    assert_eq!(browser.request("GET", "/healthz", None).await.status, 200);
+    shop.redis.restart();
+    assert_eq!(browser.request("GET", "/readyz", None).await.status, 200);
+    assert!(
+        browser
+            .request("GET", "/readyz", None)
+            .await
+            .header_values("set-cookie")
+            .next()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn the_shop_refuses_to_start_on_a_redis_that_may_evict_sessions() {
+    let redis = RedisServer::start_with(&["--maxmemory-policy", "allkeys-lru"]);
+    let mut config = shop::Config::from_env().expect("default config");
+    config.redis_url = Some(redis.url());
+    let refused = shop::router(&config)
+        .await
+        .err()
+        .map(|error| error.to_string());
+    let message = refused.expect("the shop refuses to start");
+    assert!(message.contains("allkeys-lru"), "{message}");
+}
