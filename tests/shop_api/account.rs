@@ -369,3 +369,45 @@ async fn the_device_list_names_devices_people_recognise() {
         "no raw User-Agent on the page"
     );
 }
+
+#[test]
+fn common_browsers_get_the_names_their_users_know() {
+    let cases = [
+        (FIREFOX_ON_MAC, "Firefox on macOS"),
+        (SAFARI_ON_IPHONE, "Safari on iPhone"),
+        (
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+            "Chrome on Windows",
+        ),
+        (
+            "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36",
+            "Chrome on Android",
+        ),
+        ("curl/8.5.0", "curl"),
+        ("", "Unknown device"),
+    ];
+    for (user_agent, name) in cases {
+        assert_eq!(
+            super::shop::devices::name(Some(user_agent)),
+            name,
+            "{user_agent}"
+        );
+    }
+    assert_eq!(super::shop::devices::name(None), "Unknown device");
+}
+
+#[test]
+fn times_are_told_as_a_person_says_them() {
+    use std::time::{Duration, SystemTime};
+    let now = SystemTime::now();
+    let ago = |seconds: u64| super::shop::devices::ago(now - Duration::from_secs(seconds), now);
+    assert_eq!(ago(5), "just now");
+    assert_eq!(ago(60), "1 minute ago");
+    assert_eq!(ago(3 * 60 + 59), "3 minutes ago");
+    assert_eq!(ago(2 * 3600), "2 hours ago");
+    assert_eq!(ago(86_400), "1 day ago");
+    assert_eq!(
+        super::shop::devices::ago(now + Duration::from_secs(9), now),
+        "just now"
+    );
+}

@@ -10,7 +10,10 @@ pub fn name(user_agent: Option<&str>) -> String {
     let Some(user_agent) = user_agent.map(str::trim).filter(|ua| !ua.is_empty()) else {
         return "Unknown device".into();
     };
-    let parsed = woothee::parser::Parser::new().parse(user_agent);
+    // Crawlers and HTTP libraries ("misc") get their own product name, not a category.
+    let parsed = woothee::parser::Parser::new()
+        .parse(user_agent)
+        .filter(|parsed| !matches!(parsed.category, "crawler" | "misc"));
     let known = |text: &str| text != woothee::woothee::VALUE_UNKNOWN && !text.is_empty();
     let browser = parsed.as_ref().map(|p| p.name).filter(|name| known(name));
     let system = parsed

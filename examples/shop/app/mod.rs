@@ -5,7 +5,7 @@ mod api;
 mod catalog;
 mod client_ip;
 mod config;
-mod devices;
+pub mod devices;
 mod limits;
 mod pages;
 mod passwords;

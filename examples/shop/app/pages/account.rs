@@ -1,8 +1,9 @@
 //! The account page: profile, preferences, password, and where the user is signed in.
 //!
 //! A session that "remember me" signed in shows a password prompt instead of the password and
-//! sign-out-everywhere forms, and those actions refuse it until the password is confirmed: a
-//! stolen remember-me cookie must not be enough to lock the owner out.
+//! sign-out forms: signing the other devices out refuses it until the password is confirmed,
+//! and changing the password takes the current one anyway. A stolen remember-me cookie must not
+//! be enough to lock the owner out.
 
 use std::time::SystemTime;
 
