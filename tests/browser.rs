@@ -216,8 +216,33 @@ async fn overflows(browser: &Browser) -> bool {
     widths[0].as_u64() > widths[1].as_u64()
 }
 
-/// Every page at phone widths (360 and 390 px) and on a desktop (1280 px): nothing wider than
-/// the window. A screenshot of each at 390 and 1280 px goes to `target/screenshots/`.
+/// Text squeezed until it breaks letter by letter: a button or a price on more than one line,
+/// or a block of text narrower than eight characters.
+const SQUEEZED: &str =
+    "return [...document.querySelectorAll('button, .price, .what, label, h1, h2, .card')]
+    .filter(e => {
+        const r = e.getBoundingClientRect();
+        const size = parseFloat(getComputedStyle(e).fontSize);
+        if (r.width === 0) return false;
+        return e.matches('button, .price') ? r.height > 2.6 * size : r.width < 8 * size;
+    })
+    .map(e => e.outerHTML.slice(0, 100));";
+
+/// The page as it is, at phone widths (360, 390, 420 px) and on a desktop (1280 px): nothing
+/// wider than the window, nothing squeezed; screenshots at 390 and 1280 px.
+async fn fits_every_width(browser: &Browser, name: &str) {
+    for width in [360, 390, 420, 1280] {
+        browser.resize(width, 1500).await;
+        assert!(!overflows(browser).await, "{name} overflows at {width} px");
+        let squeezed = browser.script(SQUEEZED).await;
+        assert_eq!(squeezed, serde_json::json!([]), "{name} at {width} px");
+        if width == 390 || width == 1280 {
+            browser.screenshot(&format!("{name}-{width}")).await;
+        }
+    }
+}
+
+/// Every page, for visitors and signed-in shoppers, in both themes and while Redis is down.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_page_fits_a_phone_and_a_desktop_window() {
     let mut redis = RedisServer::start();
@@ -241,48 +266,38 @@ async fn every_page_fits_a_phone_and_a_desktop_window() {
         (&shopper, "/cart", "cart"),
         (&shopper, "/account", "account"),
     ];
-    for width in [360, 390, 1280] {
-        for (browser, path, name) in pages {
-            browser.resize(width, 1500).await;
-            browser.go(&format!("{shop}{path}")).await;
-            assert!(!overflows(browser).await, "{name} overflows at {width} px");
-            if width != 360 {
-                browser.screenshot(&format!("{name}-{width}")).await;
-            }
-        }
+    for (browser, path, name) in pages {
+        browser.go(&format!("{shop}{path}")).await;
+        fits_every_width(browser, name).await;
     }
 
-    // A refused sign-in, the dark theme, and the page shown while Redis is down.
-    visitor.resize(390, 1500).await;
     visitor.go(&format!("{shop}/login")).await;
     visitor.fill("input[name=email]", "alice@example.com").await;
     visitor.fill("input[name=password]", "wrong").await;
     visitor.submit("form.card button").await;
     assert!(visitor.source().await.contains("Wrong email or password."));
-    assert!(!overflows(&visitor).await);
-    visitor.screenshot("sign-in-refused-390").await;
-    shopper.resize(390, 1500).await;
+    fits_every_width(&visitor, "sign-in-refused").await;
+
     shopper.go(&format!("{shop}/account")).await;
     shopper.click("select[name=theme] option[value=dark]").await;
     shopper.submit("form[action='/account/prefs'] button").await;
-    for width in [390, 1280] {
-        shopper.resize(width, 1500).await;
-        shopper.go(&format!("{shop}/account")).await;
-        let dark = shopper
-            .script("return getComputedStyle(document.querySelector('input[name=language]')).backgroundColor;")
-            .await;
-        assert_ne!(dark, "rgb(255, 255, 255)", "inputs follow the theme");
-        shopper.screenshot(&format!("account-dark-{width}")).await;
-    }
+    let field = shopper
+        .script("return getComputedStyle(document.querySelector('input[name=language]')).backgroundColor;")
+        .await;
+    assert_ne!(field, "rgb(255, 255, 255)", "inputs follow the theme");
+    fits_every_width(&shopper, "account-dark").await;
+
+    // Signed back in by remember-me: the page asks for the password.
+    shopper.delete_cookie("__Host-id").await;
+    shopper.go(&format!("{shop}/account")).await;
+    assert!(shopper.source().await.contains("Confirm it’s you"));
+    fits_every_width(&shopper, "account-remembered").await;
+
     // A visitor without a cookie still sees the products: their pages need no store.
     redis.stop();
-    for width in [390, 1280] {
-        shopper.resize(width, 1500).await;
-        shopper.go(&format!("{shop}/cart")).await;
-        assert!(shopper.source().await.contains("Temporarily unavailable"));
-        assert!(!overflows(&shopper).await);
-        shopper.screenshot(&format!("unavailable-{width}")).await;
-    }
+    shopper.go(&format!("{shop}/cart")).await;
+    assert!(shopper.source().await.contains("Temporarily unavailable"));
+    fits_every_width(&shopper, "unavailable").await;
     for browser in [visitor, shopper, other] {
         browser.quit().await;
     }

@@ -264,6 +264,10 @@ impl Browser {
             .await;
     }
 
+    pub async fn delete_cookie(&self, name: &str) {
+        self.call("DELETE", &format!("/cookie/{name}"), None).await;
+    }
+
     pub async fn quit(self) {
         call(
             self.driver,

@@ -119,8 +119,18 @@ async fn a_remembered_session_confirms_the_password_before_signing_out_everywher
     let shop = Shop::start().await;
     let mut other = signed_in(&shop, "wonderland").await;
     let mut browser = remembered(&shop).await;
-    for path in ["/api/logout-all", "/api/logout-others"] {
-        let refused = browser.send("POST", path, None, Some(JSON)).await;
+    let listed = browser.request("GET", "/api/devices", None).await.json();
+    let handle = (listed.as_array().into_iter().flatten())
+        .find(|device| device["current"] == false)
+        .and_then(|device| device["handle"].as_str())
+        .map(|handle| format!("/api/devices/{handle}"))
+        .expect("the other device");
+    for (method, path) in [
+        ("POST", "/api/logout-all"),
+        ("POST", "/api/logout-others"),
+        ("DELETE", handle.as_str()),
+    ] {
+        let refused = browser.send(method, path, None, Some(JSON)).await;
         assert_eq!(refused.status, 403, "{path}");
         assert!(
             refused.json()["error"]
@@ -191,9 +201,20 @@ async fn the_account_page_asks_a_remembered_session_for_the_password() {
     assert!(page.contains("action=\"/account/confirm\""));
     assert!(!page.contains("action=\"/account/logout-all\""));
     assert!(!page.contains("action=\"/account/password\""));
-    let refused = browser.form("/account/logout-all", "").await;
+    assert!(!page.contains("action=\"/account/revoke\""));
+    for path in ["/account/logout-all", "/account/logout-others"] {
+        let refused = browser.form(path, "").await;
+        assert_eq!(refused.status, 403, "{path}");
+        assert!(refused.body.contains("confirm your password first"));
+    }
+    let handle = other.request("GET", "/api/devices", None).await.json()[0]["handle"]
+        .as_str()
+        .map(str::to_owned)
+        .expect("a handle");
+    let refused = browser
+        .form("/account/revoke", &format!("handle={handle}"))
+        .await;
     assert_eq!(refused.status, 403);
-    assert!(refused.body.contains("confirm your password first"));
     assert!(is_signed_in(&mut other).await);
 
     let wrong = browser.form("/account/confirm", "password=nope").await;

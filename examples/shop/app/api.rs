@@ -227,12 +227,14 @@ async fn devices(s: Result<Session, SessionRejection>) -> Reply<Json<Vec<Value>>
     Ok(Json(named.collect()))
 }
 
+/// 403 for a session signed in by remember-me until it confirms the password.
 async fn revoke(
+    State(shop): State<Shop>,
     s: Result<Session, SessionRejection>,
     Path(handle): Path<String>,
 ) -> Reply<StatusCode> {
     let session = session(s)?;
-    user_id(&session).await?;
+    shop.accounts.require_password_sign_in(&session).await?;
     if session.revoke(&handle).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {

@@ -1,7 +1,7 @@
 //! The account page: profile, preferences, password, and where the user is signed in.
 //!
 //! A session that "remember me" signed in shows a password prompt instead of the password and
-//! sign-out forms: signing the other devices out refuses it until the password is confirmed,
+//! sign-out forms: signing other devices out refuses it until the password is confirmed,
 //! and changing the password takes the current one anyway. A stolen remember-me cookie must not
 //! be enough to lock the owner out.
 
@@ -147,7 +147,7 @@ fn device_list(mut listed: Vec<DeviceInfo>, remembered: bool) -> String {
                     devices::ago(activity.at, now)
                 )
             });
-        let action = if device.current {
+        let action = if device.current || remembered {
             String::new()
         } else {
             format!(
@@ -199,7 +199,15 @@ pub struct RevokeForm {
     handle: String,
 }
 
-pub async fn revoke(session: Session, Form(form): Form<RevokeForm>) -> Page {
+pub async fn revoke(
+    State(shop): State<Shop>,
+    session: Session,
+    cart: Cart,
+    Form(form): Form<RevokeForm>,
+) -> Page {
+    if let Err(refusal) = shop.accounts.require_password_sign_in(&session).await {
+        return refused(&shop, &session, &cart, refusal).await;
+    }
     session.revoke(&form.handle).await?;
     Ok(Redirect::to("/account").into_response())
 }
