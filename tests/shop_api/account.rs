@@ -432,3 +432,40 @@ fn times_are_told_as_a_person_says_them() {
         "just now"
     );
 }
+
+/// Confirming and changing the password check it too, so they count against the same limit
+/// as signing in: a stolen session cannot guess the password faster than a sign-in form.
+#[tokio::test]
+async fn confirming_and_changing_the_password_count_against_the_sign_in_limit() {
+    let shop = Shop::start_with(|config| {
+        config.sign_ins_per_account = std::num::NonZeroU32::new(3).expect("3");
+    })
+    .await;
+    let mut browser = signed_in(&shop, "wonderland").await;
+    assert_eq!(change(&mut browser, "guess", "looking-glass").await, 401);
+    let guess = json!({ "password": "guess" });
+    assert_eq!(
+        browser
+            .request("POST", "/api/confirm", Some(guess))
+            .await
+            .status,
+        401
+    );
+    let limited = browser
+        .request(
+            "POST",
+            "/api/password",
+            Some(json!({ "current": "wonderland", "new": "looking-glass" })),
+        )
+        .await;
+    assert_eq!(limited.status, 429);
+    assert!(limited.header_values("retry-after").next().is_some());
+    let mut again = shop.browser();
+    assert_eq!(
+        again
+            .login("alice@example.com", "wonderland", false)
+            .await
+            .status,
+        429
+    );
+}

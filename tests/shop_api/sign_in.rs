@@ -147,3 +147,22 @@ async fn a_wrong_password_shows_the_sign_in_form_again_with_the_message() {
     assert!(reply.body.contains("<style>"), "in the shop's frame");
     assert!(!browser.cookies.contains_key("__Host-id"));
 }
+
+/// One IPv6 subscriber gets a /64 to pick addresses from: the limit is the network's.
+#[tokio::test]
+async fn addresses_of_one_ipv6_network_share_a_limit() {
+    let shop = Shop::start_with(|config| {
+        config.sign_ins_per_ip = limit(2);
+        config.client_ip_header = Some(HeaderName::from_static("x-real-ip"));
+    })
+    .await;
+    let mut attempt = async |ip: &str| {
+        let mut browser = shop.browser();
+        browser.headers.push(("X-Real-IP", ip.to_owned()));
+        browser.login("a@example.com", "guess", false).await.status
+    };
+    assert_eq!(attempt("2001:db8:1:2::1").await, 401);
+    assert_eq!(attempt("2001:db8:1:2::2").await, 401);
+    assert_eq!(attempt("2001:db8:1:2:ffff::9").await, 429);
+    assert_eq!(attempt("2001:db8:1:3::1").await, 401, "another network");
+}

@@ -71,7 +71,7 @@ pub fn failure(failure: &SessionFailure) -> axum::http::Response<bytes::Bytes> {
 fn sentence(failure: &SessionFailure) -> &'static str {
     match failure.status() {
         StatusCode::SERVICE_UNAVAILABLE => {
-            "We cannot reach our session store right now. Nothing you did was lost: please try again in a minute."
+            "We cannot reach our session store right now; please try again in a minute."
         }
         StatusCode::PAYLOAD_TOO_LARGE => "Your session holds too much to save more.",
         _ => "Something went wrong on our side; please try again.",
