@@ -156,7 +156,7 @@ async fn addresses_of_one_ipv6_network_share_a_limit() {
         config.client_ip_header = Some(HeaderName::from_static("x-real-ip"));
     })
     .await;
-    let mut attempt = async |ip: &str| {
+    let attempt = async |ip: &str| {
         let mut browser = shop.browser();
         browser.headers.push(("X-Real-IP", ip.to_owned()));
         browser.login("a@example.com", "guess", false).await.status
