@@ -35,6 +35,11 @@ async fn change(browser: &mut Browser, current: &str, new: &str) -> u16 {
         .status
 }
 
+/// The account page's HTML, at `path` (`/account` with any query).
+async fn account_page(browser: &mut Browser, path: &str) -> String {
+    browser.request("GET", path, None).await.body
+}
+
 async fn is_signed_in(browser: &mut Browser) -> bool {
     browser.request("GET", "/api/me", None).await.status == 200
 }
@@ -197,7 +202,7 @@ async fn the_account_page_asks_a_remembered_session_for_the_password() {
     let shop = Shop::start().await;
     let mut other = signed_in(&shop, "wonderland").await;
     let mut browser = remembered(&shop).await;
-    let page = browser.request("GET", "/account", None).await.body;
+    let page = account_page(&mut browser, "/account").await;
     assert!(page.contains("action=\"/account/confirm\""));
     assert!(!page.contains("action=\"/account/logout-all\""));
     assert!(!page.contains("action=\"/account/password\""));
@@ -224,10 +229,7 @@ async fn the_account_page_asks_a_remembered_session_for_the_password() {
         .form("/account/confirm", "password=wonderland")
         .await;
     assert_eq!(confirmed.status, 303);
-    let page = browser
-        .request("GET", "/account?done=confirmed", None)
-        .await
-        .body;
+    let page = account_page(&mut browser, "/account?done=confirmed").await;
     assert!(page.contains("Password confirmed."));
     assert!(page.contains("action=\"/account/logout-all\""));
     assert!(page.contains("action=\"/account/password\""));
@@ -247,10 +249,7 @@ async fn the_account_page_changes_the_password_and_signs_out_the_other_devices()
         .form("/account/password", "current=wonderland&new=looking-glass")
         .await;
     assert_eq!(changed.status, 303);
-    let page = laptop
-        .request("GET", "/account?done=password", None)
-        .await
-        .body;
+    let page = account_page(&mut laptop, "/account?done=password").await;
     assert!(page.contains("Password changed."));
     assert!(!is_signed_in(&mut phone).await);
 }
@@ -373,7 +372,7 @@ async fn the_device_list_names_devices_people_recognise() {
         (Some("test"), Some("198.51.100.7"))
     );
 
-    let page = laptop.request("GET", "/account", None).await.body;
+    let page = account_page(&mut laptop, "/account").await;
     let this = page
         .find("Firefox on macOS")
         .expect("the laptop on the page");

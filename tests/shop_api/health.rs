@@ -3,16 +3,22 @@
 use std::time::Duration;
 
 use super::common::server::RedisServer;
-use super::{Shop, shop};
+use super::{Browser, Shop, shop};
 
-#[tokio::test]
-async fn pages_show_a_styled_unavailable_page_and_the_api_json_while_redis_is_down() {
+/// A shop whose Redis stopped after alice signed in, with her browser.
+async fn signed_in_then_redis_down() -> (Shop, Browser) {
     let mut shop = Shop::start_with(|config| config.idle = Duration::from_secs(60)).await;
     let mut browser = shop.browser();
     browser
         .login("alice@example.com", "wonderland", false)
         .await;
     shop.redis.stop();
+    (shop, browser)
+}
+
+#[tokio::test]
+async fn pages_show_a_styled_unavailable_page_while_redis_is_down() {
+    let (_shop, mut browser) = signed_in_then_redis_down().await;
     for path in ["/", "/cart", "/account", "/login"] {
         let page = browser.request("GET", path, None).await;
         assert_eq!(page.status, 503, "{path}");
@@ -25,9 +31,17 @@ async fn pages_show_a_styled_unavailable_page_and_the_api_json_while_redis_is_do
         assert!(content_type.starts_with("text/html"), "{path}");
         assert!(page.header_values("retry-after").next().is_some(), "{path}");
     }
-    let api = browser.request("GET", "/api/cart", None).await;
-    assert_eq!(api.status, 503);
-    assert!(api.json()["error"].is_string());
+}
+
+#[tokio::test]
+async fn the_api_answers_503_json_on_session_routes_while_redis_is_down() {
+    let (_shop, mut browser) = signed_in_then_redis_down().await;
+    for path in ["/api/me", "/api/cart", "/api/prefs", "/api/devices"] {
+        let reply = browser.request("GET", path, None).await;
+        assert_eq!(reply.status, 503, "{path}");
+        assert!(reply.json()["error"].is_string(), "{path}");
+    }
+    assert_eq!(browser.request("GET", "/healthz", None).await.status, 200);
 }
 
 #[tokio::test]
