@@ -12,7 +12,7 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::{DefaultKeyedRateLimiter, NotUntil, Quota, RateLimiter};
 
 /// Longest account name a limit is kept for: longer ones are cut, so that a flood of made-up
 /// names cannot grow the limiter's memory by more than this per name.
@@ -47,16 +47,14 @@ impl SignInLimits {
     /// Counts an attempt on `account` from `ip` (`None` when the client's address is unknown:
     /// all such clients share one limit).
     pub fn attempt(&self, ip: Option<IpAddr>, account: &str) -> Result<(), Limited> {
-        let ip = ip.map_or(IpAddr::from([0u8; 4]), network);
-        self.per_ip.check_key(&ip).map_err(|not_until| Limited {
+        let limited = |not_until: NotUntil<_>| Limited {
             retry_after: not_until.wait_time_from(self.clock.now()),
-        })?;
-        let account = account_key(account);
+        };
+        let ip = ip.map_or(IpAddr::from([0u8; 4]), network);
+        self.per_ip.check_key(&ip).map_err(limited)?;
         self.per_account
-            .check_key(&account)
-            .map_err(|not_until| Limited {
-                retry_after: not_until.wait_time_from(self.clock.now()),
-            })
+            .check_key(&account_key(account))
+            .map_err(limited)
     }
 }
 
