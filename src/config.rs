@@ -38,6 +38,8 @@ pub(crate) struct SessionConfig {
     pub(crate) clear_site_data: bool,
     /// The header a trusted proxy sets to the client's IP address.
     pub(crate) client_ip_header: Option<http::HeaderName>,
+    /// Most signed-in sessions a user keeps; a sign-in past it ends the least recently seen.
+    pub(crate) max_sessions_per_user: Option<usize>,
 }
 
 impl Default for SessionConfig {
@@ -55,6 +57,7 @@ impl Default for SessionConfig {
             last_seen_interval: DEFAULT_LAST_SEEN_INTERVAL,
             clear_site_data: false,
             client_ip_header: None,
+            max_sessions_per_user: None,
         }
     }
 }
@@ -135,6 +138,9 @@ impl SessionConfig {
         }
         if self.max_bytes == 0 {
             return Err(ConfigError::Zero("session size limit"));
+        }
+        if self.max_sessions_per_user == Some(0) {
+            return Err(ConfigError::Zero("sessions per user"));
         }
         if self.max_keys == 0 {
             return Err(ConfigError::Zero("session key limit"));

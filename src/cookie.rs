@@ -102,6 +102,10 @@ impl RawCookies {
     }
 
     /// The request's cookies as (name, value) pairs; oversized values are skipped unread.
+    ///
+    /// The header is split on bytes, and only a pair that is not UTF-8 is skipped: browsers
+    /// send every cookie of a site in one header, and another application's cookie in Latin-1
+    /// must not hide this one's.
     pub(crate) fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
         let headers = match self {
             Self::None => &[],
@@ -110,8 +114,8 @@ impl RawCookies {
         };
         headers
             .iter()
-            .filter_map(|header| header.to_str().ok())
-            .flat_map(|header| header.split(';'))
+            .flat_map(|header| header.as_bytes().split(|&byte| byte == b';'))
+            .filter_map(|pair| std::str::from_utf8(pair).ok())
             .filter_map(|pair| pair.trim().split_once('='))
             .filter(|(_, value)| value.len() <= MAX_VALUE_LEN)
     }
@@ -270,6 +274,17 @@ mod tests {
     #[test]
     fn a_request_without_cookies_has_none() {
         assert_eq!(RawCookies::of(&HeaderMap::new()).pairs().count(), 0);
+    }
+
+    #[test]
+    fn a_pair_outside_ascii_hides_no_other_pair() {
+        let mut headers = HeaderMap::new();
+        let mut raw = b"city=M\xfcnchen; id=7; name=M\xc3\xbcnchen; ".to_vec();
+        raw.extend_from_slice(b"cart=9; x=\xff\xfe");
+        headers.append(COOKIE, HeaderValue::from_bytes(&raw).unwrap());
+        let cookies = RawCookies::of(&headers);
+        let pairs: Vec<_> = cookies.pairs().collect();
+        assert_eq!(pairs, [("id", "7"), ("name", "München"), ("cart", "9")]);
     }
 
     #[test]

@@ -156,7 +156,7 @@ impl fmt::Debug for SessionId {
 /// The storage name of a session: a SHA-256 digest of its [`SessionId`], shown as base64url.
 ///
 /// Knowing it does not let anyone present the session: the cookie needs the preimage.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct StorageId([u8; STORAGE_BYTES]);
 
 impl StorageId {

@@ -258,6 +258,17 @@ impl SessionLayerBuilder {
         self
     }
 
+    /// The most signed-in sessions a user may have at once (default: no limit), as a streaming
+    /// service limits its devices. A sign-in past the limit (a login or a remember-me sign-in)
+    /// signs out the user's least recently seen sessions, as
+    /// [`UserSessions::revoke`](crate::UserSessions::revoke) does: their remember-me tokens
+    /// are revoked too. Parallel sign-ins leave exactly `max` sessions. Zero is refused by
+    /// [`build`](Self::build).
+    pub fn max_sessions_per_user(mut self, max: usize) -> Self {
+        self.config.max_sessions_per_user = Some(max);
+        self
+    }
+
     /// Send `Clear-Site-Data: "cookies"` with the response to
     /// [`Session::logout`](crate::Session::logout) (default off), so the browser also drops the
     /// site's other cookies.

@@ -13,34 +13,19 @@ use crate::session::{Session, State};
 
 /// Signing out on a [`Session`].
 impl Session {
-    /// Signs out: deletes this session now, removes it from the user's index, and expires the
-    /// cookie (with `Clear-Site-Data` if so configured).
+    /// Signs out: deletes this session now, removes it from the user's device list, revokes
+    /// what was bound to it (its remember-me token), and expires the cookies (with
+    /// `Clear-Site-Data` if so configured). Returns whether it ended a session: `false` when
+    /// there was none, or when a parallel request of the same browser gave it a new ID first
+    /// ([`cycle_id`](Self::cycle_id), [`set_expiry`](Self::set_expiry)): the session lives on
+    /// under that ID, which the other response hands the browser.
     ///
     /// # Errors
     /// [`SessionError::Store`] when the store could not be reached.
-    pub async fn logout(&self) -> Result<(), SessionError> {
-        let (user, id) = {
-            let mut state = self.loaded().await?;
-            let user = owner(&state);
-            if let Some(user) = &user {
-                for feature in &self.context().features {
-                    if let Some(hook) = feature.logging_out(&mut state, user) {
-                        hook.await?;
-                    }
-                }
-            }
-            (user, state.id.as_ref().map(|id| id.storage_id()))
-        };
-        self.delete().await?;
-        if let (Some(user), Some(id)) = (user, id) {
-            let store = &self.context().store;
-            store.index_remove(&user, std::slice::from_ref(&id)).await?;
-        }
-        let mut state = self.loaded().await?;
-        self.signed_out(&mut state);
-        state.clear_site_data |= self.context().config.clear_site_data;
-        crate::telemetry::sign_out("this");
-        Ok(())
+    pub async fn logout(&self) -> Result<bool, SessionError> {
+        let ended = self.end().await?;
+        self.loaded().await?.clear_site_data |= self.context().config.clear_site_data;
+        Ok(ended)
     }
 
     /// The signed-in user's sessions, most recently seen first, this one marked `current` and
@@ -71,19 +56,20 @@ impl Session {
         Ok(devices)
     }
 
-    /// Signs out the signed-in user's session named `handle`; `false` if the user has no such
-    /// session. Revoking this session's own handle is a [`logout`](Self::logout).
+    /// Signs out the signed-in user's session named `handle`, and revokes what was bound to it
+    /// (its remember-me token), so that device is signed out for good; `false` if the user has
+    /// no such session. Revoking this session's own handle is a [`logout`](Self::logout).
     ///
     /// # Errors
     /// [`SessionError::Store`] when the store could not be reached.
+    #[must_use = "`false` means no session was signed out"]
     pub async fn revoke(&self, handle: &str) -> Result<bool, SessionError> {
         let (user, current) = self.user_and_handle().await?;
         let Some(user) = user else {
             return Ok(false);
         };
         if current.is_some_and(|current| current.to_string() == handle) {
-            self.logout().await?;
-            return Ok(true);
+            return self.logout().await;
         }
         self.users().revoke(&user, handle).await
     }
@@ -95,6 +81,7 @@ impl Session {
     ///
     /// # Errors
     /// [`SessionError::Store`] when the store could not be reached.
+    #[must_use = "the count says how many sessions were signed out"]
     pub async fn logout_others(&self) -> Result<usize, SessionError> {
         let (user, current) = self.user_and_handle().await?;
         let Some(user) = user else {
@@ -119,6 +106,7 @@ impl Session {
     ///
     /// # Errors
     /// [`SessionError::Store`] when the store could not be reached.
+    #[must_use = "the count says how many sessions were signed out"]
     pub async fn logout_all(&self) -> Result<usize, SessionError> {
         let (user, _) = self.user_and_handle().await?;
         let Some(user) = user else {

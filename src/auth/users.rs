@@ -8,7 +8,7 @@ use crate::auth::{DeviceInfo, check_user_id};
 use crate::error::SessionError;
 use crate::id::StorageId;
 use crate::session::meta::{LISTED_FIELDS, USER};
-use crate::session::{Context, index};
+use crate::session::{Context, index, sign_out};
 use crate::store::IndexEntry;
 use crate::telemetry;
 use crate::time::{millis, now_millis};
@@ -52,28 +52,30 @@ impl UserSessions {
         self.list(user_id, None).await
     }
 
-    /// Signs out `user_id`'s session named `handle`; `false` if the user has no such session.
+    /// Signs out `user_id`'s session named `handle`, and revokes what was bound to it (its
+    /// remember-me token), so that device is signed out for good; `false` if the user has no
+    /// such session, or it was renamed meanwhile (see `session/index.rs`).
     ///
     /// # Errors
     /// [`SessionError::InvalidUserId`], or [`SessionError::Store`] when the store could not be
     /// reached.
+    #[must_use = "`false` means no session was signed out"]
     pub async fn revoke(&self, user_id: &str, handle: &str) -> Result<bool, SessionError> {
         check_user_id(user_id)?;
         let Some(target) = StorageId::parse(handle) else {
             return Ok(false);
         };
-        let store = &*self.context.store;
         if !self.indexed(user_id).await?.iter().any(|e| e.id == target) {
             return Ok(false);
         }
-        // Record first, then entry: never a live unlisted session. A rename racing this either
-        // fails to confirm (the old name is unlisted), or has already unlisted the old name, and
-        // then nothing was revoked (see `session/index.rs`).
         let target = [target];
-        let deleted = store.delete_many(&target).await?;
-        let unlisted = store.index_remove(user_id, &target).await?;
-        telemetry::sign_out("device");
-        Ok(deleted + unlisted > 0)
+        let meta = sign_out::read_meta(&self.context, &target).await?;
+        // A record already gone (renamed, expired) has nothing bound to it left to read: the
+        // entry is unlisted all the same, and a rename in flight then fails to confirm and
+        // ends the session itself.
+        let meta = meta.into_iter().flatten().next().unwrap_or_default();
+        let [target] = target;
+        sign_out::end_one(&self.context, user_id, &target, &meta, "device").await
     }
 
     /// Signs out every session of `user_id`; returns how many. Safe to repeat if interrupted.
@@ -81,17 +83,21 @@ impl UserSessions {
     /// # Errors
     /// [`SessionError::InvalidUserId`], or [`SessionError::Store`] when the store could not be
     /// reached.
+    #[must_use = "the count says how many sessions were signed out"]
     pub async fn logout_all(&self, user_id: &str) -> Result<usize, SessionError> {
         check_user_id(user_id)?;
         Ok(self.sign_out(user_id, None).await?.0)
     }
 
     /// Drops `user_id`'s index entries whose session has expired; returns how many. Listing
-    /// does the same on the way; call this where nothing lists (a nightly job, say).
+    /// does the same on the way; call this where nothing lists (a nightly job, say). While a
+    /// session of the user is being signed in or renamed, it drops nothing (a renamed session
+    /// looks expired under its old name until the rename completes).
     ///
     /// # Errors
     /// [`SessionError::InvalidUserId`], or [`SessionError::Store`] when the store could not be
     /// reached.
+    #[must_use = "the count says how many entries were dropped"]
     pub async fn cleanup_expired(&self, user_id: &str) -> Result<usize, SessionError> {
         check_user_id(user_id)?;
         let store = &*self.context.store;
@@ -110,7 +116,7 @@ impl UserSessions {
             .filter(|(_, row)| !belongs_to(row.as_deref(), user_id))
             .map(|(id, _)| id)
             .collect();
-        Ok(store.index_remove(user_id, &stale).await?)
+        Ok(store.index_prune(user_id, &stale).await?)
     }
 
     /// The entries of `user`'s index that are not past their absolute deadline.
@@ -191,7 +197,7 @@ impl UserSessions {
             }
         }
         if !stale.is_empty() {
-            store.index_remove(user, &stale).await?;
+            store.index_prune(user, &stale).await?;
         }
         devices.sort_by_key(|device| std::cmp::Reverse(device.last_seen_at));
         Ok(devices)

@@ -1,6 +1,5 @@
-//! Remember-me's place in the session lifecycle: its cookie, signing back in at load, what a
-//! login, a logout and a sign-out of all devices do to tokens, and the session's own fields
-//! (`$r`, `$k`).
+//! Remember-me's place in the session lifecycle: its cookie, signing back in at load, and what
+//! a login, the end of one session and a sign-out of all devices do to tokens.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -8,37 +7,22 @@ use std::time::Duration;
 
 use http::HeaderValue;
 
-use super::{RememberConfig, RememberCookie, RememberMode};
+use super::config::{RememberConfig, RememberMode};
+use super::fields::{REMEMBERED, RememberSlot, TOKEN, selector, set_cookie};
+use super::sign_in::{Tokens, sign_in};
+use super::token::RememberCookie;
 use crate::config::{ConfigError, SessionConfig};
 use crate::cookie::{CookieSettings, CookieUpdate};
 use crate::error::StoreError;
 use crate::session::feature::{Feature, Hook};
-use crate::session::meta::json;
 use crate::session::{Client, Context, State};
 use crate::store::token::TokenStore;
-
-/// Metadata field: `true` when a remember-me token, not a password, signed this session in.
-pub(super) const REMEMBERED: &str = "$r";
-/// Metadata field: the selector of this device's remember-me token (JSON string).
-pub(super) const TOKEN: &str = "$k";
 
 /// Remember-me, registered with the layer.
 pub(crate) struct RememberFeature {
     pub(super) store: Arc<dyn TokenStore>,
     pub(super) config: RememberConfig,
     cookie: CookieSettings,
-}
-
-/// What remember-me keeps for one request.
-#[derive(Clone, Default)]
-pub(super) struct RememberSlot {
-    /// The request carried a remember-me cookie, well-formed or not.
-    pub(super) cookie_seen: bool,
-    /// The request's token, if its cookie was well-formed.
-    pub(super) token_in: Option<RememberCookie>,
-    /// Whether signing back in with it was already tried in this request.
-    pub(super) tried: bool,
-    pub(super) cookie: CookieUpdate<RememberCookie>,
 }
 
 impl RememberFeature {
@@ -61,29 +45,14 @@ impl RememberFeature {
             cookie,
         })
     }
-}
 
-/// The selector of the session's remember-me token, if it has one.
-pub(super) fn selector(meta: &HashMap<String, String>) -> Option<String> {
-    serde_json::from_str(meta.get(TOKEN)?).ok()
-}
-
-/// Records the session's remember-me token.
-pub(super) fn note_selector(state: &mut State, selector: &str) {
-    state.set_meta(TOKEN, json(&selector));
-}
-
-/// Whether a remember-me token signed the session in.
-pub(super) fn is_remembered(state: &State) -> bool {
-    state.meta.get(REMEMBERED).is_some_and(|raw| raw == "true")
-}
-
-/// Sets the remember-me cookie this response sends.
-pub(super) fn set_cookie(state: &mut State, update: CookieUpdate<RememberCookie>) {
-    state
-        .features
-        .get_or_insert_default::<RememberSlot>()
-        .cookie = update;
+    /// What signing in with a token works with.
+    pub(super) fn tokens(&self) -> Tokens<'_> {
+        Tokens {
+            store: &*self.store,
+            config: &self.config,
+        }
+    }
 }
 
 impl Feature for RememberFeature {
@@ -109,7 +78,9 @@ impl Feature for RememberFeature {
             return None;
         }
         state.features.get::<RememberSlot>()?.token_in.as_ref()?;
-        Some(Box::pin(super::sign_in(self, context, state, client)))
+        Some(Box::pin(async move {
+            sign_in(&self.tokens(), context, state, client).await
+        }))
     }
 
     fn logging_in<'a>(
@@ -132,11 +103,20 @@ impl Feature for RememberFeature {
         }))
     }
 
-    fn logging_out<'a>(&'a self, state: &'a mut State, user: &'a str) -> Hook<'a> {
-        let token = selector(&state.meta)?;
+    fn session_fields(&self) -> &'static [&'static str] {
+        &[TOKEN]
+    }
+
+    fn ending<'a>(
+        &'a self,
+        user: &'a str,
+        meta: &'a HashMap<String, String>,
+    ) -> Hook<'a, StoreError> {
+        // The token bound to the session ends with it: a device signed out stays signed out.
+        let token = selector(meta)?;
         Some(Box::pin(async move {
             let revoked = std::slice::from_ref(&token);
-            Ok(self.store.token_revoke(user, revoked).await?)
+            self.store.token_revoke(user, revoked).await
         }))
     }
 

@@ -10,12 +10,13 @@
 //! known selector is a replay of a stolen token: all of the user's tokens and sessions are
 //! revoked.
 
+mod config;
 mod feature;
+mod fields;
 mod sign_in;
 mod token;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum_core::extract::FromRequestParts;
 use http::request::Parts;
@@ -27,107 +28,10 @@ use crate::extract::SessionRejection;
 use crate::session::Session;
 use crate::store::token::TokenRecord;
 
+pub use self::config::{RememberConfig, RememberMode, TheftDetected};
 pub(crate) use self::feature::RememberFeature;
 use self::sign_in::sign_in;
 use self::token::RememberCookie;
-
-const DEFAULT_TTL: Duration = Duration::from_secs(30 * 24 * 60 * 60);
-const DEFAULT_GRACE: Duration = Duration::from_secs(60);
-
-/// When the layer uses a remember-me cookie to sign a user back in.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum RememberMode {
-    /// Whenever the request's session is loaded (by any extractor) and nobody is signed in
-    /// (default). Routes that never touch the session are not affected.
-    #[default]
-    Automatic,
-    /// Only when a handler extracts [`RememberMe`].
-    OnDemand,
-}
-
-/// What a theft-detection hook is told. The token itself is never included.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct TheftDetected {
-    /// The user whose token was replayed; all their tokens and sessions are now revoked.
-    pub user_id: String,
-}
-
-type TheftHook = Arc<dyn Fn(&TheftDetected) + Send + Sync>;
-
-/// Remember-me settings, given to
-/// [`SessionLayerBuilder::remember_me`](crate::SessionLayerBuilder::remember_me).
-#[derive(Clone)]
-#[must_use]
-pub struct RememberConfig {
-    pub(crate) ttl: Duration,
-    pub(crate) grace: Duration,
-    pub(crate) mode: RememberMode,
-    pub(crate) cookie_name: String,
-    pub(crate) on_theft: Option<TheftHook>,
-}
-
-impl Default for RememberConfig {
-    fn default() -> Self {
-        Self {
-            ttl: DEFAULT_TTL,
-            grace: DEFAULT_GRACE,
-            mode: RememberMode::Automatic,
-            cookie_name: "remember".to_owned(),
-            on_theft: None,
-        }
-    }
-}
-
-impl std::fmt::Debug for RememberConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RememberConfig")
-            .field("ttl", &self.ttl)
-            .field("grace", &self.grace)
-            .field("mode", &self.mode)
-            .field("cookie_name", &self.cookie_name)
-            .field("on_theft", &self.on_theft.is_some())
-            .finish()
-    }
-}
-
-impl RememberConfig {
-    /// A token's absolute lifetime, however often it is used (default 30 days). Also the
-    /// cookie's `Max-Age`.
-    pub fn ttl(mut self, ttl: Duration) -> Self {
-        self.ttl = ttl;
-        self
-    }
-
-    /// How long after a rotation the previous validator still leads to the rotation's result
-    /// (default 60 s): long enough for a page's parallel requests, short enough for a thief.
-    pub fn grace(mut self, grace: Duration) -> Self {
-        self.grace = grace;
-        self
-    }
-
-    /// When the layer signs users back in (default [`RememberMode::Automatic`]).
-    pub fn mode(mut self, mode: RememberMode) -> Self {
-        self.mode = mode;
-        self
-    }
-
-    /// Name of the cookie (default `remember`, sent as `__Host-remember` where the cookie
-    /// attributes allow: see
-    /// [`SessionLayerBuilder::host_prefix`](crate::SessionLayerBuilder::host_prefix)).
-    pub fn cookie_name(mut self, name: impl Into<String>) -> Self {
-        self.cookie_name = name.into();
-        self
-    }
-
-    /// Called when a stolen token is detected (after every token and session of the user has
-    /// been revoked), besides a `tracing` warn event.
-    pub fn on_theft(mut self, hook: impl Fn(&TheftDetected) + Send + Sync + 'static) -> Self {
-        self.on_theft = Some(Arc::new(hook));
-        self
-    }
-}
 
 /// Remember-me for the current request: issue a token at login, tell whether this request was
 /// signed in by one. An axum extractor served by the [`SessionLayer`](crate::SessionLayer);
@@ -166,7 +70,7 @@ impl RememberMe {
         crate::auth::check_user_id(user_id)?;
         let store = &*self.feature.store;
         let mut state = self.session.loaded().await?;
-        if let Some(old) = feature::selector(&state.meta) {
+        if let Some(old) = fields::selector(&state.meta) {
             store
                 .token_revoke(user_id, std::slice::from_ref(&old))
                 .await?;
@@ -186,8 +90,8 @@ impl RememberMe {
         };
         let fresh = crate::id::random_text().map_err(SessionError::Randomness)?;
         store.token_create(&token.selector, &record, &fresh).await?;
-        feature::note_selector(&mut state, &token.selector);
-        feature::set_cookie(&mut state, CookieUpdate::Set(token));
+        fields::note_selector(&mut state, &token.selector);
+        fields::set_cookie(&mut state, CookieUpdate::Set(token));
         Ok(())
     }
 
@@ -212,9 +116,14 @@ impl<S: Send + Sync> FromRequestParts<S> for RememberMe {
             .ok_or(SessionRejection::MissingLayer)?;
         let context = Arc::clone(session.context());
         let mut signing_in = (session.loaded().await).map_err(SessionRejection::Unavailable)?;
-        sign_in(&feature, &context, &mut signing_in, session.client())
-            .await
-            .map_err(SessionRejection::Unavailable)?;
+        sign_in(
+            &feature.tokens(),
+            &context,
+            &mut signing_in,
+            session.client(),
+        )
+        .await
+        .map_err(SessionRejection::Unavailable)?;
         drop(signing_in);
         Ok(Self { session, feature })
     }
@@ -227,6 +136,6 @@ impl Session {
     /// # Errors
     /// [`SessionError::Store`] when the session could not be loaded.
     pub async fn is_remembered(&self) -> Result<bool, SessionError> {
-        Ok(feature::is_remembered(&*self.loaded().await?))
+        Ok(fields::is_remembered(&*self.loaded().await?))
     }
 }

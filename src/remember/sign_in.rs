@@ -3,24 +3,30 @@
 
 use std::sync::Arc;
 
-use super::feature::{REMEMBERED, RememberFeature, RememberSlot, TOKEN, set_cookie};
-use super::{RememberCookie, TheftDetected};
+use super::config::{RememberConfig, TheftDetected};
+use super::fields::{REMEMBERED, RememberSlot, TOKEN, set_cookie};
+use super::token::RememberCookie;
 use crate::auth::Device;
 use crate::cookie::CookieUpdate;
 use crate::error::SessionError;
 use crate::id::SessionId;
 use crate::session::meta::json;
-use crate::session::{Client, Context, State, index};
-use crate::store::token::{Rotated, TokenRecord};
-use crate::store::{Change, IndexEntry, Written};
+use crate::session::{Client, Context, SignIn, State};
+use crate::store::token::{Rotated, TokenRecord, TokenStore};
 use crate::telemetry;
 use crate::time::{millis, now_millis};
+
+/// What signing in with a token works with: the token store and remember-me's settings.
+pub(super) struct Tokens<'a> {
+    pub(super) store: &'a dyn TokenStore,
+    pub(super) config: &'a RememberConfig,
+}
 
 /// Signs the user of the request's remember-me token back in, at most once per request:
 /// rotates a current token, follows a rotation within its grace window, and treats anything
 /// else from a known selector as theft.
 pub(crate) async fn sign_in(
-    feature: &RememberFeature,
+    feature: &Tokens<'_>,
     context: &Arc<Context>,
     state: &mut State,
     client: &Client,
@@ -73,10 +79,11 @@ fn within_grace(token: &RememberCookie, record: &TokenRecord, now: u64) -> bool 
             .is_some_and(|previous| token.matches(previous))
 }
 
-/// The current validator: a new session for the token's user, then the token rotated to a new
-/// validator, unless a parallel request rotated first (then its result is followed).
+/// The current validator: a new session for the token's user through the core's one sign-in
+/// write, published by rotating the token to a new validator, unless a parallel request
+/// rotated first (then its result is followed).
 async fn rotate(
-    feature: &RememberFeature,
+    feature: &Tokens<'_>,
     context: &Context,
     state: &mut State,
     client: &Client,
@@ -84,53 +91,33 @@ async fn rotate(
     record: &TokenRecord,
     now: u64,
 ) -> Result<(), SessionError> {
-    let store = &*context.store;
     let tokens = &*feature.store;
-    let timeouts = context.config.timeouts;
     let next = token.rotated()?;
-    let id = SessionId::generate_created_at(now).map_err(SessionError::Randomness)?;
     let device = crate::auth::device::presented_device_json(&record.device, device_of(client), now);
     let mut meta =
         crate::auth::device::signed_in_meta(&record.user, device, &record.generation, now);
     meta.insert(REMEMBERED.to_owned(), "true".to_owned());
     meta.insert(TOKEN.to_owned(), json(&token.selector));
-    let fields = state.record_fields(&meta);
-    let change = Change::whole(
-        fields
-            .iter()
-            .map(|(f, v)| (f.as_str(), v.as_str()))
-            .collect(),
-    );
-    let entry = IndexEntry {
-        id: id.storage_id(),
-        expires_at: timeouts.absolute_deadline(now, None),
-        pending: true,
+    let sign_in = SignIn {
+        user: record.user.clone(),
+        previous_owner: None,
+        // A token issued before the user's last sign-out of all devices mints nothing.
+        born: Some(record.generation.clone()),
+        meta,
+        expiry: None,
     };
-    let deadline = timeouts.deadline(now, None, now);
     // The new session is listed, and exists, before the rotation publishes it to parallel
-    // requests; a token issued before the user's last sign-out of all devices mints nothing.
-    let create = |_| store.create(&entry.id, &change, deadline);
-    let born = Some(record.generation.as_str());
-    let (written, _) = index::enter(store, &record.user, &entry, born, None, create).await?;
-    match written {
-        Written::Stored => {}
-        Written::Gone => {
-            tracing::info!("remember-me token issued before the user signed out everywhere");
-            telemetry::remember("fenced");
-            tokens
-                .token_revoke(&record.user, std::slice::from_ref(&token.selector))
-                .await?;
-            set_cookie(state, CookieUpdate::Remove);
-            return Ok(());
-        }
-        // A create is never refused for its caps.
-        Written::IdTaken | Written::TooLarge { .. } | Written::TooManyKeys => {
-            return Err(SessionError::BrokenContract(
-                "a fresh session ID was already taken",
-            ));
-        }
-    }
-    let sealed = token.seal(&format!("{} {}", id.encode(), next.encode()))?;
+    // requests.
+    let Some(new) = state.enter_sign_in(context, &sign_in, now).await? else {
+        tracing::info!("remember-me token issued before the user signed out everywhere");
+        telemetry::remember("fenced");
+        tokens
+            .token_revoke(&record.user, std::slice::from_ref(&token.selector))
+            .await?;
+        set_cookie(state, CookieUpdate::Remove);
+        return Ok(());
+    };
+    let sealed = token.seal(&format!("{} {}", new.id.encode(), next.encode()))?;
     let grace_until = now.saturating_add(millis(feature.config.grace));
     let rotated = tokens
         .token_rotate(
@@ -141,20 +128,18 @@ async fn rotate(
             &sealed,
         )
         .await?;
-    if rotated != Rotated::Won {
-        let spare = [entry.id];
-        store.delete_many(&spare).await?;
-        store.index_remove(&record.user, &spare).await?;
-    }
+    let won = rotated == Rotated::Won;
+    let signed_in = state.finish_sign_in(context, sign_in, new, won).await?;
     match rotated {
         Rotated::Won => {
-            if let Some(old) = state.id.take() {
-                store.delete(&old.storage_id()).await?;
-            }
             tracing::info!("signed back in by a remember-me token; token rotated");
             telemetry::remember("rotated");
-            state.adopt(id, None, meta, deadline);
-            set_cookie(state, CookieUpdate::Set(next));
+            let cookie = if signed_in {
+                CookieUpdate::Set(next)
+            } else {
+                CookieUpdate::Remove
+            };
+            set_cookie(state, cookie);
             Ok(())
         }
         Rotated::Lost(latest) if within_grace(token, &latest, now) => {
@@ -201,7 +186,7 @@ async fn follow(
 /// A known selector with a validator that is neither current nor within grace: the token was
 /// copied and used elsewhere. Every token and session of the user is revoked.
 async fn theft(
-    feature: &RememberFeature,
+    feature: &Tokens<'_>,
     context: &Arc<Context>,
     state: &mut State,
     record: &TokenRecord,

@@ -49,18 +49,33 @@ pub(crate) trait Feature: Any + Send + Sync {
         None
     }
 
-    /// Runs once a login's new session is written and listed.
+    /// Runs once a new signed-in session (a login, a remember-me sign-in) is written, listed
+    /// and this request's.
     fn logged_in<'a>(&'a self, _state: &'a mut State, _user: &'a str) -> Hook<'a> {
         None
     }
 
-    /// Runs when a handler logs `user` out of this session, before the session is deleted.
-    fn logging_out<'a>(&'a self, _state: &'a mut State, _user: &'a str) -> Hook<'a> {
+    /// The metadata fields this feature keeps on a session (besides the core's), which its
+    /// [`ending`](Self::ending) hook reads: a sign-out of a session that no request has
+    /// loaded reads them from the store.
+    fn session_fields(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// Runs when one session of `user` ends (logout, revocation, eviction by the session
+    /// limit, a rename undone by a sign-out), before its record is deleted: whatever this
+    /// feature keeps for that session alone, found in its metadata `meta`, is revoked.
+    fn ending<'a>(
+        &'a self,
+        _user: &'a str,
+        _meta: &'a HashMap<String, String>,
+    ) -> Hook<'a, StoreError> {
         None
     }
 
-    /// Runs once this request's session has been signed out (logout, or a sign-out of all the
-    /// user's sessions): only the browser's cookies are left to clean up.
+    /// Runs once this request's session has been signed out (logout, a sign-out of all the
+    /// user's sessions, or any sign-out found at write-back): only the browser's cookies are
+    /// left to clean up.
     fn signed_out(&self, _state: &mut State) {}
 
     /// How long something this feature keeps can sign a user in (a remember-me token): a

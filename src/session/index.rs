@@ -22,7 +22,20 @@
 //!   a revocation racing a rename either ends the renamed session, or finds the old name gone
 //!   and reports that it revoked nothing.
 //! - Entries are pruned only once confirmed and their record is gone: a confirmed session whose
-//!   record is missing never comes back, while a pending one may be about to be written.
+//!   record is missing never comes back, while a pending one may be about to be written. And
+//!   nothing is pruned while any entry of the user is pending ([`SessionStore::index_prune`]):
+//!   a session being renamed has no record under its old name until the rename confirms, so a
+//!   device listing or `cleanup_expired` that read the old name as gone would otherwise unlist
+//!   it, and the rename's confirmation would then sign the session out.
+//! - Every single session ends through `session/sign_out.rs` (logout, revocation, eviction by
+//!   the session limit): the features' `ending` hooks first (remember-me revokes that device's
+//!   token), then the record, then the entry. A rename refused because its old name was
+//!   unlisted meanwhile ends there too, so a token bound to it dies with it.
+//! - A logout racing a rename of the same session: if the rename has not confirmed when the
+//!   logout unlists the old name, the rename fails to confirm and the session ends; if it
+//!   confirmed first, the logout finds neither record nor entry and reports that it ended
+//!   nothing (`Session::logout` answers `false`): it never claims to have ended a session
+//!   that lives on under its new name.
 
 use std::future::Future;
 
@@ -30,12 +43,24 @@ use crate::error::{SessionError, StoreError};
 use crate::id::{StorageId, random_text};
 use crate::store::{IndexEntry, SessionStore, Written};
 
+/// What [`enter`] did.
+#[derive(Debug)]
+pub(crate) enum Entered {
+    /// Written and listed, stamped with this generation.
+    Listed(String),
+    /// A sign-out of the user, or a revocation of the session being renamed, got in the way:
+    /// nothing of the new session is left. For a rename, the session has ended.
+    SignedOut,
+    /// The write itself stored nothing (the record to rename is gone, a cap, a taken ID), so
+    /// neither did this.
+    Refused(Written),
+}
+
 /// Creates or renames (from `renames`) a signed-in session of `user` with `write`, so that from
 /// the moment its record exists it is in the user's index, and only if no sign-out of the user
 /// began since it was born (under the generation `born`; `None` for a session born now) and,
 /// for a rename, the old name was not revoked meanwhile. `write` is given the generation to
-/// stamp the record with. Returns what was written and that generation; [`Written::Gone`] if a
-/// sign-out or revocation got in the way (the new record, if any, is deleted again).
+/// stamp the record with.
 pub(crate) async fn enter<F, Fut>(
     store: &dyn SessionStore,
     user: &str,
@@ -43,7 +68,7 @@ pub(crate) async fn enter<F, Fut>(
     born: Option<&str>,
     renames: Option<&StorageId>,
     write: F,
-) -> Result<(Written, String), SessionError>
+) -> Result<Entered, SessionError>
 where
     F: FnOnce(String) -> Fut,
     Fut: Future<Output = Result<Written, StoreError>>,
@@ -52,19 +77,16 @@ where
     let now = crate::time::now_millis();
     let current = store.index_add(user, entry, now, &fresh).await?;
     let generation = born.map_or(current.clone(), str::to_owned);
+    let unlist = || store.index_remove(user, std::slice::from_ref(&entry.id));
     if generation != current {
         tracing::info!("a sign-out of the user began since this session was born; not written");
-        store
-            .index_remove(user, std::slice::from_ref(&entry.id))
-            .await?;
-        return Ok((Written::Gone, generation));
+        unlist().await?;
+        return Ok(Entered::SignedOut);
     }
     let written = write(generation.clone()).await?;
     if written != Written::Stored {
-        store
-            .index_remove(user, std::slice::from_ref(&entry.id))
-            .await?;
-        return Ok((written, generation));
+        unlist().await?;
+        return Ok(Entered::Refused(written));
     }
     if !store
         .index_confirm(user, entry, &generation, renames)
@@ -72,9 +94,9 @@ where
     {
         tracing::info!("a sign-out of the user ran while this session was written; undone");
         store.delete(&entry.id).await?;
-        return Ok((Written::Gone, generation));
+        return Ok(Entered::SignedOut);
     }
-    Ok((Written::Stored, generation))
+    Ok(Entered::Listed(generation))
 }
 
 /// Gives `user` a fresh generation, alive until `keep_until`, for what a sign-out of the user's

@@ -4,6 +4,7 @@ mod context;
 pub(crate) mod feature;
 pub(crate) mod index;
 pub(crate) mod meta;
+pub(crate) mod sign_out;
 mod state;
 mod typed_key;
 
@@ -27,7 +28,7 @@ use crate::time::{now_millis, to_system_time};
 
 pub(crate) use self::context::Context;
 pub(crate) use self::feature::Feature;
-pub(crate) use self::state::{Login, State};
+pub(crate) use self::state::{Login, SignIn, State};
 pub use self::typed_key::TypedKey;
 
 /// The session of the current request.
@@ -398,23 +399,6 @@ impl Session {
     /// [`SessionError::Store`] when the session could not be loaded.
     pub async fn cycle_id(&self) -> Result<(), SessionError> {
         self.loaded().await?.cycle();
-        Ok(())
-    }
-
-    /// Deletes the session now (logout): the record is removed from the store and the response
-    /// expires the cookie. Inserting afterwards starts a new session with a new ID.
-    ///
-    /// # Errors
-    /// [`SessionError::Store`] when the store could not be reached; the session is then unchanged.
-    pub async fn delete(&self) -> Result<(), SessionError> {
-        self.shared.touched.store(true, Ordering::Release);
-        let mut state = self.lock().await;
-        // The cookie's ID is enough to delete: no need to load the record first.
-        let target = state.id.clone().or_else(|| state.cookie_id.clone());
-        if let Some(id) = target {
-            self.shared.context.store.delete(&id.storage_id()).await?;
-        }
-        state.reset();
         Ok(())
     }
 

@@ -351,6 +351,16 @@ pub trait SessionStore: Send + Sync + 'static {
         now: u64,
     ) -> BoxFuture<'a, Result<Vec<IndexEntry>, StoreError>>;
 
+    /// Removes the entries of sessions found gone (their record missing) from `user`'s index,
+    /// in one atomic step; returns how many were in it. Removes nothing while any entry of the
+    /// index is pending: a session being renamed has no record under its old name until the
+    /// rename is confirmed, and pruning that name would sign the session out.
+    fn index_prune<'a>(
+        &'a self,
+        user: &'a str,
+        ids: &'a [StorageId],
+    ) -> BoxFuture<'a, Result<usize, StoreError>>;
+
     /// Removes sessions from `user`'s index; returns how many were in it.
     fn index_remove<'a>(
         &'a self,

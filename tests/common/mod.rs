@@ -409,9 +409,9 @@ async fn me(session: Session) -> Result<String, SessionError> {
         .unwrap_or_else(|| "anonymous".to_owned()))
 }
 
-async fn logout(session: Session) -> Result<&'static str, SessionError> {
-    session.logout().await?;
-    Ok("ok")
+/// Logs out, answering whether a session was ended.
+async fn logout(session: Session) -> Result<String, SessionError> {
+    Ok(session.logout().await?.to_string())
 }
 
 async fn devices(session: Session) -> Result<String, SessionError> {
@@ -568,6 +568,9 @@ pub struct Client {
     pub user_agent: String,
     /// Further headers it sends with every request.
     pub headers: Vec<(&'static str, String)>,
+    /// Cookies of other applications on the same site, as raw bytes (UTF-8 or not), sent before,
+    /// between and after this client's own.
+    pub foreign: Vec<u8>,
 }
 
 impl Client {
@@ -595,6 +598,7 @@ impl Client {
             remember: None,
             user_agent: "test-agent/1.0".to_owned(),
             headers: Vec::new(),
+            foreign: Vec::new(),
         }
     }
 
@@ -689,7 +693,17 @@ impl Client {
         if let Some(value) = &self.remember {
             cookies.push(format!("{}={value}", self.remember_name));
         }
-        if !cookies.is_empty() {
+        if !self.foreign.is_empty() {
+            // Other applications' cookies on the same site, around and between each of these.
+            let mut pairs = vec![self.foreign.clone()];
+            for cookie in cookies {
+                pairs.push(cookie.into_bytes());
+                pairs.push(self.foreign.clone());
+            }
+            let value = axum::http::HeaderValue::from_bytes(&pairs.join(&b"; "[..]))
+                .expect("a Cookie header of visible bytes");
+            request = request.header(header::COOKIE, value);
+        } else if !cookies.is_empty() {
             request = request.header(header::COOKIE, cookies.join("; "));
         }
         let request = request

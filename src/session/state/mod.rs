@@ -1,12 +1,13 @@
 //! A request's session state: what was loaded, what changed, and how it is written back.
 
+mod sign_in;
 mod write;
 
 use std::collections::{HashMap, HashSet};
 
 use http::HeaderValue;
 
-use self::write::EncodedFields;
+pub(crate) use self::sign_in::SignIn;
 use super::Context;
 use crate::codec::{field_cost, field_for_key, key_of_field};
 use crate::cookie::{CookieUpdate, RawCookies};
@@ -234,15 +235,6 @@ impl State {
     fn record_bytes(&self) -> usize {
         let meta: usize = self.meta.iter().map(|(f, v)| field_cost(f, v)).sum();
         self.size + meta
-    }
-
-    /// This session's data with `meta` as its metadata, as the fields of a whole new record.
-    pub(crate) fn record_fields(&self, meta: &HashMap<String, String>) -> Vec<(String, String)> {
-        EncodedFields::of_record(&self.data, meta)
-            .set
-            .into_iter()
-            .map(|(field, value)| (field.into_owned(), value.to_owned()))
-            .collect()
     }
 
     /// Becomes the stored session `id` (created elsewhere in this request): its metadata,

@@ -12,7 +12,8 @@ use crate::cookie::CookieUpdate;
 use crate::error::SessionError;
 use crate::expiry::{Expiry, must_slide};
 use crate::id::SessionId;
-use crate::session::{Context, Login, SaveOutcome, index, meta};
+use crate::session::index::{self, Entered};
+use crate::session::{Context, Login, SaveOutcome, SignIn, meta, sign_out};
 use crate::store::{Caps, Change, IndexEntry, Written};
 use crate::telemetry;
 use crate::time::now_millis;
@@ -80,7 +81,12 @@ impl State {
                     self.id = Some(new);
                     (Written::Stored, deadline)
                 }
-                Err(refused) => (refused, deadline),
+                Err(Moved::SignedOut) => {
+                    drop(change);
+                    Box::pin(self.ended_in_rename(context, &current)).await?;
+                    (Written::Gone, deadline)
+                }
+                Err(Moved::Refused(refused)) => (refused, deadline),
             });
         }
         // Usually this request's load has just slid the expiry; then the write leaves it.
@@ -101,15 +107,14 @@ impl State {
     /// session moves through [`index::enter`] (as one born under the generation it carries),
     /// which unlists the old name once the new one is confirmed: it stays listed at every
     /// instant, and a sign-out or a revocation that began before the move ends it.
-    /// Returns the new ID, or why nothing moved (the session is gone, or the change breaks a
-    /// cap).
+    /// Returns the new ID, or why nothing moved.
     async fn write_cycle(
         &self,
         context: &Context,
         current: &SessionId,
         change: &Change<'_>,
         deadline: u64,
-    ) -> Result<Result<SessionId, Written>, SessionError> {
+    ) -> Result<Result<SessionId, Moved>, SessionError> {
         let store = &*context.store;
         let from = &current.storage_id();
         let user = meta::owner(self);
@@ -122,7 +127,7 @@ impl State {
             async move {
                 let to = new.storage_id();
                 let Some(user) = user else {
-                    return Ok((store.cycle(from, &to, change, deadline).await?, ()));
+                    return Ok((store.cycle(from, &to, change, deadline).await?, false));
                 };
                 let entry = IndexEntry {
                     id: to.clone(),
@@ -131,13 +136,42 @@ impl State {
                 };
                 let move_record = |_| store.cycle(from, &to, change, deadline);
                 let renames = Some(from);
-                let (written, _) =
-                    index::enter(store, user, &entry, Some(born), renames, move_record).await?;
-                Ok((written, ()))
+                Ok(
+                    match index::enter(store, user, &entry, Some(born), renames, move_record)
+                        .await?
+                    {
+                        Entered::Listed(_) => (Written::Stored, false),
+                        Entered::SignedOut => (Written::Gone, true),
+                        Entered::Refused(refused) => (refused, false),
+                    },
+                )
             }
         })
         .await?;
-        Ok(moved.map(|(new, ())| new))
+        Ok(match moved {
+            Ok((new, _)) => Ok(new),
+            Err((_, true)) => Err(Moved::SignedOut),
+            Err((refused, false)) => Err(Moved::Refused(refused)),
+        })
+    }
+
+    /// A rename of this signed-in session was undone by a sign-out or a revocation: the
+    /// session has ended, and whatever the features keep for it ends with it, as at any
+    /// sign-out of one session.
+    async fn ended_in_rename(
+        &mut self,
+        context: &Context,
+        renamed: &SessionId,
+    ) -> Result<(), SessionError> {
+        if let Some(user) = meta::owner(self) {
+            let old = renamed.storage_id();
+            sign_out::end_one(context, &user, &old, &self.meta, "this").await?;
+        }
+        self.reset();
+        for feature in &context.features {
+            feature.signed_out(self);
+        }
+        Ok(())
     }
 
     /// Creates a record for a session that has none yet, holding everything it has.
@@ -159,60 +193,34 @@ impl State {
         Ok(Written::Stored)
     }
 
-    /// A login: a new record with a new ID and lifetime, stamped with the user's generation and
-    /// entered in the user's index through [`index::enter`], then the old record deleted and
-    /// dropped from its index, then the features' `logged_in` hooks.
+    /// A password login, through the one sign-in write (`sign_in.rs`).
     async fn write_login(
         &mut self,
         context: &Context,
         login: Login,
         now: u64,
     ) -> Result<Written, SessionError> {
-        let store = &*context.store;
-        let timeouts = context.config.timeouts;
-        let deadline = timeouts.deadline(now, self.expiry, now);
-        let entry_deadline = timeouts.absolute_deadline(now, self.expiry);
-        let old = self.id.as_ref().map(SessionId::storage_id);
-        let fields = EncodedFields::of_record(&self.data, &self.meta);
-        let fields = &fields;
-        let user = login.user.as_str();
-        let entered = with_fresh_id(now, self.expiry, |new| async move {
-            let entry = IndexEntry {
-                id: new.storage_id(),
-                expires_at: entry_deadline,
-                pending: true,
-            };
-            let entry = &entry;
-            let create = |generation: String| async move {
-                let stamp = meta::generation_json(&generation);
-                let mut change = fields.change();
-                change.record_bytes += field_cost(meta::GENERATION, &stamp);
-                change.record_fields += 1;
-                change.set.push((meta::GENERATION, &stamp));
-                store.create(&entry.id, &change, deadline).await
-            };
-            index::enter(store, user, entry, None, None, create).await
-        })
-        .await?;
-        if let Some(old) = &old {
-            store.delete(old).await?;
-            let owner = login.previous_owner.as_deref().unwrap_or(user);
-            store.index_remove(owner, std::slice::from_ref(old)).await?;
-        }
-        let Ok((id, generation)) = entered else {
+        let sign_in = SignIn {
+            user: login.user,
+            previous_owner: login.previous_owner,
+            born: None,
+            meta: self.meta.clone(),
+            expiry: self.expiry,
+        };
+        let Some(new) = self.enter_sign_in(context, &sign_in, now).await? else {
             // A sign-out of the user ran meanwhile and won: nobody is signed in.
+            self.drop_previous(context, sign_in.previous_owner.as_deref())
+                .await?;
             telemetry::login("undone");
             return Ok(Written::Gone);
         };
         telemetry::login("signed_in");
-        self.set_meta(meta::GENERATION, meta::generation_json(&generation));
-        self.id = Some(id);
-        for feature in &context.features {
-            if let Some(hook) = feature.logged_in(self, user) {
-                hook.await?;
-            }
-        }
-        Ok(Written::Stored)
+        let signed_in = self.finish_sign_in(context, sign_in, new, true).await?;
+        Ok(if signed_in {
+            Written::Stored
+        } else {
+            Written::Gone
+        })
     }
 
     fn finish_write(
@@ -264,12 +272,13 @@ impl State {
 
 /// Tries `write` with fresh IDs for a session created at `created` with its own `expiry` until
 /// one is not taken (in practice, the first). `Ok((id, what write returned))` once written;
-/// `Err` with the outcome if the record was gone or the write was refused.
-async fn with_fresh_id<F, Fut, T>(
+/// `Err` with the outcome and what `write` returned if the record was gone or the write was
+/// refused.
+pub(super) async fn with_fresh_id<F, Fut, T>(
     created: u64,
     expiry: Option<Expiry>,
     mut write: F,
-) -> Result<Result<(SessionId, T), Written>, SessionError>
+) -> Result<Result<(SessionId, T), (Written, T)>, SessionError>
 where
     F: FnMut(SessionId) -> Fut,
     Fut: std::future::Future<Output = Result<(Written, T), SessionError>>,
@@ -281,12 +290,20 @@ where
             (Written::IdTaken, _) => {
                 tracing::warn!("a fresh session ID was already taken; drawing another");
             }
-            (refused, _) => return Ok(Err(refused)),
+            (refused, value) => return Ok(Err((refused, value))),
         }
     }
     Err(SessionError::BrokenContract(
         "every fresh session ID was already taken",
     ))
+}
+
+/// Why a rename moved nothing.
+enum Moved {
+    /// A sign-out of the user or a revocation of this session got in the way: it has ended.
+    SignedOut,
+    /// The record is gone, or the change breaks a cap.
+    Refused(Written),
 }
 
 /// The fields of a whole record, owned where escaping made them, so a [`Change`] can borrow them.
@@ -313,7 +330,7 @@ impl<'a> EncodedFields<'a> {
         Self { set, record_bytes }
     }
 
-    fn change(&self) -> Change<'_> {
+    pub(super) fn change(&self) -> Change<'_> {
         Change {
             set: self.set.iter().map(|(f, v)| (f.as_ref(), *v)).collect(),
             remove: Vec::new(),

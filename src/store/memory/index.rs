@@ -110,6 +110,22 @@ pub(super) fn remove(
     Ok(removed)
 }
 
+/// [`SessionStore::index_prune`](crate::SessionStore::index_prune) in memory.
+pub(super) fn prune(
+    store: &MemoryStore,
+    user: &str,
+    ids: &[StorageId],
+) -> Result<usize, StoreError> {
+    let mut state = store.lock();
+    let Some(index) = state.users.get_mut(user) else {
+        return Ok(0);
+    };
+    if index.values().any(|(_, pending)| *pending) {
+        return Ok(0);
+    }
+    Ok(ids.iter().filter(|id| index.remove(*id).is_some()).count())
+}
+
 /// [`SessionStore::index_list_fenced`](crate::SessionStore::index_list_fenced) in memory.
 pub(super) fn list_fenced(
     store: &MemoryStore,

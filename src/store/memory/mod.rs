@@ -359,6 +359,14 @@ impl SessionStore for MemoryStore {
         Box::pin(std::future::ready(index::list_fenced(self, user, now)))
     }
 
+    fn index_prune<'a>(
+        &'a self,
+        user: &'a str,
+        ids: &'a [StorageId],
+    ) -> BoxFuture<'a, Result<usize, StoreError>> {
+        Box::pin(std::future::ready(index::prune(self, user, ids)))
+    }
+
     fn index_remove<'a>(
         &'a self,
         user: &'a str,

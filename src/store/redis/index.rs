@@ -204,6 +204,25 @@ pub(super) async fn remove(
     Ok(removed)
 }
 
+/// [`SessionStore::index_prune`](crate::SessionStore::index_prune) on Redis.
+pub(super) async fn prune(
+    store: &RedisStore,
+    user: &str,
+    ids: &[StorageId],
+) -> Result<usize, StoreError> {
+    let mut pruned = 0;
+    let index = store.index_key(user);
+    for chunk in ids.chunks(PIPELINE_CHUNK) {
+        let mut call = scripts::INDEX_PRUNE.call(std::slice::from_ref(&index));
+        for id in chunk {
+            call.arg(id.to_string());
+        }
+        // Safe to retry: pruning what is gone again removes nothing.
+        pruned += store.run::<usize>(Request::Script(&call), true).await?;
+    }
+    Ok(pruned)
+}
+
 /// The deadline an index score stands for (a pending entry's is half a millisecond later).
 fn deadline_of(score: f64) -> u64 {
     // Deadlines are Unix milliseconds, far inside the range f64 holds exactly.

@@ -108,6 +108,8 @@ pub(super) static CYCLE: LazyLock<StoreScript> = script!("record.lua", "cycle.lu
 pub(super) static INDEX_ADD: LazyLock<StoreScript> = script!("index_add.lua");
 /// Confirm a pending session in a user's index.
 pub(super) static INDEX_CONFIRM: LazyLock<StoreScript> = script!("index_confirm.lua");
+/// Prune entries of sessions found gone from a user's index, unless one is pending.
+pub(super) static INDEX_PRUNE: LazyLock<StoreScript> = script!("index_prune.lua");
 #[cfg(feature = "cart")]
 /// Change one cart line.
 pub(super) static CART_APPLY: LazyLock<StoreScript> = script!("cart.lua", "cart_apply.lua");

@@ -261,6 +261,14 @@ impl SessionStore for RedisStore {
         Box::pin(index::list_fenced(self, user, now))
     }
 
+    fn index_prune<'a>(
+        &'a self,
+        user: &'a str,
+        ids: &'a [StorageId],
+    ) -> BoxFuture<'a, Result<usize, StoreError>> {
+        Box::pin(index::prune(self, user, ids))
+    }
+
     fn index_remove<'a>(
         &'a self,
         user: &'a str,
