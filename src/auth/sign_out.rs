@@ -15,10 +15,12 @@ use crate::session::{Session, State};
 impl Session {
     /// Signs out: deletes this session now, removes it from the user's device list, revokes
     /// what was bound to it (its remember-me token), and expires the cookies (with
-    /// `Clear-Site-Data` if so configured). Returns whether it ended a session: `false` when
-    /// there was none, or when a parallel request of the same browser gave it a new ID first
-    /// ([`cycle_id`](Self::cycle_id), [`set_expiry`](Self::set_expiry)): the session lives on
-    /// under that ID, which the other response hands the browser.
+    /// `Clear-Site-Data` if so configured). Returns whether it ended the session the request's
+    /// cookie named: `false` when there was none, or it was gone (expired, or given a new ID
+    /// first by a parallel request of the same browser through
+    /// [`cycle_id`](Self::cycle_id) or [`set_expiry`](Self::set_expiry): it then lives on
+    /// under that ID, which the other response hands the browser). A remember-me token the
+    /// request carried is revoked either way.
     ///
     /// # Errors
     /// [`SessionError::Store`] when the store could not be reached.

@@ -46,7 +46,7 @@ pub(crate) async fn sign_in(
     if crate::session::meta::owner(state).is_some() {
         return Ok(());
     }
-    let store = &*feature.store;
+    let store = feature.store;
     let now = now_millis();
     let Some(record) = store.token_get(&token.selector).await? else {
         tracing::debug!("remember-me cookie names no token");
@@ -91,7 +91,7 @@ async fn rotate(
     record: &TokenRecord,
     now: u64,
 ) -> Result<(), SessionError> {
-    let tokens = &*feature.store;
+    let tokens = feature.store;
     let next = token.rotated()?;
     let device = crate::auth::device::presented_device_json(&record.device, device_of(client), now);
     let mut meta =

@@ -30,13 +30,18 @@ impl Session {
         self.end().await.map(drop)
     }
 
-    /// Ends this request's session through [`end_one`] when signed in; returns whether a
-    /// session was ended.
+    /// Ends this request's session through [`end_one`] when signed in; returns whether it
+    /// ended the session the request's cookie named (or, without one, any).
     pub(crate) async fn end(&self) -> Result<bool, SessionError> {
         self.shared.touched.store(true, Ordering::Release);
         let mut state = self.loaded().await?;
         let context = &self.shared.context;
-        let ended = match (owner(&state), state.id.as_ref().map(|id| id.storage_id())) {
+        let id = state.id.as_ref().map(|id| id.storage_id());
+        // A cookie naming a session that was gone (renamed by a parallel request, expired)
+        // while remember-me signed a new one in: that one ends, not the one the browser meant.
+        let named = state.cookie_id.as_ref().map(|named| named.storage_id());
+        let meant = named.is_none() || named == id;
+        let ended = match (owner(&state), id) {
             (Some(user), Some(id)) => end_one(context, &user, &id, &state.meta, "this").await?,
             (None, Some(id)) => context.store.delete_many(&[id]).await? > 0,
             (_, None) => false,
@@ -45,7 +50,7 @@ impl Session {
         for feature in &context.features {
             feature.signed_out(&mut state);
         }
-        Ok(ended)
+        Ok(ended && meant)
     }
 }
 

@@ -8,6 +8,8 @@ pub mod cluster;
 pub mod devices_suite;
 pub mod expiry_suite;
 pub mod http;
+#[cfg(all(feature = "remember-me", feature = "cart"))]
+pub mod lifecycle_suite;
 pub mod proxy;
 #[cfg(feature = "remember-me")]
 pub mod remember_suite;

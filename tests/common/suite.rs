@@ -142,6 +142,24 @@ macro_rules! conformance_suite {
             the_token_kept_by_logout_others_still_signs_in,
             a_remembered_sign_in_is_listed_as_the_browser_that_used_the_token,
         );
+        $crate::conformance_suite!(@tests $backend, lifecycle_suite,
+            all(feature = "remember-me", feature = "cart");
+            logout_ends_a_device_however_it_signed_in,
+            revoking_a_device_ends_it_however_it_signed_in,
+            logout_others_ends_a_device_however_it_signed_in,
+            logout_all_from_another_device_ends_a_device_however_it_signed_in,
+            logout_all_from_the_device_ends_it_however_it_signed_in,
+            theft_ends_a_device_however_it_signed_in,
+            the_session_limit_ends_a_device_however_it_signed_in,
+            a_remembered_sign_in_merges_the_visitors_cart,
+            other_applications_cookies_hide_none_of_ours,
+            a_cycle_racing_a_device_listing_keeps_the_session,
+            a_change_of_expiry_racing_a_device_listing_keeps_the_session,
+            a_cycle_racing_cleanup_keeps_the_session,
+            a_logout_racing_a_cycle_of_its_session_is_true_only_if_it_ended_it,
+            a_revocation_racing_a_cycle_of_a_remembered_device_ends_it_for_good,
+            parallel_sign_ins_past_the_limit_leave_exactly_the_limit,
+        );
     };
     (@tests $backend:ty, $module:ident; $($name:ident),* $(,)?) => {
         $crate::conformance_suite!(@tests $backend, $module, all(); $($name),*);

@@ -122,14 +122,14 @@ impl State {
                 hook.await?;
             }
         }
-        if let Some(limit) = context.config.max_sessions_per_user {
-            if !sign_out::keep_limit(context, &sign_in.user, &own, limit).await? {
-                self.reset();
-                for feature in &context.features {
-                    feature.signed_out(self);
-                }
-                return Ok(false);
+        if let Some(limit) = context.config.max_sessions_per_user
+            && !sign_out::keep_limit(context, &sign_in.user, &own, limit).await?
+        {
+            self.reset();
+            for feature in &context.features {
+                feature.signed_out(self);
             }
+            return Ok(false);
         }
         Ok(true)
     }

@@ -1,0 +1,401 @@
+//! Conformance behaviours of the session lifecycle as a whole (part of `conformance_suite!`):
+//! every way a signed-in session begins against every way it ends, and the races between them.
+//!
+//! The matrix: a device signs in one way (a password, a remember-me token, then an ID cycle or
+//! a change of expiry), holding a session cookie and a remember-me cookie; another device of
+//! the same user signs in too; then the first device is signed out one way. Afterwards the
+//! first device's session cookie, its remember-me cookie and both together sign nobody in, its
+//! token is gone from the store, it is not listed, and the other device is untouched unless the
+//! way out ended it too.
+
+use std::time::Duration;
+
+use axum::http::{Method, StatusCode};
+use serde_json::Value;
+use tower_redis_session::SessionStore;
+use tower_redis_session::store::token::TokenStore;
+
+use super::{Backend, Client, app};
+
+const POST: Method = Method::POST;
+const GET: Method = Method::GET;
+const TRIALS: usize = 100;
+
+/// The ways a device's session begins.
+#[derive(Clone, Copy, Debug)]
+enum WayIn {
+    Password,
+    /// A remember-me token, once the password sign-in's session has expired.
+    Remembered,
+    /// A password, then a new ID.
+    Cycled,
+    /// A password, then an expiry of its own (which moves the session to a new ID).
+    ExpiryChanged,
+}
+
+const WAYS_IN: [WayIn; 4] = [
+    WayIn::Password,
+    WayIn::Remembered,
+    WayIn::Cycled,
+    WayIn::ExpiryChanged,
+];
+
+/// The ways a device's session ends.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum WayOut {
+    /// The device logs out.
+    Logout,
+    /// Another device signs it out by its handle.
+    Revoked,
+    /// Another device signs out every other session (what a password change does).
+    Others,
+    /// Another device signs out every session.
+    All,
+    /// The device signs out every session itself.
+    AllFromItself,
+    /// Someone replays the device's token with a forged validator: theft, everything ends.
+    Theft,
+    /// A third device signs in past the user's session limit; this one was seen least recently.
+    Evicted,
+}
+
+/// The user's session limit in the matrix: the two devices fit, a third does not.
+const LIMIT: usize = 2;
+
+fn base<B: Backend>(backend: &B) -> Client {
+    Client::new(app(backend.store(), |b| b.max_sessions_per_user(LIMIT)))
+}
+
+fn handle_of(devices: &[Value], label: &str) -> Option<String> {
+    devices
+        .iter()
+        .find(|d| d["label"] == label)
+        .and_then(|d| d["handle"].as_str())
+        .map(str::to_owned)
+}
+
+/// A device of alice signed in with "remember me", labelled `label`, by `way`.
+async fn signed_in<B: Backend>(backend: &B, base: &Client, way: WayIn, label: &str) -> Client {
+    let mut device = base.clone();
+    device.cookie = None;
+    device.remember = None;
+    let reply = device.post("/login-remember/alice", label).await;
+    assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
+    match way {
+        WayIn::Password => {}
+        WayIn::Remembered => {
+            // The password session expires (its record is gone); the token signs back in.
+            let handle = handle_of(&device.devices().await, label).expect("listed");
+            let id = tower_redis_session::StorageId::parse(&handle).expect("a handle");
+            backend.store().delete(&id).await.expect("the store");
+            assert_eq!(device.get("/remembered").await.body, "true", "{way:?}");
+        }
+        WayIn::Cycled => assert_eq!(device.post("/cycle", "").await.status, StatusCode::OK),
+        WayIn::ExpiryChanged => {
+            let reply = device.post("/expiry/inactivity-600000", "").await;
+            assert_eq!(reply.status, StatusCode::OK);
+        }
+    }
+    assert_eq!(device.get("/me").await.body, "alice", "{way:?}");
+    device
+}
+
+/// Signs `device` out by `way`, from it or from `other`.
+async fn sign_out(way: WayOut, device: &mut Client, other: &mut Client, base: &Client) {
+    let handle = handle_of(&other.devices().await, "device").expect("the device is listed");
+    let reply = match way {
+        WayOut::Logout => device.post("/logout", "").await,
+        WayOut::Revoked => other.post(&format!("/revoke/{handle}"), "").await,
+        WayOut::Others => other.post("/logout-others", "").await,
+        WayOut::All => other.post("/logout-all", "").await,
+        WayOut::AllFromItself => device.post("/logout-all", "").await,
+        WayOut::Theft => {
+            let mut thief = base.clone();
+            thief.cookie = None;
+            let value = device.remember.clone().expect("a remember cookie");
+            let (selector, _) = value.split_once('.').expect("selector.validator");
+            thief.remember = Some(format!("{selector}.{}A", "B".repeat(42)));
+            thief.get("/me").await
+        }
+        WayOut::Evicted => {
+            let mut third = base.clone();
+            third.cookie = None;
+            third.remember = None;
+            third.post("/login/alice", "third").await
+        }
+    };
+    assert_eq!(reply.status, StatusCode::OK, "{way:?}: {reply:?}");
+    assert_ne!(reply.body, "false", "{way:?} ended nothing");
+}
+
+/// Runs the matrix row of `way_out` over every way in.
+async fn every_way_in_ends_by<B: Backend>(way_out: WayOut) {
+    let backend = B::start();
+    let base = base(&backend);
+    for way_in in WAYS_IN {
+        let mut device = signed_in(&backend, &base, way_in, "device").await;
+        // The other device is seen after this one: the limit ends this one first.
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let mut other = signed_in(&backend, &base, WayIn::Password, "other").await;
+        let before = device.clone();
+        sign_out(way_out, &mut device, &mut other, &base).await;
+        let case = format!("{way_in:?} then {way_out:?}");
+
+        let (mut cookie_alone, mut remember_alone, mut both) =
+            (before.clone(), before.clone(), before.clone());
+        cookie_alone.remember = None;
+        remember_alone.cookie = None;
+        for (what, client) in [
+            ("session cookie", &mut cookie_alone),
+            ("remember cookie", &mut remember_alone),
+            ("both cookies", &mut both),
+        ] {
+            assert_eq!(client.get("/me").await.body, "anonymous", "{case}: {what}");
+        }
+        let value = before.remember.clone().expect("a remember cookie");
+        let (selector, _) = value.split_once('.').expect("selector.validator");
+        let token = backend
+            .store()
+            .token_get(selector)
+            .await
+            .expect("the store");
+        assert!(token.is_none(), "{case}: the token lives on");
+
+        let other_ends = matches!(way_out, WayOut::All | WayOut::AllFromItself | WayOut::Theft);
+        let mut lister = if other_ends {
+            assert_eq!(other.get("/me").await.body, "anonymous", "{case}: other");
+            signed_in(&backend, &base, WayIn::Password, "lister").await
+        } else {
+            assert_eq!(other.get("/me").await.body, "alice", "{case}: other");
+            other.clone()
+        };
+        let listed = lister.devices().await;
+        assert_eq!(handle_of(&listed, "device"), None, "{case}: still listed");
+        if !other_ends {
+            let value = other.remember.clone().expect("a remember cookie");
+            let (selector, _) = value.split_once('.').expect("selector.validator");
+            let token = backend
+                .store()
+                .token_get(selector)
+                .await
+                .expect("the store");
+            assert!(
+                token.is_some(),
+                "{case}: the other device's token was revoked"
+            );
+        }
+        lister.post("/logout-all", "").await;
+    }
+}
+
+pub async fn logout_ends_a_device_however_it_signed_in<B: Backend>() {
+    every_way_in_ends_by::<B>(WayOut::Logout).await;
+}
+
+pub async fn revoking_a_device_ends_it_however_it_signed_in<B: Backend>() {
+    every_way_in_ends_by::<B>(WayOut::Revoked).await;
+}
+
+pub async fn logout_others_ends_a_device_however_it_signed_in<B: Backend>() {
+    every_way_in_ends_by::<B>(WayOut::Others).await;
+}
+
+pub async fn logout_all_from_another_device_ends_a_device_however_it_signed_in<B: Backend>() {
+    every_way_in_ends_by::<B>(WayOut::All).await;
+}
+
+pub async fn logout_all_from_the_device_ends_it_however_it_signed_in<B: Backend>() {
+    every_way_in_ends_by::<B>(WayOut::AllFromItself).await;
+}
+
+pub async fn theft_ends_a_device_however_it_signed_in<B: Backend>() {
+    every_way_in_ends_by::<B>(WayOut::Theft).await;
+}
+
+pub async fn the_session_limit_ends_a_device_however_it_signed_in<B: Backend>() {
+    every_way_in_ends_by::<B>(WayOut::Evicted).await;
+}
+
+pub async fn a_remembered_sign_in_merges_the_visitors_cart<B: Backend>() {
+    let backend = B::start();
+    let base = base(&backend);
+    let mut device = base.clone();
+    device.post("/login-remember/alice", "device").await;
+    device.post("/cart/add/apple/2", "").await;
+    let mut visitor = device.clone();
+    visitor.cookie = None;
+    visitor.cart = None;
+    visitor.remember = None;
+    visitor.post("/cart/add/pear/1", "").await;
+    // The visitor's browser had alice's token all along: its next request signs her in.
+    visitor.remember = device.remember.clone();
+    assert_eq!(visitor.get("/me").await.body, "alice");
+    let cart = visitor.cart().await;
+    assert_eq!(cart.get("apple"), Some(&2), "{cart:?}");
+    assert_eq!(
+        cart.get("pear"),
+        Some(&1),
+        "the visitor's line merged: {cart:?}"
+    );
+}
+
+pub async fn other_applications_cookies_hide_none_of_ours<B: Backend>() {
+    let backend = B::start();
+    let mut device = base(&backend);
+    device.post("/login-remember/alice", "device").await;
+    device.post("/cart/add/apple/2", "").await;
+    for foreign in [
+        &b"city=M\xc3\xbcnchen"[..],
+        b"city=M\xfcnchen",
+        b"x=\xff\xfe; y=\x80",
+    ] {
+        let mut with_foreign = device.clone();
+        with_foreign.foreign = foreign.to_vec();
+        let reply = with_foreign.get("/me").await;
+        assert_eq!(reply.body, "alice", "{foreign:?}");
+        assert!(reply.set_cookies.is_empty(), "nothing replaced: {reply:?}");
+        assert_eq!(with_foreign.cart().await.get("apple"), Some(&2));
+        let mut remember_alone = with_foreign.clone();
+        remember_alone.cookie = None;
+        assert_eq!(remember_alone.get("/remembered").await.body, "true");
+        // A write keeps the session it had.
+        let before = with_foreign.cookie.clone();
+        with_foreign.post("/set/n", "1").await;
+        assert_eq!(with_foreign.cookie, before, "{foreign:?}");
+        device = with_foreign;
+        device.foreign.clear();
+    }
+}
+
+/// `path` moves a device's session to a new ID while another device runs `other_path` (a
+/// listing, a cleanup); the moved session must stay signed in and listed.
+async fn a_new_id_racing<B: Backend>(path: &str, other_path: (Method, &str)) {
+    let backend = B::start();
+    let base = base(&backend);
+    let mut signed_out = 0;
+    for _ in 0..TRIALS {
+        let moving = signed_in(&backend, &base, WayIn::Password, "device").await;
+        let other = signed_in(&backend, &base, WayIn::Password, "other").await;
+        let ((mut moving, reply), (mut other, _)) = moving
+            .race((POST, path), other, (other_path.0.clone(), other_path.1))
+            .await;
+        if moving.get("/me").await.body != "alice" || reply.set_cookies.is_empty() {
+            signed_out += 1;
+        } else {
+            let listed = other.devices().await;
+            assert!(
+                handle_of(&listed, "device").is_some(),
+                "unlisted: {listed:?}"
+            );
+        }
+        other.post("/logout-all", "").await;
+    }
+    assert_eq!(signed_out, 0, "spurious sign-outs in {TRIALS} trials");
+}
+
+pub async fn a_cycle_racing_a_device_listing_keeps_the_session<B: Backend>() {
+    a_new_id_racing::<B>("/cycle", (GET, "/devices")).await;
+}
+
+pub async fn a_change_of_expiry_racing_a_device_listing_keeps_the_session<B: Backend>() {
+    a_new_id_racing::<B>("/expiry/inactivity-600000", (GET, "/devices")).await;
+}
+
+pub async fn a_cycle_racing_cleanup_keeps_the_session<B: Backend>() {
+    a_new_id_racing::<B>("/cycle", (POST, "/cleanup/alice")).await;
+}
+
+pub async fn a_logout_racing_a_cycle_of_its_session_is_true_only_if_it_ended_it<B: Backend>() {
+    let backend = B::start();
+    let base = base(&backend);
+    let mut escaped = 0;
+    for _ in 0..TRIALS {
+        let device = signed_in(&backend, &base, WayIn::Password, "device").await;
+        let old = device.clone();
+        let ((cycled, _), (_, logout)) = device
+            .clone()
+            .race((POST, "/cycle"), device, (POST, "/logout"))
+            .await;
+        let mut alive = false;
+        for mut client in [cycled.clone(), old] {
+            client.remember = None;
+            alive |= client.get("/me").await.body == "alice";
+        }
+        if logout.body == "true" && alive {
+            escaped += 1;
+        }
+        let mut cleanup = cycled;
+        cleanup.post("/logout-all", "").await;
+    }
+    assert_eq!(
+        escaped, 0,
+        "logouts that answered true in {TRIALS} trials left a session"
+    );
+}
+
+pub async fn a_revocation_racing_a_cycle_of_a_remembered_device_ends_it_for_good<B: Backend>() {
+    let backend = B::start();
+    let base = base(&backend);
+    let mut escaped = 0;
+    for _ in 0..TRIALS {
+        let device = signed_in(&backend, &base, WayIn::Remembered, "device").await;
+        let mut other = signed_in(&backend, &base, WayIn::Password, "other").await;
+        let handle = handle_of(&other.devices().await, "device").expect("listed");
+        let old = device.clone();
+        let revoke = format!("/revoke/{handle}");
+        let ((cycled, _), (mut other, reply)) =
+            device.race((POST, "/cycle"), other, (POST, &revoke)).await;
+        let mut alive = false;
+        for client in [cycled.clone(), old] {
+            for forget in [false, true] {
+                let mut client = client.clone();
+                if forget {
+                    client.cookie = None;
+                }
+                alive |= client.get("/me").await.body == "alice";
+            }
+        }
+        if reply.body == "true" && alive {
+            escaped += 1;
+        }
+        other.post("/logout-all", "").await;
+    }
+    assert_eq!(escaped, 0, "revoked yet alive in {TRIALS} trials");
+}
+
+pub async fn parallel_sign_ins_past_the_limit_leave_exactly_the_limit<B: Backend>() {
+    const SIGN_INS: usize = 6;
+    let backend = B::start();
+    let base = base(&backend);
+    for _ in 0..TRIALS / 5 {
+        let start = std::sync::Arc::new(tokio::sync::Barrier::new(SIGN_INS));
+        let tasks: Vec<_> = (0..SIGN_INS)
+            .map(|i| {
+                let (mut client, start) = (base.clone(), std::sync::Arc::clone(&start));
+                tokio::spawn(async move {
+                    start.wait().await;
+                    client.post("/login/alice", &format!("d{i}")).await;
+                    client
+                })
+            })
+            .collect();
+        let mut clients = Vec::new();
+        for task in tasks {
+            clients.push(task.await.expect("a sign-in task"));
+        }
+        let mut signed_in = Vec::new();
+        for mut client in clients {
+            if client.get("/me").await.body == "alice" {
+                signed_in.push(client);
+            }
+        }
+        assert_eq!(
+            signed_in.len(),
+            LIMIT,
+            "signed in after {SIGN_INS} parallel sign-ins"
+        );
+        let listed = signed_in[0].devices().await;
+        assert_eq!(listed.len(), LIMIT, "{listed:?}");
+        signed_in[0].post("/logout-all", "").await;
+    }
+}
