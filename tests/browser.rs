@@ -37,6 +37,38 @@ async fn sign_in(browser: &Browser, shop: &str, remember: bool) {
     browser.submit("form.card button").await;
 }
 
+/// The first browser, signed out by another device, restarts with its persistent cookies: its
+/// remember-me cookie signs nobody in. Returns the restarted browser.
+async fn the_revoked_device_stays_signed_out(
+    driver: &Driver,
+    shop: &str,
+    first: Browser,
+) -> Browser {
+    // The first window was signed out for good: its remember-me cookie, kept across a browser
+    // restart, signs nobody in either.
+    let revoked = first.persistent_cookies().await;
+    assert!(
+        revoked
+            .iter()
+            .any(|cookie| cookie["name"] == "__Host-remember")
+    );
+    first.quit().await;
+    let revoked_restart = driver.browser(profile("first-revoked")).await;
+    revoked_restart.go(&format!("{shop}/login")).await;
+    for cookie in revoked {
+        revoked_restart.add_cookie(cookie).await;
+    }
+    revoked_restart.go(&format!("{shop}/account")).await;
+    assert!(
+        !revoked_restart
+            .source()
+            .await
+            .contains("Where you are signed in"),
+        "the revoked device is signed out, its remember-me cookie too"
+    );
+    revoked_restart
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shopper_signs_in_shops_and_manages_devices() {
     let redis = RedisServer::start();
@@ -74,18 +106,12 @@ async fn a_shopper_signs_in_shops_and_manages_devices() {
         "one device left"
     );
 
-    // The first window: its session is gone; a browser restart keeps only persistent cookies.
-    let kept: Vec<_> = first
-        .cookies()
-        .await
-        .into_iter()
-        .filter(|cookie| cookie.get("expiry").is_some())
-        .collect();
-    assert!(
-        kept.iter()
-            .any(|cookie| cookie["name"] == "__Host-remember")
-    );
-    first.quit().await;
+    let first_again = Box::pin(the_revoked_device_stays_signed_out(&driver, &shop, first)).await;
+
+    // Signed in again with "remember me", then a browser restart keeps only persistent cookies.
+    sign_in(&first_again, &shop, true).await;
+    let kept = first_again.persistent_cookies().await;
+    first_again.quit().await;
     let restarted = driver.browser(profile("first-again")).await;
     restarted.go(&format!("{shop}/login")).await;
     for cookie in kept {

@@ -49,9 +49,10 @@ pub async fn reads_slide_an_inactivity_expiry<B: Backend>() {
     let backend = B::start();
     let mut client = client(&backend, 2 * HOUR);
     client.post("/set/n", "1").await;
-    client.post("/expiry/inactivity-600", "").await;
+    client.post("/expiry/inactivity-2000", "").await;
+    // Reads 700 ms apart for 2.8 s: past the first deadline, each with 1.3 s to spare.
     for _ in 0..4 {
-        tokio::time::sleep(Duration::from_millis(250)).await;
+        tokio::time::sleep(Duration::from_millis(700)).await;
         assert_eq!(client.get("/get/n").await.body, "1");
     }
 }
@@ -121,34 +122,35 @@ pub async fn an_expiry_at_a_time_ends_the_session_then_however_active<B: Backend
     let backend = B::start();
     let mut client = client(&backend, 2 * HOUR);
     client.post("/set/n", "1").await;
-    client.post("/expiry/at+1000", "").await;
+    client.post("/expiry/at+2500", "").await;
     let expiry = client.get("/expiry").await.body;
     assert!(expiry.starts_with("at "), "{expiry}");
+    // Active until 1.2 s before the time, then past it.
     for _ in 0..3 {
-        tokio::time::sleep(Duration::from_millis(150)).await;
+        tokio::time::sleep(Duration::from_millis(400)).await;
         assert_eq!(client.get("/get/n").await.body, "1");
     }
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(client.get("/get/n").await.body, "none");
 }
 
 pub async fn the_absolute_timeout_caps_a_longer_inactivity_expiry<B: Backend>() {
     let backend = B::start();
-    let mut client = client(&backend, Duration::from_millis(800));
+    let mut client = client(&backend, Duration::from_millis(2000));
     client.post("/set/n", "1").await;
     let chosen = client.post("/expiry/inactivity-3600000", "").await;
     let cookie = session_cookie(&chosen.set_cookies);
-    assert!(matches!(max_age(cookie), Some(0..=1)), "{cookie}");
-    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert!(matches!(max_age(cookie), Some(0..=2)), "{cookie}");
+    tokio::time::sleep(Duration::from_millis(2500)).await;
     assert_eq!(client.get("/get/n").await.body, "none");
 }
 
 pub async fn the_absolute_timeout_caps_a_later_time<B: Backend>() {
     let backend = B::start();
-    let mut client = client(&backend, Duration::from_millis(800));
+    let mut client = client(&backend, Duration::from_millis(2000));
     client.post("/set/n", "1").await;
     client.post("/expiry/at+3600000", "").await;
-    tokio::time::sleep(Duration::from_millis(1000)).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
     assert_eq!(client.get("/get/n").await.body, "none");
 }
 
@@ -156,13 +158,13 @@ pub async fn the_expiry_survives_login_and_cycle_id<B: Backend>() {
     let backend = B::start();
     let mut client = client(&backend, 2 * HOUR);
     client.post("/set/n", "1").await;
-    client.post("/expiry/inactivity-1000", "").await;
+    client.post("/expiry/inactivity-2000", "").await;
     client.post("/login/alice", "laptop").await;
-    assert_eq!(client.get("/expiry").await.body, "inactivity 1000");
+    assert_eq!(client.get("/expiry").await.body, "inactivity 2000");
     client.post("/cycle", "").await;
-    assert_eq!(client.get("/expiry").await.body, "inactivity 1000");
+    assert_eq!(client.get("/expiry").await.body, "inactivity 2000");
     assert_eq!(client.get("/me").await.body, "alice");
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
     assert_eq!(client.get("/me").await.body, "anonymous");
 }
 

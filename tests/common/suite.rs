@@ -454,17 +454,18 @@ pub async fn is_modified_tells_whether_the_request_changed_the_session<B: Backen
 pub async fn touch_slides_the_expiry_without_a_load<B: Backend>() {
     let backend = B::start();
     let mut client = Client::new(app(backend.store(), |b| {
-        b.idle_timeout(Duration::from_millis(600))
+        b.idle_timeout(Duration::from_millis(2000))
     }));
     client.post("/set/n", "1").await;
+    // Touches 700 ms apart for 2.8 s: past the first deadline, each with 1.3 s to spare.
     for _ in 0..4 {
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        tokio::time::sleep(Duration::from_millis(700)).await;
         assert_eq!(client.post("/touch", "").await.body, "true");
     }
     assert_eq!(
         client.get("/get/n").await.body,
         "1",
-        "alive after 1.2 s of touches"
+        "alive after 2.8 s of touches"
     );
 }
 
@@ -525,11 +526,12 @@ pub async fn idle_timeout_expires_the_session<B: Backend>() {
 pub async fn reads_slide_the_idle_timeout<B: Backend>() {
     let backend = B::start();
     let mut client = Client::new(app(backend.store(), |b| {
-        b.idle_timeout(Duration::from_millis(600))
+        b.idle_timeout(Duration::from_millis(2000))
     }));
     client.post("/set/n", "1").await;
+    // Reads 700 ms apart for 2.8 s: past the first deadline, each with 1.3 s to spare.
     for _ in 0..4 {
-        tokio::time::sleep(Duration::from_millis(250)).await;
+        tokio::time::sleep(Duration::from_millis(700)).await;
         assert_eq!(client.get("/get/n").await.body, "1");
     }
 }
@@ -537,27 +539,28 @@ pub async fn reads_slide_the_idle_timeout<B: Backend>() {
 pub async fn a_write_long_after_the_load_slides_the_idle_timeout<B: Backend>() {
     let backend = B::start();
     let mut client = Client::new(app(backend.store(), |b| {
-        b.idle_timeout(Duration::from_millis(600))
+        b.idle_timeout(Duration::from_millis(2000))
     }));
     client.post("/set/n", "1").await;
-    client.post("/slow/m?ms=400", "").await;
-    // 850 ms after the load, 450 ms after the write.
-    tokio::time::sleep(Duration::from_millis(450)).await;
+    client.post("/slow/m?ms=1500", "").await;
+    // 2.5 s after the load (past its deadline), 1 s after the write (1 s before its deadline).
+    tokio::time::sleep(Duration::from_millis(1000)).await;
     assert_eq!(client.get("/get/n").await.body, "1");
 }
 
 pub async fn absolute_timeout_expires_an_active_session<B: Backend>() {
     let backend = B::start();
     let mut client = Client::new(app(backend.store(), |b| {
-        b.idle_timeout(Duration::from_millis(600))
-            .absolute_timeout(Duration::from_millis(1200))
+        b.idle_timeout(Duration::from_millis(2000))
+            .absolute_timeout(Duration::from_millis(3000))
     }));
     client.post("/set/n", "1").await;
+    // Active every 600 ms until 1.8 s (1.2 s before the absolute deadline), then past it.
     for _ in 0..3 {
-        tokio::time::sleep(Duration::from_millis(250)).await;
+        tokio::time::sleep(Duration::from_millis(600)).await;
         assert_eq!(client.get("/get/n").await.body, "1");
     }
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(client.get("/get/n").await.body, "none");
 }
 

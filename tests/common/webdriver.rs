@@ -251,6 +251,13 @@ impl Browser {
         }
     }
 
+    /// The cookies a browser restart keeps: those with an expiry.
+    pub async fn persistent_cookies(&self) -> Vec<Value> {
+        let mut cookies = self.cookies().await;
+        cookies.retain(|cookie| cookie.get("expiry").is_some());
+        cookies
+    }
+
     /// Adds a cookie as [`cookies`](Self::cookies) listed it. A `__Host-` cookie has no
     /// `Domain` attribute, so the domain the listing gives it is left out.
     pub async fn add_cookie(&self, mut cookie: Value) {
