@@ -14,7 +14,7 @@ pub enum RememberMode {
     /// (default). Routes that never touch the session are not affected.
     #[default]
     Automatic,
-    /// Only when a handler extracts [`RememberMe`].
+    /// Only when a handler extracts [`RememberMe`](crate::RememberMe).
     OnDemand,
 }
 
