@@ -26,7 +26,11 @@
 //!   nothing is pruned while any entry of the user is pending ([`SessionStore::index_prune`]):
 //!   a session being renamed has no record under its old name until the rename confirms, so a
 //!   device listing or `cleanup_expired` that read the old name as gone would otherwise unlist
-//!   it, and the rename's confirmation would then sign the session out.
+//!   it, and the rename's confirmation would then sign the session out. The price: a server
+//!   that stops between adding a pending entry and confirming it leaves that entry pending
+//!   until its deadline (the session's absolute timeout at most), and the user's stale
+//!   entries stay in the index until then. Nothing is wrong meanwhile: listings skip entries
+//!   whose record is gone, and sign-outs delete what is listed; the index is only larger.
 //! - Every single session ends through `session/sign_out.rs` (logout, revocation, eviction by
 //!   the session limit): the features' `ending` hooks first (remember-me revokes that device's
 //!   token), then the record, then the entry. A rename refused because its old name was
