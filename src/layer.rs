@@ -18,7 +18,7 @@ use crate::session::{Context, Feature};
 use crate::store::cart::CartStore;
 #[cfg(feature = "remember-me")]
 use crate::store::token::TokenStore;
-use crate::store::{LayerStore, SessionStore};
+use crate::store::{LayerStore, UserIndex};
 
 /// A tower layer that gives each request a [`Session`](crate::Session).
 ///
@@ -98,7 +98,7 @@ impl<S> Layer<S> for SessionLayer {
 /// | cookie attributes | `HttpOnly; Secure; SameSite=Lax; Path=/`, no `Domain`, no `Max-Age` |
 #[must_use]
 pub struct SessionLayerBuilder {
-    store: Arc<dyn SessionStore>,
+    store: Arc<dyn UserIndex>,
     config: SessionConfig,
     render_failure: Option<Renderer>,
     features: Features,

@@ -110,7 +110,9 @@ pub use crate::service::SessionService;
 pub use crate::session::{SaveOutcome, Session, TypedKey};
 #[cfg(feature = "cart")]
 pub use crate::store::cart::{CartLine, MergePolicy};
-pub use crate::store::{LayerStore, MemoryStore, RedisStore, RedisStoreBuilder, SessionStore};
+pub use crate::store::{
+    LayerStore, MemoryStore, RedisStore, RedisStoreBuilder, SessionStore, UserIndex,
+};
 
 /// The `cookie` crate's `Key`, as the builder's `signed` and `private` methods take it.
 #[cfg(any(feature = "signed", feature = "private"))]

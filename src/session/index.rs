@@ -23,7 +23,7 @@
 //!   and reports that it revoked nothing.
 //! - Entries are pruned only once confirmed and their record is gone: a confirmed session whose
 //!   record is missing never comes back, while a pending one may be about to be written. And
-//!   nothing is pruned while any entry of the user is pending ([`SessionStore::index_prune`]):
+//!   nothing is pruned while any entry of the user is pending ([`UserIndex::index_prune`]):
 //!   a session being renamed has no record under its old name until the rename confirms, so a
 //!   device listing or `cleanup_expired` that read the old name as gone would otherwise unlist
 //!   it, and the rename's confirmation would then sign the session out. The price: a server
@@ -45,7 +45,7 @@ use std::future::Future;
 
 use crate::error::{SessionError, StoreError};
 use crate::id::{StorageId, random_text};
-use crate::store::{IndexEntry, SessionStore, Written};
+use crate::store::{IndexEntry, UserIndex, Written};
 
 /// What [`enter`] did.
 #[derive(Debug)]
@@ -66,7 +66,7 @@ pub(crate) enum Entered {
 /// for a rename, the old name was not revoked meanwhile. `write` is given the generation to
 /// stamp the record with.
 pub(crate) async fn enter<F, Fut>(
-    store: &dyn SessionStore,
+    store: &dyn UserIndex,
     user: &str,
     entry: &IndexEntry,
     born: Option<&str>,
@@ -106,7 +106,7 @@ where
 /// Gives `user` a fresh generation, alive until `keep_until`, for what a sign-out of the user's
 /// other sessions keeps; returns it.
 pub(crate) async fn renew(
-    store: &dyn SessionStore,
+    store: &dyn UserIndex,
     user: &str,
     keep_until: u64,
 ) -> Result<String, SessionError> {

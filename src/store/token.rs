@@ -1,7 +1,7 @@
 //! [`TokenStore`]: the store ability behind [`RememberMe`](crate::RememberMe), and what its
 //! operations work with: a remember-me token as stored, and what a rotation did.
 
-use super::{BoxFuture, SessionStore};
+use super::{BoxFuture, UserIndex};
 use crate::error::StoreError;
 
 /// A token as the store keeps it: no validator, only hashes.
@@ -24,7 +24,7 @@ pub struct TokenRecord {
     /// The token's absolute deadline, Unix ms.
     pub expires_at: u64,
     /// Its user's sign-out generation when it was issued (see
-    /// [`SessionStore::index_add`]): a token issued before the
+    /// [`UserIndex::index_add`]): a token issued before the
     /// user's last sign-out of all devices signs nobody in.
     pub generation: String,
 }
@@ -42,10 +42,10 @@ pub enum Rotated {
 
 /// A store that also keeps remember-me tokens, for [`RememberMe`](crate::RememberMe), and each
 /// user's index of them. Every operation is atomic and one round trip.
-pub trait TokenStore: SessionStore {
+pub trait TokenStore: UserIndex {
     /// Stores a new remember-me token under `selector`, entered in its user's token index
     /// first; it expires at `record.expires_at`. The token is stamped with its user's sign-out
-    /// generation as [`SessionStore::index_add`] gives it (`record.generation` is ignored),
+    /// generation as [`UserIndex::index_add`] gives it (`record.generation` is ignored),
     /// which is returned.
     fn token_create<'a>(
         &'a self,

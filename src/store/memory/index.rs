@@ -3,10 +3,81 @@
 use super::MemoryStore;
 use crate::error::StoreError;
 use crate::id::StorageId;
-use crate::store::IndexEntry;
+use crate::store::{BoxFuture, IndexEntry, UserIndex};
 use crate::time::now_millis;
 
-/// [`SessionStore::index_add`](crate::SessionStore::index_add) in memory.
+impl UserIndex for MemoryStore {
+    fn index_add<'a>(
+        &'a self,
+        user: &'a str,
+        entry: &'a IndexEntry,
+        now: u64,
+        fresh_generation: &'a str,
+    ) -> BoxFuture<'a, Result<String, StoreError>> {
+        Box::pin(std::future::ready(add(
+            self,
+            user,
+            entry,
+            now,
+            fresh_generation,
+        )))
+    }
+
+    fn index_confirm<'a>(
+        &'a self,
+        user: &'a str,
+        entry: &'a IndexEntry,
+        generation: &'a str,
+        replaces: Option<&'a StorageId>,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(std::future::ready(confirm(
+            self, user, entry, generation, replaces,
+        )))
+    }
+
+    fn index_fence<'a>(
+        &'a self,
+        user: &'a str,
+        next: Option<&'a str>,
+        keep_until: u64,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(std::future::ready(fence(self, user, next, keep_until)))
+    }
+
+    fn index_list<'a>(
+        &'a self,
+        user: &'a str,
+        now: u64,
+    ) -> BoxFuture<'a, Result<Vec<IndexEntry>, StoreError>> {
+        Box::pin(std::future::ready(list(self, user, now)))
+    }
+
+    fn index_list_fenced<'a>(
+        &'a self,
+        user: &'a str,
+        now: u64,
+    ) -> BoxFuture<'a, Result<Vec<IndexEntry>, StoreError>> {
+        Box::pin(std::future::ready(list_fenced(self, user, now)))
+    }
+
+    fn index_prune<'a>(
+        &'a self,
+        user: &'a str,
+        ids: &'a [StorageId],
+    ) -> BoxFuture<'a, Result<usize, StoreError>> {
+        Box::pin(std::future::ready(prune(self, user, ids)))
+    }
+
+    fn index_remove<'a>(
+        &'a self,
+        user: &'a str,
+        ids: &'a [StorageId],
+    ) -> BoxFuture<'a, Result<usize, StoreError>> {
+        Box::pin(std::future::ready(remove(self, user, ids)))
+    }
+}
+
+/// [`UserIndex::index_add`](crate::UserIndex::index_add) in memory.
 pub(super) fn add(
     store: &MemoryStore,
     user: &str,
@@ -23,7 +94,7 @@ pub(super) fn add(
     Ok(generation)
 }
 
-/// [`SessionStore::index_confirm`](crate::SessionStore::index_confirm) in memory.
+/// [`UserIndex::index_confirm`](crate::UserIndex::index_confirm) in memory.
 pub(super) fn confirm(
     store: &MemoryStore,
     user: &str,
@@ -56,7 +127,7 @@ pub(super) fn confirm(
     Ok(confirmed)
 }
 
-/// [`SessionStore::index_fence`](crate::SessionStore::index_fence) in memory.
+/// [`UserIndex::index_fence`](crate::UserIndex::index_fence) in memory.
 pub(super) fn fence(
     store: &MemoryStore,
     user: &str,
@@ -73,7 +144,7 @@ pub(super) fn fence(
     Ok(())
 }
 
-/// [`SessionStore::index_list`](crate::SessionStore::index_list) in memory.
+/// [`UserIndex::index_list`](crate::UserIndex::index_list) in memory.
 pub(super) fn list(
     store: &MemoryStore,
     user: &str,
@@ -97,7 +168,7 @@ pub(super) fn list(
     Ok(entries)
 }
 
-/// [`SessionStore::index_remove`](crate::SessionStore::index_remove) in memory.
+/// [`UserIndex::index_remove`](crate::UserIndex::index_remove) in memory.
 pub(super) fn remove(
     store: &MemoryStore,
     user: &str,
@@ -110,7 +181,7 @@ pub(super) fn remove(
     Ok(removed)
 }
 
-/// [`SessionStore::index_prune`](crate::SessionStore::index_prune) in memory.
+/// [`UserIndex::index_prune`](crate::UserIndex::index_prune) in memory.
 pub(super) fn prune(
     store: &MemoryStore,
     user: &str,
@@ -126,7 +197,7 @@ pub(super) fn prune(
     Ok(ids.iter().filter(|id| index.remove(*id).is_some()).count())
 }
 
-/// [`SessionStore::index_list_fenced`](crate::SessionStore::index_list_fenced) in memory.
+/// [`UserIndex::index_list_fenced`](crate::UserIndex::index_list_fenced) in memory.
 pub(super) fn list_fenced(
     store: &MemoryStore,
     user: &str,

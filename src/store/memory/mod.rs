@@ -9,7 +9,7 @@ mod token;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use super::{BoxFuture, Change, FieldsRow, IndexEntry, Loaded, SessionStore, Written};
+use super::{BoxFuture, Change, FieldsRow, Loaded, SessionStore, Written};
 use crate::error::StoreError;
 use crate::id::StorageId;
 #[cfg(feature = "cart")]
@@ -302,76 +302,5 @@ impl SessionStore for MemoryStore {
             })
             .count();
         done(deleted)
-    }
-
-    fn index_add<'a>(
-        &'a self,
-        user: &'a str,
-        entry: &'a IndexEntry,
-        now: u64,
-        fresh_generation: &'a str,
-    ) -> BoxFuture<'a, Result<String, StoreError>> {
-        Box::pin(std::future::ready(index::add(
-            self,
-            user,
-            entry,
-            now,
-            fresh_generation,
-        )))
-    }
-
-    fn index_confirm<'a>(
-        &'a self,
-        user: &'a str,
-        entry: &'a IndexEntry,
-        generation: &'a str,
-        replaces: Option<&'a StorageId>,
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        Box::pin(std::future::ready(index::confirm(
-            self, user, entry, generation, replaces,
-        )))
-    }
-
-    fn index_fence<'a>(
-        &'a self,
-        user: &'a str,
-        next: Option<&'a str>,
-        keep_until: u64,
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(std::future::ready(index::fence(
-            self, user, next, keep_until,
-        )))
-    }
-
-    fn index_list<'a>(
-        &'a self,
-        user: &'a str,
-        now: u64,
-    ) -> BoxFuture<'a, Result<Vec<IndexEntry>, StoreError>> {
-        Box::pin(std::future::ready(index::list(self, user, now)))
-    }
-
-    fn index_list_fenced<'a>(
-        &'a self,
-        user: &'a str,
-        now: u64,
-    ) -> BoxFuture<'a, Result<Vec<IndexEntry>, StoreError>> {
-        Box::pin(std::future::ready(index::list_fenced(self, user, now)))
-    }
-
-    fn index_prune<'a>(
-        &'a self,
-        user: &'a str,
-        ids: &'a [StorageId],
-    ) -> BoxFuture<'a, Result<usize, StoreError>> {
-        Box::pin(std::future::ready(index::prune(self, user, ids)))
-    }
-
-    fn index_remove<'a>(
-        &'a self,
-        user: &'a str,
-        ids: &'a [StorageId],
-    ) -> BoxFuture<'a, Result<usize, StoreError>> {
-        Box::pin(std::future::ready(index::remove(self, user, ids)))
     }
 }

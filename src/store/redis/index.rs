@@ -9,7 +9,70 @@ use super::scripts;
 use super::{PIPELINE_CHUNK, RedisStore};
 use crate::error::StoreError;
 use crate::id::StorageId;
-use crate::store::IndexEntry;
+use crate::store::{BoxFuture, IndexEntry, UserIndex};
+
+impl UserIndex for RedisStore {
+    fn index_add<'a>(
+        &'a self,
+        user: &'a str,
+        entry: &'a IndexEntry,
+        _now: u64,
+        fresh_generation: &'a str,
+    ) -> BoxFuture<'a, Result<String, StoreError>> {
+        Box::pin(add(self, user, entry, fresh_generation))
+    }
+
+    fn index_confirm<'a>(
+        &'a self,
+        user: &'a str,
+        entry: &'a IndexEntry,
+        generation: &'a str,
+        replaces: Option<&'a StorageId>,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(confirm(self, user, entry, generation, replaces))
+    }
+
+    fn index_fence<'a>(
+        &'a self,
+        user: &'a str,
+        next: Option<&'a str>,
+        keep_until: u64,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(fence(self, user, next, keep_until))
+    }
+
+    fn index_list<'a>(
+        &'a self,
+        user: &'a str,
+        now: u64,
+    ) -> BoxFuture<'a, Result<Vec<IndexEntry>, StoreError>> {
+        Box::pin(list(self, user, now))
+    }
+
+    fn index_list_fenced<'a>(
+        &'a self,
+        user: &'a str,
+        now: u64,
+    ) -> BoxFuture<'a, Result<Vec<IndexEntry>, StoreError>> {
+        Box::pin(list_fenced(self, user, now))
+    }
+
+    fn index_prune<'a>(
+        &'a self,
+        user: &'a str,
+        ids: &'a [StorageId],
+    ) -> BoxFuture<'a, Result<usize, StoreError>> {
+        Box::pin(prune(self, user, ids))
+    }
+
+    fn index_remove<'a>(
+        &'a self,
+        user: &'a str,
+        ids: &'a [StorageId],
+    ) -> BoxFuture<'a, Result<usize, StoreError>> {
+        Box::pin(remove(self, user, ids))
+    }
+}
 
 impl RedisStore {
     /// The Redis key of a user's session index. The user ID is the hash tag, so all of a user's
@@ -80,7 +143,7 @@ async fn members_then_delete(
     Ok(members)
 }
 
-/// [`SessionStore::index_add`](crate::SessionStore::index_add) on Redis.
+/// [`UserIndex::index_add`](crate::UserIndex::index_add) on Redis.
 pub(super) async fn add(
     store: &RedisStore,
     user: &str,
@@ -101,7 +164,7 @@ pub(super) async fn add(
     .await
 }
 
-/// [`SessionStore::index_confirm`](crate::SessionStore::index_confirm) on Redis.
+/// [`UserIndex::index_confirm`](crate::UserIndex::index_confirm) on Redis.
 pub(super) async fn confirm(
     store: &RedisStore,
     user: &str,
@@ -119,7 +182,7 @@ pub(super) async fn confirm(
     Ok(store.run::<i64>(Request::Script(&call), true).await? == 1)
 }
 
-/// [`SessionStore::index_fence`](crate::SessionStore::index_fence) on Redis.
+/// [`UserIndex::index_fence`](crate::UserIndex::index_fence) on Redis.
 pub(super) async fn fence(
     store: &RedisStore,
     user: &str,
@@ -146,7 +209,7 @@ pub(super) async fn fence(
     Ok(())
 }
 
-/// [`SessionStore::index_list`](crate::SessionStore::index_list) on Redis.
+/// [`UserIndex::index_list`](crate::UserIndex::index_list) on Redis.
 pub(super) async fn list(
     store: &RedisStore,
     user: &str,
@@ -156,7 +219,7 @@ pub(super) async fn list(
     Ok(entries(members))
 }
 
-/// [`SessionStore::index_list_fenced`](crate::SessionStore::index_list_fenced) on Redis.
+/// [`UserIndex::index_list_fenced`](crate::UserIndex::index_list_fenced) on Redis.
 pub(super) async fn list_fenced(
     store: &RedisStore,
     user: &str,
@@ -186,7 +249,7 @@ fn entries(members: Vec<(String, f64)>) -> Vec<IndexEntry> {
         .collect()
 }
 
-/// [`SessionStore::index_remove`](crate::SessionStore::index_remove) on Redis.
+/// [`UserIndex::index_remove`](crate::UserIndex::index_remove) on Redis.
 pub(super) async fn remove(
     store: &RedisStore,
     user: &str,
@@ -204,7 +267,7 @@ pub(super) async fn remove(
     Ok(removed)
 }
 
-/// [`SessionStore::index_prune`](crate::SessionStore::index_prune) on Redis.
+/// [`UserIndex::index_prune`](crate::UserIndex::index_prune) on Redis.
 pub(super) async fn prune(
     store: &RedisStore,
     user: &str,

@@ -6,12 +6,10 @@ use deadpool_redis::redis::{Cmd, RedisError, Value, cmd};
 use super::connection::Request;
 use super::record;
 use super::scripts;
-use super::{PIPELINE_CHUNK, RedisStore, SessionKey, index};
+use super::{PIPELINE_CHUNK, RedisStore, SessionKey};
 use crate::error::StoreError;
 use crate::id::StorageId;
-use crate::store::{
-    BoxFuture, Change, FieldsRow, IndexEntry, Loaded, Revision, SessionStore, Written,
-};
+use crate::store::{BoxFuture, Change, FieldsRow, Loaded, Revision, SessionStore, Written};
 
 /// Whether a command failed with an error reply whose code is `code` (such as `WRONGTYPE`: the
 /// key holds another type, not a session record).
@@ -214,66 +212,5 @@ impl SessionStore for RedisStore {
             self.await_replica().await?;
             Ok(deleted)
         })
-    }
-
-    fn index_add<'a>(
-        &'a self,
-        user: &'a str,
-        entry: &'a IndexEntry,
-        _now: u64,
-        fresh_generation: &'a str,
-    ) -> BoxFuture<'a, Result<String, StoreError>> {
-        Box::pin(index::add(self, user, entry, fresh_generation))
-    }
-
-    fn index_confirm<'a>(
-        &'a self,
-        user: &'a str,
-        entry: &'a IndexEntry,
-        generation: &'a str,
-        replaces: Option<&'a StorageId>,
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        Box::pin(index::confirm(self, user, entry, generation, replaces))
-    }
-
-    fn index_fence<'a>(
-        &'a self,
-        user: &'a str,
-        next: Option<&'a str>,
-        keep_until: u64,
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(index::fence(self, user, next, keep_until))
-    }
-
-    fn index_list<'a>(
-        &'a self,
-        user: &'a str,
-        now: u64,
-    ) -> BoxFuture<'a, Result<Vec<IndexEntry>, StoreError>> {
-        Box::pin(index::list(self, user, now))
-    }
-
-    fn index_list_fenced<'a>(
-        &'a self,
-        user: &'a str,
-        now: u64,
-    ) -> BoxFuture<'a, Result<Vec<IndexEntry>, StoreError>> {
-        Box::pin(index::list_fenced(self, user, now))
-    }
-
-    fn index_prune<'a>(
-        &'a self,
-        user: &'a str,
-        ids: &'a [StorageId],
-    ) -> BoxFuture<'a, Result<usize, StoreError>> {
-        Box::pin(index::prune(self, user, ids))
-    }
-
-    fn index_remove<'a>(
-        &'a self,
-        user: &'a str,
-        ids: &'a [StorageId],
-    ) -> BoxFuture<'a, Result<usize, StoreError>> {
-        Box::pin(index::remove(self, user, ids))
     }
 }

@@ -1,0 +1,127 @@
+//! What the record operations of [`SessionStore`](super::SessionStore) take and return: a
+//! loaded record, a change to write, the caps it must keep, and the outcome of a write.
+
+/// A stored field: (field name, encoded value).
+pub type Field = (String, String);
+
+/// Some fields of one record, as [`SessionStore::read_many`](super::SessionStore::read_many) returns them: `None` for a missing
+/// record, `None` inside for a missing field.
+pub type FieldsRow = Option<Vec<Option<String>>>;
+
+/// A record as [`SessionStore::load`](super::SessionStore::load) found it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Loaded {
+    /// Its fields.
+    pub fields: Vec<Field>,
+    /// The store's token for this version of the record, handed back with the request's write
+    /// ([`Change::base`]); `None` from a store that needs none.
+    pub revision: Option<Revision>,
+}
+
+/// A store's own token for a record as it was loaded, so that a write can tell whether the record
+/// changed meanwhile. Opaque to sessions; [`RedisStore`] keeps the record's bytes in it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Revision(pub Vec<u8>);
+
+impl std::fmt::Debug for Revision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the bytes: they are session data.
+        write!(f, "Revision({} bytes)", self.0.len())
+    }
+}
+
+/// What a write changes: fields to set and fields to remove. Nothing else is sent.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Change<'a> {
+    /// (field name, encoded value) pairs to write.
+    pub set: Vec<(&'a str, &'a str)>,
+    /// Field names to delete.
+    pub remove: Vec<&'a str>,
+    /// The bytes of field names and values the whole record holds once the change is applied.
+    /// A store that appends changes to a record uses it to tell when to compact it.
+    pub record_bytes: usize,
+    /// The number of fields the whole record holds once the change is applied.
+    pub record_fields: usize,
+    /// The record's revision as this request loaded it, if it did and has not written since.
+    pub base: Option<&'a Revision>,
+    /// The caps the record must stay within, checked by the store atomically with the write
+    /// (see [`Caps`]); `None` for a write that creates the whole record.
+    pub caps: Option<Caps>,
+}
+
+/// A session's caps: most bytes of user keys and their encoded values, and most user keys
+/// (metadata fields do not count). A store refuses an update that would take the record, as
+/// stored, past a cap and make it larger ([`Written::TooLarge`], [`Written::TooManyKeys`]),
+/// whatever concurrent writers did meanwhile: the request's own check sees only its view.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Caps {
+    /// Most bytes of user keys and encoded values.
+    pub max_bytes: usize,
+    /// Most user keys.
+    pub max_keys: usize,
+}
+
+impl Caps {
+    /// Whether a record of `after` (bytes, keys), changed from one of `before`, breaks a cap:
+    /// `Err` with the refusal if so.
+    pub(crate) fn check(
+        &self,
+        before: (usize, usize),
+        after: (usize, usize),
+    ) -> Result<(), Written> {
+        if after.1 > self.max_keys && after.1 > before.1 {
+            return Err(Written::TooManyKeys);
+        }
+        if after.0 > self.max_bytes && after.0 > before.0 {
+            return Err(Written::TooLarge { size: after.0 });
+        }
+        Ok(())
+    }
+}
+
+/// The (bytes, keys) of user data among a record's fields, as [`Caps`] counts them.
+pub(crate) fn user_size<'a>(fields: impl Iterator<Item = (&'a str, &'a str)>) -> (usize, usize) {
+    fields
+        .filter_map(|(field, value)| crate::codec::key_of_field(field).map(|key| (key, value)))
+        .fold((0, 0), |(bytes, keys), (key, value)| {
+            (bytes + key.len() + value.len(), keys + 1)
+        })
+}
+
+impl<'a> Change<'a> {
+    /// A change that sets every field of a whole record.
+    pub fn whole(set: Vec<(&'a str, &'a str)>) -> Self {
+        let record_bytes = set
+            .iter()
+            .map(|(field, value)| field.len() + value.len())
+            .sum();
+        Self {
+            record_fields: set.len(),
+            set,
+            remove: Vec::new(),
+            record_bytes,
+            base: None,
+            caps: None,
+        }
+    }
+}
+
+/// The outcome of a write. A write never brings back a record that is gone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use]
+pub enum Written {
+    /// Written, and the record's expiry set to the given deadline.
+    Stored,
+    /// The record no longer exists (deleted, or expired meanwhile); nothing was written.
+    Gone,
+    /// A create or cycle found the new ID already taken; nothing was written.
+    IdTaken,
+    /// The update would take the record past its byte cap ([`Change::caps`]); nothing was
+    /// written.
+    TooLarge {
+        /// The bytes of user keys and values the record would have held.
+        size: usize,
+    },
+    /// The update would take the record past its key cap; nothing was written.
+    TooManyKeys,
+}
