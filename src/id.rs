@@ -4,7 +4,7 @@
 //! The creation time rides in the cookie so that every request knows the session's absolute
 //! deadline before it asks the store anything; that is what lets a read be one plain
 //! `GETEX ... PXAT` instead of a script. So does a session's own [`Expiry`], when it has one:
-//! such an ID is 7 bytes longer. A client cannot move its deadline: the storage name hashes the
+//! such an ID is 7 bytes longer. A client cannot move its deadline: the handle hashes the
 //! time and the expiry together with the random bytes, so an altered one names no session.
 
 use std::fmt;
@@ -22,8 +22,8 @@ const TIME_BYTES: usize = 6;
 const ID_BYTES: usize = RANDOM_BYTES + TIME_BYTES;
 /// An ID with its session's own expiry after the creation time.
 const WITH_EXPIRY_BYTES: usize = ID_BYTES + expiry::ENCODED_BYTES;
-/// Bytes of the storage name: half a SHA-256 digest.
-const STORAGE_BYTES: usize = 16;
+/// Bytes of the handle: half a SHA-256 digest.
+const HANDLE_BYTES: usize = 16;
 
 /// Length of an ID in its cookie form: base64url of 38 bytes, without padding.
 pub(crate) const ENCODED_LEN: usize = 51;
@@ -32,7 +32,7 @@ const WITH_EXPIRY_ENCODED_LEN: usize = 60;
 
 /// A session ID: the secret a browser holds in its cookie.
 ///
-/// It is never stored, logged or printed: storage sees only its [`StorageId`], and `Debug` redacts it.
+/// It is never stored, logged or printed: storage sees only its [`Handle`], and `Debug` redacts it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SessionId {
     /// The ID's bytes, then zeros past `len`.
@@ -40,13 +40,13 @@ pub struct SessionId {
     /// `ID_BYTES`, or `WITH_EXPIRY_BYTES` for a session with an expiry of its own.
     len: usize,
     /// Derived once: a request that loads and then writes needs it twice.
-    storage: StorageId,
+    handle: Handle,
 }
 
 impl SessionId {
     fn from_bytes(bytes: [u8; WITH_EXPIRY_BYTES], len: usize) -> Self {
         Self {
-            storage: StorageId::digest(&bytes[..len]),
+            handle: Handle::digest(&bytes[..len]),
             bytes,
             len,
         }
@@ -120,7 +120,7 @@ impl SessionId {
     }
 
     /// When the session was created, Unix milliseconds. Trustworthy once the store has found a
-    /// record for this ID, since the storage name covers it.
+    /// record for this ID, since the handle covers it.
     pub fn created_at(&self) -> u64 {
         let mut time = [0u8; 8];
         time[8 - TIME_BYTES..].copy_from_slice(&self.bytes[RANDOM_BYTES..ID_BYTES]);
@@ -139,11 +139,11 @@ impl SessionId {
         timeouts.deadline(self.created_at(), self.expiry(), now)
     }
 
-    /// The name under which storage keeps this session: the first 128 bits of SHA-256 of the
-    /// whole ID, so that a dump of the store holds no usable cookie. 128 bits keep names unique
-    /// and unguessable while saving Redis memory on every key.
-    pub fn storage_id(&self) -> StorageId {
-        self.storage.clone()
+    /// This session's handle: the name it is stored, indexed and shown under. The first 128
+    /// bits of SHA-256 of the whole ID, so that a dump of the store holds no usable cookie. 128
+    /// bits keep handles unique and unguessable while saving Redis memory on every key.
+    pub fn handle(&self) -> Handle {
+        self.handle.clone()
     }
 }
 
@@ -153,18 +153,20 @@ impl fmt::Debug for SessionId {
     }
 }
 
-/// The storage name of a session: a SHA-256 digest of its [`SessionId`], shown as base64url.
+/// A session's handle: the name it is stored, indexed and listed under, and by which one device
+/// signs another out ([`Session::revoke`](crate::Session::revoke)). Half a SHA-256 digest of the
+/// [`SessionId`], shown as base64url. A visitor's cart is stored under its cart ID's handle.
 ///
 /// Knowing it does not let anyone present the session: the cookie needs the preimage.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct StorageId([u8; STORAGE_BYTES]);
+pub struct Handle([u8; HANDLE_BYTES]);
 
-impl StorageId {
+impl Handle {
     /// The first 128 bits of SHA-256 of a secret.
     pub(crate) fn digest(secret: &[u8]) -> Self {
         let digest = Sha256::digest(secret);
-        let mut name = [0u8; STORAGE_BYTES];
-        name.copy_from_slice(&digest[..STORAGE_BYTES]);
+        let mut name = [0u8; HANDLE_BYTES];
+        name.copy_from_slice(&digest[..HANDLE_BYTES]);
         Self(name)
     }
 
@@ -173,9 +175,9 @@ impl StorageId {
         if text.len() != 22 {
             return None;
         }
-        let mut bytes = [0u8; STORAGE_BYTES];
+        let mut bytes = [0u8; HANDLE_BYTES];
         match URL_SAFE_NO_PAD.decode_slice(text, &mut bytes) {
-            Ok(STORAGE_BYTES) => Some(Self(bytes)),
+            Ok(HANDLE_BYTES) => Some(Self(bytes)),
             _ => None,
         }
     }
@@ -195,7 +197,7 @@ impl StorageId {
     }
 }
 
-impl fmt::Display for StorageId {
+impl fmt::Display for Handle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (text, written) = self.text();
         f.write_str(std::str::from_utf8(&text[..written]).map_err(|_| fmt::Error)?)
@@ -204,7 +206,7 @@ impl fmt::Display for StorageId {
 
 /// 128 random bits as base64url: a user's fresh sign-out generation.
 pub(crate) fn random_text() -> Result<String, getrandom::Error> {
-    let mut bytes = [0u8; STORAGE_BYTES];
+    let mut bytes = [0u8; HANDLE_BYTES];
     getrandom::fill(&mut bytes)?;
     Ok(URL_SAFE_NO_PAD.encode(bytes))
 }
@@ -237,7 +239,7 @@ mod tests {
         let mut bytes = id.bytes;
         bytes[ID_BYTES - 1] ^= 1;
         let moved = SessionId::from_bytes(bytes, ID_BYTES);
-        assert_ne!(id.storage_id(), moved.storage_id());
+        assert_ne!(id.handle(), moved.handle());
     }
 
     #[test]
@@ -266,9 +268,9 @@ mod tests {
                 600_001
             )))
         );
-        assert_ne!(id.storage_id(), longer.storage_id());
+        assert_ne!(id.handle(), longer.handle());
         let plain = SessionId::from_bytes(id.bytes, ID_BYTES);
-        assert_ne!(id.storage_id(), plain.storage_id(), "the expiry dropped");
+        assert_ne!(id.handle(), plain.handle(), "the expiry dropped");
     }
 
     #[test]
@@ -299,17 +301,17 @@ mod tests {
     }
 
     #[test]
-    fn storage_id_differs_from_the_cookie_value() {
+    fn the_handle_differs_from_the_cookie_value() {
         let id = SessionId::generate().unwrap();
-        assert_ne!(id.storage_id().to_string(), id.encode());
-        assert_eq!(id.storage_id(), id.storage_id());
+        assert_ne!(id.handle().to_string(), id.encode());
+        assert_eq!(id.handle(), id.handle());
     }
 
     #[test]
-    fn storage_id_text_round_trips() {
-        let storage = SessionId::generate().unwrap().storage_id();
-        assert_eq!(StorageId::parse(&storage.to_string()), Some(storage));
-        assert!(StorageId::parse("short").is_none());
+    fn a_handles_text_round_trips() {
+        let handle = SessionId::generate().unwrap().handle();
+        assert_eq!(Handle::parse(&handle.to_string()), Some(handle));
+        assert!(Handle::parse("short").is_none());
     }
 
     #[test]

@@ -102,7 +102,7 @@ pub use crate::expiry::Expiry;
 pub use crate::extract::SessionRejection;
 pub use crate::failure::SessionFailure;
 pub use crate::future::ResponseFuture;
-pub use crate::id::{SessionId, StorageId};
+pub use crate::id::{Handle, SessionId};
 pub use crate::layer::{SessionLayer, SessionLayerBuilder};
 #[cfg(feature = "remember-me")]
 pub use crate::remember::{RememberConfig, RememberMe, RememberMode, TheftDetected};

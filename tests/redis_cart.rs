@@ -83,7 +83,7 @@ async fn ten_thousand_merged_visitor_carts_leave_the_users_cart_holding_only_its
 
     let skus = ["TEA", "MUG", "POT"];
     for i in 0..10_000 {
-        let source = CartId::generate().unwrap().storage_id();
+        let source = CartId::generate().unwrap().handle();
         let lines = [line(skus[i % skus.len()])];
         let merged = store
             .cart_merge(

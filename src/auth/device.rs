@@ -8,7 +8,7 @@ use http::HeaderMap;
 use http::header::USER_AGENT;
 use serde::{Deserialize, Serialize};
 
-use crate::id::StorageId;
+use crate::id::Handle;
 use crate::session::meta::{DEVICE, GENERATION, LAST_SEEN, USER, json};
 use crate::time::to_system_time;
 
@@ -201,8 +201,8 @@ pub(super) fn belongs_to(row: Option<&[Option<String>]>, user: &str) -> bool {
 pub(super) fn device_info(
     row: &[Option<String>],
     user: &str,
-    id: &StorageId,
-    current: Option<&StorageId>,
+    id: &Handle,
+    current: Option<&Handle>,
 ) -> Option<DeviceInfo> {
     if !belongs_to(Some(row), user) {
         return None;

@@ -57,13 +57,13 @@ impl Session {
         Ok(owner(&*self.loaded().await?))
     }
 
-    /// This session's public handle (as in [`DeviceInfo::handle`](crate::DeviceInfo::handle)), once it is stored.
+    /// This session's handle (as in [`DeviceInfo::handle`](crate::DeviceInfo::handle)), once it is stored.
     ///
     /// # Errors
     /// [`SessionError::Store`] when the session could not be loaded.
     pub async fn handle(&self) -> Result<Option<String>, SessionError> {
         let state = self.loaded().await?;
-        Ok(state.id.as_ref().map(|id| id.storage_id().to_string()))
+        Ok(state.id.as_ref().map(|id| id.handle().to_string()))
     }
 
     /// Records what the user just did (shown in [`DeviceInfo::last_activity`](crate::DeviceInfo::last_activity)). Written with

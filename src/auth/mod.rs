@@ -3,7 +3,7 @@
 //!
 //! A signed-in session carries its user and device in metadata fields of its own record
 //! (`session/meta.rs`). Each user has an index (see [`RedisStore`](crate::RedisStore) for its
-//! layout) naming their sessions by public handle; `session/index.rs` says how it stays exact under
+//! layout) naming their sessions by handle; `session/index.rs` says how it stays exact under
 //! concurrent sign-ins, renames and sign-outs. Entries are pruned lazily when the index is read:
 //! by their absolute deadline, and, once confirmed, by finding the record gone. No background
 //! job, no keyspace scan.

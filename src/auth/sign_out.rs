@@ -7,7 +7,7 @@ use crate::auth::device::device_info;
 use crate::auth::users::Kept;
 use crate::auth::{DeviceInfo, UserSessions};
 use crate::error::SessionError;
-use crate::id::StorageId;
+use crate::id::Handle;
 use crate::session::meta::{GENERATION, LISTED_FIELDS, json, owner};
 use crate::session::{Session, State};
 
@@ -134,8 +134,8 @@ impl Session {
         }
     }
 
-    async fn user_and_handle(&self) -> Result<(Option<String>, Option<StorageId>), SessionError> {
+    async fn user_and_handle(&self) -> Result<(Option<String>, Option<Handle>), SessionError> {
         let state = self.loaded().await?;
-        Ok((owner(&state), state.id.as_ref().map(|id| id.storage_id())))
+        Ok((owner(&state), state.id.as_ref().map(|id| id.handle())))
     }
 }

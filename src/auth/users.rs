@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::auth::device::{belongs_to, device_info};
 use crate::auth::{DeviceInfo, check_user_id};
 use crate::error::SessionError;
-use crate::id::StorageId;
+use crate::id::Handle;
 use crate::session::meta::{LISTED_FIELDS, USER};
 use crate::session::{Context, index, sign_out};
 use crate::store::IndexEntry;
@@ -23,11 +23,11 @@ pub struct UserSessions {
     context: Arc<Context>,
 }
 
-/// The session a sign-out of a user's other sessions keeps: its storage name (once stored) and
+/// The session a sign-out of a user's other sessions keeps: its handle (once stored) and
 /// its metadata, where the features find what they keep for it.
 #[derive(Clone, Copy)]
 pub(crate) struct Kept<'a> {
-    pub(crate) id: Option<&'a StorageId>,
+    pub(crate) id: Option<&'a Handle>,
     pub(crate) meta: &'a HashMap<String, String>,
 }
 
@@ -62,7 +62,7 @@ impl UserSessions {
     #[must_use = "`false` means no session was signed out"]
     pub async fn revoke(&self, user_id: &str, handle: &str) -> Result<bool, SessionError> {
         check_user_id(user_id)?;
-        let Some(target) = StorageId::parse(handle) else {
+        let Some(target) = Handle::parse(handle) else {
             return Ok(false);
         };
         if !self.indexed(user_id).await?.iter().any(|e| e.id == target) {
@@ -102,7 +102,7 @@ impl UserSessions {
         check_user_id(user_id)?;
         let store = &*self.context.store;
         // Pending entries are sessions being written: not stale, even where no record exists yet.
-        let ids: Vec<StorageId> = self
+        let ids: Vec<Handle> = self
             .indexed(user_id)
             .await?
             .into_iter()
@@ -110,7 +110,7 @@ impl UserSessions {
             .map(|entry| entry.id)
             .collect();
         let rows = store.read_many(&ids, &[USER]).await?;
-        let stale: Vec<StorageId> = ids
+        let stale: Vec<Handle> = ids
             .into_iter()
             .zip(rows)
             .filter(|(_, row)| !belongs_to(row.as_deref(), user_id))
@@ -153,7 +153,7 @@ impl UserSessions {
         }
         // Listed and fenced again in one step: a session listed while pending cannot confirm
         // later, when its record, written after the deletion below, would outlive it.
-        let mut ids: Vec<StorageId> = store
+        let mut ids: Vec<Handle> = store
             .index_list_fenced(user, now)
             .await?
             .into_iter()
@@ -180,11 +180,11 @@ impl UserSessions {
     pub(super) async fn list(
         &self,
         user: &str,
-        current: Option<&StorageId>,
+        current: Option<&Handle>,
     ) -> Result<Vec<DeviceInfo>, SessionError> {
         let store = &*self.context.store;
         let entries = self.indexed(user).await?;
-        let ids: Vec<StorageId> = entries.iter().map(|entry| entry.id.clone()).collect();
+        let ids: Vec<Handle> = entries.iter().map(|entry| entry.id.clone()).collect();
         let rows = store.read_many(&ids, &LISTED_FIELDS).await?;
         let mut devices = Vec::with_capacity(ids.len());
         let mut stale = Vec::new();

@@ -63,7 +63,7 @@ impl CartFeature {
         };
         let store = &*self.store;
         let config = &self.config;
-        let source = cart.storage_id();
+        let source = cart.handle();
         let visitor = CartOwner::Visitor(source.clone());
         let lines = store.cart_lines(&visitor).await?;
         if !lines.is_empty() {

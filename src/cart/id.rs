@@ -5,10 +5,10 @@ use std::fmt;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::id::{RANDOM_BYTES, StorageId};
+use crate::id::{Handle, RANDOM_BYTES};
 
 /// A visitor's cart ID: 256 random bits, the secret in the `cart` cookie. Like a session ID, it
-/// is never stored or logged: storage sees only its [`StorageId`](crate::StorageId).
+/// is never stored or logged: storage sees only its [`Handle`](crate::Handle).
 #[derive(Clone, PartialEq, Eq)]
 pub struct CartId([u8; RANDOM_BYTES]);
 
@@ -44,8 +44,8 @@ impl CartId {
     }
 
     /// The name under which storage keeps this cart.
-    pub fn storage_id(&self) -> StorageId {
-        StorageId::digest(&self.0)
+    pub fn handle(&self) -> Handle {
+        Handle::digest(&self.0)
     }
 }
 
@@ -63,7 +63,7 @@ mod tests {
     fn cart_ids_round_trip_and_differ_from_their_storage_name() {
         let id = CartId::generate().unwrap();
         assert_eq!(CartId::parse(&id.encode()), Some(id.clone()));
-        assert_ne!(id.storage_id().to_string(), id.encode());
+        assert_ne!(id.handle().to_string(), id.encode());
         assert!(CartId::parse("short").is_none());
         assert!(!format!("{id:?}").contains(&id.encode()));
     }

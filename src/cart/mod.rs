@@ -182,7 +182,7 @@ impl Cart {
             .features
             .get::<CartSlot>()
             .and_then(|slot| slot.id.as_ref());
-        Ok(id.map(|id| CartOwner::Visitor(id.storage_id())))
+        Ok(id.map(|id| CartOwner::Visitor(id.handle())))
     }
 
     async fn change(&self, op: CartOp<'_>) -> Result<u32, CartError> {
@@ -215,7 +215,7 @@ impl Cart {
                 .and_then(|slot| slot.id.clone())
         };
         if let Some(id) = existing {
-            let owner = CartOwner::Visitor(id.storage_id());
+            let owner = CartOwner::Visitor(id.handle());
             match store.cart_apply(&owner, true, &op, limits).await? {
                 CartWritten::NoCart => {
                     tracing::debug!("cart cookie names no live cart; not adopted");
@@ -233,7 +233,7 @@ impl Cart {
             return Ok(0);
         }
         let id = CartId::generate().map_err(SessionError::Randomness)?;
-        let owner = CartOwner::Visitor(id.storage_id());
+        let owner = CartOwner::Visitor(id.handle());
         let written = store.cart_apply(&owner, false, &op, limits).await?;
         let quantity = self.outcome(written)?;
         let mut state = self.session.loaded().await?;

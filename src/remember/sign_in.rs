@@ -173,7 +173,7 @@ async fn follow(
         return Ok(());
     };
     let deadline = id.deadline(&context.config.timeouts, now);
-    let Some(loaded) = context.store.load(&id.storage_id(), deadline).await? else {
+    let Some(loaded) = context.store.load(&id.handle(), deadline).await? else {
         return Ok(());
     };
     let (data, meta) = crate::codec::decode_fields(loaded.fields);

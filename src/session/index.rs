@@ -44,7 +44,7 @@
 use std::future::Future;
 
 use crate::error::{SessionError, StoreError};
-use crate::id::{StorageId, random_text};
+use crate::id::{Handle, random_text};
 use crate::store::{IndexEntry, UserIndex, Written};
 
 /// What [`enter`] did.
@@ -70,7 +70,7 @@ pub(crate) async fn enter<F, Fut>(
     user: &str,
     entry: &IndexEntry,
     born: Option<&str>,
-    renames: Option<&StorageId>,
+    renames: Option<&Handle>,
     write: F,
 ) -> Result<Entered, SessionError>
 where

@@ -188,7 +188,7 @@ impl Session {
             telemetry::load("expired");
             return Ok(());
         }
-        let Some(loaded) = context.store.load(&id.storage_id(), deadline).await? else {
+        let Some(loaded) = context.store.load(&id.handle(), deadline).await? else {
             tracing::debug!("session cookie names no live session; not adopted");
             telemetry::load("missing");
             return Ok(());
@@ -354,7 +354,7 @@ impl Session {
             .shared
             .context
             .store
-            .touch(&id.storage_id(), deadline)
+            .touch(&id.handle(), deadline)
             .await?)
     }
 

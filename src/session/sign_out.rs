@@ -10,7 +10,7 @@ use std::sync::atomic::Ordering;
 use super::meta::{LAST_SEEN, USER, owner};
 use super::{Context, Session};
 use crate::error::SessionError;
-use crate::id::StorageId;
+use crate::id::Handle;
 use crate::store::IndexEntry;
 use crate::telemetry;
 use crate::time::now_millis;
@@ -36,10 +36,10 @@ impl Session {
         self.shared.touched.store(true, Ordering::Release);
         let mut state = self.loaded().await?;
         let context = &self.shared.context;
-        let id = state.id.as_ref().map(|id| id.storage_id());
+        let id = state.id.as_ref().map(|id| id.handle());
         // A cookie naming a session that was gone (renamed by a parallel request, expired)
         // while remember-me signed a new one in: that one ends, not the one the browser meant.
-        let named = state.cookie_id.as_ref().map(|named| named.storage_id());
+        let named = state.cookie_id.as_ref().map(|named| named.handle());
         let meant = named.is_none() || named == id;
         let ended = match (owner(&state), id) {
             (Some(user), Some(id)) => end_one(context, &user, &id, &state.meta, "this").await?,
@@ -61,7 +61,7 @@ impl Session {
 pub(crate) async fn end_one(
     context: &Context,
     user: &str,
-    id: &StorageId,
+    id: &Handle,
     meta: &HashMap<String, String>,
     why: &'static str,
 ) -> Result<bool, SessionError> {
@@ -82,7 +82,7 @@ pub(crate) async fn end_one(
 /// session whose record is gone.
 pub(crate) async fn read_meta(
     context: &Context,
-    ids: &[StorageId],
+    ids: &[Handle],
 ) -> Result<Vec<Option<HashMap<String, String>>>, SessionError> {
     let mut fields = vec![USER, LAST_SEEN];
     for feature in &context.features {
@@ -109,13 +109,13 @@ pub(crate) async fn read_meta(
 pub(crate) async fn keep_limit(
     context: &Context,
     user: &str,
-    own: &StorageId,
+    own: &Handle,
     limit: usize,
 ) -> Result<bool, SessionError> {
     let entries = context.store.index_list(user, now_millis()).await?;
     // A pending entry is a session being created or renamed: its sign-in counts itself once
     // confirmed, and a renamed one is counted under its old name until then.
-    let ids: Vec<StorageId> = entries
+    let ids: Vec<Handle> = entries
         .into_iter()
         .filter(|entry| !entry.pending)
         .map(|entry: IndexEntry| entry.id)
@@ -124,7 +124,7 @@ pub(crate) async fn keep_limit(
         return Ok(true);
     }
     let metas = read_meta(context, &ids).await?;
-    let mut live: Vec<(u64, StorageId, HashMap<String, String>)> = ids
+    let mut live: Vec<(u64, Handle, HashMap<String, String>)> = ids
         .into_iter()
         .zip(metas)
         .filter_map(|(id, meta)| {

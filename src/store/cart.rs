@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 
 use super::{BoxFuture, SessionStore};
 use crate::error::StoreError;
-use crate::id::StorageId;
+use crate::id::Handle;
 
 /// How a visitor's cart joins the user's cart at login.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -26,8 +26,8 @@ pub enum MergePolicy {
 /// Whose cart a store operation is on.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum CartOwner {
-    /// A visitor's cart, by the storage name of its cart ID.
-    Visitor(StorageId),
+    /// A visitor's cart, by the handle of its cart ID.
+    Visitor(Handle),
     /// A signed-in user's cart.
     User(String),
 }
@@ -147,7 +147,7 @@ pub trait CartStore: SessionStore {
     fn cart_merge<'a>(
         &'a self,
         user: &'a str,
-        source: &'a StorageId,
+        source: &'a Handle,
         lines: &'a [CartLine],
         policy: MergePolicy,
         limits: CartLimits,

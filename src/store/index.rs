@@ -4,14 +4,14 @@
 
 use super::{BoxFuture, SessionStore};
 use crate::error::StoreError;
-use crate::id::StorageId;
+use crate::id::Handle;
 
-/// A session in a user's index: its storage name and when it expires at the latest (its
+/// A session in a user's index: its handle and when it expires at the latest (its
 /// absolute deadline, Unix milliseconds).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IndexEntry {
-    /// The session's storage name, which is also its public handle.
-    pub id: StorageId,
+    /// The session's handle.
+    pub id: Handle,
     /// The session's absolute deadline; it may expire earlier if left idle.
     pub expires_at: u64,
     /// Whether the session is still being created or renamed ([`UserIndex::index_add`]
@@ -50,7 +50,7 @@ pub trait UserIndex: SessionStore {
         user: &'a str,
         entry: &'a IndexEntry,
         generation: &'a str,
-        replaces: Option<&'a StorageId>,
+        replaces: Option<&'a Handle>,
     ) -> BoxFuture<'a, Result<bool, StoreError>>;
 
     /// Starts a sign-out of all (or all other) sessions of `user`: replaces the user's
@@ -90,13 +90,13 @@ pub trait UserIndex: SessionStore {
     fn index_prune<'a>(
         &'a self,
         user: &'a str,
-        ids: &'a [StorageId],
+        ids: &'a [Handle],
     ) -> BoxFuture<'a, Result<usize, StoreError>>;
 
     /// Removes sessions from `user`'s index; returns how many were in it.
     fn index_remove<'a>(
         &'a self,
         user: &'a str,
-        ids: &'a [StorageId],
+        ids: &'a [Handle],
     ) -> BoxFuture<'a, Result<usize, StoreError>>;
 }

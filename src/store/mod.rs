@@ -31,7 +31,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use crate::error::StoreError;
-use crate::id::StorageId;
+use crate::id::Handle;
 
 #[cfg(feature = "cart")]
 pub mod cart;
@@ -97,7 +97,7 @@ pub trait SessionStore: Send + Sync + 'static {
     /// corrupt (logged at warn).
     fn load<'a>(
         &'a self,
-        id: &'a StorageId,
+        id: &'a Handle,
         deadline: u64,
     ) -> BoxFuture<'a, Result<Option<Loaded>, StoreError>>;
 
@@ -106,7 +106,7 @@ pub trait SessionStore: Send + Sync + 'static {
     /// store that can slide an expiry alone should do that instead.
     fn touch<'a>(
         &'a self,
-        id: &'a StorageId,
+        id: &'a Handle,
         deadline: u64,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(async move { Ok(self.load(id, deadline).await?.is_some()) })
@@ -115,7 +115,7 @@ pub trait SessionStore: Send + Sync + 'static {
     /// Creates a record holding `change.set`. [`Written::IdTaken`] if the ID is in use.
     fn create<'a>(
         &'a self,
-        id: &'a StorageId,
+        id: &'a Handle,
         change: &'a Change<'a>,
         deadline: u64,
     ) -> BoxFuture<'a, Result<Written, StoreError>>;
@@ -128,7 +128,7 @@ pub trait SessionStore: Send + Sync + 'static {
     /// may use `change.base` to write the whole record when it is still as loaded.
     fn update<'a>(
         &'a self,
-        id: &'a StorageId,
+        id: &'a Handle,
         change: &'a Change<'a>,
         deadline: Option<u64>,
     ) -> BoxFuture<'a, Result<Written, StoreError>>;
@@ -138,24 +138,24 @@ pub trait SessionStore: Send + Sync + 'static {
     /// [`Written::IdTaken`] if `to` does.
     fn cycle<'a>(
         &'a self,
-        from: &'a StorageId,
-        to: &'a StorageId,
+        from: &'a Handle,
+        to: &'a Handle,
         change: &'a Change<'a>,
         deadline: u64,
     ) -> BoxFuture<'a, Result<Written, StoreError>>;
 
     /// Deletes a record. Deleting a missing record is not an error.
-    fn delete<'a>(&'a self, id: &'a StorageId) -> BoxFuture<'a, Result<(), StoreError>>;
+    fn delete<'a>(&'a self, id: &'a Handle) -> BoxFuture<'a, Result<(), StoreError>>;
 
     /// Reads some fields of many records without touching their expiry (one pipeline). `None`
     /// for a record that does not exist; `None` inside for a field it does not have.
     fn read_many<'a>(
         &'a self,
-        ids: &'a [StorageId],
+        ids: &'a [Handle],
         fields: &'a [&'a str],
     ) -> BoxFuture<'a, Result<Vec<FieldsRow>, StoreError>>;
 
     /// Deletes many records (one pipeline); returns how many existed. Missing records are
     /// skipped.
-    fn delete_many<'a>(&'a self, ids: &'a [StorageId]) -> BoxFuture<'a, Result<usize, StoreError>>;
+    fn delete_many<'a>(&'a self, ids: &'a [Handle]) -> BoxFuture<'a, Result<usize, StoreError>>;
 }

@@ -201,7 +201,7 @@ pub async fn a_retried_merge_gives_the_same_result<B: Backend>() {
         max_quantity: 999,
         ttl: Duration::from_secs(60),
     };
-    let source = CartId::generate().unwrap().storage_id();
+    let source = CartId::generate().unwrap().handle();
     let lines = [line("a", 1), line("b", 2)];
     let user = CartOwner::User("alice".into());
     let add_b = CartOp::Add {

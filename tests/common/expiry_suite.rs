@@ -201,7 +201,7 @@ pub async fn login_as_another_user_forgets_the_expiry<B: Backend>() {
     assert_eq!(client.get("/expiry").await.body, "none");
 }
 
-/// The expiry rides in the cookie, covered by the storage name's hash: a client that alters it,
+/// The expiry rides in the cookie, covered by the handle's hash: a client that alters it,
 /// adds one or drops one presents an ID that names no session.
 pub async fn a_forged_expiry_in_the_cookie_names_no_session<B: Backend>() {
     let backend = B::start();

@@ -86,7 +86,7 @@ async fn signed_in<B: Backend>(backend: &B, base: &Client, way: WayIn, label: &s
         WayIn::Remembered => {
             // The password session expires (its record is gone); the token signs back in.
             let handle = handle_of(&device.devices().await, label).expect("listed");
-            let id = tower_redis_session::StorageId::parse(&handle).expect("a handle");
+            let id = tower_redis_session::Handle::parse(&handle).expect("a handle");
             backend.store().delete(&id).await.expect("the store");
             assert_eq!(device.get("/remembered").await.body, "true", "{way:?}");
         }

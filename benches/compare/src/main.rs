@@ -482,7 +482,7 @@ async fn print_memory(redis: &RedisServer) {
     };
     let ours_key = |cookie: &str| {
         tower_redis_session::SessionId::parse(&value(cookie))
-            .map(|id| format!("trs:s:{}", id.storage_id()))
+            .map(|id| format!("trs:s:{}", id.handle()))
             .unwrap_or_default()
     };
     let ours = apps::ours(&url, apps::Work::Read);

@@ -58,7 +58,7 @@ impl State {
         let (fields, user, born) = (&fields, sign_in.user.as_str(), sign_in.born.as_deref());
         let entered = with_fresh_id(now, sign_in.expiry, |new| async move {
             let entry = IndexEntry {
-                id: new.storage_id(),
+                id: new.handle(),
                 expires_at: entry_deadline,
                 pending: true,
             };
@@ -103,7 +103,7 @@ impl State {
         published: bool,
     ) -> Result<bool, SessionError> {
         if !published {
-            let spare = [new.id.storage_id()];
+            let spare = [new.id.handle()];
             context.store.delete_many(&spare).await?;
             context.store.index_remove(&sign_in.user, &spare).await?;
             return Ok(false);
@@ -115,7 +115,7 @@ impl State {
             meta::GENERATION.to_owned(),
             meta::generation_json(&new.generation),
         );
-        let own = new.id.storage_id();
+        let own = new.id.handle();
         self.adopt(new.id, None, meta, new.deadline);
         for feature in &context.features {
             if let Some(hook) = feature.logged_in(self, &sign_in.user) {
@@ -141,7 +141,7 @@ impl State {
         context: &Context,
         previous_owner: Option<&str>,
     ) -> Result<(), SessionError> {
-        let Some(old) = self.id.take().map(|id| id.storage_id()) else {
+        let Some(old) = self.id.take().map(|id| id.handle()) else {
             return Ok(());
         };
         context.store.delete(&old).await?;

@@ -63,7 +63,7 @@ impl State {
             // The absolute deadline passed during this request, or the new expiry's time did:
             // the record is expiring, and must not live on under the old ID's deadline.
             if cycle {
-                context.store.delete(&current.storage_id()).await?;
+                context.store.delete(&current.handle()).await?;
             }
             return Ok((Written::Gone, deadline));
         }
@@ -94,7 +94,7 @@ impl State {
         change.base = self.revision.as_ref();
         let written = store
             .update(
-                &current.storage_id(),
+                &current.handle(),
                 &change,
                 kept.is_none().then_some(deadline),
             )
@@ -116,7 +116,7 @@ impl State {
         deadline: u64,
     ) -> Result<Result<SessionId, Moved>, SessionError> {
         let store = &*context.store;
-        let from = &current.storage_id();
+        let from = &current.handle();
         let user = meta::owner(self);
         // A session stamped by no generation cannot prove it was born after the last sign-out.
         let born = meta::generation(self).unwrap_or_default();
@@ -125,7 +125,7 @@ impl State {
         let moved = with_fresh_id(created, expiry, |new| {
             let (user, born) = (user.as_deref(), born.as_str());
             async move {
-                let to = new.storage_id();
+                let to = new.handle();
                 let Some(user) = user else {
                     return Ok((store.cycle(from, &to, change, deadline).await?, false));
                 };
@@ -164,7 +164,7 @@ impl State {
         renamed: &SessionId,
     ) -> Result<(), SessionError> {
         if let Some(user) = meta::owner(self) {
-            let old = renamed.storage_id();
+            let old = renamed.handle();
             sign_out::end_one(context, &user, &old, &self.meta, "this").await?;
         }
         self.reset();
@@ -186,7 +186,7 @@ impl State {
         let change = &fields.change();
         let store = &*context.store;
         let id = with_fresh_id(now, self.expiry, |new| async move {
-            Ok((store.create(&new.storage_id(), change, deadline).await?, ()))
+            Ok((store.create(&new.handle(), change, deadline).await?, ()))
         })
         .await?;
         self.id = id.ok().map(|(id, ())| id);

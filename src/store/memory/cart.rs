@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use super::done;
 use super::{MemoryStore, State};
 use crate::error::StoreError;
-use crate::id::StorageId;
+use crate::id::Handle;
 use crate::store::BoxFuture;
 use crate::store::cart::{
     CartLimits, CartLine, CartOp, CartOwner, CartStore, CartWritten, MergePolicy,
@@ -71,7 +71,7 @@ impl CartStore for MemoryStore {
     fn cart_merge<'a>(
         &'a self,
         user: &'a str,
-        source: &'a StorageId,
+        source: &'a Handle,
         lines: &'a [CartLine],
         policy: MergePolicy,
         limits: CartLimits,
@@ -149,7 +149,7 @@ pub(super) struct CartEntry {
     /// SKU → (quantity, payload JSON).
     pub(super) lines: BTreeMap<String, (u32, Option<String>)>,
     /// Visitor carts already merged into this one, until when they could still be merged.
-    pub(super) merged: HashMap<StorageId, u64>,
+    pub(super) merged: HashMap<Handle, u64>,
     pub(super) expires_at: u64,
 }
 

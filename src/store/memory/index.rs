@@ -2,7 +2,7 @@
 
 use super::MemoryStore;
 use crate::error::StoreError;
-use crate::id::StorageId;
+use crate::id::Handle;
 use crate::store::{BoxFuture, IndexEntry, UserIndex};
 use crate::time::now_millis;
 
@@ -28,7 +28,7 @@ impl UserIndex for MemoryStore {
         user: &'a str,
         entry: &'a IndexEntry,
         generation: &'a str,
-        replaces: Option<&'a StorageId>,
+        replaces: Option<&'a Handle>,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(std::future::ready(confirm(
             self, user, entry, generation, replaces,
@@ -63,7 +63,7 @@ impl UserIndex for MemoryStore {
     fn index_prune<'a>(
         &'a self,
         user: &'a str,
-        ids: &'a [StorageId],
+        ids: &'a [Handle],
     ) -> BoxFuture<'a, Result<usize, StoreError>> {
         Box::pin(std::future::ready(prune(self, user, ids)))
     }
@@ -71,7 +71,7 @@ impl UserIndex for MemoryStore {
     fn index_remove<'a>(
         &'a self,
         user: &'a str,
-        ids: &'a [StorageId],
+        ids: &'a [Handle],
     ) -> BoxFuture<'a, Result<usize, StoreError>> {
         Box::pin(std::future::ready(remove(self, user, ids)))
     }
@@ -100,7 +100,7 @@ pub(super) fn confirm(
     user: &str,
     entry: &IndexEntry,
     generation: &str,
-    replaces: Option<&StorageId>,
+    replaces: Option<&Handle>,
 ) -> Result<bool, StoreError> {
     let mut state = store.lock();
     let now = now_millis();
@@ -169,11 +169,7 @@ pub(super) fn list(
 }
 
 /// [`UserIndex::index_remove`](crate::UserIndex::index_remove) in memory.
-pub(super) fn remove(
-    store: &MemoryStore,
-    user: &str,
-    ids: &[StorageId],
-) -> Result<usize, StoreError> {
+pub(super) fn remove(store: &MemoryStore, user: &str, ids: &[Handle]) -> Result<usize, StoreError> {
     let mut state = store.lock();
     let removed = state.users.get_mut(user).map_or(0, |index| {
         ids.iter().filter(|id| index.remove(*id).is_some()).count()
@@ -182,11 +178,7 @@ pub(super) fn remove(
 }
 
 /// [`UserIndex::index_prune`](crate::UserIndex::index_prune) in memory.
-pub(super) fn prune(
-    store: &MemoryStore,
-    user: &str,
-    ids: &[StorageId],
-) -> Result<usize, StoreError> {
+pub(super) fn prune(store: &MemoryStore, user: &str, ids: &[Handle]) -> Result<usize, StoreError> {
     let mut state = store.lock();
     let Some(index) = state.users.get_mut(user) else {
         return Ok(0);

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use super::{BoxFuture, Change, FieldsRow, Loaded, SessionStore, Written};
 use crate::error::StoreError;
-use crate::id::StorageId;
+use crate::id::Handle;
 #[cfg(feature = "cart")]
 use crate::store::cart::CartOwner;
 #[cfg(feature = "remember-me")]
@@ -41,9 +41,9 @@ pub struct MemoryStore {
 
 #[derive(Debug, Default)]
 struct State {
-    records: HashMap<StorageId, Entry>,
-    /// Each user's index: storage name → (absolute deadline, pending).
-    users: HashMap<String, HashMap<StorageId, (u64, bool)>>,
+    records: HashMap<Handle, Entry>,
+    /// Each user's index: handle → (absolute deadline, pending).
+    users: HashMap<String, HashMap<Handle, (u64, bool)>>,
     /// Each user's sign-out generation, and until when it is kept.
     generations: HashMap<String, (String, u64)>,
     #[cfg(feature = "cart")]
@@ -92,7 +92,7 @@ impl MemoryStore {
 
 impl State {
     /// The live entry for `id`, dropping it first if it has expired, as Redis would have.
-    fn live(&mut self, id: &StorageId, now: u64) -> Option<&mut Entry> {
+    fn live(&mut self, id: &Handle, now: u64) -> Option<&mut Entry> {
         if self
             .records
             .get(id)
@@ -173,7 +173,7 @@ impl Entry {
 impl SessionStore for MemoryStore {
     fn load<'a>(
         &'a self,
-        id: &'a StorageId,
+        id: &'a Handle,
         deadline: u64,
     ) -> BoxFuture<'a, Result<Option<Loaded>, StoreError>> {
         let mut state = self.lock();
@@ -193,7 +193,7 @@ impl SessionStore for MemoryStore {
 
     fn create<'a>(
         &'a self,
-        id: &'a StorageId,
+        id: &'a Handle,
         change: &'a Change<'a>,
         deadline: u64,
     ) -> BoxFuture<'a, Result<Written, StoreError>> {
@@ -216,7 +216,7 @@ impl SessionStore for MemoryStore {
 
     fn update<'a>(
         &'a self,
-        id: &'a StorageId,
+        id: &'a Handle,
         change: &'a Change<'a>,
         deadline: Option<u64>,
     ) -> BoxFuture<'a, Result<Written, StoreError>> {
@@ -235,8 +235,8 @@ impl SessionStore for MemoryStore {
 
     fn cycle<'a>(
         &'a self,
-        from: &'a StorageId,
-        to: &'a StorageId,
+        from: &'a Handle,
+        to: &'a Handle,
         change: &'a Change<'a>,
         deadline: u64,
     ) -> BoxFuture<'a, Result<Written, StoreError>> {
@@ -264,14 +264,14 @@ impl SessionStore for MemoryStore {
         done(written)
     }
 
-    fn delete<'a>(&'a self, id: &'a StorageId) -> BoxFuture<'a, Result<(), StoreError>> {
+    fn delete<'a>(&'a self, id: &'a Handle) -> BoxFuture<'a, Result<(), StoreError>> {
         self.lock().records.remove(id);
         done(())
     }
 
     fn read_many<'a>(
         &'a self,
-        ids: &'a [StorageId],
+        ids: &'a [Handle],
         fields: &'a [&'a str],
     ) -> BoxFuture<'a, Result<Vec<FieldsRow>, StoreError>> {
         let now = now_millis();
@@ -290,7 +290,7 @@ impl SessionStore for MemoryStore {
         done(rows)
     }
 
-    fn delete_many<'a>(&'a self, ids: &'a [StorageId]) -> BoxFuture<'a, Result<usize, StoreError>> {
+    fn delete_many<'a>(&'a self, ids: &'a [Handle]) -> BoxFuture<'a, Result<usize, StoreError>> {
         let now = now_millis();
         let mut state = self.lock();
         let deleted = ids

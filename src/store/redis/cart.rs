@@ -1,5 +1,5 @@
 //! Carts in Redis: one hash per cart, one field per line (see `scripts/cart.lua`); a visitor's
-//! under its cart ID's storage id, a user's under the user's hash tag, beside the markers of the
+//! under its cart ID's handle, a user's under the user's hash tag, beside the markers of the
 //! visitor carts merged into it.
 
 use std::time::Duration;
@@ -10,7 +10,7 @@ use super::RedisStore;
 use super::connection::Request;
 use super::scripts;
 use crate::error::StoreError;
-use crate::id::StorageId;
+use crate::id::Handle;
 use crate::store::BoxFuture;
 use crate::store::cart::{
     CartLimits, CartLine, CartOp, CartOwner, CartStore, CartWritten, MergePolicy,
@@ -18,7 +18,7 @@ use crate::store::cart::{
 use crate::time::millis;
 
 impl RedisStore {
-    /// The Redis key of a cart: a visitor's by its storage id, a user's under the user's hash
+    /// The Redis key of a cart: a visitor's by its handle, a user's under the user's hash
     /// tag beside their index.
     pub fn cart_key(&self, owner: &CartOwner) -> String {
         match owner {
@@ -33,7 +33,7 @@ impl RedisStore {
 
     /// The Redis key that records a visitor cart's merge into `user`'s cart, under the user's
     /// hash tag beside that cart; it expires with the visitor cart.
-    pub fn merge_marker_key(&self, user: &str, source: &StorageId) -> String {
+    pub fn merge_marker_key(&self, user: &str, source: &Handle) -> String {
         self.user_key(user, &format!("m:{source}"))
     }
 }
@@ -105,7 +105,7 @@ impl CartStore for RedisStore {
     fn cart_merge<'a>(
         &'a self,
         user: &'a str,
-        source: &'a StorageId,
+        source: &'a Handle,
         lines: &'a [CartLine],
         policy: MergePolicy,
         limits: CartLimits,

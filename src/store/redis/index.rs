@@ -1,5 +1,5 @@
 //! A user's index of sessions in Redis: a sorted set under the user's hash tag, members being
-//! storage ids (public handles), scores the absolute deadlines (plus one half while pending),
+//! handles, scores the absolute deadlines (plus one half while pending),
 //! beside the user's sign-out generation; see `session/index.rs` for the protocol.
 
 use deadpool_redis::redis::cmd;
@@ -8,7 +8,7 @@ use super::connection::Request;
 use super::scripts;
 use super::{PIPELINE_CHUNK, RedisStore};
 use crate::error::StoreError;
-use crate::id::StorageId;
+use crate::id::Handle;
 use crate::store::{BoxFuture, IndexEntry, UserIndex};
 
 impl UserIndex for RedisStore {
@@ -27,7 +27,7 @@ impl UserIndex for RedisStore {
         user: &'a str,
         entry: &'a IndexEntry,
         generation: &'a str,
-        replaces: Option<&'a StorageId>,
+        replaces: Option<&'a Handle>,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(confirm(self, user, entry, generation, replaces))
     }
@@ -60,7 +60,7 @@ impl UserIndex for RedisStore {
     fn index_prune<'a>(
         &'a self,
         user: &'a str,
-        ids: &'a [StorageId],
+        ids: &'a [Handle],
     ) -> BoxFuture<'a, Result<usize, StoreError>> {
         Box::pin(prune(self, user, ids))
     }
@@ -68,7 +68,7 @@ impl UserIndex for RedisStore {
     fn index_remove<'a>(
         &'a self,
         user: &'a str,
-        ids: &'a [StorageId],
+        ids: &'a [Handle],
     ) -> BoxFuture<'a, Result<usize, StoreError>> {
         Box::pin(remove(self, user, ids))
     }
@@ -170,7 +170,7 @@ pub(super) async fn confirm(
     user: &str,
     entry: &IndexEntry,
     generation: &str,
-    replaces: Option<&StorageId>,
+    replaces: Option<&Handle>,
 ) -> Result<bool, StoreError> {
     let keys = [store.index_key(user), store.generation_key(user)];
     let mut call = scripts::INDEX_CONFIRM.call(&keys);
@@ -236,7 +236,7 @@ fn entries(members: Vec<(String, f64)>) -> Vec<IndexEntry> {
     members
         .into_iter()
         .filter_map(|(handle, score)| {
-            let id = StorageId::parse(&handle);
+            let id = Handle::parse(&handle);
             if id.is_none() {
                 tracing::warn!("ignoring a malformed entry in a user's session index");
             }
@@ -253,7 +253,7 @@ fn entries(members: Vec<(String, f64)>) -> Vec<IndexEntry> {
 pub(super) async fn remove(
     store: &RedisStore,
     user: &str,
-    ids: &[StorageId],
+    ids: &[Handle],
 ) -> Result<usize, StoreError> {
     let mut removed = 0;
     for chunk in ids.chunks(PIPELINE_CHUNK) {
@@ -271,7 +271,7 @@ pub(super) async fn remove(
 pub(super) async fn prune(
     store: &RedisStore,
     user: &str,
-    ids: &[StorageId],
+    ids: &[Handle],
 ) -> Result<usize, StoreError> {
     let mut pruned = 0;
     let index = store.index_key(user);

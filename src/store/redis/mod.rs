@@ -1,7 +1,7 @@
 //! [`RedisStore`]: sessions in Redis, every operation one atomic round trip.
 //!
 //! # Data layout
-//! A session is one string at `{prefix}s:{storage id}`, where the storage id is base64url of
+//! A session is one string at `{prefix}s:{handle}`, where the handle is base64url of
 //! the first 128 bits of SHA-256 of the session ID (the raw ID never reaches Redis). The string
 //! holds the session's fields, user keys with their JSON values and the crate's metadata, in the
 //! layout described in `store/redis/record.rs`. The key's expiry is always
@@ -9,7 +9,7 @@
 //!
 //! A user's signed-in sessions are listed in a sorted set at `{prefix}u:{<user tag>}:s` (the tag
 //! is a hash of the user ID: see `user_key`), members
-//! being the sessions' storage ids (their public handles), scores their absolute deadlines.
+//! being the sessions' handles, scores their absolute deadlines.
 //!
 //! # Round trips
 //! A read is one `GETEX ... PXAT`: it returns the record and slides its expiry, with no script,
@@ -54,7 +54,7 @@ pub use self::builder::RedisStoreBuilder;
 use self::connection::{Connections, Request};
 
 use crate::error::StoreError;
-use crate::id::StorageId;
+use crate::id::Handle;
 use crate::time::millis;
 
 /// Most keys in one multi-key command or pipeline, so one call never blocks Redis for long.
@@ -136,12 +136,12 @@ impl RedisStore {
     /// Cluster slot whatever characters the ID has, and no user ID (an e-mail address, say)
     /// appears in a key name.
     pub(super) fn user_key(&self, user: &str, what: &str) -> String {
-        let tag = StorageId::digest(user.as_bytes());
+        let tag = Handle::digest(user.as_bytes());
         format!("{}u:{{{tag}}}:{what}", self.inner.prefix)
     }
 
     /// The Redis key of a session record.
-    pub fn session_key(&self, id: &StorageId) -> String {
+    pub fn session_key(&self, id: &Handle) -> String {
         SessionKey {
             prefix: &self.inner.prefix,
             id,
@@ -180,7 +180,7 @@ impl RedisStore {
 /// A session record's key as a command argument, written straight into the command.
 struct SessionKey<'a> {
     prefix: &'a str,
-    id: &'a StorageId,
+    id: &'a Handle,
 }
 
 impl std::fmt::Display for SessionKey<'_> {

@@ -8,7 +8,7 @@ use super::record;
 use super::scripts;
 use super::{PIPELINE_CHUNK, RedisStore, SessionKey};
 use crate::error::StoreError;
-use crate::id::StorageId;
+use crate::id::Handle;
 use crate::store::{BoxFuture, Change, FieldsRow, Loaded, Revision, SessionStore, Written};
 
 /// Whether a command failed with an error reply whose code is `code` (such as `WRONGTYPE`: the
@@ -62,7 +62,7 @@ pub(super) fn refused(error: &StoreError, code: &str) -> bool {
 impl SessionStore for RedisStore {
     fn load<'a>(
         &'a self,
-        id: &'a StorageId,
+        id: &'a Handle,
         deadline: u64,
     ) -> BoxFuture<'a, Result<Option<Loaded>, StoreError>> {
         Box::pin(async move {
@@ -90,7 +90,7 @@ impl SessionStore for RedisStore {
 
     fn touch<'a>(
         &'a self,
-        id: &'a StorageId,
+        id: &'a Handle,
         deadline: u64,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(async move {
@@ -108,7 +108,7 @@ impl SessionStore for RedisStore {
 
     fn create<'a>(
         &'a self,
-        id: &'a StorageId,
+        id: &'a Handle,
         change: &'a Change<'a>,
         deadline: u64,
     ) -> BoxFuture<'a, Result<Written, StoreError>> {
@@ -117,7 +117,7 @@ impl SessionStore for RedisStore {
 
     fn update<'a>(
         &'a self,
-        id: &'a StorageId,
+        id: &'a Handle,
         change: &'a Change<'a>,
         deadline: Option<u64>,
     ) -> BoxFuture<'a, Result<Written, StoreError>> {
@@ -138,8 +138,8 @@ impl SessionStore for RedisStore {
 
     fn cycle<'a>(
         &'a self,
-        from: &'a StorageId,
-        to: &'a StorageId,
+        from: &'a Handle,
+        to: &'a Handle,
         change: &'a Change<'a>,
         deadline: u64,
     ) -> BoxFuture<'a, Result<Written, StoreError>> {
@@ -163,7 +163,7 @@ impl SessionStore for RedisStore {
         })
     }
 
-    fn delete<'a>(&'a self, id: &'a StorageId) -> BoxFuture<'a, Result<(), StoreError>> {
+    fn delete<'a>(&'a self, id: &'a Handle) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
             let mut command = cmd("DEL");
             command.arg(self.session_key(id));
@@ -174,7 +174,7 @@ impl SessionStore for RedisStore {
 
     fn read_many<'a>(
         &'a self,
-        ids: &'a [StorageId],
+        ids: &'a [Handle],
         fields: &'a [&'a str],
     ) -> BoxFuture<'a, Result<Vec<FieldsRow>, StoreError>> {
         Box::pin(async move {
@@ -199,7 +199,7 @@ impl SessionStore for RedisStore {
         })
     }
 
-    fn delete_many<'a>(&'a self, ids: &'a [StorageId]) -> BoxFuture<'a, Result<usize, StoreError>> {
+    fn delete_many<'a>(&'a self, ids: &'a [Handle]) -> BoxFuture<'a, Result<usize, StoreError>> {
         Box::pin(async move {
             let mut deleted = 0;
             for chunk in ids.chunks(PIPELINE_CHUNK) {

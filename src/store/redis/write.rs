@@ -12,7 +12,7 @@ use super::scripts::StoreScript;
 use super::session::{parse_record, refused};
 use super::{RedisStore, SessionKey};
 use crate::error::StoreError;
-use crate::id::StorageId;
+use crate::id::Handle;
 use crate::store::{Caps, Change, Revision, Written};
 use crate::telemetry;
 
@@ -29,8 +29,8 @@ impl RedisStore {
     /// rotation that copies.
     pub(super) async fn cycle_across_slots(
         &self,
-        from: &StorageId,
-        to: &StorageId,
+        from: &Handle,
+        to: &Handle,
         change: &Change<'_>,
         deadline: u64,
     ) -> Result<Written, StoreError> {
@@ -85,7 +85,7 @@ impl RedisStore {
     /// `SET ... NX PXAT`: a new record, unless the name is taken.
     pub(super) async fn create_record(
         &self,
-        id: &StorageId,
+        id: &Handle,
         change: &Change<'_>,
         deadline: u64,
     ) -> Result<Written, StoreError> {
