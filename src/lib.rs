@@ -52,6 +52,7 @@
 //! | `cluster`, `sentinel` | | Redis Cluster, Redis Sentinel |
 //! | `tls-rustls`, `tls-native-tls` | | `rediss://` |
 //! | `metrics` | | counters and a latency histogram through the `metrics` facade |
+//! | `test-kit` | | `conformance_suite!` and the `test_kit` module behind it, for the tests of another store |
 //!
 //! The README covers the guarantees under concurrency, the Redis key layout, the failure policy,
 //! the metric names and the benchmark figures.
@@ -83,6 +84,8 @@ mod service;
 mod session;
 pub mod store;
 mod telemetry;
+#[cfg(feature = "test-kit")]
+pub mod test_kit;
 mod time;
 
 /// The README's examples, compiled and run as doctests.

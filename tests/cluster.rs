@@ -5,9 +5,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::Backend;
 use common::cluster::RedisCluster;
 use tower_redis_session::RedisStore;
+use tower_redis_session::test_kit::Backend;
+use tower_redis_session::test_kit::{Client, app};
 
 /// The shared cluster, seen through a store with a key prefix of the test's own.
 struct Cluster {
@@ -32,7 +33,7 @@ impl Backend for Cluster {
     }
 }
 
-conformance_suite!(Cluster);
+tower_redis_session::conformance_suite!(Cluster);
 
 #[tokio::test]
 async fn revocations_wait_for_a_replica_on_the_cluster() {
@@ -50,7 +51,7 @@ async fn revocations_wait_for_a_replica_on_the_cluster() {
         .wait_for_replica(Duration::from_secs(5))
         .build()
         .unwrap();
-    let mut client = common::Client::new(common::app(store, |b| b));
+    let mut client = Client::new(app(store, |b| b));
     client.post("/login/alice", "").await;
     assert_eq!(client.post("/logout-all", "").await.body, "1");
     assert_eq!(client.get("/me").await.body, "anonymous");
@@ -78,7 +79,7 @@ async fn a_store_from_the_applications_cluster_client_signs_in_and_out() {
         .key_prefix(common::unique_prefix())
         .build()
         .unwrap();
-    let mut browser = common::Client::new(common::app(store, |b| b));
+    let mut browser = Client::new(app(store, |b| b));
     browser.post("/login/alice", "").await;
     assert_eq!(browser.get("/me").await.body, "alice");
     assert_eq!(browser.post("/logout-all", "").await.body, "1");

@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
 use common::cluster::{RedisCluster, redis_cli as cli};
-use common::{Client, app};
 use tower_redis_session::RedisStore;
 #[cfg(feature = "cart")]
 use tower_redis_session::store::cart::CartOwner;
+use tower_redis_session::test_kit::{Client, app};
 
 /// The tests here fail or stall nodes of the shared cluster, so they take turns.
 static CLUSTER_IN_USE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());

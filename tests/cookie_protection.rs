@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Client, app};
+use tower_redis_session::test_kit::{Client, app};
 use tower_redis_session::{Key, MemoryStore, SessionId};
 
 fn tamper(value: &str) -> String {

@@ -4,4 +4,4 @@ mod common;
 
 use common::Memory;
 
-conformance_suite!(Memory);
+tower_redis_session::conformance_suite!(Memory);

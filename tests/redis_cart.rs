@@ -6,12 +6,12 @@ mod common;
 
 use std::time::Duration;
 
-use common::Backend;
 use common::Redis;
 use tower_redis_session::CartId;
 use tower_redis_session::store::cart::{
     CartLimits, CartLine, CartOp, CartOwner, CartStore, MergePolicy,
 };
+use tower_redis_session::test_kit::Backend;
 
 const LIMITS: CartLimits = CartLimits {
     max_lines: 100,

@@ -7,9 +7,10 @@ mod common;
 use std::time::Duration;
 
 use axum::http::StatusCode;
+use common::LogBuffer;
 use common::server::{RedisServer, Reply};
-use common::{Client, LogBuffer, app};
 use tower_redis_session::deadpool_redis::{self, redis};
+use tower_redis_session::test_kit::{Client, app};
 use tower_redis_session::{RedisStore, RedisStoreBuilder, StoreError};
 
 fn store(

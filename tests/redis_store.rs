@@ -7,15 +7,15 @@ mod common;
 
 use common::Redis;
 
-conformance_suite!(Redis);
+tower_redis_session::conformance_suite!(Redis);
 
 use std::time::Duration;
 
 use axum::http::StatusCode;
 use common::server::RedisServer;
-use common::{Backend, Client, app};
 #[cfg(feature = "cart")]
 use tower_redis_session::store::cart::CartOwner;
+use tower_redis_session::test_kit::{Backend, Client, app};
 use tower_redis_session::{RedisStore, RedisStoreBuilder};
 
 /// A client that has stored `n = 1`, with its connection and the scripts already warm, so what

@@ -9,9 +9,9 @@ use std::path::Path;
 use std::process::Command;
 
 use common::server::RedisServer;
-use common::{Client, app};
 use tower_redis_session::RedisStore;
 use tower_redis_session::deadpool_redis::redis;
+use tower_redis_session::test_kit::{Client, app};
 
 /// Makes a CA and a certificate for 127.0.0.1 signed by it in `dir`, with the openssl CLI.
 fn make_certificates(dir: &Path) {

@@ -5,10 +5,11 @@ mod common;
 
 use std::time::Duration;
 
-use common::Backend;
 use common::cluster::redis_cli;
 use common::sentinel::{MASTER_NAME, RedisSentinel};
 use tower_redis_session::RedisStore;
+use tower_redis_session::test_kit::Backend;
+use tower_redis_session::test_kit::{Client, app};
 
 /// The shared Sentinel group's master, through a store with a key prefix of the test's own.
 struct Sentinel {
@@ -33,7 +34,7 @@ impl Backend for Sentinel {
     }
 }
 
-conformance_suite!(Sentinel);
+tower_redis_session::conformance_suite!(Sentinel);
 
 #[tokio::test]
 async fn the_check_reads_the_policy_of_the_master() {
@@ -68,7 +69,7 @@ async fn a_deadpool_sentinel_config_reaches_the_master_with_its_settings() {
         .build()
         .unwrap();
     assert!(format!("{store:?}").contains("max_size: 2"), "{store:?}");
-    let mut browser = common::Client::new(common::app(store, |b| b));
+    let mut browser = Client::new(app(store, |b| b));
     browser.post("/login/alice", "").await;
     assert_eq!(browser.get("/me").await.body, "alice");
     let pattern = format!("{prefix}*");
@@ -96,7 +97,7 @@ async fn a_store_from_the_applications_sentinel_client_reaches_the_master() {
         .key_prefix(common::unique_prefix())
         .build()
         .unwrap();
-    let mut browser = common::Client::new(common::app(store, |b| b));
+    let mut browser = Client::new(app(store, |b| b));
     browser.post("/login/alice", "").await;
     browser.post("/set/n", "1").await;
     assert_eq!(browser.get("/get/n").await.body, "1");

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use axum::http::StatusCode;
 use common::cluster::redis_cli as cli;
 use common::sentinel::{MASTER_NAME, RedisSentinel};
-use common::{Client, app};
 use tower_redis_session::RedisStore;
+use tower_redis_session::test_kit::{Client, app};
 
 /// The tests here fail over or stall the shared group, so they take turns.
 static GROUP_IN_USE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());

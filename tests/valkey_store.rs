@@ -6,10 +6,10 @@ mod common;
 
 use common::Valkey;
 
-conformance_suite!(Valkey);
+tower_redis_session::conformance_suite!(Valkey);
 
 use common::server::{RedisServer, command_name};
-use common::{Backend, Client, app};
+use tower_redis_session::test_kit::{Backend, Client, app};
 
 /// A client that has stored `n = 1`, with its connection warm and `update.lua` loaded (by
 /// removing a value that made the record too long for `SET … IFEQ`).

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use super::{Backend, Client, app};
+use crate::test_kit::{Backend, Client, app};
 
 const HOUR: Duration = Duration::from_secs(3600);
 
@@ -33,7 +33,7 @@ fn session_cookie(set_cookies: &[String]) -> &str {
     cookie
 }
 
-pub async fn a_short_inactivity_expiry_expires_that_session_and_not_another<B: Backend>() {
+pub(crate) async fn a_short_inactivity_expiry_expires_that_session_and_not_another<B: Backend>() {
     let backend = B::start();
     let mut short = client(&backend, 2 * HOUR);
     let mut usual = short.clone();
@@ -45,7 +45,7 @@ pub async fn a_short_inactivity_expiry_expires_that_session_and_not_another<B: B
     assert_eq!(usual.get("/get/n").await.body, "2");
 }
 
-pub async fn reads_slide_an_inactivity_expiry<B: Backend>() {
+pub(crate) async fn reads_slide_an_inactivity_expiry<B: Backend>() {
     let backend = B::start();
     let mut client = client(&backend, 2 * HOUR);
     client.post("/set/n", "1").await;
@@ -57,7 +57,9 @@ pub async fn reads_slide_an_inactivity_expiry<B: Backend>() {
     }
 }
 
-pub async fn an_inactivity_expiry_makes_the_cookie_last_until_the_absolute_deadline<B: Backend>() {
+pub(crate) async fn an_inactivity_expiry_makes_the_cookie_last_until_the_absolute_deadline<
+    B: Backend,
+>() {
     let backend = B::start();
     let mut client = client(&backend, 2 * HOUR);
     let created = client.post("/set/n", "1").await;
@@ -69,7 +71,9 @@ pub async fn an_inactivity_expiry_makes_the_cookie_last_until_the_absolute_deadl
     assert_eq!(client.get("/expiry").await.body, "inactivity 600000");
 }
 
-pub async fn on_session_end_keeps_a_persistent_layers_cookie_to_the_browser_session<B: Backend>() {
+pub(crate) async fn on_session_end_keeps_a_persistent_layers_cookie_to_the_browser_session<
+    B: Backend,
+>() {
     let backend = B::start();
     let mut client = Client::new(app(backend.store(), |b| b.persistent_cookie(true)));
     let created = client.post("/set/n", "1").await;
@@ -80,7 +84,7 @@ pub async fn on_session_end_keeps_a_persistent_layers_cookie_to_the_browser_sess
     assert_eq!(client.get("/expiry").await.body, "session-end");
 }
 
-pub async fn removing_the_expiry_returns_to_the_layers_settings<B: Backend>() {
+pub(crate) async fn removing_the_expiry_returns_to_the_layers_settings<B: Backend>() {
     let backend = B::start();
     let mut client = Client::new(app(backend.store(), |b| {
         b.idle_timeout(Duration::from_millis(1000))
@@ -94,7 +98,9 @@ pub async fn removing_the_expiry_returns_to_the_layers_settings<B: Backend>() {
     assert_eq!(client.get("/get/n").await.body, "none", "the layer's 1 s");
 }
 
-pub async fn changing_the_expiry_gives_a_new_id_and_the_old_cookie_names_nothing<B: Backend>() {
+pub(crate) async fn changing_the_expiry_gives_a_new_id_and_the_old_cookie_names_nothing<
+    B: Backend,
+>() {
     let backend = B::start();
     let mut client = client(&backend, 2 * HOUR);
     client.post("/set/n", "1").await;
@@ -109,7 +115,7 @@ pub async fn changing_the_expiry_gives_a_new_id_and_the_old_cookie_names_nothing
     assert_eq!(client.get("/get/n").await.body, "1");
 }
 
-pub async fn setting_the_expiry_a_session_has_changes_nothing<B: Backend>() {
+pub(crate) async fn setting_the_expiry_a_session_has_changes_nothing<B: Backend>() {
     let backend = B::start();
     let mut client = client(&backend, 2 * HOUR);
     client.post("/set/n", "1").await;
@@ -118,7 +124,7 @@ pub async fn setting_the_expiry_a_session_has_changes_nothing<B: Backend>() {
     assert!(again.set_cookies.is_empty(), "{:?}", again.set_cookies);
 }
 
-pub async fn an_expiry_at_a_time_ends_the_session_then_however_active<B: Backend>() {
+pub(crate) async fn an_expiry_at_a_time_ends_the_session_then_however_active<B: Backend>() {
     let backend = B::start();
     let mut client = client(&backend, 2 * HOUR);
     client.post("/set/n", "1").await;
@@ -134,7 +140,7 @@ pub async fn an_expiry_at_a_time_ends_the_session_then_however_active<B: Backend
     assert_eq!(client.get("/get/n").await.body, "none");
 }
 
-pub async fn the_absolute_timeout_caps_a_longer_inactivity_expiry<B: Backend>() {
+pub(crate) async fn the_absolute_timeout_caps_a_longer_inactivity_expiry<B: Backend>() {
     let backend = B::start();
     let mut client = client(&backend, Duration::from_millis(2000));
     client.post("/set/n", "1").await;
@@ -145,7 +151,7 @@ pub async fn the_absolute_timeout_caps_a_longer_inactivity_expiry<B: Backend>() 
     assert_eq!(client.get("/get/n").await.body, "none");
 }
 
-pub async fn the_absolute_timeout_caps_a_later_time<B: Backend>() {
+pub(crate) async fn the_absolute_timeout_caps_a_later_time<B: Backend>() {
     let backend = B::start();
     let mut client = client(&backend, Duration::from_millis(2000));
     client.post("/set/n", "1").await;
@@ -154,7 +160,7 @@ pub async fn the_absolute_timeout_caps_a_later_time<B: Backend>() {
     assert_eq!(client.get("/get/n").await.body, "none");
 }
 
-pub async fn the_expiry_survives_login_and_cycle_id<B: Backend>() {
+pub(crate) async fn the_expiry_survives_login_and_cycle_id<B: Backend>() {
     let backend = B::start();
     let mut client = client(&backend, 2 * HOUR);
     client.post("/set/n", "1").await;
@@ -168,7 +174,7 @@ pub async fn the_expiry_survives_login_and_cycle_id<B: Backend>() {
     assert_eq!(client.get("/me").await.body, "anonymous");
 }
 
-pub async fn a_visitor_who_only_sets_an_expiry_gets_no_cookie<B: Backend>() {
+pub(crate) async fn a_visitor_who_only_sets_an_expiry_gets_no_cookie<B: Backend>() {
     let backend = B::start();
     let mut client = client(&backend, 2 * HOUR);
     let reply = client.post("/expiry/inactivity-400", "").await;
@@ -181,7 +187,7 @@ pub async fn a_visitor_who_only_sets_an_expiry_gets_no_cookie<B: Backend>() {
     );
 }
 
-pub async fn an_expiry_set_before_the_session_is_stored_is_the_new_sessions<B: Backend>() {
+pub(crate) async fn an_expiry_set_before_the_session_is_stored_is_the_new_sessions<B: Backend>() {
     let backend = B::start();
     let mut client = client(&backend, 2 * HOUR);
     let created = client.post("/expiry/inactivity-400", "1").await;
@@ -191,7 +197,7 @@ pub async fn an_expiry_set_before_the_session_is_stored_is_the_new_sessions<B: B
     assert_eq!(client.get("/get/n").await.body, "none");
 }
 
-pub async fn login_as_another_user_forgets_the_expiry<B: Backend>() {
+pub(crate) async fn login_as_another_user_forgets_the_expiry<B: Backend>() {
     let backend = B::start();
     let mut client = client(&backend, 2 * HOUR);
     client.post("/login/alice", "").await;
@@ -203,7 +209,7 @@ pub async fn login_as_another_user_forgets_the_expiry<B: Backend>() {
 
 /// The expiry rides in the cookie, covered by the handle's hash: a client that alters it,
 /// adds one or drops one presents an ID that names no session.
-pub async fn a_forged_expiry_in_the_cookie_names_no_session<B: Backend>() {
+pub(crate) async fn a_forged_expiry_in_the_cookie_names_no_session<B: Backend>() {
     let backend = B::start();
     let mut plain = client(&backend, 2 * HOUR);
     let mut own = plain.clone();
@@ -231,7 +237,9 @@ pub async fn a_forged_expiry_in_the_cookie_names_no_session<B: Backend>() {
     assert_eq!(own.get("/get/n").await.body, "\"2\"");
 }
 
-pub async fn an_expiry_that_ends_the_session_at_once_is_refused_and_changes_nothing<B: Backend>() {
+pub(crate) async fn an_expiry_that_ends_the_session_at_once_is_refused_and_changes_nothing<
+    B: Backend,
+>() {
     let backend = B::start();
     let mut client = client(&backend, 2 * HOUR);
     client.post("/set/n", "1").await;

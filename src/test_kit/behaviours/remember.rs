@@ -9,9 +9,9 @@ use axum::http::StatusCode;
 
 const GET: Method = Method::GET;
 const POST: Method = Method::POST;
-use tower_redis_session::{RememberConfig, RememberMode, SessionLayerBuilder};
+use crate::{RememberConfig, RememberMode, SessionLayerBuilder};
 
-use super::{Backend, Client, app};
+use crate::test_kit::{Backend, Client, app};
 
 /// An app whose theft alarms are counted, with the given remember-me settings.
 fn counted<B: Backend>(
@@ -40,7 +40,7 @@ async fn remembered_browser(base: &Client, user: &str, label: &str) -> Client {
     client
 }
 
-pub async fn issue_sets_the_cookie_with_secure_attributes<B: Backend>() {
+pub(crate) async fn issue_sets_the_cookie_with_secure_attributes<B: Backend>() {
     let backend = B::start();
     let mut client = Client::new(app(backend.store(), |b| b));
     let reply = client.post("/login-remember/alice", "").await;
@@ -66,7 +66,7 @@ pub async fn issue_sets_the_cookie_with_secure_attributes<B: Backend>() {
     assert_eq!((selector.len(), validator.len()), (22, 43));
 }
 
-pub async fn a_remember_cookie_signs_back_in_and_rotates<B: Backend>() {
+pub(crate) async fn a_remember_cookie_signs_back_in_and_rotates<B: Backend>() {
     let backend = B::start();
     let base = Client::new(app(backend.store(), |b| b));
     let mut browser = remembered_browser(&base, "alice", "laptop").await;
@@ -83,7 +83,7 @@ pub async fn a_remember_cookie_signs_back_in_and_rotates<B: Backend>() {
     );
 }
 
-pub async fn the_old_token_within_grace_gets_the_same_session_and_cookies<B: Backend>() {
+pub(crate) async fn the_old_token_within_grace_gets_the_same_session_and_cookies<B: Backend>() {
     let backend = B::start();
     let base = Client::new(app(backend.store(), |b| b));
     let mut first = remembered_browser(&base, "alice", "").await;
@@ -94,7 +94,7 @@ pub async fn the_old_token_within_grace_gets_the_same_session_and_cookies<B: Bac
     assert_eq!(second.remember, first.remember, "the same new token");
 }
 
-pub async fn twenty_parallel_requests_with_the_old_cookie_share_one_session<B: Backend>() {
+pub(crate) async fn twenty_parallel_requests_with_the_old_cookie_share_one_session<B: Backend>() {
     let backend = B::start();
     let (base, alarms) = counted(&backend, RememberConfig::default(), |b| {
         b.idle_timeout(Duration::from_millis(300))
@@ -128,7 +128,7 @@ pub async fn twenty_parallel_requests_with_the_old_cookie_share_one_session<B: B
     assert_eq!(alarms.load(Ordering::SeqCst), 0, "no theft alarm");
 }
 
-pub async fn the_old_token_after_grace_is_theft<B: Backend>() {
+pub(crate) async fn the_old_token_after_grace_is_theft<B: Backend>() {
     let backend = B::start();
     let remember = RememberConfig::default().grace(Duration::from_millis(200));
     let (base, alarms) = counted(&backend, remember, |b| b);
@@ -148,7 +148,7 @@ pub async fn the_old_token_after_grace_is_theft<B: Backend>() {
     assert_eq!(other_device.get("/me").await.body, "anonymous");
 }
 
-pub async fn logout_revokes_this_devices_token_only<B: Backend>() {
+pub(crate) async fn logout_revokes_this_devices_token_only<B: Backend>() {
     let backend = B::start();
     let base = Client::new(app(backend.store(), |b| b));
     let mut leaving = remembered_browser(&base, "alice", "a").await;
@@ -169,7 +169,7 @@ pub async fn logout_revokes_this_devices_token_only<B: Backend>() {
     assert_eq!(staying.get("/me").await.body, "alice");
 }
 
-pub async fn logout_all_revokes_every_token<B: Backend>() {
+pub(crate) async fn logout_all_revokes_every_token<B: Backend>() {
     let backend = B::start();
     let base = Client::new(app(backend.store(), |b| b));
     let mut first = remembered_browser(&base, "alice", "a").await;
@@ -179,7 +179,7 @@ pub async fn logout_all_revokes_every_token<B: Backend>() {
     assert_eq!(second.get("/me").await.body, "anonymous");
 }
 
-pub async fn tokens_expire_at_their_absolute_deadline<B: Backend>() {
+pub(crate) async fn tokens_expire_at_their_absolute_deadline<B: Backend>() {
     let backend = B::start();
     let remember = RememberConfig::default().ttl(Duration::from_millis(300));
     let base = Client::new(app(backend.store(), |b| b.remember_me(remember)));
@@ -188,7 +188,7 @@ pub async fn tokens_expire_at_their_absolute_deadline<B: Backend>() {
     assert_eq!(browser.get("/me").await.body, "anonymous");
 }
 
-pub async fn a_malformed_or_unknown_token_is_just_not_remembered<B: Backend>() {
+pub(crate) async fn a_malformed_or_unknown_token_is_just_not_remembered<B: Backend>() {
     let backend = B::start();
     let (mut client, alarms) = counted(&backend, RememberConfig::default(), |b| b);
     let unknown = format!("{}.{}", "A".repeat(22), "A".repeat(43));
@@ -201,7 +201,7 @@ pub async fn a_malformed_or_unknown_token_is_just_not_remembered<B: Backend>() {
     assert_eq!(alarms.load(Ordering::SeqCst), 0);
 }
 
-pub async fn a_tampered_validator_of_a_known_selector_is_theft<B: Backend>() {
+pub(crate) async fn a_tampered_validator_of_a_known_selector_is_theft<B: Backend>() {
     let backend = B::start();
     let (base, alarms) = counted(&backend, RememberConfig::default(), |b| b);
     let mut browser = remembered_browser(&base, "alice", "").await;
@@ -212,7 +212,7 @@ pub async fn a_tampered_validator_of_a_known_selector_is_theft<B: Backend>() {
     assert_eq!(alarms.load(Ordering::SeqCst), 1);
 }
 
-pub async fn on_demand_mode_signs_in_only_through_the_extractor<B: Backend>() {
+pub(crate) async fn on_demand_mode_signs_in_only_through_the_extractor<B: Backend>() {
     let backend = B::start();
     let remember = RememberConfig::default().mode(RememberMode::OnDemand);
     let base = Client::new(app(backend.store(), |b| b.remember_me(remember)));
@@ -222,7 +222,7 @@ pub async fn on_demand_mode_signs_in_only_through_the_extractor<B: Backend>() {
     assert_eq!(browser.get("/me").await.body, "alice");
 }
 
-pub async fn a_remembered_sign_in_racing_logout_all_leaves_no_session_alive<B: Backend>() {
+pub(crate) async fn a_remembered_sign_in_racing_logout_all_leaves_no_session_alive<B: Backend>() {
     const TRIALS: usize = 200;
     let backend = B::start();
     let base = Client::new(app(backend.store(), |b| b));
@@ -244,7 +244,7 @@ pub async fn a_remembered_sign_in_racing_logout_all_leaves_no_session_alive<B: B
     assert_eq!(survivors, 0, "survivors in {TRIALS} trials");
 }
 
-pub async fn a_token_issued_before_logout_all_signs_nobody_in<B: Backend>() {
+pub(crate) async fn a_token_issued_before_logout_all_signs_nobody_in<B: Backend>() {
     let backend = B::start();
     let base = Client::new(app(backend.store(), |b| b));
     let mut returning = remembered_browser(&base, "alice", "returning").await;
@@ -260,7 +260,7 @@ pub async fn a_token_issued_before_logout_all_signs_nobody_in<B: Backend>() {
     );
 }
 
-pub async fn the_token_kept_by_logout_others_still_signs_in<B: Backend>() {
+pub(crate) async fn the_token_kept_by_logout_others_still_signs_in<B: Backend>() {
     let backend = B::start();
     let base = Client::new(app(backend.store(), |b| b));
     let mut me = base.clone();
@@ -275,7 +275,9 @@ pub async fn the_token_kept_by_logout_others_still_signs_in<B: Backend>() {
     assert_eq!(me.get("/remembered").await.body, "true");
 }
 
-pub async fn a_remembered_sign_in_is_listed_as_the_browser_that_used_the_token<B: Backend>() {
+pub(crate) async fn a_remembered_sign_in_is_listed_as_the_browser_that_used_the_token<
+    B: Backend,
+>() {
     let backend = B::start();
     let app = app(backend.store(), |b| {
         b.client_ip_header(axum::http::HeaderName::from_static("x-real-ip"))

@@ -2,14 +2,11 @@
 
 use std::time::Duration;
 
-use axum::http::Method;
 use axum::http::StatusCode;
 
-const GET: Method = Method::GET;
-const POST: Method = Method::POST;
 use serde_json::Value;
 
-use super::{Backend, Client, app};
+use crate::test_kit::{Backend, Client, app};
 
 fn client<B: Backend>(backend: &B) -> Client {
     Client::new(app(backend.store(), |b| b))
@@ -40,7 +37,7 @@ fn handle_of(devices: &[Value], label: &str) -> String {
         .to_owned()
 }
 
-pub async fn login_changes_the_cookie_and_the_old_one_is_dead<B: Backend>() {
+pub(crate) async fn login_changes_the_cookie_and_the_old_one_is_dead<B: Backend>() {
     let backend = B::start();
     let mut client = client(&backend);
     client.post("/set/cart", "[1]").await;
@@ -53,7 +50,7 @@ pub async fn login_changes_the_cookie_and_the_old_one_is_dead<B: Backend>() {
     assert_eq!(before.get("/get/cart").await.body, "none");
 }
 
-pub async fn the_user_id_survives_later_requests<B: Backend>() {
+pub(crate) async fn the_user_id_survives_later_requests<B: Backend>() {
     let backend = B::start();
     let mut client = signed_in(&client(&backend), "alice", "").await;
     for _ in 0..3 {
@@ -61,7 +58,7 @@ pub async fn the_user_id_survives_later_requests<B: Backend>() {
     }
 }
 
-pub async fn two_logins_are_both_listed_with_the_current_flag<B: Backend>() {
+pub(crate) async fn two_logins_are_both_listed_with_the_current_flag<B: Backend>() {
     let backend = B::start();
     let base = client(&backend);
     let mut laptop = signed_in(&base, "alice", "laptop").await;
@@ -78,7 +75,7 @@ pub async fn two_logins_are_both_listed_with_the_current_flag<B: Backend>() {
     assert_eq!(current["label"], "phone");
 }
 
-pub async fn another_users_sessions_are_not_listed<B: Backend>() {
+pub(crate) async fn another_users_sessions_are_not_listed<B: Backend>() {
     let backend = B::start();
     let base = client(&backend);
     let mut alice = signed_in(&base, "alice", "a").await;
@@ -88,7 +85,7 @@ pub async fn another_users_sessions_are_not_listed<B: Backend>() {
     assert_eq!(devices[0]["label"], "a");
 }
 
-pub async fn revoke_signs_out_that_client_and_not_the_other<B: Backend>() {
+pub(crate) async fn revoke_signs_out_that_client_and_not_the_other<B: Backend>() {
     let backend = B::start();
     let base = client(&backend);
     let mut laptop = signed_in(&base, "alice", "laptop").await;
@@ -103,7 +100,7 @@ pub async fn revoke_signs_out_that_client_and_not_the_other<B: Backend>() {
     assert_eq!(laptop.devices().await.len(), 1);
 }
 
-pub async fn revoking_an_unknown_or_foreign_handle_finds_nothing<B: Backend>() {
+pub(crate) async fn revoking_an_unknown_or_foreign_handle_finds_nothing<B: Backend>() {
     let backend = B::start();
     let base = client(&backend);
     let mut alice = signed_in(&base, "alice", "a").await;
@@ -117,7 +114,7 @@ pub async fn revoking_an_unknown_or_foreign_handle_finds_nothing<B: Backend>() {
     assert_eq!(bob.get("/me").await.body, "bob");
 }
 
-pub async fn logout_others_keeps_only_the_caller<B: Backend>() {
+pub(crate) async fn logout_others_keeps_only_the_caller<B: Backend>() {
     let backend = B::start();
     let base = client(&backend);
     let mut me = signed_in(&base, "alice", "me").await;
@@ -135,7 +132,7 @@ pub async fn logout_others_keeps_only_the_caller<B: Backend>() {
     assert_eq!(devices[0]["current"], true);
 }
 
-pub async fn logout_all_signs_out_every_client<B: Backend>() {
+pub(crate) async fn logout_all_signs_out_every_client<B: Backend>() {
     let backend = B::start();
     let base = client(&backend);
     let mut me = signed_in(&base, "alice", "me").await;
@@ -148,7 +145,7 @@ pub async fn logout_all_signs_out_every_client<B: Backend>() {
     assert_eq!(fresh.devices().await.len(), 1);
 }
 
-pub async fn logout_removes_the_session_from_the_listing<B: Backend>() {
+pub(crate) async fn logout_removes_the_session_from_the_listing<B: Backend>() {
     let backend = B::start();
     let base = client(&backend);
     let mut leaving = signed_in(&base, "alice", "leaving").await;
@@ -167,7 +164,7 @@ pub async fn logout_removes_the_session_from_the_listing<B: Backend>() {
     assert_eq!(devices[0]["label"], "staying");
 }
 
-pub async fn logout_can_clear_site_data<B: Backend>() {
+pub(crate) async fn logout_can_clear_site_data<B: Backend>() {
     let backend = B::start();
     let base = Client::new(app(backend.store(), |b| b.clear_site_data_on_logout(true)));
     let mut client = signed_in(&base, "alice", "").await;
@@ -181,7 +178,7 @@ pub async fn logout_can_clear_site_data<B: Backend>() {
     assert!(response.clear_site_data, "Clear-Site-Data sent");
 }
 
-pub async fn login_as_another_user_clears_the_data<B: Backend>() {
+pub(crate) async fn login_as_another_user_clears_the_data<B: Backend>() {
     let backend = B::start();
     let mut client = signed_in(&client(&backend), "alice", "").await;
     client.post("/set/secret", "\"alice's\"").await;
@@ -200,7 +197,7 @@ pub async fn login_as_another_user_clears_the_data<B: Backend>() {
     );
 }
 
-pub async fn login_again_as_the_same_user_keeps_one_listing<B: Backend>() {
+pub(crate) async fn login_again_as_the_same_user_keeps_one_listing<B: Backend>() {
     let backend = B::start();
     let mut client = signed_in(&client(&backend), "alice", "first").await;
     client.post("/set/n", "1").await;
@@ -211,7 +208,7 @@ pub async fn login_again_as_the_same_user_keeps_one_listing<B: Backend>() {
     assert_eq!(devices[0]["label"], "second");
 }
 
-pub async fn expired_sessions_vanish_from_the_listing<B: Backend>() {
+pub(crate) async fn expired_sessions_vanish_from_the_listing<B: Backend>() {
     let backend = B::start();
     let base = Client::new(app(backend.store(), |b| {
         b.idle_timeout(Duration::from_millis(2000))
@@ -228,7 +225,7 @@ pub async fn expired_sessions_vanish_from_the_listing<B: Backend>() {
     assert_eq!(devices[0]["label"], "active");
 }
 
-pub async fn tracked_activity_is_listed<B: Backend>() {
+pub(crate) async fn tracked_activity_is_listed<B: Backend>() {
     let backend = B::start();
     let mut client = signed_in(&client(&backend), "alice", "").await;
     client.post("/activity/viewed-cart", "").await;
@@ -236,7 +233,7 @@ pub async fn tracked_activity_is_listed<B: Backend>() {
     assert_eq!(devices[0]["last_activity"]["action"], "viewed-cart");
 }
 
-pub async fn activity_tracked_in_a_request_is_listed_by_that_request<B: Backend>() {
+pub(crate) async fn activity_tracked_in_a_request_is_listed_by_that_request<B: Backend>() {
     let backend = B::start();
     let mut client = signed_in(&client(&backend), "alice", "").await;
     let reply = client.post("/activity/checked-out", "").await;
@@ -244,7 +241,7 @@ pub async fn activity_tracked_in_a_request_is_listed_by_that_request<B: Backend>
     assert_eq!(devices[0]["last_activity"]["action"], "checked-out");
 }
 
-pub async fn an_overlong_user_id_is_refused<B: Backend>() {
+pub(crate) async fn an_overlong_user_id_is_refused<B: Backend>() {
     let backend = B::start();
     let mut client = client(&backend);
     let reply = client
@@ -256,7 +253,7 @@ pub async fn an_overlong_user_id_is_refused<B: Backend>() {
 
 /// Braces (a Redis Cluster hash tag's delimiters), an e-mail address, a control character and
 /// non-ASCII text are user IDs like any other, each with its own sessions.
-pub async fn any_user_id_signs_in_lists_and_signs_out<B: Backend>() {
+pub(crate) async fn any_user_id_signs_in_lists_and_signs_out<B: Backend>() {
     let backend = B::start();
     let base = client(&backend);
     let users = [
@@ -291,7 +288,7 @@ pub async fn any_user_id_signs_in_lists_and_signs_out<B: Backend>() {
     }
 }
 
-pub async fn revocation_racing_an_in_flight_write_never_resurrects<B: Backend>() {
+pub(crate) async fn revocation_racing_an_in_flight_write_never_resurrects<B: Backend>() {
     let backend = B::start();
     let base = client(&backend);
     let mut resurrected = 0;
@@ -312,7 +309,7 @@ pub async fn revocation_racing_an_in_flight_write_never_resurrects<B: Backend>()
     assert_eq!(resurrected, 0);
 }
 
-pub async fn cleanup_expired_drops_entries_of_expired_sessions<B: Backend>() {
+pub(crate) async fn cleanup_expired_drops_entries_of_expired_sessions<B: Backend>() {
     let backend = B::start();
     let base = Client::new(app(backend.store(), |b| {
         b.idle_timeout(Duration::from_millis(300))
@@ -325,7 +322,7 @@ pub async fn cleanup_expired_drops_entries_of_expired_sessions<B: Backend>() {
     assert_eq!(admin.post("/cleanup/alice", "").await.body, "0");
 }
 
-pub async fn devices_are_listed_most_recently_seen_first<B: Backend>() {
+pub(crate) async fn devices_are_listed_most_recently_seen_first<B: Backend>() {
     let backend = B::start();
     let base = seen_at_every_request(&backend);
     let mut first = signed_in(&base, "alice", "first").await;
@@ -346,7 +343,7 @@ pub async fn devices_are_listed_most_recently_seen_first<B: Backend>() {
     assert_eq!(labels, ["third", "first", "second"]);
 }
 
-pub async fn the_current_device_is_listed_as_this_request_leaves_it<B: Backend>() {
+pub(crate) async fn the_current_device_is_listed_as_this_request_leaves_it<B: Backend>() {
     let backend = B::start();
     let base = seen_at_every_request(&backend);
     let mut laptop = signed_in(&base, "alice", "laptop").await;
@@ -364,188 +361,26 @@ pub async fn the_current_device_is_listed_as_this_request_leaves_it<B: Backend>(
     );
 }
 
-/// A listed time (RFC 3339) as Unix milliseconds.
+/// A listed time (RFC 3339 in UTC with milliseconds, as the layer writes it) as Unix
+/// milliseconds.
 fn unix_millis(time: &Value) -> i128 {
     let text = time.as_str().expect("a time");
-    let parsed =
-        ::time::OffsetDateTime::parse(text, &::time::format_description::well_known::Rfc3339)
-            .expect("RFC 3339");
-    parsed.unix_timestamp_nanos() / 1_000_000
-}
-
-/// How many times each race below is run; the invariant is checked after every one.
-const TRIALS: usize = 100;
-
-pub async fn cycle_id_of_a_signed_in_session_keeps_it_listed_once_as_current<B: Backend>() {
-    let backend = B::start();
-    let mut laptop = signed_in(&client(&backend), "alice", "laptop").await;
-    let before = laptop.cookie.clone();
-    laptop.post("/cycle", "").await;
-    assert_ne!(laptop.cookie, before, "a new ID");
-    let devices = laptop.devices().await;
-    assert_eq!(devices.len(), 1, "{devices:?}");
-    assert_eq!(devices[0]["current"], true);
-    assert_eq!(devices[0]["label"], "laptop");
-}
-
-pub async fn a_cycled_session_is_signed_out_by_logout_all_from_another_device<B: Backend>() {
-    let backend = B::start();
-    let base = client(&backend);
-    let mut laptop = signed_in(&base, "alice", "laptop").await;
-    let mut phone = signed_in(&base, "alice", "phone").await;
-    laptop.post("/cycle", "").await;
-    assert_eq!(
-        phone.devices().await.len(),
-        2,
-        "both listed from the other device"
-    );
-    assert_eq!(phone.post("/logout-all", "").await.body, "2");
-    assert_eq!(laptop.get("/me").await.body, "anonymous");
-}
-
-pub async fn a_cycled_session_is_signed_out_by_logout_others<B: Backend>() {
-    let backend = B::start();
-    let base = client(&backend);
-    let mut laptop = signed_in(&base, "alice", "laptop").await;
-    let mut phone = signed_in(&base, "alice", "phone").await;
-    laptop.post("/cycle", "").await;
-    assert_eq!(phone.post("/logout-others", "").await.body, "1");
-    assert_eq!(laptop.get("/me").await.body, "anonymous");
-    assert_eq!(phone.get("/me").await.body, "alice");
-}
-
-pub async fn the_session_kept_by_logout_others_can_still_cycle_its_id<B: Backend>() {
-    let backend = B::start();
-    let base = client(&backend);
-    let mut me = signed_in(&base, "alice", "me").await;
-    signed_in(&base, "alice", "other").await;
-    me.post("/logout-others", "").await;
-    me.post("/cycle", "").await;
-    assert_eq!(me.get("/me").await.body, "alice");
-    assert_eq!(me.devices().await.len(), 1);
-}
-
-pub async fn a_cycle_racing_logout_all_leaves_no_session_alive<B: Backend>() {
-    a_new_id_racing_logout_all_leaves_no_session_alive::<B>("/cycle").await;
-}
-
-/// A change of expiry moves the session to a new ID, as a cycle does.
-pub async fn a_change_of_expiry_racing_logout_all_leaves_no_session_alive<B: Backend>() {
-    a_new_id_racing_logout_all_leaves_no_session_alive::<B>("/expiry/inactivity-600000").await;
-}
-
-/// Neither the old ID nor the new one of a session that `path` moves to a new ID while
-/// another device signs out everywhere survives.
-async fn a_new_id_racing_logout_all_leaves_no_session_alive<B: Backend>(path: &str) {
-    let backend = B::start();
-    let base = client(&backend);
-    let mut survivors = 0;
-    for _ in 0..TRIALS {
-        let moving = signed_in(&base, "alice", "moving").await;
-        let signing_out = signed_in(&base, "alice", "signing out").await;
-        let old = moving.clone();
-        let ((mut moving, _), _) = moving
-            .race((POST, path), signing_out, (POST, "/logout-all"))
-            .await;
-        for mut client in [moving.clone(), old] {
-            if client.get("/me").await.body != "anonymous" {
-                survivors += 1;
-            }
-        }
-        moving.post("/logout-all", "").await;
-    }
-    assert_eq!(survivors, 0, "survivors in {TRIALS} trials");
-}
-
-pub async fn a_session_whose_expiry_changed_is_signed_out_by_logout_all<B: Backend>() {
-    let backend = B::start();
-    let base = client(&backend);
-    let mut laptop = signed_in(&base, "alice", "laptop").await;
-    let mut phone = signed_in(&base, "alice", "phone").await;
-    laptop.post("/expiry/inactivity-600000", "").await;
-    let devices = phone.devices().await;
-    assert_eq!(devices.len(), 2, "both listed from the other device");
-    assert_eq!(phone.post("/logout-all", "").await.body, "2");
-    assert_eq!(laptop.get("/me").await.body, "anonymous");
-}
-
-pub async fn a_login_racing_logout_all_is_listed_if_it_survives<B: Backend>() {
-    let backend = B::start();
-    let base = client(&backend);
-    let mut unlisted = 0;
-    for _ in 0..TRIALS {
-        let signing_out = signed_in(&base, "alice", "signing out").await;
-        let mut arriving = base.clone();
-        arriving.cookie = None;
-        let ((mut arriving, _), _) = arriving
-            .race((POST, "/login/alice"), signing_out, (POST, "/logout-all"))
-            .await;
-        if arriving.get("/me").await.body == "alice" {
-            let listed = arriving.devices().await;
-            if !listed.iter().any(|device| device["current"] == true) {
-                unlisted += 1;
-            }
-            arriving.post("/logout-all", "").await;
-            assert_eq!(arriving.get("/me").await.body, "anonymous");
-        }
-    }
-    assert_eq!(unlisted, 0, "unlisted sessions in {TRIALS} trials");
-}
-
-pub async fn a_revocation_racing_a_cycle_of_another_device_spares_it<B: Backend>() {
-    let backend = B::start();
-    let base = client(&backend);
-    for _ in 0..TRIALS / 10 {
-        let cycling = signed_in(&base, "alice", "cycling").await;
-        let mut other = signed_in(&base, "alice", "other").await;
-        let mut third = signed_in(&base, "alice", "third").await;
-        let handle = handle_of(&other.devices().await, "third");
-        let ((mut cycling, _), (mut other, _)) = cycling
-            .clone()
-            .race(
-                (POST, "/cycle"),
-                other.clone(),
-                (POST, &format!("/revoke/{handle}")),
-            )
-            .await;
-        assert_eq!(cycling.get("/me").await.body, "alice");
-        assert_eq!(third.get("/me").await.body, "anonymous");
-        other.post("/logout-all", "").await;
-        assert_eq!(cycling.get("/me").await.body, "anonymous");
-    }
-}
-
-pub async fn a_revocation_racing_a_cycle_of_that_device_is_true_only_if_it_signed_it_out<
-    B: Backend,
->() {
-    let backend = B::start();
-    let base = client(&backend);
-    let mut escaped = 0;
-    for _ in 0..TRIALS {
-        let cycling = signed_in(&base, "alice", "cycling").await;
-        let mut revoking = signed_in(&base, "alice", "revoking").await;
-        let handle = handle_of(&revoking.devices().await, "cycling");
-        let old = cycling.clone();
-        let revoke = (POST, format!("/revoke/{handle}"));
-        let ((mut cycling, _), (mut revoking, reply)) = cycling
-            .race((POST, "/cycle"), revoking, (revoke.0, &revoke.1))
-            .await;
-        let mut alive = false;
-        for mut client in [cycling.clone(), old] {
-            alive |= client.get("/me").await.body == "alice";
-        }
-        match reply.body.as_str() {
-            "true" if alive => escaped += 1,
-            "true" => {}
-            _ => {
-                let listed = revoking.devices().await;
-                assert!(
-                    !alive || listed.iter().any(|d| d["label"] == "cycling"),
-                    "a live session is listed: {listed:?}"
-                );
-            }
-        }
-        cycling.post("/logout-all", "").await;
-    }
-    assert_eq!(escaped, 0, "sessions revoked yet alive in {TRIALS} trials");
+    let number = |range: std::ops::Range<usize>| -> i128 {
+        text.get(range)
+            .and_then(|digits| digits.parse().ok())
+            .expect("RFC 3339")
+    };
+    let (year, month, day) = (number(0..4), number(5..7), number(8..10));
+    // Days since 1970-01-01 (Howard Hinnant's `days_from_civil`).
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    let days = era * 146_097 + day_of_era - 719_468;
+    days * 86_400_000
+        + number(11..13) * 3_600_000
+        + number(14..16) * 60_000
+        + number(17..19) * 1000
+        + number(20..23)
 }

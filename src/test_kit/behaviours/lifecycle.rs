@@ -10,20 +10,20 @@
 
 use std::time::Duration;
 
+use crate::SessionStore;
+use crate::store::token::TokenStore;
 use axum::http::{Method, StatusCode};
 use serde_json::Value;
-use tower_redis_session::SessionStore;
-use tower_redis_session::store::token::TokenStore;
 
-use super::{Backend, Client, app};
+use crate::test_kit::{Backend, Client, app};
 
-const POST: Method = Method::POST;
-const GET: Method = Method::GET;
-const TRIALS: usize = 100;
+pub(super) const POST: Method = Method::POST;
+pub(super) const GET: Method = Method::GET;
+pub(super) const TRIALS: usize = 100;
 
 /// The ways a device's session begins.
 #[derive(Clone, Copy, Debug)]
-enum WayIn {
+pub(super) enum WayIn {
     Password,
     /// A remember-me token, once the password sign-in's session has expired.
     Remembered,
@@ -60,13 +60,13 @@ enum WayOut {
 }
 
 /// The user's session limit in the matrix: the two devices fit, a third does not.
-const LIMIT: usize = 2;
+pub(super) const LIMIT: usize = 2;
 
-fn base<B: Backend>(backend: &B) -> Client {
+pub(super) fn base<B: Backend>(backend: &B) -> Client {
     Client::new(app(backend.store(), |b| b.max_sessions_per_user(LIMIT)))
 }
 
-fn handle_of(devices: &[Value], label: &str) -> Option<String> {
+pub(super) fn handle_of(devices: &[Value], label: &str) -> Option<String> {
     devices
         .iter()
         .find(|d| d["label"] == label)
@@ -75,7 +75,12 @@ fn handle_of(devices: &[Value], label: &str) -> Option<String> {
 }
 
 /// A device of alice signed in with "remember me", labelled `label`, by `way`.
-async fn signed_in<B: Backend>(backend: &B, base: &Client, way: WayIn, label: &str) -> Client {
+pub(super) async fn signed_in<B: Backend>(
+    backend: &B,
+    base: &Client,
+    way: WayIn,
+    label: &str,
+) -> Client {
     let mut device = base.clone();
     device.cookie = None;
     device.remember = None;
@@ -86,7 +91,7 @@ async fn signed_in<B: Backend>(backend: &B, base: &Client, way: WayIn, label: &s
         WayIn::Remembered => {
             // The password session expires (its record is gone); the token signs back in.
             let handle = handle_of(&device.devices().await, label).expect("listed");
-            let id = tower_redis_session::Handle::parse(&handle).expect("a handle");
+            let id = crate::Handle::parse(&handle).expect("a handle");
             backend.store().delete(&id).await.expect("the store");
             assert_eq!(device.get("/remembered").await.body, "true", "{way:?}");
         }
@@ -188,35 +193,37 @@ async fn every_way_in_ends_by<B: Backend>(way_out: WayOut) {
     }
 }
 
-pub async fn logout_ends_a_device_however_it_signed_in<B: Backend>() {
+pub(crate) async fn logout_ends_a_device_however_it_signed_in<B: Backend>() {
     every_way_in_ends_by::<B>(WayOut::Logout).await;
 }
 
-pub async fn revoking_a_device_ends_it_however_it_signed_in<B: Backend>() {
+pub(crate) async fn revoking_a_device_ends_it_however_it_signed_in<B: Backend>() {
     every_way_in_ends_by::<B>(WayOut::Revoked).await;
 }
 
-pub async fn logout_others_ends_a_device_however_it_signed_in<B: Backend>() {
+pub(crate) async fn logout_others_ends_a_device_however_it_signed_in<B: Backend>() {
     every_way_in_ends_by::<B>(WayOut::Others).await;
 }
 
-pub async fn logout_all_from_another_device_ends_a_device_however_it_signed_in<B: Backend>() {
+pub(crate) async fn logout_all_from_another_device_ends_a_device_however_it_signed_in<
+    B: Backend,
+>() {
     every_way_in_ends_by::<B>(WayOut::All).await;
 }
 
-pub async fn logout_all_from_the_device_ends_it_however_it_signed_in<B: Backend>() {
+pub(crate) async fn logout_all_from_the_device_ends_it_however_it_signed_in<B: Backend>() {
     every_way_in_ends_by::<B>(WayOut::AllFromItself).await;
 }
 
-pub async fn theft_ends_a_device_however_it_signed_in<B: Backend>() {
+pub(crate) async fn theft_ends_a_device_however_it_signed_in<B: Backend>() {
     every_way_in_ends_by::<B>(WayOut::Theft).await;
 }
 
-pub async fn the_session_limit_ends_a_device_however_it_signed_in<B: Backend>() {
+pub(crate) async fn the_session_limit_ends_a_device_however_it_signed_in<B: Backend>() {
     every_way_in_ends_by::<B>(WayOut::Evicted).await;
 }
 
-pub async fn a_remembered_sign_in_merges_the_visitors_cart<B: Backend>() {
+pub(crate) async fn a_remembered_sign_in_merges_the_visitors_cart<B: Backend>() {
     let backend = B::start();
     let base = base(&backend);
     let mut device = base.clone();
@@ -239,7 +246,7 @@ pub async fn a_remembered_sign_in_merges_the_visitors_cart<B: Backend>() {
     );
 }
 
-pub async fn other_applications_cookies_hide_none_of_ours<B: Backend>() {
+pub(crate) async fn other_applications_cookies_hide_none_of_ours<B: Backend>() {
     let backend = B::start();
     let mut device = base(&backend);
     device.post("/login-remember/alice", "device").await;
@@ -264,138 +271,5 @@ pub async fn other_applications_cookies_hide_none_of_ours<B: Backend>() {
         assert_eq!(with_foreign.cookie, before, "{foreign:?}");
         device = with_foreign;
         device.foreign.clear();
-    }
-}
-
-/// `path` moves a device's session to a new ID while another device runs `other_path` (a
-/// listing, a cleanup); the moved session must stay signed in and listed.
-async fn a_new_id_racing<B: Backend>(path: &str, other_path: (Method, &str)) {
-    let backend = B::start();
-    let base = base(&backend);
-    let mut signed_out = 0;
-    for _ in 0..TRIALS {
-        let moving = signed_in(&backend, &base, WayIn::Password, "device").await;
-        let other = signed_in(&backend, &base, WayIn::Password, "other").await;
-        let ((mut moving, reply), (mut other, _)) = moving
-            .race((POST, path), other, (other_path.0.clone(), other_path.1))
-            .await;
-        if moving.get("/me").await.body != "alice" || reply.set_cookies.is_empty() {
-            signed_out += 1;
-        } else {
-            let listed = other.devices().await;
-            assert!(
-                handle_of(&listed, "device").is_some(),
-                "unlisted: {listed:?}"
-            );
-        }
-        other.post("/logout-all", "").await;
-    }
-    assert_eq!(signed_out, 0, "spurious sign-outs in {TRIALS} trials");
-}
-
-pub async fn a_cycle_racing_a_device_listing_keeps_the_session<B: Backend>() {
-    a_new_id_racing::<B>("/cycle", (GET, "/devices")).await;
-}
-
-pub async fn a_change_of_expiry_racing_a_device_listing_keeps_the_session<B: Backend>() {
-    a_new_id_racing::<B>("/expiry/inactivity-600000", (GET, "/devices")).await;
-}
-
-pub async fn a_cycle_racing_cleanup_keeps_the_session<B: Backend>() {
-    a_new_id_racing::<B>("/cycle", (POST, "/cleanup/alice")).await;
-}
-
-pub async fn a_logout_racing_a_cycle_of_its_session_is_true_only_if_it_ended_it<B: Backend>() {
-    let backend = B::start();
-    let base = base(&backend);
-    let mut escaped = 0;
-    for _ in 0..TRIALS {
-        let device = signed_in(&backend, &base, WayIn::Password, "device").await;
-        let old = device.clone();
-        let ((cycled, _), (_, logout)) = device
-            .clone()
-            .race((POST, "/cycle"), device, (POST, "/logout"))
-            .await;
-        let mut alive = false;
-        for mut client in [cycled.clone(), old] {
-            client.remember = None;
-            alive |= client.get("/me").await.body == "alice";
-        }
-        if logout.body == "true" && alive {
-            escaped += 1;
-        }
-        let mut cleanup = cycled;
-        cleanup.post("/logout-all", "").await;
-    }
-    assert_eq!(
-        escaped, 0,
-        "logouts that answered true in {TRIALS} trials left a session"
-    );
-}
-
-pub async fn a_revocation_racing_a_cycle_of_a_remembered_device_ends_it_for_good<B: Backend>() {
-    let backend = B::start();
-    let base = base(&backend);
-    let mut escaped = 0;
-    for _ in 0..TRIALS {
-        let device = signed_in(&backend, &base, WayIn::Remembered, "device").await;
-        let mut other = signed_in(&backend, &base, WayIn::Password, "other").await;
-        let handle = handle_of(&other.devices().await, "device").expect("listed");
-        let old = device.clone();
-        let revoke = format!("/revoke/{handle}");
-        let ((cycled, _), (mut other, reply)) =
-            device.race((POST, "/cycle"), other, (POST, &revoke)).await;
-        let mut alive = false;
-        for client in [cycled.clone(), old] {
-            for forget in [false, true] {
-                let mut client = client.clone();
-                if forget {
-                    client.cookie = None;
-                }
-                alive |= client.get("/me").await.body == "alice";
-            }
-        }
-        if reply.body == "true" && alive {
-            escaped += 1;
-        }
-        other.post("/logout-all", "").await;
-    }
-    assert_eq!(escaped, 0, "revoked yet alive in {TRIALS} trials");
-}
-
-pub async fn parallel_sign_ins_past_the_limit_leave_exactly_the_limit<B: Backend>() {
-    const SIGN_INS: usize = 6;
-    let backend = B::start();
-    let base = base(&backend);
-    for _ in 0..TRIALS / 5 {
-        let start = std::sync::Arc::new(tokio::sync::Barrier::new(SIGN_INS));
-        let tasks: Vec<_> = (0..SIGN_INS)
-            .map(|i| {
-                let (mut client, start) = (base.clone(), std::sync::Arc::clone(&start));
-                tokio::spawn(async move {
-                    start.wait().await;
-                    client.post("/login/alice", &format!("d{i}")).await;
-                    client
-                })
-            })
-            .collect();
-        let mut clients = Vec::new();
-        for task in tasks {
-            clients.push(task.await.expect("a sign-in task"));
-        }
-        let mut signed_in = Vec::new();
-        for mut client in clients {
-            if client.get("/me").await.body == "alice" {
-                signed_in.push(client);
-            }
-        }
-        assert_eq!(
-            signed_in.len(),
-            LIMIT,
-            "signed in after {SIGN_INS} parallel sign-ins"
-        );
-        let listed = signed_in[0].devices().await;
-        assert_eq!(listed.len(), LIMIT, "{listed:?}");
-        signed_in[0].post("/logout-all", "").await;
     }
 }

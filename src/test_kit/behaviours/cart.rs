@@ -3,13 +3,11 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use crate::store::cart::{CartLimits, CartLine, CartOp, CartOwner, CartStore, MergePolicy};
+use crate::{CartConfig, CartId};
 use axum::http::StatusCode;
-use tower_redis_session::store::cart::{
-    CartLimits, CartLine, CartOp, CartOwner, CartStore, MergePolicy,
-};
-use tower_redis_session::{CartConfig, CartId};
 
-use super::{Backend, Client, app};
+use crate::test_kit::{Backend, Client, app};
 
 fn client<B: Backend>(backend: &B) -> Client {
     Client::new(app(backend.store(), |b| b))
@@ -19,7 +17,7 @@ fn cart_of(pairs: &[(&str, u64)]) -> BTreeMap<String, u64> {
     pairs.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect()
 }
 
-pub async fn anonymous_add_read_remove_round_trip<B: Backend>() {
+pub(crate) async fn anonymous_add_read_remove_round_trip<B: Backend>() {
     let backend = B::start();
     let mut client = client(&backend);
     assert_eq!(client.post("/cart/add/apple/2", "").await.body, "2");
@@ -32,7 +30,7 @@ pub async fn anonymous_add_read_remove_round_trip<B: Backend>() {
     assert!(client.cookie.is_none(), "no session was needed");
 }
 
-pub async fn payloads_are_kept_with_their_line<B: Backend>() {
+pub(crate) async fn payloads_are_kept_with_their_line<B: Backend>() {
     let backend = B::start();
     let mut client = client(&backend);
     client
@@ -48,7 +46,7 @@ pub async fn payloads_are_kept_with_their_line<B: Backend>() {
     assert_eq!(client.get("/cart/count").await.body, "2");
 }
 
-pub async fn a_hundred_parallel_adds_of_one_sku_make_a_hundred<B: Backend>() {
+pub(crate) async fn a_hundred_parallel_adds_of_one_sku_make_a_hundred<B: Backend>() {
     let backend = B::start();
     let mut client = client(&backend);
     client.post("/cart/add/apple/1", "").await;
@@ -64,7 +62,7 @@ pub async fn a_hundred_parallel_adds_of_one_sku_make_a_hundred<B: Backend>() {
     assert_eq!(client.cart().await, cart_of(&[("apple", 100)]));
 }
 
-pub async fn a_hundred_parallel_adds_of_distinct_skus_make_a_hundred_lines<B: Backend>() {
+pub(crate) async fn a_hundred_parallel_adds_of_distinct_skus_make_a_hundred_lines<B: Backend>() {
     let backend = B::start();
     let mut client = client(&backend);
     client.post("/cart/add/sku-0/1", "").await;
@@ -80,7 +78,7 @@ pub async fn a_hundred_parallel_adds_of_distinct_skus_make_a_hundred_lines<B: Ba
     assert_eq!(client.cart().await.len(), 100);
 }
 
-pub async fn decrement_to_zero_removes_the_line<B: Backend>() {
+pub(crate) async fn decrement_to_zero_removes_the_line<B: Backend>() {
     let backend = B::start();
     let mut client = client(&backend);
     client.post("/cart/add/apple/3", "").await;
@@ -92,7 +90,7 @@ pub async fn decrement_to_zero_removes_the_line<B: Backend>() {
     assert!(client.cart().await.is_empty());
 }
 
-pub async fn the_cart_cookie_is_persistent_and_secure<B: Backend>() {
+pub(crate) async fn the_cart_cookie_is_persistent_and_secure<B: Backend>() {
     let backend = B::start();
     let app = app(backend.store(), |b| {
         b.cart(CartConfig::default().ttl(Duration::from_secs(3600)))
@@ -130,7 +128,7 @@ pub async fn the_cart_cookie_is_persistent_and_secure<B: Backend>() {
     );
 }
 
-pub async fn limits_give_typed_errors_and_leave_the_cart_unchanged<B: Backend>() {
+pub(crate) async fn limits_give_typed_errors_and_leave_the_cart_unchanged<B: Backend>() {
     let backend = B::start();
     let app = app(backend.store(), |b| {
         b.cart(
@@ -161,7 +159,7 @@ pub async fn limits_give_typed_errors_and_leave_the_cart_unchanged<B: Backend>()
     assert_eq!(client.cart().await, cart_of(&[("a", 1), ("b", 1)]));
 }
 
-pub async fn an_unknown_cart_id_is_never_adopted<B: Backend>() {
+pub(crate) async fn an_unknown_cart_id_is_never_adopted<B: Backend>() {
     let backend = B::start();
     let mut client = client(&backend);
     let planted = CartId::generate().unwrap().encode();
@@ -173,7 +171,7 @@ pub async fn an_unknown_cart_id_is_never_adopted<B: Backend>() {
     assert!(attacker.cart().await.is_empty());
 }
 
-pub async fn login_merges_the_visitor_cart_by_summing<B: Backend>() {
+pub(crate) async fn login_merges_the_visitor_cart_by_summing<B: Backend>() {
     let backend = B::start();
     let base = client(&backend);
     let mut other_device = base.clone();
@@ -193,7 +191,7 @@ pub async fn login_merges_the_visitor_cart_by_summing<B: Backend>() {
     assert_eq!(other_device.cart().await, cart_of(&[("a", 1), ("b", 5)]));
 }
 
-pub async fn a_retried_merge_gives_the_same_result<B: Backend>() {
+pub(crate) async fn a_retried_merge_gives_the_same_result<B: Backend>() {
     let backend = B::start();
     let store = backend.store();
     let limits = CartLimits {
@@ -237,7 +235,7 @@ fn line(sku: &str, quantity: u32) -> CartLine {
     }
 }
 
-pub async fn merge_policies_max_and_replace<B: Backend>() {
+pub(crate) async fn merge_policies_max_and_replace<B: Backend>() {
     for (policy, expected) in [
         (MergePolicy::Max, cart_of(&[("a", 1), ("b", 3)])),
         (MergePolicy::Replace, cart_of(&[("a", 1), ("b", 2)])),
@@ -261,7 +259,9 @@ pub async fn merge_policies_max_and_replace<B: Backend>() {
     }
 }
 
-pub async fn after_logout_the_browser_has_a_new_empty_cart_and_the_users_cart_stays<B: Backend>() {
+pub(crate) async fn after_logout_the_browser_has_a_new_empty_cart_and_the_users_cart_stays<
+    B: Backend,
+>() {
     let backend = B::start();
     let mut client = client(&backend);
     client.post("/login/alice", "").await;
@@ -277,7 +277,7 @@ pub async fn after_logout_the_browser_has_a_new_empty_cart_and_the_users_cart_st
     assert_eq!(later.cart().await, cart_of(&[("a", 2)]));
 }
 
-pub async fn the_visitor_cart_survives_session_expiry<B: Backend>() {
+pub(crate) async fn the_visitor_cart_survives_session_expiry<B: Backend>() {
     let backend = B::start();
     let mut client = Client::new(app(backend.store(), |b| {
         b.idle_timeout(Duration::from_millis(300))
@@ -293,7 +293,7 @@ pub async fn the_visitor_cart_survives_session_expiry<B: Backend>() {
     assert_eq!(client.cart().await, cart_of(&[("apple", 1)]));
 }
 
-pub async fn the_visitor_cart_expires_after_its_ttl<B: Backend>() {
+pub(crate) async fn the_visitor_cart_expires_after_its_ttl<B: Backend>() {
     let backend = B::start();
     let mut client = Client::new(app(backend.store(), |b| {
         b.cart(CartConfig::default().ttl(Duration::from_millis(300)))

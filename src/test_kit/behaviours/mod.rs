@@ -1,0 +1,15 @@
+//! The behaviours, one function each, by group; `test_kit/mod.rs` lists them.
+
+#[cfg(feature = "cart")]
+pub(super) mod cart;
+pub(super) mod data;
+pub(super) mod device_races;
+pub(super) mod devices;
+pub(super) mod expiry;
+#[cfg(all(feature = "cart", feature = "remember-me"))]
+pub(super) mod lifecycle;
+#[cfg(all(feature = "cart", feature = "remember-me"))]
+pub(super) mod lifecycle_races;
+#[cfg(feature = "remember-me")]
+pub(super) mod remember;
+pub(super) mod responses;
