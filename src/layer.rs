@@ -15,10 +15,10 @@ use crate::remember::{RememberConfig, RememberFeature};
 use crate::service::SessionService;
 use crate::session::{Context, Feature};
 #[cfg(feature = "cart")]
-use crate::store::cart::CartStore;
+use crate::store::DynCartStore;
 #[cfg(feature = "remember-me")]
-use crate::store::token::TokenStore;
-use crate::store::{LayerStore, UserIndex};
+use crate::store::DynTokenStore;
+use crate::store::{DynUserIndex, LayerStore};
 
 /// A tower layer that gives each request a [`Session`](crate::Session).
 ///
@@ -98,7 +98,7 @@ impl<S> Layer<S> for SessionLayer {
 /// | cookie attributes | `HttpOnly; Secure; SameSite=Lax; Path=/`, no `Domain`, no `Max-Age` |
 #[must_use]
 pub struct SessionLayerBuilder {
-    store: Arc<dyn UserIndex>,
+    store: Arc<dyn DynUserIndex>,
     config: SessionConfig,
     render_failure: Option<Renderer>,
     features: Features,
@@ -107,9 +107,9 @@ pub struct SessionLayerBuilder {
 /// The enabled features, each with its store and settings.
 struct Features {
     #[cfg(feature = "cart")]
-    cart: (Arc<dyn CartStore>, CartConfig),
+    cart: (Arc<dyn DynCartStore>, CartConfig),
     #[cfg(feature = "remember-me")]
-    remember: (Arc<dyn TokenStore>, RememberConfig),
+    remember: (Arc<dyn DynTokenStore>, RememberConfig),
 }
 
 impl std::fmt::Debug for SessionLayerBuilder {

@@ -11,11 +11,12 @@ use crate::cookie::{CookieSettings, CookieUpdate};
 use crate::error::SessionError;
 use crate::session::State;
 use crate::session::feature::{Feature, Hook};
-use crate::store::cart::{CartLimits, CartOwner, CartStore};
+use crate::store::DynCartStore;
+use crate::store::cart::{CartLimits, CartOwner};
 
 /// The cart, registered with the layer.
 pub(crate) struct CartFeature {
-    pub(super) store: Arc<dyn CartStore>,
+    pub(super) store: Arc<dyn DynCartStore>,
     pub(super) config: CartConfig,
     cookie: CookieSettings,
 }
@@ -32,7 +33,7 @@ impl CartFeature {
     /// The cart over `store` with `config`, its cookie named beside the session cookie and the
     /// cookie names already `taken`.
     pub(crate) fn new(
-        store: Arc<dyn CartStore>,
+        store: Arc<dyn DynCartStore>,
         config: CartConfig,
         session: &SessionConfig,
         taken: &[(&str, &'static str)],

@@ -20,7 +20,8 @@ use crate::cookie::CookieUpdate;
 use crate::error::SessionError;
 use crate::extract::SessionRejection;
 use crate::session::Session;
-use crate::store::cart::{CartLimits, CartLine, CartOp, CartOwner, CartStore, CartWritten};
+use crate::store::DynCartStore;
+use crate::store::cart::{CartLimits, CartLine, CartOp, CartOwner, CartWritten};
 
 pub use self::config::CartConfig;
 pub use self::error::CartError;
@@ -167,7 +168,7 @@ impl Cart {
         &self.feature.config
     }
 
-    fn store(&self) -> &dyn CartStore {
+    fn store(&self) -> &dyn DynCartStore {
         &*self.feature.store
     }
 

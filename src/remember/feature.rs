@@ -16,11 +16,11 @@ use crate::cookie::{CookieSettings, CookieUpdate};
 use crate::error::StoreError;
 use crate::session::feature::{Feature, Hook};
 use crate::session::{Client, Context, State};
-use crate::store::token::TokenStore;
+use crate::store::DynTokenStore;
 
 /// Remember-me, registered with the layer.
 pub(crate) struct RememberFeature {
-    pub(super) store: Arc<dyn TokenStore>,
+    pub(super) store: Arc<dyn DynTokenStore>,
     pub(super) config: RememberConfig,
     cookie: CookieSettings,
 }
@@ -29,7 +29,7 @@ impl RememberFeature {
     /// Remember-me over `store` with `config`, its cookie named beside the session cookie and
     /// the cookie names already `taken`.
     pub(crate) fn new(
-        store: Arc<dyn TokenStore>,
+        store: Arc<dyn DynTokenStore>,
         config: RememberConfig,
         session: &SessionConfig,
         taken: &[(&str, &'static str)],

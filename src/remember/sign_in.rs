@@ -12,13 +12,14 @@ use crate::error::SessionError;
 use crate::id::SessionId;
 use crate::session::meta::json;
 use crate::session::{Client, Context, SignIn, State};
-use crate::store::token::{Rotated, TokenRecord, TokenStore};
+use crate::store::DynTokenStore;
+use crate::store::token::{Rotated, TokenRecord};
 use crate::telemetry;
 use crate::time::{millis, now_millis};
 
 /// What signing in with a token works with: the token store and remember-me's settings.
 pub(super) struct Tokens<'a> {
-    pub(super) store: &'a dyn TokenStore,
+    pub(super) store: &'a dyn DynTokenStore,
     pub(super) config: &'a RememberConfig,
 }
 

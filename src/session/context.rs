@@ -6,11 +6,11 @@ use std::sync::Arc;
 use super::Feature;
 use crate::config::SessionConfig;
 use crate::failure::Renderer;
-use crate::store::UserIndex;
+use crate::store::DynUserIndex;
 
 /// Everything a request's session needs besides its own state: shared by all requests.
 pub(crate) struct Context {
-    pub(crate) store: Arc<dyn UserIndex>,
+    pub(crate) store: Arc<dyn DynUserIndex>,
     pub(crate) config: SessionConfig,
     /// The features built on sessions, in the order their hooks run.
     pub(crate) features: Vec<Arc<dyn Feature>>,

@@ -45,7 +45,7 @@ use std::future::Future;
 
 use crate::error::{SessionError, StoreError};
 use crate::id::{Handle, random_text};
-use crate::store::{IndexEntry, UserIndex, Written};
+use crate::store::{DynUserIndex, IndexEntry, Written};
 
 /// What [`enter`] did.
 #[derive(Debug)]
@@ -66,7 +66,7 @@ pub(crate) enum Entered {
 /// for a rename, the old name was not revoked meanwhile. `write` is given the generation to
 /// stamp the record with.
 pub(crate) async fn enter<F, Fut>(
-    store: &dyn UserIndex,
+    store: &dyn DynUserIndex,
     user: &str,
     entry: &IndexEntry,
     born: Option<&str>,
@@ -106,7 +106,7 @@ where
 /// Gives `user` a fresh generation, alive until `keep_until`, for what a sign-out of the user's
 /// other sessions keeps; returns it.
 pub(crate) async fn renew(
-    store: &dyn UserIndex,
+    store: &dyn DynUserIndex,
     user: &str,
     keep_until: u64,
 ) -> Result<String, SessionError> {

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 
-use super::{BoxFuture, SessionStore};
+use std::future::Future;
+
+use super::SessionStore;
 use crate::error::StoreError;
 use crate::id::Handle;
 
@@ -121,22 +123,22 @@ impl CartLine {
 pub trait CartStore: SessionStore {
     /// Applies one change to a cart line, within `limits`, and sets the cart's time to live.
     /// With `must_exist`, a cart that does not exist is left alone ([`CartWritten::NoCart`]).
-    fn cart_apply<'a>(
-        &'a self,
-        owner: &'a CartOwner,
+    fn cart_apply(
+        &self,
+        owner: &CartOwner,
         must_exist: bool,
-        op: &'a CartOp<'a>,
+        op: &CartOp<'_>,
         limits: CartLimits,
-    ) -> BoxFuture<'a, Result<CartWritten, StoreError>>;
+    ) -> impl Future<Output = Result<CartWritten, StoreError>> + Send;
 
     /// A cart's lines, by SKU.
-    fn cart_lines<'a>(
-        &'a self,
-        owner: &'a CartOwner,
-    ) -> BoxFuture<'a, Result<Vec<CartLine>, StoreError>>;
+    fn cart_lines(
+        &self,
+        owner: &CartOwner,
+    ) -> impl Future<Output = Result<Vec<CartLine>, StoreError>> + Send;
 
     /// Deletes a cart.
-    fn cart_clear<'a>(&'a self, owner: &'a CartOwner) -> BoxFuture<'a, Result<(), StoreError>>;
+    fn cart_clear(&self, owner: &CartOwner) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Merges `lines` (a visitor's cart, named `source`) into `user`'s cart under `policy`,
     /// once: a repeat with the same `source` within `source_ttl` (as long as the visitor's cart
@@ -144,13 +146,13 @@ pub trait CartStore: SessionStore {
     /// `source_ttl` and must not be kept in the cart's lines, so logins cost the user's cart
     /// nothing lasting. Lines beyond the line limit are dropped and quantities capped, so a
     /// login never fails on them.
-    fn cart_merge<'a>(
-        &'a self,
-        user: &'a str,
-        source: &'a Handle,
-        lines: &'a [CartLine],
+    fn cart_merge(
+        &self,
+        user: &str,
+        source: &Handle,
+        lines: &[CartLine],
         policy: MergePolicy,
         limits: CartLimits,
         source_ttl: Duration,
-    ) -> BoxFuture<'a, Result<bool, StoreError>>;
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }

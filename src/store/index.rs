@@ -2,7 +2,9 @@
 //! top of the record operations. Why each operation must be one atomic step, and what the
 //! steps together guarantee, is in `session/index.rs`.
 
-use super::{BoxFuture, SessionStore};
+use std::future::Future;
+
+use super::SessionStore;
 use crate::error::StoreError;
 use crate::id::Handle;
 
@@ -31,13 +33,13 @@ pub trait UserIndex: SessionStore {
     /// ([`index_fence`](Self::index_fence)). A user who has none gets `fresh_generation`.
     ///
     /// The index, and the generation, must live at least as long as `entry.expires_at`.
-    fn index_add<'a>(
-        &'a self,
-        user: &'a str,
-        entry: &'a IndexEntry,
+    fn index_add(
+        &self,
+        user: &str,
+        entry: &IndexEntry,
         now: u64,
-        fresh_generation: &'a str,
-    ) -> BoxFuture<'a, Result<String, StoreError>>;
+        fresh_generation: &str,
+    ) -> impl Future<Output = Result<String, StoreError>> + Send;
 
     /// Confirms a pending entry once its record is written, in one atomic step: if `user`'s
     /// generation is still `generation` and the entry is still in the index (and so is the
@@ -45,58 +47,58 @@ pub trait UserIndex: SessionStore {
     /// the replaced entry is removed, and the answer is `true`. Otherwise a sign-out or a
     /// revocation has begun since the session was born: the entry is removed and the answer is
     /// `false` (the caller then deletes the record).
-    fn index_confirm<'a>(
-        &'a self,
-        user: &'a str,
-        entry: &'a IndexEntry,
-        generation: &'a str,
-        replaces: Option<&'a Handle>,
-    ) -> BoxFuture<'a, Result<bool, StoreError>>;
+    fn index_confirm(
+        &self,
+        user: &str,
+        entry: &IndexEntry,
+        generation: &str,
+        replaces: Option<&Handle>,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// Starts a sign-out of all (or all other) sessions of `user`: replaces the user's
     /// generation, so that no session or token born under the old one can still be created,
     /// renamed or signed in with. The old generation must be gone even when the server is out
     /// of memory (on Redis: a `DEL`); `next`, the generation of what the sign-out keeps, is
     /// stored afterwards, alive until `keep_until` (Unix ms), and only logged if that fails.
-    fn index_fence<'a>(
-        &'a self,
-        user: &'a str,
-        next: Option<&'a str>,
+    fn index_fence(
+        &self,
+        user: &str,
+        next: Option<&str>,
         keep_until: u64,
-    ) -> BoxFuture<'a, Result<(), StoreError>>;
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// The entries of `user`'s index that are not past their deadline at `now`; the others are
     /// dropped on the way.
-    fn index_list<'a>(
-        &'a self,
-        user: &'a str,
+    fn index_list(
+        &self,
+        user: &str,
         now: u64,
-    ) -> BoxFuture<'a, Result<Vec<IndexEntry>, StoreError>>;
+    ) -> impl Future<Output = Result<Vec<IndexEntry>, StoreError>> + Send;
 
     /// As [`index_list`](Self::index_list), and in the same step, after the listing, the user's
     /// generation is deleted as by [`index_fence`](Self::index_fence) with no `next`: a
     /// sign-out lists the sessions it will delete and, at that instant, stops every session
     /// listed while pending from confirming. Must work when the server is out of memory.
-    fn index_list_fenced<'a>(
-        &'a self,
-        user: &'a str,
+    fn index_list_fenced(
+        &self,
+        user: &str,
         now: u64,
-    ) -> BoxFuture<'a, Result<Vec<IndexEntry>, StoreError>>;
+    ) -> impl Future<Output = Result<Vec<IndexEntry>, StoreError>> + Send;
 
     /// Removes the entries of sessions found gone (their record missing) from `user`'s index,
     /// in one atomic step; returns how many were in it. Removes nothing while any entry of the
     /// index is pending: a session being renamed has no record under its old name until the
     /// rename is confirmed, and pruning that name would sign the session out.
-    fn index_prune<'a>(
-        &'a self,
-        user: &'a str,
-        ids: &'a [Handle],
-    ) -> BoxFuture<'a, Result<usize, StoreError>>;
+    fn index_prune(
+        &self,
+        user: &str,
+        ids: &[Handle],
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send;
 
     /// Removes sessions from `user`'s index; returns how many were in it.
-    fn index_remove<'a>(
-        &'a self,
-        user: &'a str,
-        ids: &'a [Handle],
-    ) -> BoxFuture<'a, Result<usize, StoreError>>;
+    fn index_remove(
+        &self,
+        user: &str,
+        ids: &[Handle],
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send;
 }

@@ -28,13 +28,13 @@
 //! load has just set). A record past its deadline is gone, whatever a client sends.
 
 use std::future::Future;
-use std::pin::Pin;
 
 use crate::error::StoreError;
 use crate::id::Handle;
 
 #[cfg(feature = "cart")]
 pub mod cart;
+mod erased;
 mod index;
 pub mod memory;
 mod record;
@@ -42,6 +42,11 @@ pub mod redis;
 #[cfg(feature = "remember-me")]
 pub mod token;
 
+#[cfg(feature = "cart")]
+pub(crate) use self::erased::DynCartStore;
+#[cfg(feature = "remember-me")]
+pub(crate) use self::erased::DynTokenStore;
+pub(crate) use self::erased::{BoxFuture, DynUserIndex};
 pub use self::index::{IndexEntry, UserIndex};
 pub(crate) use self::record::user_size;
 pub use self::record::{Caps, Change, Field, FieldsRow, Loaded, Revision, Written};
@@ -84,9 +89,6 @@ pub mod abilities {
     impl<T> Tokens for T {}
 }
 
-/// A boxed, sendable future, as returned by [`SessionStore`] methods.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
 /// The operations a session store provides. Each is atomic and one round trip.
 ///
 /// Implement it only to add a backend; applications pick [`RedisStore`] or [`MemoryStore`].
@@ -95,30 +97,30 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub trait SessionStore: Send + Sync + 'static {
     /// Loads a record and sets its expiry to `deadline`. `None` when it does not exist or is
     /// corrupt (logged at warn).
-    fn load<'a>(
-        &'a self,
-        id: &'a Handle,
+    fn load(
+        &self,
+        id: &Handle,
         deadline: u64,
-    ) -> BoxFuture<'a, Result<Option<Loaded>, StoreError>>;
+    ) -> impl Future<Output = Result<Option<Loaded>, StoreError>> + Send;
 
     /// Sets a record's expiry to `deadline` without reading it; whether it exists. The default
     /// loads the record (as [`load`](Self::load), one round trip) and drops what it read; a
     /// store that can slide an expiry alone should do that instead.
-    fn touch<'a>(
-        &'a self,
-        id: &'a Handle,
+    fn touch(
+        &self,
+        id: &Handle,
         deadline: u64,
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        Box::pin(async move { Ok(self.load(id, deadline).await?.is_some()) })
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        async move { Ok(self.load(id, deadline).await?.is_some()) }
     }
 
     /// Creates a record holding `change.set`. [`Written::IdTaken`] if the ID is in use.
-    fn create<'a>(
-        &'a self,
-        id: &'a Handle,
-        change: &'a Change<'a>,
+    fn create(
+        &self,
+        id: &Handle,
+        change: &Change<'_>,
         deadline: u64,
-    ) -> BoxFuture<'a, Result<Written, StoreError>>;
+    ) -> impl Future<Output = Result<Written, StoreError>> + Send;
 
     /// Applies `change` to an existing record and, given a `deadline`, sets its expiry;
     /// [`Written::Gone`] (and no write) if the record no longer exists, and
@@ -126,36 +128,37 @@ pub trait SessionStore: Send + Sync + 'static {
     /// would break `change.caps`. The session passes no
     /// deadline when its request has just set nearly the same one by loading the record. A store
     /// may use `change.base` to write the whole record when it is still as loaded.
-    fn update<'a>(
-        &'a self,
-        id: &'a Handle,
-        change: &'a Change<'a>,
+    fn update(
+        &self,
+        id: &Handle,
+        change: &Change<'_>,
         deadline: Option<u64>,
-    ) -> BoxFuture<'a, Result<Written, StoreError>>;
+    ) -> impl Future<Output = Result<Written, StoreError>> + Send;
 
     /// Moves a record to a new ID, applying `change` on the way; the old ID stops working at the
     /// instant the new one starts. [`Written::Gone`] if `from` no longer exists,
     /// [`Written::IdTaken`] if `to` does.
-    fn cycle<'a>(
-        &'a self,
-        from: &'a Handle,
-        to: &'a Handle,
-        change: &'a Change<'a>,
+    fn cycle(
+        &self,
+        from: &Handle,
+        to: &Handle,
+        change: &Change<'_>,
         deadline: u64,
-    ) -> BoxFuture<'a, Result<Written, StoreError>>;
+    ) -> impl Future<Output = Result<Written, StoreError>> + Send;
 
     /// Deletes a record. Deleting a missing record is not an error.
-    fn delete<'a>(&'a self, id: &'a Handle) -> BoxFuture<'a, Result<(), StoreError>>;
+    fn delete(&self, id: &Handle) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Reads some fields of many records without touching their expiry (one pipeline). `None`
     /// for a record that does not exist; `None` inside for a field it does not have.
-    fn read_many<'a>(
-        &'a self,
-        ids: &'a [Handle],
-        fields: &'a [&'a str],
-    ) -> BoxFuture<'a, Result<Vec<FieldsRow>, StoreError>>;
+    fn read_many(
+        &self,
+        ids: &[Handle],
+        fields: &[&str],
+    ) -> impl Future<Output = Result<Vec<FieldsRow>, StoreError>> + Send;
 
     /// Deletes many records (one pipeline); returns how many existed. Missing records are
     /// skipped.
-    fn delete_many<'a>(&'a self, ids: &'a [Handle]) -> BoxFuture<'a, Result<usize, StoreError>>;
+    fn delete_many(&self, ids: &[Handle])
+    -> impl Future<Output = Result<usize, StoreError>> + Send;
 }

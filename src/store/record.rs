@@ -79,6 +79,22 @@ impl Caps {
     }
 }
 
+impl Caps {
+    /// The refusal a store returns for a write that takes a record whose fields were `before`
+    /// to `after`, or `None` if the write keeps within the caps. Only user keys and their values
+    /// count (metadata fields, whose names start with one `$`, do not), and a record already
+    /// over a cap may still shrink.
+    pub fn refusal<'a>(
+        &self,
+        before: impl IntoIterator<Item = (&'a str, &'a str)>,
+        after: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Option<Written> {
+        let before = user_size(before.into_iter());
+        let after = user_size(after.into_iter());
+        self.check(before, after).err()
+    }
+}
+
 /// The (bytes, keys) of user data among a record's fields, as [`Caps`] counts them.
 pub(crate) fn user_size<'a>(fields: impl Iterator<Item = (&'a str, &'a str)>) -> (usize, usize) {
     fields

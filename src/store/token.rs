@@ -1,7 +1,9 @@
 //! [`TokenStore`]: the store ability behind [`RememberMe`](crate::RememberMe), and what its
 //! operations work with: a remember-me token as stored, and what a rotation did.
 
-use super::{BoxFuture, UserIndex};
+use std::future::Future;
+
+use super::UserIndex;
 use crate::error::StoreError;
 
 /// A token as the store keeps it: no validator, only hashes.
@@ -47,50 +49,50 @@ pub trait TokenStore: UserIndex {
     /// first; it expires at `record.expires_at`. The token is stamped with its user's sign-out
     /// generation as [`UserIndex::index_add`] gives it (`record.generation` is ignored),
     /// which is returned.
-    fn token_create<'a>(
-        &'a self,
-        selector: &'a str,
-        record: &'a TokenRecord,
-        fresh_generation: &'a str,
-    ) -> BoxFuture<'a, Result<String, StoreError>>;
+    fn token_create(
+        &self,
+        selector: &str,
+        record: &TokenRecord,
+        fresh_generation: &str,
+    ) -> impl Future<Output = Result<String, StoreError>> + Send;
 
     /// Stamps an existing token with a new generation (the one a sign-out of the user's other
     /// devices kept it under). A token that no longer exists is left alone.
-    fn token_restamp<'a>(
-        &'a self,
-        selector: &'a str,
-        generation: &'a str,
-    ) -> BoxFuture<'a, Result<(), StoreError>>;
+    fn token_restamp(
+        &self,
+        selector: &str,
+        generation: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// The token stored under `selector`, if it exists.
-    fn token_get<'a>(
-        &'a self,
-        selector: &'a str,
-    ) -> BoxFuture<'a, Result<Option<TokenRecord>, StoreError>>;
+    fn token_get(
+        &self,
+        selector: &str,
+    ) -> impl Future<Output = Result<Option<TokenRecord>, StoreError>> + Send;
 
     /// Rotates a token if its validator hash is still `expected`: the current hash becomes the
     /// previous one (accepted until `grace_until`), `new_hash` the current, and `sealed` the
     /// cookies handed out.
-    fn token_rotate<'a>(
-        &'a self,
-        selector: &'a str,
-        expected: &'a str,
-        new_hash: &'a str,
+    fn token_rotate(
+        &self,
+        selector: &str,
+        expected: &str,
+        new_hash: &str,
         grace_until: u64,
-        sealed: &'a str,
-    ) -> BoxFuture<'a, Result<Rotated, StoreError>>;
+        sealed: &str,
+    ) -> impl Future<Output = Result<Rotated, StoreError>> + Send;
 
     /// Deletes tokens and removes them from `user`'s token index.
-    fn token_revoke<'a>(
-        &'a self,
-        user: &'a str,
-        selectors: &'a [String],
-    ) -> BoxFuture<'a, Result<(), StoreError>>;
+    fn token_revoke(
+        &self,
+        user: &str,
+        selectors: &[String],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// The selectors of `user`'s tokens not past their deadline at `now`.
-    fn token_list<'a>(
-        &'a self,
-        user: &'a str,
+    fn token_list(
+        &self,
+        user: &str,
         now: u64,
-    ) -> BoxFuture<'a, Result<Vec<String>, StoreError>>;
+    ) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
 }

@@ -4,24 +4,22 @@ use std::time::Duration;
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::done;
 use super::{MemoryStore, State};
 use crate::error::StoreError;
 use crate::id::Handle;
-use crate::store::BoxFuture;
 use crate::store::cart::{
     CartLimits, CartLine, CartOp, CartOwner, CartStore, CartWritten, MergePolicy,
 };
 use crate::time::{millis, now_millis};
 
 impl CartStore for MemoryStore {
-    fn cart_apply<'a>(
-        &'a self,
-        owner: &'a CartOwner,
+    async fn cart_apply(
+        &self,
+        owner: &CartOwner,
         must_exist: bool,
-        op: &'a CartOp<'a>,
+        op: &CartOp<'_>,
         limits: CartLimits,
-    ) -> BoxFuture<'a, Result<CartWritten, StoreError>> {
+    ) -> Result<CartWritten, StoreError> {
         let now = now_millis();
         let mut state = self.lock();
         state.count_write(now);
@@ -39,13 +37,10 @@ impl CartStore for MemoryStore {
             }
             written
         };
-        done(written)
+        Ok(written)
     }
 
-    fn cart_lines<'a>(
-        &'a self,
-        owner: &'a CartOwner,
-    ) -> BoxFuture<'a, Result<Vec<CartLine>, StoreError>> {
+    async fn cart_lines(&self, owner: &CartOwner) -> Result<Vec<CartLine>, StoreError> {
         let mut state = self.lock();
         let lines = state
             .live_cart(owner, now_millis())
@@ -60,23 +55,23 @@ impl CartStore for MemoryStore {
                     .collect()
             })
             .unwrap_or_default();
-        done(lines)
+        Ok(lines)
     }
 
-    fn cart_clear<'a>(&'a self, owner: &'a CartOwner) -> BoxFuture<'a, Result<(), StoreError>> {
+    async fn cart_clear(&self, owner: &CartOwner) -> Result<(), StoreError> {
         self.lock().carts.remove(owner);
-        done(())
+        Ok(())
     }
 
-    fn cart_merge<'a>(
-        &'a self,
-        user: &'a str,
-        source: &'a Handle,
-        lines: &'a [CartLine],
+    async fn cart_merge(
+        &self,
+        user: &str,
+        source: &Handle,
+        lines: &[CartLine],
         policy: MergePolicy,
         limits: CartLimits,
         source_ttl: Duration,
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+    ) -> Result<bool, StoreError> {
         let now = now_millis();
         let mut state = self.lock();
         state.count_write(now);
@@ -109,7 +104,7 @@ impl CartStore for MemoryStore {
             }
             cart.expires_at = now.saturating_add(millis(limits.ttl));
         }
-        done(merged)
+        Ok(merged)
     }
 }
 

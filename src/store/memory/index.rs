@@ -3,77 +3,53 @@
 use super::MemoryStore;
 use crate::error::StoreError;
 use crate::id::Handle;
-use crate::store::{BoxFuture, IndexEntry, UserIndex};
+use crate::store::{IndexEntry, UserIndex};
 use crate::time::now_millis;
 
 impl UserIndex for MemoryStore {
-    fn index_add<'a>(
-        &'a self,
-        user: &'a str,
-        entry: &'a IndexEntry,
+    async fn index_add(
+        &self,
+        user: &str,
+        entry: &IndexEntry,
         now: u64,
-        fresh_generation: &'a str,
-    ) -> BoxFuture<'a, Result<String, StoreError>> {
-        Box::pin(std::future::ready(add(
-            self,
-            user,
-            entry,
-            now,
-            fresh_generation,
-        )))
+        fresh_generation: &str,
+    ) -> Result<String, StoreError> {
+        add(self, user, entry, now, fresh_generation)
     }
 
-    fn index_confirm<'a>(
-        &'a self,
-        user: &'a str,
-        entry: &'a IndexEntry,
-        generation: &'a str,
-        replaces: Option<&'a Handle>,
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        Box::pin(std::future::ready(confirm(
-            self, user, entry, generation, replaces,
-        )))
+    async fn index_confirm(
+        &self,
+        user: &str,
+        entry: &IndexEntry,
+        generation: &str,
+        replaces: Option<&Handle>,
+    ) -> Result<bool, StoreError> {
+        confirm(self, user, entry, generation, replaces)
     }
 
-    fn index_fence<'a>(
-        &'a self,
-        user: &'a str,
-        next: Option<&'a str>,
+    async fn index_fence(
+        &self,
+        user: &str,
+        next: Option<&str>,
         keep_until: u64,
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(std::future::ready(fence(self, user, next, keep_until)))
+    ) -> Result<(), StoreError> {
+        fence(self, user, next, keep_until)
     }
 
-    fn index_list<'a>(
-        &'a self,
-        user: &'a str,
-        now: u64,
-    ) -> BoxFuture<'a, Result<Vec<IndexEntry>, StoreError>> {
-        Box::pin(std::future::ready(list(self, user, now)))
+    async fn index_list(&self, user: &str, now: u64) -> Result<Vec<IndexEntry>, StoreError> {
+        list(self, user, now)
     }
 
-    fn index_list_fenced<'a>(
-        &'a self,
-        user: &'a str,
-        now: u64,
-    ) -> BoxFuture<'a, Result<Vec<IndexEntry>, StoreError>> {
-        Box::pin(std::future::ready(list_fenced(self, user, now)))
+    async fn index_list_fenced(&self, user: &str, now: u64) -> Result<Vec<IndexEntry>, StoreError> {
+        list_fenced(self, user, now)
     }
 
-    fn index_prune<'a>(
-        &'a self,
-        user: &'a str,
-        ids: &'a [Handle],
-    ) -> BoxFuture<'a, Result<usize, StoreError>> {
-        Box::pin(std::future::ready(prune(self, user, ids)))
+    async fn index_prune(&self, user: &str, ids: &[Handle]) -> Result<usize, StoreError> {
+        prune(self, user, ids)
     }
 
-    fn index_remove<'a>(
-        &'a self,
-        user: &'a str,
-        ids: &'a [Handle],
-    ) -> BoxFuture<'a, Result<usize, StoreError>> {
-        Box::pin(std::future::ready(remove(self, user, ids)))
+    async fn index_remove(&self, user: &str, ids: &[Handle]) -> Result<usize, StoreError> {
+        remove(self, user, ids)
     }
 }
 

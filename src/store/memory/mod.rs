@@ -9,7 +9,7 @@ mod token;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use super::{BoxFuture, Change, FieldsRow, Loaded, SessionStore, Written};
+use super::{Change, FieldsRow, Loaded, SessionStore, Written};
 use crate::error::StoreError;
 use crate::id::Handle;
 #[cfg(feature = "cart")]
@@ -17,11 +17,6 @@ use crate::store::cart::CartOwner;
 #[cfg(feature = "remember-me")]
 use crate::store::token::TokenRecord;
 use crate::time::now_millis;
-
-/// An operation's result: every operation here completes before it returns.
-fn done<'a, T: Send + 'a>(value: T) -> BoxFuture<'a, Result<T, StoreError>> {
-    Box::pin(std::future::ready(Ok(value)))
-}
 
 /// How many writes pass between sweeps of expired records, so memory stays bounded without a
 /// background task.
@@ -171,11 +166,7 @@ impl Entry {
 }
 
 impl SessionStore for MemoryStore {
-    fn load<'a>(
-        &'a self,
-        id: &'a Handle,
-        deadline: u64,
-    ) -> BoxFuture<'a, Result<Option<Loaded>, StoreError>> {
+    async fn load(&self, id: &Handle, deadline: u64) -> Result<Option<Loaded>, StoreError> {
         let mut state = self.lock();
         let loaded = state.live(id, now_millis()).map(|entry| {
             entry.expires_at = deadline;
@@ -188,15 +179,15 @@ impl SessionStore for MemoryStore {
                 revision: None,
             }
         });
-        done(loaded)
+        Ok(loaded)
     }
 
-    fn create<'a>(
-        &'a self,
-        id: &'a Handle,
-        change: &'a Change<'a>,
+    async fn create(
+        &self,
+        id: &Handle,
+        change: &Change<'_>,
         deadline: u64,
-    ) -> BoxFuture<'a, Result<Written, StoreError>> {
+    ) -> Result<Written, StoreError> {
         let now = now_millis();
         let mut state = self.lock();
         state.count_write(now);
@@ -211,15 +202,15 @@ impl SessionStore for MemoryStore {
             state.records.insert(id.clone(), entry);
             Written::Stored
         };
-        done(written)
+        Ok(written)
     }
 
-    fn update<'a>(
-        &'a self,
-        id: &'a Handle,
-        change: &'a Change<'a>,
+    async fn update(
+        &self,
+        id: &Handle,
+        change: &Change<'_>,
         deadline: Option<u64>,
-    ) -> BoxFuture<'a, Result<Written, StoreError>> {
+    ) -> Result<Written, StoreError> {
         let now = now_millis();
         let mut state = self.lock();
         state.count_write(now);
@@ -230,16 +221,16 @@ impl SessionStore for MemoryStore {
             },
             None => Written::Gone,
         };
-        done(written)
+        Ok(written)
     }
 
-    fn cycle<'a>(
-        &'a self,
-        from: &'a Handle,
-        to: &'a Handle,
-        change: &'a Change<'a>,
+    async fn cycle(
+        &self,
+        from: &Handle,
+        to: &Handle,
+        change: &Change<'_>,
         deadline: u64,
-    ) -> BoxFuture<'a, Result<Written, StoreError>> {
+    ) -> Result<Written, StoreError> {
         let now = now_millis();
         let mut state = self.lock();
         state.count_write(now);
@@ -261,19 +252,19 @@ impl SessionStore for MemoryStore {
                 None => Written::Gone,
             }
         };
-        done(written)
+        Ok(written)
     }
 
-    fn delete<'a>(&'a self, id: &'a Handle) -> BoxFuture<'a, Result<(), StoreError>> {
+    async fn delete(&self, id: &Handle) -> Result<(), StoreError> {
         self.lock().records.remove(id);
-        done(())
+        Ok(())
     }
 
-    fn read_many<'a>(
-        &'a self,
-        ids: &'a [Handle],
-        fields: &'a [&'a str],
-    ) -> BoxFuture<'a, Result<Vec<FieldsRow>, StoreError>> {
+    async fn read_many(
+        &self,
+        ids: &[Handle],
+        fields: &[&str],
+    ) -> Result<Vec<FieldsRow>, StoreError> {
         let now = now_millis();
         let mut state = self.lock();
         let rows = ids
@@ -287,10 +278,10 @@ impl SessionStore for MemoryStore {
                 })
             })
             .collect();
-        done(rows)
+        Ok(rows)
     }
 
-    fn delete_many<'a>(&'a self, ids: &'a [Handle]) -> BoxFuture<'a, Result<usize, StoreError>> {
+    async fn delete_many(&self, ids: &[Handle]) -> Result<usize, StoreError> {
         let now = now_millis();
         let mut state = self.lock();
         let deleted = ids
@@ -301,6 +292,6 @@ impl SessionStore for MemoryStore {
                 live
             })
             .count();
-        done(deleted)
+        Ok(deleted)
     }
 }

@@ -1,19 +1,17 @@
 //! Remember-me tokens and each user's index of them, in memory.
 
-use super::done;
 use super::{MemoryStore, State};
 use crate::error::StoreError;
-use crate::store::BoxFuture;
 use crate::store::token::{Rotated, TokenRecord, TokenStore};
 use crate::time::now_millis;
 
 impl TokenStore for MemoryStore {
-    fn token_create<'a>(
-        &'a self,
-        selector: &'a str,
-        record: &'a TokenRecord,
-        fresh_generation: &'a str,
-    ) -> BoxFuture<'a, Result<String, StoreError>> {
+    async fn token_create(
+        &self,
+        selector: &str,
+        record: &TokenRecord,
+        fresh_generation: &str,
+    ) -> Result<String, StoreError> {
         let now = now_millis();
         let mut state = self.lock();
         state.count_write(now);
@@ -24,36 +22,29 @@ impl TokenStore for MemoryStore {
         let mut stamped = record.clone();
         stamped.generation.clone_from(&generation);
         state.tokens.insert(selector.to_owned(), stamped);
-        done(generation)
+        Ok(generation)
     }
 
-    fn token_restamp<'a>(
-        &'a self,
-        selector: &'a str,
-        generation: &'a str,
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
+    async fn token_restamp(&self, selector: &str, generation: &str) -> Result<(), StoreError> {
         if let Some(token) = self.lock().live_token(selector, now_millis()) {
             generation.clone_into(&mut token.generation);
         }
-        done(())
+        Ok(())
     }
 
-    fn token_get<'a>(
-        &'a self,
-        selector: &'a str,
-    ) -> BoxFuture<'a, Result<Option<TokenRecord>, StoreError>> {
+    async fn token_get(&self, selector: &str) -> Result<Option<TokenRecord>, StoreError> {
         let record = self.lock().live_token(selector, now_millis()).cloned();
-        done(record)
+        Ok(record)
     }
 
-    fn token_rotate<'a>(
-        &'a self,
-        selector: &'a str,
-        expected: &'a str,
-        new_hash: &'a str,
+    async fn token_rotate(
+        &self,
+        selector: &str,
+        expected: &str,
+        new_hash: &str,
         grace_until: u64,
-        sealed: &'a str,
-    ) -> BoxFuture<'a, Result<Rotated, StoreError>> {
+        sealed: &str,
+    ) -> Result<Rotated, StoreError> {
         let mut state = self.lock();
         let rotated = match state.live_token(selector, now_millis()) {
             None => Rotated::Gone,
@@ -68,14 +59,10 @@ impl TokenStore for MemoryStore {
                 Rotated::Won
             }
         };
-        done(rotated)
+        Ok(rotated)
     }
 
-    fn token_revoke<'a>(
-        &'a self,
-        user: &'a str,
-        selectors: &'a [String],
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
+    async fn token_revoke(&self, user: &str, selectors: &[String]) -> Result<(), StoreError> {
         let mut state = self.lock();
         for selector in selectors {
             state.tokens.remove(selector);
@@ -85,14 +72,10 @@ impl TokenStore for MemoryStore {
                 index.remove(selector);
             }
         }
-        done(())
+        Ok(())
     }
 
-    fn token_list<'a>(
-        &'a self,
-        user: &'a str,
-        now: u64,
-    ) -> BoxFuture<'a, Result<Vec<String>, StoreError>> {
+    async fn token_list(&self, user: &str, now: u64) -> Result<Vec<String>, StoreError> {
         let mut state = self.lock();
         let selectors = state
             .token_index
@@ -101,7 +84,7 @@ impl TokenStore for MemoryStore {
                 index.retain(|_, expires_at| *expires_at > now);
                 index.keys().cloned().collect()
             });
-        done(selectors)
+        Ok(selectors)
     }
 }
 

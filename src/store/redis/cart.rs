@@ -11,7 +11,6 @@ use super::connection::Request;
 use super::scripts;
 use crate::error::StoreError;
 use crate::id::Handle;
-use crate::store::BoxFuture;
 use crate::store::cart::{
     CartLimits, CartLine, CartOp, CartOwner, CartStore, CartWritten, MergePolicy,
 };
@@ -39,99 +38,88 @@ impl RedisStore {
 }
 
 impl CartStore for RedisStore {
-    fn cart_apply<'a>(
-        &'a self,
-        owner: &'a CartOwner,
+    async fn cart_apply(
+        &self,
+        owner: &CartOwner,
         must_exist: bool,
-        op: &'a CartOp<'a>,
+        op: &CartOp<'_>,
         limits: CartLimits,
-    ) -> BoxFuture<'a, Result<CartWritten, StoreError>> {
-        Box::pin(async move {
-            let (name, sku, quantity, payload) = match *op {
-                CartOp::Add {
-                    sku,
-                    quantity,
-                    payload,
-                } => ("add", sku, quantity, payload),
-                CartOp::Set {
-                    sku,
-                    quantity,
-                    payload,
-                } => ("set", sku, quantity, payload),
-                CartOp::Decrement { sku, quantity } => ("decr", sku, quantity, None),
-                CartOp::Remove { sku } => ("remove", sku, 0, None),
-            };
-            let mut call = scripts::CART_APPLY.call(&[self.cart_key(owner)]);
-            call.arg(name)
-                .arg(if must_exist { "1" } else { "0" })
-                .arg(millis(limits.ttl))
-                .arg(limits.max_lines)
-                .arg(limits.max_quantity)
-                .arg(sku)
-                .arg(quantity)
-                .arg(payload.unwrap_or_default());
-            // Not retried: an add whose reply was lost would be counted twice.
-            match self.run::<i64>(Request::Script(&call), false).await? {
-                -1 => Ok(CartWritten::NoCart),
-                -2 => Ok(CartWritten::TooManyLines),
-                -3 => Ok(CartWritten::QuantityOverLimit),
-                quantity => u32::try_from(quantity)
-                    .map(CartWritten::Quantity)
-                    .map_err(|_| StoreError::UnexpectedReply(format!("cart quantity {quantity}"))),
-            }
-        })
-    }
-
-    fn cart_lines<'a>(
-        &'a self,
-        owner: &'a CartOwner,
-    ) -> BoxFuture<'a, Result<Vec<CartLine>, StoreError>> {
-        Box::pin(async move {
-            let mut command = cmd("HGETALL");
-            command.arg(self.cart_key(owner));
-            let fields: Vec<(String, String)> = self.run(Request::Command(&command), true).await?;
-            Ok(parse_cart(fields))
-        })
-    }
-
-    fn cart_clear<'a>(&'a self, owner: &'a CartOwner) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(async move {
-            let mut command = cmd("DEL");
-            command.arg(self.cart_key(owner));
-            self.run(Request::Command(&command), true).await
-        })
-    }
-
-    fn cart_merge<'a>(
-        &'a self,
-        user: &'a str,
-        source: &'a Handle,
-        lines: &'a [CartLine],
-        policy: MergePolicy,
-        limits: CartLimits,
-        source_ttl: Duration,
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        Box::pin(async move {
-            let owner = CartOwner::User(user.to_owned());
-            let keys = [self.cart_key(&owner), self.merge_marker_key(user, source)];
-            let mut call = scripts::CART_MERGE.call(&keys);
-            call.arg(match policy {
-                MergePolicy::Sum => "sum",
-                MergePolicy::Max => "max",
-                MergePolicy::Replace => "replace",
-            })
+    ) -> Result<CartWritten, StoreError> {
+        let (name, sku, quantity, payload) = match *op {
+            CartOp::Add {
+                sku,
+                quantity,
+                payload,
+            } => ("add", sku, quantity, payload),
+            CartOp::Set {
+                sku,
+                quantity,
+                payload,
+            } => ("set", sku, quantity, payload),
+            CartOp::Decrement { sku, quantity } => ("decr", sku, quantity, None),
+            CartOp::Remove { sku } => ("remove", sku, 0, None),
+        };
+        let mut call = scripts::CART_APPLY.call(&[self.cart_key(owner)]);
+        call.arg(name)
+            .arg(if must_exist { "1" } else { "0" })
             .arg(millis(limits.ttl))
             .arg(limits.max_lines)
             .arg(limits.max_quantity)
-            .arg(millis(source_ttl).max(1));
-            for line in lines {
-                call.arg(&line.sku)
-                    .arg(line.quantity)
-                    .arg(line.payload.as_deref().unwrap_or_default());
-            }
-            // Safe to retry: the marker makes a repeated merge a no-op.
-            Ok(self.run::<i64>(Request::Script(&call), true).await? == 1)
+            .arg(sku)
+            .arg(quantity)
+            .arg(payload.unwrap_or_default());
+        // Not retried: an add whose reply was lost would be counted twice.
+        match self.run::<i64>(Request::Script(&call), false).await? {
+            -1 => Ok(CartWritten::NoCart),
+            -2 => Ok(CartWritten::TooManyLines),
+            -3 => Ok(CartWritten::QuantityOverLimit),
+            quantity => u32::try_from(quantity)
+                .map(CartWritten::Quantity)
+                .map_err(|_| StoreError::UnexpectedReply(format!("cart quantity {quantity}"))),
+        }
+    }
+
+    async fn cart_lines(&self, owner: &CartOwner) -> Result<Vec<CartLine>, StoreError> {
+        let mut command = cmd("HGETALL");
+        command.arg(self.cart_key(owner));
+        let fields: Vec<(String, String)> = self.run(Request::Command(&command), true).await?;
+        Ok(parse_cart(fields))
+    }
+
+    async fn cart_clear(&self, owner: &CartOwner) -> Result<(), StoreError> {
+        let mut command = cmd("DEL");
+        command.arg(self.cart_key(owner));
+        self.run(Request::Command(&command), true).await
+    }
+
+    async fn cart_merge(
+        &self,
+        user: &str,
+        source: &Handle,
+        lines: &[CartLine],
+        policy: MergePolicy,
+        limits: CartLimits,
+        source_ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        let owner = CartOwner::User(user.to_owned());
+        let keys = [self.cart_key(&owner), self.merge_marker_key(user, source)];
+        let mut call = scripts::CART_MERGE.call(&keys);
+        call.arg(match policy {
+            MergePolicy::Sum => "sum",
+            MergePolicy::Max => "max",
+            MergePolicy::Replace => "replace",
         })
+        .arg(millis(limits.ttl))
+        .arg(limits.max_lines)
+        .arg(limits.max_quantity)
+        .arg(millis(source_ttl).max(1));
+        for line in lines {
+            call.arg(&line.sku)
+                .arg(line.quantity)
+                .arg(line.payload.as_deref().unwrap_or_default());
+        }
+        // Safe to retry: the marker makes a repeated merge a no-op.
+        Ok(self.run::<i64>(Request::Script(&call), true).await? == 1)
     }
 }
 

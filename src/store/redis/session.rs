@@ -9,7 +9,7 @@ use super::scripts;
 use super::{PIPELINE_CHUNK, RedisStore, SessionKey};
 use crate::error::StoreError;
 use crate::id::Handle;
-use crate::store::{BoxFuture, Change, FieldsRow, Loaded, Revision, SessionStore, Written};
+use crate::store::{Change, FieldsRow, Loaded, Revision, SessionStore, Written};
 
 /// Whether a command failed with an error reply whose code is `code` (such as `WRONGTYPE`: the
 /// key holds another type, not a session record).
@@ -60,157 +60,135 @@ pub(super) fn refused(error: &StoreError, code: &str) -> bool {
 }
 
 impl SessionStore for RedisStore {
-    fn load<'a>(
-        &'a self,
-        id: &'a Handle,
-        deadline: u64,
-    ) -> BoxFuture<'a, Result<Option<Loaded>, StoreError>> {
-        Box::pin(async move {
-            let mut command = Cmd::with_capacity(4, self.inner.prefix.len() + 64);
-            command
-                .arg("GETEX")
-                .arg(SessionKey {
-                    prefix: &self.inner.prefix,
-                    id,
-                })
-                .arg("PXAT")
-                .arg(deadline);
-            match self.run(Request::Command(&command), true).await {
-                Ok(reply) => parse_record(reply),
-                Err(error) if holds_another_type(&error) => {
-                    tracing::warn!(
-                        "session key holds something other than a record; treating it as absent"
-                    );
-                    Ok(None)
-                }
-                Err(error) => Err(error),
-            }
-        })
-    }
-
-    fn touch<'a>(
-        &'a self,
-        id: &'a Handle,
-        deadline: u64,
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        Box::pin(async move {
-            let mut command = cmd("PEXPIREAT");
-            command
-                .arg(SessionKey {
-                    prefix: &self.inner.prefix,
-                    id,
-                })
-                .arg(deadline);
-            let touched: i64 = self.run(Request::Command(&command), true).await?;
-            Ok(touched == 1)
-        })
-    }
-
-    fn create<'a>(
-        &'a self,
-        id: &'a Handle,
-        change: &'a Change<'a>,
-        deadline: u64,
-    ) -> BoxFuture<'a, Result<Written, StoreError>> {
-        Box::pin(async move { self.create_record(id, change, deadline).await })
-    }
-
-    fn update<'a>(
-        &'a self,
-        id: &'a Handle,
-        change: &'a Change<'a>,
-        deadline: Option<u64>,
-    ) -> BoxFuture<'a, Result<Written, StoreError>> {
-        Box::pin(async move {
-            let key = SessionKey {
+    async fn load(&self, id: &Handle, deadline: u64) -> Result<Option<Loaded>, StoreError> {
+        let mut command = Cmd::with_capacity(4, self.inner.prefix.len() + 64);
+        command
+            .arg("GETEX")
+            .arg(SessionKey {
                 prefix: &self.inner.prefix,
                 id,
-            };
-            if let Some(written) = self.compare_and_set(&key, change, deadline).await? {
-                return Ok(written);
+            })
+            .arg("PXAT")
+            .arg(deadline);
+        match self.run(Request::Command(&command), true).await {
+            Ok(reply) => parse_record(reply),
+            Err(error) if holds_another_type(&error) => {
+                tracing::warn!(
+                    "session key holds something other than a record; treating it as absent"
+                );
+                Ok(None)
             }
-            // Safe to retry: a change appended twice resolves to the same fields, and the
-            // script never writes to a record that is gone.
-            self.write(&scripts::UPDATE, &[key], change, deadline, true)
-                .await
-        })
+            Err(error) => Err(error),
+        }
     }
 
-    fn cycle<'a>(
-        &'a self,
-        from: &'a Handle,
-        to: &'a Handle,
-        change: &'a Change<'a>,
+    async fn touch(&self, id: &Handle, deadline: u64) -> Result<bool, StoreError> {
+        let mut command = cmd("PEXPIREAT");
+        command
+            .arg(SessionKey {
+                prefix: &self.inner.prefix,
+                id,
+            })
+            .arg(deadline);
+        let touched: i64 = self.run(Request::Command(&command), true).await?;
+        Ok(touched == 1)
+    }
+
+    async fn create(
+        &self,
+        id: &Handle,
+        change: &Change<'_>,
         deadline: u64,
-    ) -> BoxFuture<'a, Result<Written, StoreError>> {
-        Box::pin(async move {
-            if self.inner.connections.is_cluster() {
-                return self.cycle_across_slots(from, to, change, deadline).await;
-            }
-            let keys = [
-                SessionKey {
-                    prefix: &self.inner.prefix,
-                    id: from,
-                },
-                SessionKey {
-                    prefix: &self.inner.prefix,
-                    id: to,
-                },
-            ];
-            // Not retried: a rename whose reply was lost would look like a vanished session.
-            self.write(&scripts::CYCLE, &keys, change, Some(deadline), false)
-                .await
-        })
+    ) -> Result<Written, StoreError> {
+        self.create_record(id, change, deadline).await
     }
 
-    fn delete<'a>(&'a self, id: &'a Handle) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(async move {
+    async fn update(
+        &self,
+        id: &Handle,
+        change: &Change<'_>,
+        deadline: Option<u64>,
+    ) -> Result<Written, StoreError> {
+        let key = SessionKey {
+            prefix: &self.inner.prefix,
+            id,
+        };
+        if let Some(written) = self.compare_and_set(&key, change, deadline).await? {
+            return Ok(written);
+        }
+        // Safe to retry: a change appended twice resolves to the same fields, and the
+        // script never writes to a record that is gone.
+        self.write(&scripts::UPDATE, &[key], change, deadline, true)
+            .await
+    }
+
+    async fn cycle(
+        &self,
+        from: &Handle,
+        to: &Handle,
+        change: &Change<'_>,
+        deadline: u64,
+    ) -> Result<Written, StoreError> {
+        if self.inner.connections.is_cluster() {
+            return self.cycle_across_slots(from, to, change, deadline).await;
+        }
+        let keys = [
+            SessionKey {
+                prefix: &self.inner.prefix,
+                id: from,
+            },
+            SessionKey {
+                prefix: &self.inner.prefix,
+                id: to,
+            },
+        ];
+        // Not retried: a rename whose reply was lost would look like a vanished session.
+        self.write(&scripts::CYCLE, &keys, change, Some(deadline), false)
+            .await
+    }
+
+    async fn delete(&self, id: &Handle) -> Result<(), StoreError> {
+        let mut command = cmd("DEL");
+        command.arg(self.session_key(id));
+        self.run::<()>(Request::Command(&command), true).await?;
+        self.await_replica().await
+    }
+
+    async fn read_many(
+        &self,
+        ids: &[Handle],
+        fields: &[&str],
+    ) -> Result<Vec<FieldsRow>, StoreError> {
+        let mut rows = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(PIPELINE_CHUNK) {
+            // On a Cluster, redis-rs splits an MGET by slot and sends the parts concurrently.
+            let mut command = cmd("MGET");
+            for id in chunk {
+                command.arg(self.session_key(id));
+            }
+            let replies: Vec<Value> = self.run(Request::Command(&command), true).await?;
+            for reply in replies {
+                let row = parse_record(reply)?.map(|record| {
+                    let mut record: std::collections::HashMap<String, String> =
+                        record.fields.into_iter().collect();
+                    fields.iter().map(|field| record.remove(*field)).collect()
+                });
+                rows.push(row);
+            }
+        }
+        Ok(rows)
+    }
+
+    async fn delete_many(&self, ids: &[Handle]) -> Result<usize, StoreError> {
+        let mut deleted = 0;
+        for chunk in ids.chunks(PIPELINE_CHUNK) {
             let mut command = cmd("DEL");
-            command.arg(self.session_key(id));
-            self.run::<()>(Request::Command(&command), true).await?;
-            self.await_replica().await
-        })
-    }
-
-    fn read_many<'a>(
-        &'a self,
-        ids: &'a [Handle],
-        fields: &'a [&'a str],
-    ) -> BoxFuture<'a, Result<Vec<FieldsRow>, StoreError>> {
-        Box::pin(async move {
-            let mut rows = Vec::with_capacity(ids.len());
-            for chunk in ids.chunks(PIPELINE_CHUNK) {
-                // On a Cluster, redis-rs splits an MGET by slot and sends the parts concurrently.
-                let mut command = cmd("MGET");
-                for id in chunk {
-                    command.arg(self.session_key(id));
-                }
-                let replies: Vec<Value> = self.run(Request::Command(&command), true).await?;
-                for reply in replies {
-                    let row = parse_record(reply)?.map(|record| {
-                        let mut record: std::collections::HashMap<String, String> =
-                            record.fields.into_iter().collect();
-                        fields.iter().map(|field| record.remove(*field)).collect()
-                    });
-                    rows.push(row);
-                }
+            for id in chunk {
+                command.arg(self.session_key(id));
             }
-            Ok(rows)
-        })
-    }
-
-    fn delete_many<'a>(&'a self, ids: &'a [Handle]) -> BoxFuture<'a, Result<usize, StoreError>> {
-        Box::pin(async move {
-            let mut deleted = 0;
-            for chunk in ids.chunks(PIPELINE_CHUNK) {
-                let mut command = cmd("DEL");
-                for id in chunk {
-                    command.arg(self.session_key(id));
-                }
-                deleted += self.run::<usize>(Request::Command(&command), true).await?;
-            }
-            self.await_replica().await?;
-            Ok(deleted)
-        })
+            deleted += self.run::<usize>(Request::Command(&command), true).await?;
+        }
+        self.await_replica().await?;
+        Ok(deleted)
     }
 }

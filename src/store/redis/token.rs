@@ -7,7 +7,6 @@ use super::connection::Request;
 use super::scripts;
 use super::{PIPELINE_CHUNK, RedisStore};
 use crate::error::StoreError;
-use crate::store::BoxFuture;
 use crate::store::token::{Rotated, TokenRecord, TokenStore};
 
 impl RedisStore {
@@ -23,116 +22,89 @@ impl RedisStore {
 }
 
 impl TokenStore for RedisStore {
-    fn token_create<'a>(
-        &'a self,
-        selector: &'a str,
-        record: &'a TokenRecord,
-        fresh_generation: &'a str,
-    ) -> BoxFuture<'a, Result<String, StoreError>> {
-        Box::pin(async move {
-            let user = &record.user;
-            let generation = super::index::add_member(
-                self,
-                &self.token_index_key(user),
-                user,
-                selector,
-                &record.expires_at.to_string(),
-                record.expires_at,
-                fresh_generation,
-            )
-            .await?;
-            let mut call = scripts::TOKEN_CREATE.call(&[self.token_key(selector)]);
-            call.arg(user)
-                .arg(&record.validator_hash)
-                .arg(&record.device)
-                .arg(record.created_at)
-                .arg(record.expires_at)
-                .arg(&generation);
-            self.run::<()>(Request::Script(&call), true).await?;
-            Ok(generation)
-        })
+    async fn token_create(
+        &self,
+        selector: &str,
+        record: &TokenRecord,
+        fresh_generation: &str,
+    ) -> Result<String, StoreError> {
+        let user = &record.user;
+        let generation = super::index::add_member(
+            self,
+            &self.token_index_key(user),
+            user,
+            selector,
+            &record.expires_at.to_string(),
+            record.expires_at,
+            fresh_generation,
+        )
+        .await?;
+        let mut call = scripts::TOKEN_CREATE.call(&[self.token_key(selector)]);
+        call.arg(user)
+            .arg(&record.validator_hash)
+            .arg(&record.device)
+            .arg(record.created_at)
+            .arg(record.expires_at)
+            .arg(&generation);
+        self.run::<()>(Request::Script(&call), true).await?;
+        Ok(generation)
     }
 
-    fn token_restamp<'a>(
-        &'a self,
-        selector: &'a str,
-        generation: &'a str,
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(async move {
-            let mut call = scripts::TOKEN_RESTAMP.call(&[self.token_key(selector)]);
-            call.arg(generation);
-            self.run::<()>(Request::Script(&call), true).await
-        })
+    async fn token_restamp(&self, selector: &str, generation: &str) -> Result<(), StoreError> {
+        let mut call = scripts::TOKEN_RESTAMP.call(&[self.token_key(selector)]);
+        call.arg(generation);
+        self.run::<()>(Request::Script(&call), true).await
     }
 
-    fn token_get<'a>(
-        &'a self,
-        selector: &'a str,
-    ) -> BoxFuture<'a, Result<Option<TokenRecord>, StoreError>> {
-        Box::pin(async move {
-            let mut command = cmd("HGETALL");
-            command.arg(self.token_key(selector));
-            let fields: std::collections::HashMap<String, String> =
-                self.run(Request::Command(&command), true).await?;
-            Ok(parse_token(fields))
-        })
+    async fn token_get(&self, selector: &str) -> Result<Option<TokenRecord>, StoreError> {
+        let mut command = cmd("HGETALL");
+        command.arg(self.token_key(selector));
+        let fields: std::collections::HashMap<String, String> =
+            self.run(Request::Command(&command), true).await?;
+        Ok(parse_token(fields))
     }
 
-    fn token_rotate<'a>(
-        &'a self,
-        selector: &'a str,
-        expected: &'a str,
-        new_hash: &'a str,
+    async fn token_rotate(
+        &self,
+        selector: &str,
+        expected: &str,
+        new_hash: &str,
         grace_until: u64,
-        sealed: &'a str,
-    ) -> BoxFuture<'a, Result<Rotated, StoreError>> {
-        Box::pin(async move {
-            let mut call = scripts::REMEMBER_ROTATE.call(&[self.token_key(selector)]);
-            call.arg(expected)
-                .arg(new_hash)
-                .arg(grace_until)
-                .arg(sealed);
-            match self.run::<i64>(Request::Script(&call), false).await? {
-                1 => Ok(Rotated::Won),
-                0 => Ok(Rotated::Gone),
-                _ => Ok(match self.token_get(selector).await? {
-                    Some(latest) => Rotated::Lost(latest),
-                    None => Rotated::Gone,
-                }),
-            }
-        })
+        sealed: &str,
+    ) -> Result<Rotated, StoreError> {
+        let mut call = scripts::REMEMBER_ROTATE.call(&[self.token_key(selector)]);
+        call.arg(expected)
+            .arg(new_hash)
+            .arg(grace_until)
+            .arg(sealed);
+        match self.run::<i64>(Request::Script(&call), false).await? {
+            1 => Ok(Rotated::Won),
+            0 => Ok(Rotated::Gone),
+            _ => Ok(match self.token_get(selector).await? {
+                Some(latest) => Rotated::Lost(latest),
+                None => Rotated::Gone,
+            }),
+        }
     }
 
-    fn token_revoke<'a>(
-        &'a self,
-        user: &'a str,
-        selectors: &'a [String],
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(async move {
-            for chunk in selectors.chunks(PIPELINE_CHUNK) {
-                let mut delete = cmd("DEL");
-                let mut unlist = cmd("ZREM");
-                unlist.arg(self.token_index_key(user));
-                for selector in chunk {
-                    delete.arg(self.token_key(selector));
-                    unlist.arg(selector);
-                }
-                self.run::<()>(Request::Command(&delete), true).await?;
-                self.run::<()>(Request::Command(&unlist), true).await?;
+    async fn token_revoke(&self, user: &str, selectors: &[String]) -> Result<(), StoreError> {
+        for chunk in selectors.chunks(PIPELINE_CHUNK) {
+            let mut delete = cmd("DEL");
+            let mut unlist = cmd("ZREM");
+            unlist.arg(self.token_index_key(user));
+            for selector in chunk {
+                delete.arg(self.token_key(selector));
+                unlist.arg(selector);
             }
-            self.await_replica().await
-        })
+            self.run::<()>(Request::Command(&delete), true).await?;
+            self.run::<()>(Request::Command(&unlist), true).await?;
+        }
+        self.await_replica().await
     }
 
-    fn token_list<'a>(
-        &'a self,
-        user: &'a str,
-        now: u64,
-    ) -> BoxFuture<'a, Result<Vec<String>, StoreError>> {
-        Box::pin(async move {
-            let members = super::index::members(self, &self.token_index_key(user), now).await?;
-            Ok(members.into_iter().map(|(selector, _)| selector).collect())
-        })
+    async fn token_list(&self, user: &str, now: u64) -> Result<Vec<String>, StoreError> {
+        let members = super::index::members(self, &self.token_index_key(user), now).await?;
+        Ok(members.into_iter().map(|(selector, _)| selector).collect())
     }
 }
 
