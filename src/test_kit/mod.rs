@@ -38,6 +38,7 @@
 mod app;
 mod behaviours;
 mod client;
+mod gate;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -225,6 +226,8 @@ macro_rules! __conformance_core {
                 the_current_device_is_listed_as_this_request_leaves_it,
             ];
             device_races: [
+                a_cycle_confirmed_after_a_listing_and_a_cleanup_keeps_the_session,
+                a_change_of_expiry_confirmed_after_a_listing_and_a_cleanup_keeps_the_session,
                 cycle_id_of_a_signed_in_session_keeps_it_listed_once_as_current,
                 a_cycled_session_is_signed_out_by_logout_all_from_another_device,
                 a_cycled_session_is_signed_out_by_logout_others,

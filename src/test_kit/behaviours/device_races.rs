@@ -1,13 +1,16 @@
 //! Conformance behaviours of signed-in sessions renamed while other devices sign in, sign out
 //! and revoke: the races that "sign out everywhere" must win.
 
+use std::time::Duration;
+
 use axum::http::Method;
 use axum::http::StatusCode;
-
-const POST: Method = Method::POST;
 use serde_json::Value;
 
+use crate::test_kit::gate::Gate;
 use crate::test_kit::{Backend, Client, app};
+
+const POST: Method = Method::POST;
 
 fn client<B: Backend>(backend: &B) -> Client {
     Client::new(app(backend.store(), |b| b))
@@ -206,4 +209,55 @@ pub(crate) async fn a_revocation_racing_a_cycle_of_that_device_is_true_only_if_i
         cycling.post("/logout-all", "").await;
     }
     assert_eq!(escaped, 0, "sessions revoked yet alive in {TRIALS} trials");
+}
+
+/// `path` renames a device's session; its confirmation is held while another device of the
+/// user lists the devices and cleans up, both finding no record under the old name. The
+/// renamed session must stay signed in and listed: neither may unlist a name being renamed.
+async fn a_rename_held_across_a_listing_and_a_cleanup<B: Backend>(path: &'static str) {
+    let backend = B::start();
+    let gate = Gate::new(backend.store());
+    let base = Client::new(app(gate.clone(), |b| b));
+    let moving = signed_in(&base, "alice", "device").await;
+    let mut other = signed_in(&base, "alice", "other").await;
+    gate.arm();
+    let renamed = tokio::spawn(async move {
+        let mut moving = moving;
+        let reply = moving.post(path, "").await;
+        (moving, reply)
+    });
+    tokio::time::timeout(Duration::from_secs(30), gate.reached())
+        .await
+        .expect("the rename reaches its confirmation");
+    other.get("/devices").await;
+    other.post("/cleanup/alice", "").await;
+    gate.release();
+    let (mut moving, reply) = renamed.await.expect("the renaming request's task");
+    assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
+    assert!(
+        !reply.set_cookies.is_empty(),
+        "the renamed session's cookie: {reply:?}"
+    );
+    assert_eq!(
+        moving.get("/me").await.body,
+        "alice",
+        "signed out by the listing"
+    );
+    let listed = other.devices().await;
+    assert!(
+        listed.iter().any(|device| device["label"] == "device"),
+        "unlisted: {listed:?}"
+    );
+}
+
+pub(crate) async fn a_cycle_confirmed_after_a_listing_and_a_cleanup_keeps_the_session<
+    B: Backend,
+>() {
+    a_rename_held_across_a_listing_and_a_cleanup::<B>("/cycle").await;
+}
+
+pub(crate) async fn a_change_of_expiry_confirmed_after_a_listing_and_a_cleanup_keeps_the_session<
+    B: Backend,
+>() {
+    a_rename_held_across_a_listing_and_a_cleanup::<B>("/expiry/inactivity-600000").await;
 }
