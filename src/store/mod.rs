@@ -18,9 +18,13 @@
 //! every store that has it. Cargo unifies features across a build, so a store meant for
 //! applications with default features implements all four.
 //!
-//! A backend added to this repository proves itself with the conformance suite
-//! (`tests/common/suite.rs`): one `conformance_suite!(YourBackend)` line runs every behaviour
-//! the layer promises against it, with the features' behaviours where it has their traits.
+//! A store proves itself with the conformance suite that this crate's own stores pass: with the
+//! `test-kit` feature, one `tower_redis_session::conformance_suite!(YourBackend)` line in a test
+//! file runs every behaviour the layer promises against it, races included, with the features'
+//! behaviours where those features are on (see the `test_kit` module).
+//! `examples/third-party-store` is a complete store written with public items only that passes
+//! it; [`MemoryStore`] is the complete one with every feature (`store/memory/`: one trait per
+//! file).
 //!
 //! Time is decided by the session, not the store: every operation carries the record's new
 //! deadline, `min(now + idle, created + absolute)` in Unix milliseconds, and the store makes it
