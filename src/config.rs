@@ -62,6 +62,13 @@ impl Default for SessionConfig {
     }
 }
 
+/// A cookie of the layer's, and the setting that names it: (`"session"`,
+/// `"SessionLayerBuilder::cookie_name"`), or a feature's.
+pub(crate) type CookieOwner = (&'static str, &'static str);
+
+/// The session cookie, as [`CookieOwner`].
+pub(crate) const SESSION_COOKIE: CookieOwner = ("session", "SessionLayerBuilder::cookie_name");
+
 /// A configuration that would make insecure or broken sessions; returned by
 /// [`SessionLayerBuilder::build`](crate::SessionLayerBuilder::build).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -74,16 +81,19 @@ pub enum ConfigError {
     /// `cart`, which the cart cookie is called by default).
     #[error(
         "the {cookie} cookie would be named {name:?}, as the {taken_by} cookie is: name one of \
-         them otherwise (SessionLayerBuilder::cookie_name, CartConfig::cookie_name, \
-         RememberConfig::cookie_name)"
+         them otherwise ({taken_by_setting}, {setting})"
     )]
     CookieNameTaken {
         /// The name both would have, prefix included.
         name: String,
         /// The cookie being named: `cart`, `remember-me`.
         cookie: &'static str,
+        /// The setting that names it.
+        setting: &'static str,
         /// The cookie that has the name already: `session`, `cart`.
         taken_by: &'static str,
+        /// The setting that names that one, such as `SessionLayerBuilder::cookie_name`.
+        taken_by_setting: &'static str,
     },
     /// The cookie path is empty, relative, or has `;` or control characters.
     #[error("invalid cookie path {0:?}")]
@@ -174,26 +184,33 @@ impl SessionConfig {
     }
 
     /// The settings of the `cookie` cookie of a feature (`cart`, `remember-me`), named `name`
-    /// and lasting `lifetime`: the session cookie's attributes and `__Host-` prefix rule.
+    /// by the feature's `setting` and lasting `lifetime`: the session cookie's attributes and
+    /// `__Host-` prefix rule.
     /// Refused if the name is no cookie name, or is (once prefixed) one of `taken`: the names
     /// of the session cookie and the other features' cookies, with whose they are.
+    #[cfg_attr(
+        not(any(feature = "cart", feature = "remember-me")),
+        expect(dead_code, reason = "an extension point: only features call it")
+    )]
     pub(crate) fn companion_cookie(
         &self,
-        cookie: &'static str,
+        (cookie, setting): CookieOwner,
         name: &str,
         lifetime: Duration,
-        taken: &[(&str, &'static str)],
+        taken: &[(&str, CookieOwner)],
     ) -> Result<CookieSettings, ConfigError> {
         if !is_token(name) {
             return Err(ConfigError::CookieName(name.to_owned()));
         }
         let mut name = name.to_owned();
         self.apply_prefix(&mut name)?;
-        if let Some(&(_, taken_by)) = taken.iter().find(|(taken, _)| *taken == name) {
+        if let Some(&(_, (taken_by, taken_by_setting))) = taken.iter().find(|(t, _)| *t == name) {
             return Err(ConfigError::CookieNameTaken {
                 name,
                 cookie,
+                setting,
                 taken_by,
+                taken_by_setting,
             });
         }
         Ok(self.cookie.companion(&name, lifetime))
@@ -236,6 +253,9 @@ fn is_token(name: &str) -> bool {
 mod tests {
     use super::*;
 
+    /// A feature's cookie, as a feature names it.
+    const WIDGET: CookieOwner = ("widget", "WidgetConfig::cookie_name");
+
     fn with_cookie(change: impl FnOnce(&mut CookieSettings)) -> Result<SessionConfig, ConfigError> {
         let mut config = SessionConfig::default();
         change(&mut config.cookie);
@@ -266,28 +286,30 @@ mod tests {
     fn host_prefix_is_the_default_for_every_cookie() {
         let config = SessionConfig::default().finish().unwrap();
         assert_eq!(config.cookie.name, "__Host-id");
-        let companion = config.companion_cookie("cart", "cart", Duration::from_secs(1), &[]);
-        assert_eq!(companion.unwrap().name, "__Host-cart");
+        let companion = config.companion_cookie(WIDGET, "widget", Duration::from_secs(1), &[]);
+        assert_eq!(companion.unwrap().name, "__Host-widget");
     }
 
     #[test]
     fn a_companion_cookie_cannot_take_a_name_in_use() {
         let mut config = SessionConfig::default();
-        config.cookie.name = "cart".into();
+        config.cookie.name = "widget".into();
         let config = config.finish().unwrap();
-        let taken = [(config.cookie.name.as_str(), "session")];
-        let clash = config.companion_cookie("cart", "cart", Duration::from_secs(1), &taken);
+        let taken = [(config.cookie.name.as_str(), SESSION_COOKIE)];
+        let clash = config.companion_cookie(WIDGET, "widget", Duration::from_secs(1), &taken);
         let error = clash.unwrap_err();
         assert_eq!(
             error,
             ConfigError::CookieNameTaken {
-                name: "__Host-cart".into(),
-                cookie: "cart",
+                name: "__Host-widget".into(),
+                cookie: "widget",
+                setting: "WidgetConfig::cookie_name",
                 taken_by: "session",
+                taken_by_setting: "SessionLayerBuilder::cookie_name",
             }
         );
         assert!(
-            error.to_string().contains("CartConfig::cookie_name"),
+            error.to_string().contains("WidgetConfig::cookie_name"),
             "{error}"
         );
     }
@@ -301,8 +323,8 @@ mod tests {
         ] {
             let config = with_cookie(change).unwrap();
             assert_eq!(config.cookie.name, "id");
-            let companion = config.companion_cookie("cart", "cart", Duration::from_secs(1), &[]);
-            assert_eq!(companion.unwrap().name, "cart");
+            let companion = config.companion_cookie(WIDGET, "widget", Duration::from_secs(1), &[]);
+            assert_eq!(companion.unwrap().name, "widget");
         }
     }
 

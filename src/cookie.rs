@@ -136,6 +136,10 @@ pub(crate) enum CookieUpdate<T> {
 impl CookieSettings {
     /// A persistent companion cookie (cart, remember-me): these attributes, its own name, and
     /// `Max-Age` = its lifetime. Its value is a random ID of its own, so it is not signed.
+    #[cfg_attr(
+        not(any(feature = "cart", feature = "remember-me")),
+        expect(dead_code, reason = "an extension point: only features call it")
+    )]
     pub(crate) fn companion(&self, name: &str, lifetime: Duration) -> Self {
         Self {
             name: name.to_owned(),
@@ -212,6 +216,10 @@ impl CookieSettings {
     }
 
     /// A Set-Cookie header that sets the cookie to `value`, or expires it for `None`.
+    #[cfg_attr(
+        not(any(feature = "cart", feature = "remember-me")),
+        expect(dead_code, reason = "an extension point: only features call it")
+    )]
     pub(crate) fn render(&self, value: Option<String>) -> Option<HeaderValue> {
         self.render_for(value, self.max_age)
     }

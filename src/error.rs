@@ -101,6 +101,7 @@ pub enum SessionError {
     )]
     ExpiryPassed,
     /// Sealing a remember-me rotation's cookies failed. Renders as 500.
+    #[cfg(feature = "remember-me")]
     #[error("could not seal remember-me cookies")]
     Sealing,
     /// The operating system could not supply randomness for a new session ID. Renders as 500.
@@ -123,9 +124,10 @@ impl SessionError {
             | Self::Decode { .. }
             | Self::InvalidUserId
             | Self::ExpiryPassed
-            | Self::Sealing
             | Self::Randomness(_)
             | Self::BrokenContract(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            #[cfg(feature = "remember-me")]
+            Self::Sealing => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }

@@ -8,7 +8,7 @@ use tower_layer::Layer;
 
 #[cfg(feature = "cart")]
 use crate::cart::{CartConfig, CartFeature};
-use crate::config::{ConfigError, SessionConfig};
+use crate::config::{ConfigError, SESSION_COOKIE, SessionConfig};
 use crate::failure::{Renderer, SessionFailure};
 #[cfg(feature = "remember-me")]
 use crate::remember::{RememberConfig, RememberFeature};
@@ -351,13 +351,13 @@ impl Features {
     )]
     fn build(self, config: &SessionConfig) -> Result<Vec<Arc<dyn Feature>>, ConfigError> {
         let mut features: Vec<Arc<dyn Feature>> = Vec::new();
-        let mut cookies = vec![(config.cookie.name.clone(), "session")];
+        let mut cookies = vec![(config.cookie.name.clone(), SESSION_COOKIE)];
         #[cfg(feature = "cart")]
         {
             let (store, settings) = self.cart;
             let taken: Vec<_> = cookies.iter().map(|(n, w)| (n.as_str(), *w)).collect();
             let cart = CartFeature::new(store, settings, config, &taken)?;
-            cookies.push((cart.cookie_name().to_owned(), "cart"));
+            cookies.push((cart.cookie_name().to_owned(), CartFeature::COOKIE));
             features.push(Arc::new(cart));
         }
         #[cfg(feature = "remember-me")]

@@ -62,8 +62,6 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
-// Without the optional features, some of the core's extension points have no caller.
-#![cfg_attr(not(all(feature = "cart", feature = "remember-me")), allow(dead_code))]
 
 mod auth;
 #[cfg(feature = "cart")]

@@ -4,7 +4,8 @@
 
 use std::time::Duration;
 
-/// Defines a function that counts one event of counter `$name`, labelled `$label`.
+/// Defines a function that counts one event of counter `$name`, labelled `$label`. Features
+/// define their own counters with it.
 macro_rules! counter {
     ($(#[$doc:meta])* $function:ident, $name:literal, $label:literal) => {
         $(#[$doc])*
@@ -16,6 +17,11 @@ macro_rules! counter {
         }
     };
 }
+#[cfg_attr(
+    not(feature = "remember-me"),
+    expect(unused_imports, reason = "features define their counters with it")
+)]
+pub(crate) use counter;
 
 counter!(
     /// A session load: `found`, `missing` (no live record), `expired` (past its deadline).
@@ -48,13 +54,6 @@ counter!(
     "session_sign_outs_total",
     "scope"
 );
-counter!(
-    /// A remember-me sign-in attempt: `rotated`, `followed` (within grace), `theft`, `expired`,
-    /// `unknown`, `fenced` (issued before a sign-out of all devices).
-    remember,
-    "session_remember_total",
-    "outcome"
-);
 
 /// One store request: its latency, and its error if it failed (`unavailable`, `timeout`).
 pub(crate) fn store_call(operation: &'static str, error: Option<&'static str>, took: Duration) {
@@ -84,10 +83,6 @@ pub(crate) fn describe() {
         );
         describe_counter!("session_logins_total", "Login writes, by outcome.");
         describe_counter!("session_sign_outs_total", "Sign-outs, by scope.");
-        describe_counter!(
-            "session_remember_total",
-            "Remember-me sign-ins, by outcome."
-        );
         describe_counter!(
             "session_store_errors_total",
             "Failed store requests, by operation and kind."

@@ -14,7 +14,9 @@ fn a_session_cookie_named_as_the_cart_cookie_says_how_to_rename_either() {
         ConfigError::CookieNameTaken {
             name: "__Host-cart".into(),
             cookie: "cart",
+            setting: "CartConfig::cookie_name",
             taken_by: "session",
+            taken_by_setting: "SessionLayerBuilder::cookie_name",
         }
     );
     let text = refused.to_string();

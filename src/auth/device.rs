@@ -162,6 +162,13 @@ pub(crate) fn device_json(device: Device, now: u64) -> String {
 /// The stored device of a session that a credential issued to `issued_to` (a stored device)
 /// signs in: the label it was issued with, and the user agent and IP of the request that
 /// presented it (a copied credential shows up as the browser that used it, not as the victim's).
+#[cfg_attr(
+    not(feature = "remember-me"),
+    expect(
+        dead_code,
+        reason = "for a sign-in with a credential: only remember-me has one"
+    )
+)]
 pub(crate) fn presented_device_json(issued_to: &str, using: Device, now: u64) -> String {
     let label = serde_json::from_str::<StoredDevice>(issued_to)
         .ok()
@@ -176,6 +183,13 @@ pub(crate) fn presented_device_json(issued_to: &str, using: Device, now: u64) ->
 
 /// The metadata of a session signed in for `user` on `device` (its stored form), born under
 /// the sign-out `generation`.
+#[cfg_attr(
+    not(feature = "remember-me"),
+    expect(
+        dead_code,
+        reason = "for a sign-in with a credential: only remember-me has one"
+    )
+)]
 pub(crate) fn signed_in_meta(
     user: &str,
     device: String,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use http::HeaderValue;
 
 use super::{CartConfig, CartId};
-use crate::config::{ConfigError, SessionConfig};
+use crate::config::{ConfigError, CookieOwner, SessionConfig};
 use crate::cookie::{CookieSettings, CookieUpdate};
 use crate::error::SessionError;
 use crate::session::State;
@@ -30,16 +30,20 @@ pub(super) struct CartSlot {
 }
 
 impl CartFeature {
+    /// The cart cookie, and the setting that names it.
+    pub(crate) const COOKIE: CookieOwner = ("cart", "CartConfig::cookie_name");
+
     /// The cart over `store` with `config`, its cookie named beside the session cookie and the
     /// cookie names already `taken`.
     pub(crate) fn new(
         store: Arc<dyn DynCartStore>,
         config: CartConfig,
         session: &SessionConfig,
-        taken: &[(&str, &'static str)],
+        taken: &[(&str, CookieOwner)],
     ) -> Result<Self, ConfigError> {
         config.check()?;
-        let cookie = session.companion_cookie("cart", &config.cookie_name, config.ttl, taken)?;
+        let cookie =
+            session.companion_cookie(Self::COOKIE, &config.cookie_name, config.ttl, taken)?;
         Ok(Self {
             store,
             config,

@@ -11,7 +11,7 @@ use super::config::{RememberConfig, RememberMode};
 use super::fields::{REMEMBERED, RememberSlot, TOKEN, selector, set_cookie};
 use super::sign_in::{Tokens, sign_in};
 use super::token::RememberCookie;
-use crate::config::{ConfigError, SessionConfig};
+use crate::config::{ConfigError, CookieOwner, SessionConfig};
 use crate::cookie::{CookieSettings, CookieUpdate};
 use crate::error::StoreError;
 use crate::session::feature::{Feature, Hook};
@@ -26,19 +26,23 @@ pub(crate) struct RememberFeature {
 }
 
 impl RememberFeature {
+    /// The remember-me cookie, and the setting that names it.
+    const COOKIE: CookieOwner = ("remember-me", "RememberConfig::cookie_name");
+
     /// Remember-me over `store` with `config`, its cookie named beside the session cookie and
     /// the cookie names already `taken`.
     pub(crate) fn new(
         store: Arc<dyn DynTokenStore>,
         config: RememberConfig,
         session: &SessionConfig,
-        taken: &[(&str, &'static str)],
+        taken: &[(&str, CookieOwner)],
     ) -> Result<Self, ConfigError> {
         if config.ttl.is_zero() {
             return Err(ConfigError::Zero("remember-me lifetime"));
         }
         let cookie =
-            session.companion_cookie("remember-me", &config.cookie_name, config.ttl, taken)?;
+            session.companion_cookie(Self::COOKIE, &config.cookie_name, config.ttl, taken)?;
+        super::sign_in::describe_counter();
         Ok(Self {
             store,
             config,

@@ -14,8 +14,24 @@ use crate::session::meta::json;
 use crate::session::{Client, Context, SignIn, State};
 use crate::store::DynTokenStore;
 use crate::store::token::{Rotated, TokenRecord};
-use crate::telemetry;
 use crate::time::{millis, now_millis};
+
+crate::telemetry::counter!(
+    /// A remember-me sign-in attempt: `rotated`, `followed` (within grace), `theft`, `expired`,
+    /// `unknown`, `fenced` (issued before a sign-out of all devices).
+    counted,
+    "session_remember_total",
+    "outcome"
+);
+
+/// Describes this feature's counter to the installed recorder.
+pub(super) fn describe_counter() {
+    #[cfg(feature = "metrics")]
+    metrics::describe_counter!(
+        "session_remember_total",
+        "Remember-me sign-ins, by outcome."
+    );
+}
 
 /// What signing in with a token works with: the token store and remember-me's settings.
 pub(super) struct Tokens<'a> {
@@ -51,7 +67,7 @@ pub(crate) async fn sign_in(
     let now = now_millis();
     let Some(record) = store.token_get(&token.selector).await? else {
         tracing::debug!("remember-me cookie names no token");
-        telemetry::remember("unknown");
+        counted("unknown");
         set_cookie(state, CookieUpdate::Remove);
         return Ok(());
     };
@@ -60,7 +76,7 @@ pub(crate) async fn sign_in(
             .token_revoke(&record.user, std::slice::from_ref(&token.selector))
             .await?;
         set_cookie(state, CookieUpdate::Remove);
-        telemetry::remember("expired");
+        counted("expired");
         return Ok(());
     }
     if token.matches(&record.validator_hash) {
@@ -111,7 +127,7 @@ async fn rotate(
     // requests.
     let Some(new) = state.enter_sign_in(context, &sign_in, now).await? else {
         tracing::info!("remember-me token issued before the user signed out everywhere");
-        telemetry::remember("fenced");
+        counted("fenced");
         tokens
             .token_revoke(&record.user, std::slice::from_ref(&token.selector))
             .await?;
@@ -134,7 +150,7 @@ async fn rotate(
     match rotated {
         Rotated::Won => {
             tracing::info!("signed back in by a remember-me token; token rotated");
-            telemetry::remember("rotated");
+            counted("rotated");
             let cookie = if signed_in {
                 CookieUpdate::Set(next)
             } else {
@@ -180,7 +196,7 @@ async fn follow(
     let (data, meta) = crate::codec::decode_fields(loaded.fields);
     state.adopt(id, Some(data), meta, deadline);
     set_cookie(state, CookieUpdate::Set(next));
-    telemetry::remember("followed");
+    counted("followed");
     Ok(())
 }
 
@@ -194,7 +210,7 @@ async fn theft(
 ) -> Result<(), SessionError> {
     let users = crate::auth::UserSessions::new(Arc::clone(context));
     let (revoked, _) = users.sign_out(&record.user, None).await?;
-    telemetry::remember("theft");
+    counted("theft");
     tracing::warn!(
         revoked_sessions = revoked,
         "remember-me token replayed after rotation: theft suspected; all of the user's tokens and sessions revoked"

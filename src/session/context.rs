@@ -20,6 +20,10 @@ pub(crate) struct Context {
 
 impl Context {
     /// The registered feature of type `F`, if any.
+    #[cfg_attr(
+        not(any(feature = "cart", feature = "remember-me")),
+        expect(dead_code, reason = "an extension point: only features call it")
+    )]
     pub(crate) fn feature<F: Feature>(&self) -> Option<Arc<F>> {
         self.features.iter().find_map(|feature| {
             let any: Arc<dyn Any + Send + Sync> = Arc::clone(feature) as _;

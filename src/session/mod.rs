@@ -105,7 +105,21 @@ pub(crate) struct Amend {
 /// kept as the request's own header values: cloning one allocates nothing.
 #[derive(Default)]
 pub(crate) struct Client {
+    #[cfg_attr(
+        not(feature = "remember-me"),
+        expect(
+            dead_code,
+            reason = "for a sign-in with a credential: only remember-me has one"
+        )
+    )]
     pub(crate) user_agent: Option<HeaderValue>,
+    #[cfg_attr(
+        not(feature = "remember-me"),
+        expect(
+            dead_code,
+            reason = "for a sign-in with a credential: only remember-me has one"
+        )
+    )]
     pub(crate) ip: Option<HeaderValue>,
     /// The request's `Accept`, to render a failure as the client wants it.
     pub(crate) accept: Option<HeaderValue>,
@@ -212,6 +226,13 @@ impl Session {
     }
 
     /// Who sent the request.
+    #[cfg_attr(
+        not(feature = "remember-me"),
+        expect(
+            dead_code,
+            reason = "for a sign-in with a credential: only remember-me has one"
+        )
+    )]
     pub(crate) fn client(&self) -> &Client {
         &self.shared.client
     }

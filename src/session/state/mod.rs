@@ -45,6 +45,13 @@ pub(crate) struct State {
     pub(crate) clear_site_data: bool,
     /// The session was deleted, or found gone, during this request: nothing may sign it back
     /// in before the response.
+    #[cfg_attr(
+        not(feature = "remember-me"),
+        expect(
+            dead_code,
+            reason = "for a sign-in with a credential: only remember-me has one"
+        )
+    )]
     pub(crate) ended: bool,
     /// What each feature keeps for this request (see `session/feature.rs`), by type.
     pub(crate) features: http::Extensions,
