@@ -21,6 +21,19 @@ use crate::telemetry;
 /// wire outweigh the Redis CPU the script costs.
 const COMPARE_AND_SET_MAX_BYTES: usize = 1024;
 
+/// The replies of `update.lua` and `cycle.lua`, named as `scripts/record.lua` names them.
+struct Reply;
+
+impl Reply {
+    const STORED: i64 = 1;
+    const GONE: i64 = 0;
+    const ID_TAKEN: i64 = -1;
+    const MALFORMED: i64 = -2;
+    const TOO_MANY_KEYS: i64 = -3;
+    /// With the size the record would have had: `{TOO_LARGE, size}`.
+    const TOO_LARGE: i64 = -4;
+}
+
 impl RedisStore {
     /// `cycle` on a Cluster, where the two names live in different slots and no script may
     /// touch both: the new record is written in full first, then the old one deleted; if the
@@ -205,16 +218,16 @@ impl RedisStore {
             call.arg(base.as_slice()).arg(rewritten);
         }
         match self.run::<Value>(Request::Script(&call), retry).await? {
-            Value::Int(1) => Ok(Written::Stored),
-            Value::Int(0) => Ok(Written::Gone),
-            Value::Int(-1) => Ok(Written::IdTaken),
-            Value::Int(-2) => {
+            Value::Int(Reply::STORED) => Ok(Written::Stored),
+            Value::Int(Reply::GONE) => Ok(Written::Gone),
+            Value::Int(Reply::ID_TAKEN) => Ok(Written::IdTaken),
+            Value::Int(Reply::MALFORMED) => {
                 tracing::warn!("stored session record is malformed; treating it as gone");
                 Ok(Written::Gone)
             }
-            Value::Int(-3) => Ok(Written::TooManyKeys),
+            Value::Int(Reply::TOO_MANY_KEYS) => Ok(Written::TooManyKeys),
             Value::Array(reply) => match reply.as_slice() {
-                [Value::Int(-4), Value::Int(size)] => Ok(Written::TooLarge {
+                [Value::Int(Reply::TOO_LARGE), Value::Int(size)] => Ok(Written::TooLarge {
                     size: usize::try_from(*size).unwrap_or(usize::MAX),
                 }),
                 _ => Err(StoreError::UnexpectedReply(
@@ -225,5 +238,31 @@ impl RedisStore {
                 "a write returned {other:?}"
             ))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Reply;
+
+    #[test]
+    fn the_scripts_name_their_replies_as_the_store_reads_them() {
+        let lua = include_str!("scripts/record.lua");
+        let declared = lua
+            .lines()
+            .find(|line| line.starts_with("local STORED,"))
+            .expect("record.lua names the replies");
+        assert_eq!(
+            declared,
+            format!(
+                "local STORED, GONE, ID_TAKEN, MALFORMED, TOO_MANY_KEYS, TOO_LARGE = {}, {}, {}, {}, {}, {}",
+                Reply::STORED,
+                Reply::GONE,
+                Reply::ID_TAKEN,
+                Reply::MALFORMED,
+                Reply::TOO_MANY_KEYS,
+                Reply::TOO_LARGE,
+            )
+        );
     }
 }

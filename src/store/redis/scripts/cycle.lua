@@ -7,14 +7,14 @@
 -- ARGV[3]  the record's new deadline, Unix ms
 -- ARGV[4]  most bytes of user keys and values
 -- ARGV[5]  most user keys
--- Returns  1 when moved; 0 when the record is gone; -1 when the new name is taken; -2 when the
---          record is malformed, -3 over the key cap, {-4, size} over the size cap (nothing moved).
+-- Returns  STORED when moved; GONE when the record is gone; ID_TAKEN when the new name is taken;
+--          MALFORMED, TOO_MANY_KEYS, or {TOO_LARGE, size} (nothing moved); see record.lua.
 if redis.call('EXISTS', KEYS[2]) == 1 then
-  return -1
+  return ID_TAKEN
 end
 local record = redis.call('GET', KEYS[1])
 if not record then
-  return 0
+  return GONE
 end
 local refusal
 record, refusal = add_change(record, ARGV[1], ARGV[2], ARGV[4], ARGV[5])
@@ -23,4 +23,4 @@ if not record then
 end
 redis.call('SET', KEYS[2], record, 'PXAT', ARGV[3])
 redis.call('DEL', KEYS[1])
-return 1
+return STORED

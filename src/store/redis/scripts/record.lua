@@ -7,6 +7,10 @@
 -- starting with a single '$' are the crate's metadata; '$$' starts a user key that itself
 -- starts with '$'.
 
+-- The replies of update.lua and cycle.lua, as `Reply` in src/store/redis/write.rs names them
+-- (a unit test there checks that both sides agree).
+local STORED, GONE, ID_TAKEN, MALFORMED, TOO_MANY_KEYS, TOO_LARGE = 1, 0, -1, -2, -3, -4
+
 -- Redis runs this file's top level on every call, and every function defined there is a new
 -- closure, which costs Redis about 700 instructions with its garbage collection (callgrind). So
 -- only add_change is defined here; what it seldom needs is defined inside it.
@@ -14,8 +18,8 @@
 -- The record with a change added to its end, within the session's caps: `max_bytes` bytes of
 -- user keys and values, `max_keys` user keys. Once that makes it longer than `threshold` bytes,
 -- it is compacted: its live fields, each once, in the order they first appeared. When it is
--- not to be written, returns nil and the script's reply: -2 when the record is malformed, -3
--- when the change would take it past `max_keys` keys and {-4, size} past `max_bytes` (only a
+-- not to be written, returns nil and the script's reply: MALFORMED, TOO_MANY_KEYS when the
+-- change would take it past `max_keys` keys and {TOO_LARGE, size} past `max_bytes` (only a
 -- change that grows the record is refused: one that shrinks a record over a lowered cap is
 -- written).
 local function add_change(record, change, threshold, max_bytes, max_keys)
@@ -85,22 +89,22 @@ local function add_change(record, change, threshold, max_bytes, max_keys)
 
   local names, values = {}, {}
   if not apply(record, values, names) then
-    return nil, -2
+    return nil, MALFORMED
   end
   if not within then
     local bytes_before, keys_before = measure(names, values)
     if not apply(change, values, names) then
-      return nil, -2
+      return nil, MALFORMED
     end
     local bytes, keys = measure(names, values)
     if keys > tonumber(max_keys) and keys > keys_before then
-      return nil, -3
+      return nil, TOO_MANY_KEYS
     end
     if bytes > tonumber(max_bytes) and bytes > bytes_before then
-      return nil, {-4, bytes}
+      return nil, {TOO_LARGE, bytes}
     end
   elseif not apply(change, values, names) then
-    return nil, -2
+    return nil, MALFORMED
   end
   if length <= tonumber(threshold) then
     return updated

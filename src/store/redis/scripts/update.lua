@@ -9,14 +9,14 @@
 -- ARGV[5]  most user keys
 -- ARGV[6]  (when compaction is due) the record as the writer loaded it
 -- ARGV[7]  (when compaction is due) that record with the change applied, compacted
--- Returns  1 when written; 0 when the record is gone; -2 when it is malformed (left as found);
---          -3 over the key cap, {-4, size} over the size cap (left as found).
+-- Returns  STORED when written; GONE when the record is gone; MALFORMED, TOO_MANY_KEYS, or
+--          {TOO_LARGE, size} (left as found); see record.lua.
 --
 -- The record is rewritten with SET, never grown with APPEND: Redis doubles the allocation of a
 -- string that APPEND grows, which would nearly double the memory of every session written once.
 local record = redis.call('GET', KEYS[1])
 if not record then
-  return 0
+  return GONE
 end
 if ARGV[6] and record == ARGV[6] then
   -- Unchanged since the writer loaded it: the writer's compaction, and its caps, are exact.
@@ -35,4 +35,4 @@ if ARGV[3] == '' then
 else
   redis.call('SET', KEYS[1], record, 'PXAT', ARGV[3])
 end
-return 1
+return STORED
