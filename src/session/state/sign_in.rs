@@ -8,14 +8,14 @@
 use std::collections::HashMap;
 
 use super::State;
-use super::write::{EncodedFields, with_fresh_id};
+use super::write::{Attempt, EncodedFields, NewId, with_fresh_id};
 use crate::codec::field_cost;
 use crate::error::SessionError;
 use crate::expiry::Expiry;
 use crate::id::SessionId;
-use crate::session::index::{self, Entered};
+use crate::session::index;
 use crate::session::{Context, meta, sign_out};
-use crate::store::{IndexEntry, Written};
+use crate::store::IndexEntry;
 
 /// A sign-in about to be written.
 pub(crate) struct SignIn {
@@ -71,22 +71,18 @@ impl State {
                 change.set.push((meta::GENERATION, &stamp));
                 store.create(&entry.id, &change, deadline).await
             };
-            Ok(
-                match index::enter(store, user, entry, born, None, create).await? {
-                    Entered::Listed(generation) => (Written::Stored, Some(generation)),
-                    Entered::SignedOut => (Written::Gone, None),
-                    Entered::Refused(written) => (written, None),
-                },
-            )
+            Ok(Attempt::from(
+                index::enter(store, user, entry, born, None, create).await?,
+            ))
         })
         .await?;
         Ok(match entered {
-            Ok((id, Some(generation))) => Some(NewSession {
+            NewId::Stored(id, generation) => Some(NewSession {
                 id,
                 generation,
                 deadline,
             }),
-            _ => None,
+            NewId::SignedOut | NewId::Refused(_) => None,
         })
     }
 

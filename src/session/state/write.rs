@@ -77,16 +77,16 @@ impl State {
             // Boxed, as the rare writes in `flush` are.
             let moved = Box::pin(self.write_cycle(context, &current, &change, deadline)).await?;
             return Ok(match moved {
-                Ok(new) => {
+                NewId::Stored(new, ()) => {
                     self.id = Some(new);
                     (Written::Stored, deadline)
                 }
-                Err(Moved::SignedOut) => {
+                NewId::SignedOut => {
                     drop(change);
                     Box::pin(self.ended_in_rename(context, &current)).await?;
                     (Written::Gone, deadline)
                 }
-                Err(Moved::Refused(refused)) => (refused, deadline),
+                NewId::Refused(refused) => (refused, deadline),
             });
         }
         // Usually this request's load has just slid the expiry; then the write leaves it.
@@ -114,7 +114,7 @@ impl State {
         current: &SessionId,
         change: &Change<'_>,
         deadline: u64,
-    ) -> Result<Result<SessionId, Moved>, SessionError> {
+    ) -> Result<NewId<()>, SessionError> {
         let store = &*context.store;
         let from = &current.handle();
         let user = meta::owner(self);
@@ -122,12 +122,12 @@ impl State {
         let born = meta::generation(self).unwrap_or_default();
         let (created, expiry) = (current.created_at(), self.expiry);
         let absolute = context.config.timeouts.absolute_deadline(created, expiry);
-        let moved = with_fresh_id(created, expiry, |new| {
+        with_fresh_id(created, expiry, |new| {
             let (user, born) = (user.as_deref(), born.as_str());
             async move {
                 let to = new.handle();
                 let Some(user) = user else {
-                    return Ok((store.cycle(from, &to, change, deadline).await?, false));
+                    return Ok(Attempt::of(store.cycle(from, &to, change, deadline).await?));
                 };
                 let entry = IndexEntry {
                     id: to.clone(),
@@ -136,23 +136,12 @@ impl State {
                 };
                 let move_record = |_| store.cycle(from, &to, change, deadline);
                 let renames = Some(from);
-                Ok(
-                    match index::enter(store, user, &entry, Some(born), renames, move_record)
-                        .await?
-                    {
-                        Entered::Listed(_) => (Written::Stored, false),
-                        Entered::SignedOut => (Written::Gone, true),
-                        Entered::Refused(refused) => (refused, false),
-                    },
-                )
+                let entered =
+                    index::enter(store, user, &entry, Some(born), renames, move_record).await?;
+                Ok(Attempt::from(entered).map(drop))
             }
         })
-        .await?;
-        Ok(match moved {
-            Ok((new, _)) => Ok(new),
-            Err((_, true)) => Err(Moved::SignedOut),
-            Err((refused, false)) => Err(Moved::Refused(refused)),
-        })
+        .await
     }
 
     /// A rename of this signed-in session was undone by a sign-out or a revocation: the
@@ -185,11 +174,15 @@ impl State {
         let fields = EncodedFields::of_record(&self.data, &self.meta);
         let change = &fields.change();
         let store = &*context.store;
-        let id = with_fresh_id(now, self.expiry, |new| async move {
-            Ok((store.create(&new.handle(), change, deadline).await?, ()))
+        let created = with_fresh_id(now, self.expiry, |new| async move {
+            Ok(Attempt::of(
+                store.create(&new.handle(), change, deadline).await?,
+            ))
         })
         .await?;
-        self.id = id.ok().map(|(id, ())| id);
+        if let NewId::Stored(id, ()) = created {
+            self.id = Some(id);
+        }
         Ok(Written::Stored)
     }
 
@@ -270,40 +263,86 @@ impl State {
     }
 }
 
+/// What one try of a write under a new ID did.
+pub(super) enum Attempt<T> {
+    /// Written, with what the write found out on the way.
+    Stored(T),
+    /// The new ID was taken: another is drawn.
+    IdTaken,
+    /// A sign-out of the user, or a revocation of the session being renamed, got in the way:
+    /// nothing of it is left.
+    SignedOut,
+    /// The store wrote nothing: the record to rename is gone, or the change breaks a cap.
+    Refused(Written),
+}
+
+impl Attempt<()> {
+    /// The attempt a plain store write makes.
+    pub(super) fn of(written: Written) -> Self {
+        match written {
+            Written::Stored => Self::Stored(()),
+            Written::IdTaken => Self::IdTaken,
+            refused => Self::Refused(refused),
+        }
+    }
+}
+
+impl<T> Attempt<T> {
+    fn map<U>(self, f: impl FnOnce(T) -> U) -> Attempt<U> {
+        match self {
+            Self::Stored(value) => Attempt::Stored(f(value)),
+            Self::IdTaken => Attempt::IdTaken,
+            Self::SignedOut => Attempt::SignedOut,
+            Self::Refused(written) => Attempt::Refused(written),
+        }
+    }
+}
+
+impl From<Entered> for Attempt<String> {
+    fn from(entered: Entered) -> Self {
+        match entered {
+            Entered::Listed(generation) => Self::Stored(generation),
+            Entered::SignedOut => Self::SignedOut,
+            Entered::Refused(refused) => Attempt::of(refused).map(|()| String::new()),
+        }
+    }
+}
+
+/// What a write under a new ID did, once an ID was free.
+pub(super) enum NewId<T> {
+    /// Written under this ID.
+    Stored(SessionId, T),
+    /// See [`Attempt::SignedOut`].
+    SignedOut,
+    /// See [`Attempt::Refused`].
+    Refused(Written),
+}
+
 /// Tries `write` with fresh IDs for a session created at `created` with its own `expiry` until
-/// one is not taken (in practice, the first). `Ok((id, what write returned))` once written;
-/// `Err` with the outcome and what `write` returned if the record was gone or the write was
-/// refused.
+/// one is not taken (in practice, the first).
 pub(super) async fn with_fresh_id<F, Fut, T>(
     created: u64,
     expiry: Option<Expiry>,
     mut write: F,
-) -> Result<Result<(SessionId, T), (Written, T)>, SessionError>
+) -> Result<NewId<T>, SessionError>
 where
     F: FnMut(SessionId) -> Fut,
-    Fut: std::future::Future<Output = Result<(Written, T), SessionError>>,
+    Fut: std::future::Future<Output = Result<Attempt<T>, SessionError>>,
 {
     for _ in 0..ID_ATTEMPTS {
         let id = SessionId::generate_with(created, expiry).map_err(SessionError::Randomness)?;
         match write(id.clone()).await? {
-            (Written::Stored, value) => return Ok(Ok((id, value))),
-            (Written::IdTaken, _) => {
+            Attempt::Stored(value) => return Ok(NewId::Stored(id, value)),
+            Attempt::IdTaken => {
                 tracing::warn!("a fresh session ID was already taken; drawing another");
             }
-            (refused, value) => return Ok(Err((refused, value))),
+            Attempt::SignedOut => return Ok(NewId::SignedOut),
+            Attempt::Refused(refused) => return Ok(NewId::Refused(refused)),
         }
     }
     Err(SessionError::BrokenContract(
         "every fresh session ID was already taken",
     ))
-}
-
-/// Why a rename moved nothing.
-enum Moved {
-    /// A sign-out of the user or a revocation of this session got in the way: it has ended.
-    SignedOut,
-    /// The record is gone, or the change breaks a cap.
-    Refused(Written),
 }
 
 /// The fields of a whole record, owned where escaping made them, so a [`Change`] can borrow them.
