@@ -117,6 +117,11 @@ impl Timeouts {
         }
     }
 
+    /// The deadline of a session created `now` with its own expiry `own`.
+    pub(crate) fn new_session_deadline(&self, own: Option<Expiry>, now: u64) -> u64 {
+        self.deadline(now, own, now)
+    }
+
     /// The deadline of such a session used at `now`: its idle timeout from now, never past its
     /// absolute deadline.
     pub(crate) fn deadline(&self, created: u64, own: Option<Expiry>, now: u64) -> u64 {

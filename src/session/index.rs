@@ -60,23 +60,37 @@ pub(crate) enum Entered {
     Refused(Written),
 }
 
-/// Creates or renames (from `renames`) a signed-in session of `user` with `write`, so that from
-/// the moment its record exists it is in the user's index, and only if no sign-out of the user
-/// began since it was born (under the generation `born`; `None` for a session born now) and,
-/// for a rename, the old name was not revoked meanwhile. `write` is given the generation to
-/// stamp the record with.
+/// A signed-in session about to be written under a new handle.
+pub(crate) struct Entering<'a> {
+    /// Whose it is.
+    pub(crate) user: &'a str,
+    /// Its entry in the user's index: its new handle and absolute deadline.
+    pub(crate) entry: &'a IndexEntry,
+    /// The generation it was born under; `None` for a session born now.
+    pub(crate) born: Option<&'a str>,
+    /// The handle it is renamed from; `None` for a new session.
+    pub(crate) renames: Option<&'a Handle>,
+}
+
+/// Writes `session` with `write`, so that from the moment its record exists it is in the
+/// user's index, and only if no sign-out of the user began since it was born and, for a
+/// rename, the old handle was not revoked meanwhile. `write` is given the generation to stamp
+/// the record with.
 pub(crate) async fn enter<F, Fut>(
     store: &dyn DynUserIndex,
-    user: &str,
-    entry: &IndexEntry,
-    born: Option<&str>,
-    renames: Option<&Handle>,
+    session: &Entering<'_>,
     write: F,
 ) -> Result<Entered, SessionError>
 where
     F: FnOnce(String) -> Fut,
     Fut: Future<Output = Result<Written, StoreError>>,
 {
+    let Entering {
+        user,
+        entry,
+        born,
+        renames,
+    } = *session;
     let fresh = random_text().map_err(SessionError::Randomness)?;
     let now = crate::time::now_millis();
     let current = store.index_add(user, entry, now, &fresh).await?;

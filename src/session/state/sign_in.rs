@@ -13,7 +13,7 @@ use crate::codec::field_cost;
 use crate::error::SessionError;
 use crate::expiry::Expiry;
 use crate::id::SessionId;
-use crate::session::index;
+use crate::session::index::{self, Entering};
 use crate::session::{Context, meta, sign_out};
 use crate::store::IndexEntry;
 
@@ -50,7 +50,7 @@ impl State {
     ) -> Result<Option<NewSession>, SessionError> {
         let store = &*context.store;
         let timeouts = context.config.timeouts;
-        let deadline = timeouts.deadline(now, sign_in.expiry, now);
+        let deadline = timeouts.new_session_deadline(sign_in.expiry, now);
         let entry_deadline = timeouts.absolute_deadline(now, sign_in.expiry);
         let mut meta = sign_in.meta.clone();
         meta.remove(meta::GENERATION);
@@ -72,7 +72,17 @@ impl State {
                 store.create(&entry.id, &change, deadline).await
             };
             Ok(Attempt::from(
-                index::enter(store, user, entry, born, None, create).await?,
+                index::enter(
+                    store,
+                    &Entering {
+                        user,
+                        entry,
+                        born,
+                        renames: None,
+                    },
+                    create,
+                )
+                .await?,
             ))
         })
         .await?;

@@ -12,7 +12,7 @@ use crate::cookie::CookieUpdate;
 use crate::error::SessionError;
 use crate::expiry::{Expiry, must_slide};
 use crate::id::SessionId;
-use crate::session::index::{self, Entered};
+use crate::session::index::{self, Entered, Entering};
 use crate::session::{Context, Login, SaveOutcome, SignIn, meta, sign_out};
 use crate::store::{Caps, Change, IndexEntry, Written};
 use crate::telemetry;
@@ -28,7 +28,10 @@ impl State {
             return Ok(SaveOutcome::Unchanged);
         }
         let now = now_millis();
-        let new_deadline = context.config.timeouts.deadline(now, self.expiry, now);
+        let new_deadline = context
+            .config
+            .timeouts
+            .new_session_deadline(self.expiry, now);
         // The rarer writes are boxed: the future of every write holds the largest branch inline,
         // and past about 1 KiB it no longer fits the allocator's fast per-thread cache.
         let (outcome, expires_at) = match (self.id.clone(), self.rotation.take()) {
@@ -136,8 +139,17 @@ impl State {
                 };
                 let move_record = |_| store.cycle(from, &to, change, deadline);
                 let renames = Some(from);
-                let entered =
-                    index::enter(store, user, &entry, Some(born), renames, move_record).await?;
+                let entered = index::enter(
+                    store,
+                    &Entering {
+                        user,
+                        entry: &entry,
+                        born: Some(born),
+                        renames,
+                    },
+                    move_record,
+                )
+                .await?;
                 Ok(Attempt::from(entered).map(drop))
             }
         })
@@ -170,7 +182,10 @@ impl State {
             self.changes.clear();
             return Ok(Written::Stored);
         }
-        let deadline = context.config.timeouts.deadline(now, self.expiry, now);
+        let deadline = context
+            .config
+            .timeouts
+            .new_session_deadline(self.expiry, now);
         let fields = EncodedFields::of_record(&self.data, &self.meta);
         let change = &fields.change();
         let store = &*context.store;
