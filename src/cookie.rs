@@ -136,10 +136,6 @@ pub(crate) enum CookieUpdate<T> {
 impl CookieSettings {
     /// A persistent companion cookie (cart, remember-me): these attributes, its own name, and
     /// `Max-Age` = its lifetime. Its value is a random ID of its own, so it is not signed.
-    #[cfg_attr(
-        not(any(feature = "cart", feature = "remember-me")),
-        expect(dead_code, reason = "an extension point: only features call it")
-    )]
     pub(crate) fn companion(&self, name: &str, lifetime: Duration) -> Self {
         Self {
             name: name.to_owned(),

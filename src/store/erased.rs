@@ -22,393 +22,138 @@ use crate::id::Handle;
 /// A boxed, sendable future, as the methods here return.
 pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// [`SessionStore`](super::SessionStore), object-safe.
-pub(crate) trait DynSessionStore: Send + Sync {
-    fn load<'a>(
-        &'a self,
-        id: &'a Handle,
-        deadline: u64,
-    ) -> BoxFuture<'a, Result<Option<Loaded>, StoreError>>;
-    fn touch<'a>(
-        &'a self,
-        id: &'a Handle,
-        deadline: u64,
-    ) -> BoxFuture<'a, Result<bool, StoreError>>;
-    fn create<'a>(
-        &'a self,
-        id: &'a Handle,
-        change: &'a Change<'a>,
-        deadline: u64,
-    ) -> BoxFuture<'a, Result<Written, StoreError>>;
-    fn update<'a>(
-        &'a self,
-        id: &'a Handle,
-        change: &'a Change<'a>,
-        deadline: Option<u64>,
-    ) -> BoxFuture<'a, Result<Written, StoreError>>;
-    fn cycle<'a>(
-        &'a self,
-        from: &'a Handle,
-        to: &'a Handle,
-        change: &'a Change<'a>,
-        deadline: u64,
-    ) -> BoxFuture<'a, Result<Written, StoreError>>;
-    fn delete<'a>(&'a self, id: &'a Handle) -> BoxFuture<'a, Result<(), StoreError>>;
-    fn read_many<'a>(
-        &'a self,
-        ids: &'a [Handle],
-        fields: &'a [&'a str],
-    ) -> BoxFuture<'a, Result<Vec<FieldsRow>, StoreError>>;
-    fn delete_many<'a>(&'a self, ids: &'a [Handle]) -> BoxFuture<'a, Result<usize, StoreError>>;
+/// Declares an object-safe twin of a public store trait, and implements it for every store
+/// that has the public one: each method boxes the future the public method returns.
+macro_rules! erased {
+    ($(#[$attr:meta])* $twin:ident: [$($supers:tt)+] of $public:path {
+        $(fn $name:ident(&self $(, $arg:ident: $ty:ty)* $(,)?) -> $ret:ty;)*
+    }) => {
+        $(#[$attr])*
+        pub(crate) trait $twin: $($supers)+ {
+            $(fn $name<'a>(&'a self $(, $arg: $ty)*) -> BoxFuture<'a, $ret>;)*
+        }
+
+        $(#[$attr])*
+        impl<T: $public> $twin for T {
+            $(
+                fn $name<'a>(&'a self $(, $arg: $ty)*) -> BoxFuture<'a, $ret> {
+                    Box::pin(<T as $public>::$name(self $(, $arg)*))
+                }
+            )*
+        }
+    };
 }
 
-impl<T: super::SessionStore> DynSessionStore for T {
-    fn load<'a>(
-        &'a self,
-        id: &'a Handle,
-        deadline: u64,
-    ) -> BoxFuture<'a, Result<Option<Loaded>, StoreError>> {
-        Box::pin(super::SessionStore::load(self, id, deadline))
-    }
-
-    fn touch<'a>(
-        &'a self,
-        id: &'a Handle,
-        deadline: u64,
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        Box::pin(super::SessionStore::touch(self, id, deadline))
-    }
-
-    fn create<'a>(
-        &'a self,
-        id: &'a Handle,
-        change: &'a Change<'a>,
-        deadline: u64,
-    ) -> BoxFuture<'a, Result<Written, StoreError>> {
-        Box::pin(super::SessionStore::create(self, id, change, deadline))
-    }
-
-    fn update<'a>(
-        &'a self,
-        id: &'a Handle,
-        change: &'a Change<'a>,
-        deadline: Option<u64>,
-    ) -> BoxFuture<'a, Result<Written, StoreError>> {
-        Box::pin(super::SessionStore::update(self, id, change, deadline))
-    }
-
-    fn cycle<'a>(
-        &'a self,
-        from: &'a Handle,
-        to: &'a Handle,
-        change: &'a Change<'a>,
-        deadline: u64,
-    ) -> BoxFuture<'a, Result<Written, StoreError>> {
-        Box::pin(super::SessionStore::cycle(self, from, to, change, deadline))
-    }
-
-    fn delete<'a>(&'a self, id: &'a Handle) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(super::SessionStore::delete(self, id))
-    }
-
-    fn read_many<'a>(
-        &'a self,
-        ids: &'a [Handle],
-        fields: &'a [&'a str],
-    ) -> BoxFuture<'a, Result<Vec<FieldsRow>, StoreError>> {
-        Box::pin(super::SessionStore::read_many(self, ids, fields))
-    }
-
-    fn delete_many<'a>(&'a self, ids: &'a [Handle]) -> BoxFuture<'a, Result<usize, StoreError>> {
-        Box::pin(super::SessionStore::delete_many(self, ids))
+erased! {
+    /// [`SessionStore`](super::SessionStore), object-safe.
+    DynSessionStore: [Send + Sync] of super::SessionStore {
+        fn load(&self, id: &'a Handle, deadline: u64) -> Result<Option<Loaded>, StoreError>;
+        fn touch(&self, id: &'a Handle, deadline: u64) -> Result<bool, StoreError>;
+        fn create(
+            &self,
+            id: &'a Handle,
+            change: &'a Change<'a>,
+            deadline: u64,
+        ) -> Result<Written, StoreError>;
+        fn update(
+            &self,
+            id: &'a Handle,
+            change: &'a Change<'a>,
+            deadline: Option<u64>,
+        ) -> Result<Written, StoreError>;
+        fn cycle(
+            &self,
+            from: &'a Handle,
+            to: &'a Handle,
+            change: &'a Change<'a>,
+            deadline: u64,
+        ) -> Result<Written, StoreError>;
+        fn delete(&self, id: &'a Handle) -> Result<(), StoreError>;
+        fn read_many(
+            &self,
+            ids: &'a [Handle],
+            fields: &'a [&'a str],
+        ) -> Result<Vec<FieldsRow>, StoreError>;
+        fn delete_many(&self, ids: &'a [Handle]) -> Result<usize, StoreError>;
     }
 }
 
-/// [`UserIndex`](super::UserIndex), object-safe.
-pub(crate) trait DynUserIndex: DynSessionStore {
-    fn index_add<'a>(
-        &'a self,
-        user: &'a str,
-        entry: &'a IndexEntry,
-        now: u64,
-        fresh_generation: &'a str,
-    ) -> BoxFuture<'a, Result<String, StoreError>>;
-    fn index_confirm<'a>(
-        &'a self,
-        user: &'a str,
-        entry: &'a IndexEntry,
-        generation: &'a str,
-        replaces: Option<&'a Handle>,
-    ) -> BoxFuture<'a, Result<bool, StoreError>>;
-    fn index_fence<'a>(
-        &'a self,
-        user: &'a str,
-        next: Option<&'a str>,
-        keep_until: u64,
-    ) -> BoxFuture<'a, Result<(), StoreError>>;
-    fn index_list<'a>(
-        &'a self,
-        user: &'a str,
-        now: u64,
-    ) -> BoxFuture<'a, Result<Vec<IndexEntry>, StoreError>>;
-    fn index_list_fenced<'a>(
-        &'a self,
-        user: &'a str,
-        now: u64,
-    ) -> BoxFuture<'a, Result<Vec<IndexEntry>, StoreError>>;
-    fn index_prune<'a>(
-        &'a self,
-        user: &'a str,
-        ids: &'a [Handle],
-    ) -> BoxFuture<'a, Result<usize, StoreError>>;
-    fn index_remove<'a>(
-        &'a self,
-        user: &'a str,
-        ids: &'a [Handle],
-    ) -> BoxFuture<'a, Result<usize, StoreError>>;
-}
-
-impl<T: super::UserIndex> DynUserIndex for T {
-    fn index_add<'a>(
-        &'a self,
-        user: &'a str,
-        entry: &'a IndexEntry,
-        now: u64,
-        fresh_generation: &'a str,
-    ) -> BoxFuture<'a, Result<String, StoreError>> {
-        Box::pin(super::UserIndex::index_add(
-            self,
-            user,
-            entry,
-            now,
-            fresh_generation,
-        ))
-    }
-
-    fn index_confirm<'a>(
-        &'a self,
-        user: &'a str,
-        entry: &'a IndexEntry,
-        generation: &'a str,
-        replaces: Option<&'a Handle>,
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        Box::pin(super::UserIndex::index_confirm(
-            self, user, entry, generation, replaces,
-        ))
-    }
-
-    fn index_fence<'a>(
-        &'a self,
-        user: &'a str,
-        next: Option<&'a str>,
-        keep_until: u64,
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(super::UserIndex::index_fence(self, user, next, keep_until))
-    }
-
-    fn index_list<'a>(
-        &'a self,
-        user: &'a str,
-        now: u64,
-    ) -> BoxFuture<'a, Result<Vec<IndexEntry>, StoreError>> {
-        Box::pin(super::UserIndex::index_list(self, user, now))
-    }
-
-    fn index_list_fenced<'a>(
-        &'a self,
-        user: &'a str,
-        now: u64,
-    ) -> BoxFuture<'a, Result<Vec<IndexEntry>, StoreError>> {
-        Box::pin(super::UserIndex::index_list_fenced(self, user, now))
-    }
-
-    fn index_prune<'a>(
-        &'a self,
-        user: &'a str,
-        ids: &'a [Handle],
-    ) -> BoxFuture<'a, Result<usize, StoreError>> {
-        Box::pin(super::UserIndex::index_prune(self, user, ids))
-    }
-
-    fn index_remove<'a>(
-        &'a self,
-        user: &'a str,
-        ids: &'a [Handle],
-    ) -> BoxFuture<'a, Result<usize, StoreError>> {
-        Box::pin(super::UserIndex::index_remove(self, user, ids))
+erased! {
+    /// [`UserIndex`](super::UserIndex), object-safe.
+    DynUserIndex: [DynSessionStore] of super::UserIndex {
+        fn index_add(
+            &self,
+            user: &'a str,
+            entry: &'a IndexEntry,
+            now: u64,
+            fresh_generation: &'a str,
+        ) -> Result<String, StoreError>;
+        fn index_confirm(
+            &self,
+            user: &'a str,
+            entry: &'a IndexEntry,
+            generation: &'a str,
+            replaces: Option<&'a Handle>,
+        ) -> Result<bool, StoreError>;
+        fn index_fence(
+            &self,
+            user: &'a str,
+            next: Option<&'a str>,
+            keep_until: u64,
+        ) -> Result<(), StoreError>;
+        fn index_list(&self, user: &'a str, now: u64) -> Result<Vec<IndexEntry>, StoreError>;
+        fn index_list_fenced(&self, user: &'a str, now: u64) -> Result<Vec<IndexEntry>, StoreError>;
+        fn index_prune(&self, user: &'a str, ids: &'a [Handle]) -> Result<usize, StoreError>;
+        fn index_remove(&self, user: &'a str, ids: &'a [Handle]) -> Result<usize, StoreError>;
     }
 }
 
-#[cfg(feature = "cart")]
-/// [`CartStore`](super::cart::CartStore), object-safe.
-pub(crate) trait DynCartStore: DynSessionStore {
-    fn cart_apply<'a>(
-        &'a self,
-        owner: &'a CartOwner,
-        must_exist: bool,
-        op: &'a CartOp<'a>,
-        limits: CartLimits,
-    ) -> BoxFuture<'a, Result<CartWritten, StoreError>>;
-    fn cart_lines<'a>(
-        &'a self,
-        owner: &'a CartOwner,
-    ) -> BoxFuture<'a, Result<Vec<CartLine>, StoreError>>;
-    fn cart_clear<'a>(&'a self, owner: &'a CartOwner) -> BoxFuture<'a, Result<(), StoreError>>;
-    fn cart_merge<'a>(
-        &'a self,
-        user: &'a str,
-        source: &'a Handle,
-        lines: &'a [CartLine],
-        policy: MergePolicy,
-        limits: CartLimits,
-        source_ttl: Duration,
-    ) -> BoxFuture<'a, Result<bool, StoreError>>;
-}
-
-#[cfg(feature = "cart")]
-impl<T: super::cart::CartStore> DynCartStore for T {
-    fn cart_apply<'a>(
-        &'a self,
-        owner: &'a CartOwner,
-        must_exist: bool,
-        op: &'a CartOp<'a>,
-        limits: CartLimits,
-    ) -> BoxFuture<'a, Result<CartWritten, StoreError>> {
-        Box::pin(super::cart::CartStore::cart_apply(
-            self, owner, must_exist, op, limits,
-        ))
-    }
-
-    fn cart_lines<'a>(
-        &'a self,
-        owner: &'a CartOwner,
-    ) -> BoxFuture<'a, Result<Vec<CartLine>, StoreError>> {
-        Box::pin(super::cart::CartStore::cart_lines(self, owner))
-    }
-
-    fn cart_clear<'a>(&'a self, owner: &'a CartOwner) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(super::cart::CartStore::cart_clear(self, owner))
-    }
-
-    fn cart_merge<'a>(
-        &'a self,
-        user: &'a str,
-        source: &'a Handle,
-        lines: &'a [CartLine],
-        policy: MergePolicy,
-        limits: CartLimits,
-        source_ttl: Duration,
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        Box::pin(super::cart::CartStore::cart_merge(
-            self, user, source, lines, policy, limits, source_ttl,
-        ))
+erased! {
+    /// [`CartStore`](super::cart::CartStore), object-safe.
+    #[cfg(feature = "cart")]
+    DynCartStore: [DynSessionStore] of super::cart::CartStore {
+        fn cart_apply(
+            &self,
+            owner: &'a CartOwner,
+            must_exist: bool,
+            op: &'a CartOp<'a>,
+            limits: CartLimits,
+        ) -> Result<CartWritten, StoreError>;
+        fn cart_lines(&self, owner: &'a CartOwner) -> Result<Vec<CartLine>, StoreError>;
+        fn cart_clear(&self, owner: &'a CartOwner) -> Result<(), StoreError>;
+        fn cart_merge(
+            &self,
+            user: &'a str,
+            source: &'a Handle,
+            lines: &'a [CartLine],
+            policy: MergePolicy,
+            limits: CartLimits,
+            source_ttl: Duration,
+        ) -> Result<bool, StoreError>;
     }
 }
 
-#[cfg(feature = "remember-me")]
-/// [`TokenStore`](super::token::TokenStore), object-safe.
-pub(crate) trait DynTokenStore: DynUserIndex {
-    fn token_create<'a>(
-        &'a self,
-        selector: &'a str,
-        record: &'a TokenRecord,
-        fresh_generation: &'a str,
-    ) -> BoxFuture<'a, Result<String, StoreError>>;
-    fn token_restamp<'a>(
-        &'a self,
-        selector: &'a str,
-        generation: &'a str,
-    ) -> BoxFuture<'a, Result<(), StoreError>>;
-    fn token_get<'a>(
-        &'a self,
-        selector: &'a str,
-    ) -> BoxFuture<'a, Result<Option<TokenRecord>, StoreError>>;
-    fn token_rotate<'a>(
-        &'a self,
-        selector: &'a str,
-        expected: &'a str,
-        new_hash: &'a str,
-        grace_until: u64,
-        sealed: &'a str,
-    ) -> BoxFuture<'a, Result<Rotated, StoreError>>;
-    fn token_revoke<'a>(
-        &'a self,
-        user: &'a str,
-        selectors: &'a [String],
-    ) -> BoxFuture<'a, Result<(), StoreError>>;
-    fn token_list<'a>(
-        &'a self,
-        user: &'a str,
-        now: u64,
-    ) -> BoxFuture<'a, Result<Vec<String>, StoreError>>;
-}
-
-#[cfg(feature = "remember-me")]
-impl<T: super::token::TokenStore> DynTokenStore for T {
-    fn token_create<'a>(
-        &'a self,
-        selector: &'a str,
-        record: &'a TokenRecord,
-        fresh_generation: &'a str,
-    ) -> BoxFuture<'a, Result<String, StoreError>> {
-        Box::pin(super::token::TokenStore::token_create(
-            self,
-            selector,
-            record,
-            fresh_generation,
-        ))
-    }
-
-    fn token_restamp<'a>(
-        &'a self,
-        selector: &'a str,
-        generation: &'a str,
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(super::token::TokenStore::token_restamp(
-            self, selector, generation,
-        ))
-    }
-
-    fn token_get<'a>(
-        &'a self,
-        selector: &'a str,
-    ) -> BoxFuture<'a, Result<Option<TokenRecord>, StoreError>> {
-        Box::pin(super::token::TokenStore::token_get(self, selector))
-    }
-
-    fn token_rotate<'a>(
-        &'a self,
-        selector: &'a str,
-        expected: &'a str,
-        new_hash: &'a str,
-        grace_until: u64,
-        sealed: &'a str,
-    ) -> BoxFuture<'a, Result<Rotated, StoreError>> {
-        Box::pin(super::token::TokenStore::token_rotate(
-            self,
-            selector,
-            expected,
-            new_hash,
-            grace_until,
-            sealed,
-        ))
-    }
-
-    fn token_revoke<'a>(
-        &'a self,
-        user: &'a str,
-        selectors: &'a [String],
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(super::token::TokenStore::token_revoke(
-            self, user, selectors,
-        ))
-    }
-
-    fn token_list<'a>(
-        &'a self,
-        user: &'a str,
-        now: u64,
-    ) -> BoxFuture<'a, Result<Vec<String>, StoreError>> {
-        Box::pin(super::token::TokenStore::token_list(self, user, now))
+erased! {
+    /// [`TokenStore`](super::token::TokenStore), object-safe.
+    #[cfg(feature = "remember-me")]
+    DynTokenStore: [DynUserIndex] of super::token::TokenStore {
+        fn token_create(
+            &self,
+            selector: &'a str,
+            record: &'a TokenRecord,
+            fresh_generation: &'a str,
+        ) -> Result<String, StoreError>;
+        fn token_restamp(&self, selector: &'a str, generation: &'a str) -> Result<(), StoreError>;
+        fn token_get(&self, selector: &'a str) -> Result<Option<TokenRecord>, StoreError>;
+        fn token_rotate(
+            &self,
+            selector: &'a str,
+            expected: &'a str,
+            new_hash: &'a str,
+            grace_until: u64,
+            sealed: &'a str,
+        ) -> Result<Rotated, StoreError>;
+        fn token_revoke(&self, user: &'a str, selectors: &'a [String]) -> Result<(), StoreError>;
+        fn token_list(&self, user: &'a str, now: u64) -> Result<Vec<String>, StoreError>;
     }
 }

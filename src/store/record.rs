@@ -19,7 +19,7 @@ pub struct Loaded {
 }
 
 /// A store's own token for a record as it was loaded, so that a write can tell whether the record
-/// changed meanwhile. Opaque to sessions; [`RedisStore`] keeps the record's bytes in it.
+/// changed meanwhile. Opaque to sessions; [`RedisStore`](crate::RedisStore) keeps the record's bytes in it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Revision(pub Vec<u8>);
 
