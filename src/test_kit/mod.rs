@@ -97,7 +97,7 @@ macro_rules! __dispatch {
 crate::__conformance_core!([crate::__conformance_cart, crate::__conformance_remember,
     crate::__conformance_lifecycle, __dispatch] []);
 
-/// Writes one `#[test]` per conformance behaviour for a [`Backend`](test_kit::Backend), in a
+/// Writes one `#[test]` per conformance behaviour for a [`Backend`](crate::test_kit::Backend), in a
 /// module per group of behaviours (feature `test-kit`). See [`test_kit`](crate::test_kit).
 #[macro_export]
 macro_rules! conformance_suite {
