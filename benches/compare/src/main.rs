@@ -87,6 +87,8 @@ struct Round {
     p50: f64,
     p99: f64,
     commands: f64,
+    /// Bytes Redis received (commands and their arguments), per request.
+    bytes_in: f64,
     server_cpu: f64,
     client_cpu: f64,
     redis_cpu: f64,
@@ -238,6 +240,18 @@ fn total_commands(server: &RedisServer) -> f64 {
         .sum::<u64>() as f64
 }
 
+/// What Redis has received since its statistics were reset, in bytes.
+fn bytes_received(server: &RedisServer) -> f64 {
+    server
+        .cmd(&["INFO", "stats"])
+        .strings()
+        .concat()
+        .lines()
+        .find_map(|line| line.strip_prefix("total_net_input_bytes:"))
+        .and_then(|bytes| bytes.trim().parse::<u64>().ok())
+        .unwrap_or(0) as f64
+}
+
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(|a, b| a.total_cmp(b));
     values[values.len() / 2]
@@ -353,6 +367,7 @@ async fn main() {
                 p50: f64::from(measured.p50),
                 p99: f64::from(measured.p99),
                 commands: total_commands(&redis) / n,
+                bytes_in: bytes_received(&redis) / n,
                 server_cpu: (cpu_micros(&server_thread) - cpu_before.0) / n,
                 client_cpu: (client_cpu() - client_before) / n,
                 redis_cpu: (cpu_micros(&redis_process) - cpu_before.1) / n,
@@ -387,20 +402,21 @@ fn print_table(variants: &[Variant]) {
     let floor = find(FLOOR).map_or(f64::NAN, |v| med(v, |r| r.rate));
     println!();
     println!(
-        "| variant | req/s | p50 µs | p99 µs | commands sent/req | commands run/req (incl. in scripts) | server CPU µs/req | allocations/req | Redis CPU µs/req | load generator CPU µs/req | × floor |"
+        "| variant | req/s | p50 µs | p99 µs | commands sent/req | commands run/req (incl. in scripts) | bytes to Redis/req | server CPU µs/req | allocations/req | Redis CPU µs/req | load generator CPU µs/req | × floor |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for v in variants {
         let of = |f: fn(&Round) -> f64| med(v, f);
         let rate = of(|r| r.rate);
         println!(
-            "| {} | {:.0} | {:.0} | {:.0} | {:.2} | {:.2} | {:.1} | {:.1} | {:.1} | {:.1} | {} |{}",
+            "| {} | {:.0} | {:.0} | {:.0} | {:.2} | {:.2} | {:.0} | {:.1} | {:.1} | {:.1} | {:.1} | {} |{}",
             v.name,
             rate,
             of(|r| r.p50),
             of(|r| r.p99),
             v.round_trips,
             of(|r| r.commands),
+            of(|r| r.bytes_in),
             of(|r| r.server_cpu),
             of(|r| r.allocations),
             of(|r| r.redis_cpu),
