@@ -5,34 +5,12 @@ use std::time::Duration;
 
 use axum::http::Method;
 use axum::http::StatusCode;
-use serde_json::Value;
 
+use super::devices::{client, handle_of, signed_in};
 use crate::test_kit::gate::Gate;
 use crate::test_kit::{Backend, Client, app};
 
 const POST: Method = Method::POST;
-
-fn client<B: Backend>(backend: &B) -> Client {
-    Client::new(app(backend.store(), |b| b))
-}
-
-/// A client of the same app that has signed in as `user`.
-async fn signed_in(app_client: &Client, user: &str, label: &str) -> Client {
-    let mut client = app_client.clone();
-    client.cookie = None;
-    let reply = client.post(&format!("/login/{user}"), label).await;
-    assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
-    client
-}
-
-fn handle_of(devices: &[Value], label: &str) -> String {
-    devices
-        .iter()
-        .find(|d| d["label"] == label)
-        .and_then(|d| d["handle"].as_str())
-        .unwrap_or_else(|| panic!("no device labelled {label} in {devices:?}"))
-        .to_owned()
-}
 
 /// How many times each race below is run; the invariant is checked after every one.
 const TRIALS: usize = 100;

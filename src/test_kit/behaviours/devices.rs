@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::test_kit::{Backend, Client, app};
 
-fn client<B: Backend>(backend: &B) -> Client {
+pub(super) fn client<B: Backend>(backend: &B) -> Client {
     Client::new(app(backend.store(), |b| b))
 }
 
@@ -20,7 +20,7 @@ fn seen_at_every_request<B: Backend>(backend: &B) -> Client {
 }
 
 /// A client of the same app that has signed in as `user`.
-async fn signed_in(app_client: &Client, user: &str, label: &str) -> Client {
+pub(super) async fn signed_in(app_client: &Client, user: &str, label: &str) -> Client {
     let mut client = app_client.clone();
     client.cookie = None;
     let reply = client.post(&format!("/login/{user}"), label).await;
@@ -28,7 +28,7 @@ async fn signed_in(app_client: &Client, user: &str, label: &str) -> Client {
     client
 }
 
-fn handle_of(devices: &[Value], label: &str) -> String {
+pub(super) fn handle_of(devices: &[Value], label: &str) -> String {
     devices
         .iter()
         .find(|d| d["label"] == label)
