@@ -9,7 +9,7 @@ use http::HeaderValue;
 use crate::cookie::{CookieSettings, CookieUpdate};
 use crate::expiry::{Expiry, Timeouts};
 use crate::id::SessionId;
-use crate::time::now_millis;
+use crate::time::UnixMillis;
 
 pub(crate) const DEFAULT_IDLE: Duration = Duration::from_secs(30 * 60);
 pub(crate) const DEFAULT_ABSOLUTE: Duration = Duration::from_secs(12 * 60 * 60);
@@ -178,7 +178,7 @@ impl SessionConfig {
             let deadline = self
                 .timeouts
                 .absolute_deadline(id.created_at(), id.expiry());
-            Duration::from_millis(deadline.saturating_sub(now_millis()))
+            UnixMillis::now().until(deadline)
         });
         self.cookie.header(update, max_age)
     }

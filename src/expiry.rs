@@ -7,7 +7,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::time::millis;
+use crate::time::{UnixMillis, millis};
 
 /// How one session expires, set with [`Session::set_expiry`](crate::Session::set_expiry); the
 /// names are tower-sessions'. Whatever it says, the session never outlives the layer's
@@ -42,7 +42,7 @@ pub enum Expiry {
 impl Expiry {
     /// The expiry as a session keeps it, to the millisecond; `None` if it would end the
     /// session at once (a zero inactivity timeout, a time at or before `now`, Unix milliseconds).
-    pub(crate) fn checked(self, now: u64) -> Option<Self> {
+    pub(crate) fn checked(self, now: UnixMillis) -> Option<Self> {
         match self {
             Self::OnSessionEnd => Some(self),
             Self::OnInactivity(idle) => match millis(idle).min(MAX_MILLIS) {
@@ -50,7 +50,7 @@ impl Expiry {
                 idle => Some(Self::OnInactivity(Duration::from_millis(idle))),
             },
             Self::AtDateTime(at) => match unix_millis(at).min(MAX_MILLIS) {
-                at if at <= now => None,
+                at if at <= now.0 => None,
                 at => Some(Self::AtDateTime(UNIX_EPOCH + Duration::from_millis(at))),
             },
         }
@@ -109,38 +109,43 @@ pub(crate) struct Timeouts {
 impl Timeouts {
     /// The absolute deadline, Unix milliseconds, of a session created at `created` with its own
     /// expiry `own`.
-    pub(crate) fn absolute_deadline(&self, created: u64, own: Option<Expiry>) -> u64 {
-        let absolute = created.saturating_add(millis(self.absolute));
+    pub(crate) fn absolute_deadline(&self, created: UnixMillis, own: Option<Expiry>) -> UnixMillis {
+        let absolute = created.after(self.absolute);
         match own {
-            Some(Expiry::AtDateTime(at)) => absolute.min(unix_millis(at)),
+            Some(Expiry::AtDateTime(at)) => absolute.min(UnixMillis(unix_millis(at))),
             _ => absolute,
         }
     }
 
     /// The deadline of a session created `now` with its own expiry `own`.
-    pub(crate) fn new_session_deadline(&self, own: Option<Expiry>, now: u64) -> u64 {
+    pub(crate) fn new_session_deadline(&self, own: Option<Expiry>, now: UnixMillis) -> UnixMillis {
         self.deadline(now, own, now)
     }
 
     /// The deadline of such a session used at `now`: its idle timeout from now, never past its
     /// absolute deadline.
-    pub(crate) fn deadline(&self, created: u64, own: Option<Expiry>, now: u64) -> u64 {
+    pub(crate) fn deadline(
+        &self,
+        created: UnixMillis,
+        own: Option<Expiry>,
+        now: UnixMillis,
+    ) -> UnixMillis {
         let absolute = self.absolute_deadline(created, own);
         let idle = match own {
             None | Some(Expiry::OnSessionEnd) => self.idle,
             Some(Expiry::OnInactivity(idle)) => idle,
             Some(Expiry::AtDateTime(_)) => return absolute,
         };
-        now.saturating_add(millis(idle)).min(absolute)
+        now.after(idle).min(absolute)
     }
 }
 
 /// Whether a record that expires at `current` must be given `deadline`, set at `now`: not when
 /// that moves its expiry by less than a hundredth of the time left (a second at most), as when
 /// a request writes soon after its load slid the expiry. Skipping saves Redis a command.
-pub(crate) fn must_slide(current: u64, deadline: u64, now: u64) -> bool {
-    let slack = (deadline.saturating_sub(now) / 100).min(1_000);
-    deadline.abs_diff(current) >= slack.max(1)
+pub(crate) fn must_slide(current: UnixMillis, deadline: UnixMillis, now: UnixMillis) -> bool {
+    let slack = (deadline.0.saturating_sub(now.0) / 100).min(1_000);
+    deadline.0.abs_diff(current.0) >= slack.max(1)
 }
 
 #[cfg(test)]
@@ -175,20 +180,20 @@ mod tests {
     #[test]
     fn an_expiry_that_ends_the_session_at_once_is_refused() {
         assert_eq!(
-            Expiry::OnInactivity(Duration::from_micros(999)).checked(NOW),
+            Expiry::OnInactivity(Duration::from_micros(999)).checked(UnixMillis(NOW)),
             None
         );
         let past = UNIX_EPOCH + Duration::from_millis(NOW);
-        assert_eq!(Expiry::AtDateTime(past).checked(NOW), None);
+        assert_eq!(Expiry::AtDateTime(past).checked(UnixMillis(NOW)), None);
         let soon = UNIX_EPOCH + Duration::from_millis(NOW + 1);
-        assert!(Expiry::AtDateTime(soon).checked(NOW).is_some());
+        assert!(Expiry::AtDateTime(soon).checked(UnixMillis(NOW)).is_some());
     }
 
     #[test]
     fn a_checked_expiry_keeps_whole_milliseconds() {
         let idle = Expiry::OnInactivity(Duration::from_micros(1_500));
         assert_eq!(
-            idle.checked(NOW),
+            idle.checked(UnixMillis(NOW)),
             Some(Expiry::OnInactivity(Duration::from_millis(1)))
         );
     }
@@ -199,26 +204,49 @@ mod tests {
             idle: Duration::from_secs(60),
             absolute: Duration::from_secs(3_600),
         };
+        let t = UnixMillis;
         let absolute = NOW + 3_600_000;
-        assert_eq!(timeouts.deadline(NOW, None, NOW), NOW + 60_000);
+        assert_eq!(timeouts.deadline(t(NOW), None, t(NOW)), t(NOW + 60_000));
         let long = Some(Expiry::OnInactivity(Duration::from_secs(86_400)));
-        assert_eq!(timeouts.deadline(NOW, long, NOW), absolute);
+        assert_eq!(timeouts.deadline(t(NOW), long, t(NOW)), t(absolute));
         let short = Some(Expiry::OnInactivity(Duration::from_secs(5)));
-        assert_eq!(timeouts.deadline(NOW, short, NOW + 1), NOW + 5_001);
+        assert_eq!(timeouts.deadline(t(NOW), short, t(NOW + 1)), t(NOW + 5_001));
         let at = |ms| Some(Expiry::AtDateTime(UNIX_EPOCH + Duration::from_millis(ms)));
         assert_eq!(
-            timeouts.deadline(NOW, at(NOW + 120_000), NOW),
-            NOW + 120_000
+            timeouts.deadline(t(NOW), at(NOW + 120_000), t(NOW)),
+            t(NOW + 120_000)
         );
-        assert_eq!(timeouts.deadline(NOW, at(absolute + 1), NOW), absolute);
-        assert_eq!(timeouts.absolute_deadline(NOW, at(NOW + 7)), NOW + 7);
+        assert_eq!(
+            timeouts.deadline(t(NOW), at(absolute + 1), t(NOW)),
+            t(absolute)
+        );
+        assert_eq!(timeouts.absolute_deadline(t(NOW), at(NOW + 7)), t(NOW + 7));
     }
 
     #[test]
     fn a_deadline_moved_by_less_than_the_slack_is_not_slid() {
-        assert!(!must_slide(NOW + 60_000, NOW + 60_500, NOW));
-        assert!(must_slide(NOW + 60_000, NOW + 61_000, NOW));
-        assert!(!must_slide(NOW + 1_000, NOW + 1_005, NOW), "a tenth of 1 s");
-        assert!(must_slide(NOW + 1_000, NOW + 1_010, NOW));
+        assert!(!must_slide(
+            UnixMillis(NOW + 60_000),
+            UnixMillis(NOW + 60_500),
+            UnixMillis(NOW)
+        ));
+        assert!(must_slide(
+            UnixMillis(NOW + 60_000),
+            UnixMillis(NOW + 61_000),
+            UnixMillis(NOW)
+        ));
+        assert!(
+            !must_slide(
+                UnixMillis(NOW + 1_000),
+                UnixMillis(NOW + 1_005),
+                UnixMillis(NOW)
+            ),
+            "a tenth of 1 s"
+        );
+        assert!(must_slide(
+            UnixMillis(NOW + 1_000),
+            UnixMillis(NOW + 1_010),
+            UnixMillis(NOW)
+        ));
     }
 }

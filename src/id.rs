@@ -10,7 +10,7 @@
 use std::fmt;
 
 use crate::expiry::{self, Expiry, Timeouts};
-use crate::time::now_millis;
+use crate::time::UnixMillis;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
@@ -57,7 +57,7 @@ impl SessionId {
     /// # Errors
     /// When the operating system cannot supply randomness, which no request should paper over.
     pub fn generate() -> Result<Self, getrandom::Error> {
-        Self::generate_created_at(now_millis())
+        Self::generate_created_at(UnixMillis::now())
     }
 
     /// Draws a fresh ID for a session created at `created_at` (Unix milliseconds): a new name for
@@ -65,18 +65,19 @@ impl SessionId {
     ///
     /// # Errors
     /// When the operating system cannot supply randomness.
-    pub fn generate_created_at(created_at: u64) -> Result<Self, getrandom::Error> {
+    pub fn generate_created_at(created_at: UnixMillis) -> Result<Self, getrandom::Error> {
         Self::generate_with(created_at, None)
     }
 
     /// Draws a fresh ID for a session created at `created_at` with its own `expiry`, if any.
     pub(crate) fn generate_with(
-        created_at: u64,
+        created_at: UnixMillis,
         expiry: Option<Expiry>,
     ) -> Result<Self, getrandom::Error> {
         let mut bytes = [0u8; WITH_EXPIRY_BYTES];
         getrandom::fill(&mut bytes[..RANDOM_BYTES])?;
-        bytes[RANDOM_BYTES..ID_BYTES].copy_from_slice(&created_at.to_be_bytes()[8 - TIME_BYTES..]);
+        bytes[RANDOM_BYTES..ID_BYTES]
+            .copy_from_slice(&created_at.0.to_be_bytes()[8 - TIME_BYTES..]);
         let len = match expiry {
             None => ID_BYTES,
             Some(expiry) => {
@@ -121,10 +122,10 @@ impl SessionId {
 
     /// When the session was created, Unix milliseconds. Trustworthy once the store has found a
     /// record for this ID, since the handle covers it.
-    pub fn created_at(&self) -> u64 {
+    pub fn created_at(&self) -> UnixMillis {
         let mut time = [0u8; 8];
         time[8 - TIME_BYTES..].copy_from_slice(&self.bytes[RANDOM_BYTES..ID_BYTES]);
-        u64::from_be_bytes(time)
+        UnixMillis(u64::from_be_bytes(time))
     }
 
     /// The session's own expiry, if it has one; trustworthy as the creation time is.
@@ -135,7 +136,7 @@ impl SessionId {
 
     /// The session's deadline if it is used at `now`, under the layer's `timeouts` and its own
     /// expiry.
-    pub(crate) fn deadline(&self, timeouts: &Timeouts, now: u64) -> u64 {
+    pub(crate) fn deadline(&self, timeouts: &Timeouts, now: UnixMillis) -> UnixMillis {
         timeouts.deadline(self.created_at(), self.expiry(), now)
     }
 
@@ -228,14 +229,14 @@ mod tests {
 
     #[test]
     fn the_creation_time_round_trips() {
-        let id = SessionId::generate_created_at(1_764_270_000_123).unwrap();
+        let id = SessionId::generate_created_at(UnixMillis(1_764_270_000_123)).unwrap();
         let parsed = SessionId::parse(&id.encode()).unwrap();
-        assert_eq!(parsed.created_at(), 1_764_270_000_123);
+        assert_eq!(parsed.created_at(), UnixMillis(1_764_270_000_123));
     }
 
     #[test]
     fn a_changed_creation_time_names_another_record() {
-        let id = SessionId::generate_created_at(1_000).unwrap();
+        let id = SessionId::generate_created_at(UnixMillis(1_000)).unwrap();
         let mut bytes = id.bytes;
         bytes[ID_BYTES - 1] ^= 1;
         let moved = SessionId::from_bytes(bytes, ID_BYTES);
@@ -245,12 +246,12 @@ mod tests {
     #[test]
     fn an_expiry_of_its_own_round_trips_in_60_characters() {
         let expiry = Expiry::OnInactivity(std::time::Duration::from_secs(600));
-        let id = SessionId::generate_with(1_764_270_000_123, Some(expiry)).unwrap();
+        let id = SessionId::generate_with(UnixMillis(1_764_270_000_123), Some(expiry)).unwrap();
         let encoded = id.encode();
         assert_eq!(encoded.len(), WITH_EXPIRY_ENCODED_LEN);
         let parsed = SessionId::parse(&encoded).unwrap();
         assert_eq!(parsed.expiry(), Some(expiry));
-        assert_eq!(parsed.created_at(), 1_764_270_000_123);
+        assert_eq!(parsed.created_at(), UnixMillis(1_764_270_000_123));
         assert_eq!(parsed, id);
         assert_eq!(SessionId::generate().unwrap().expiry(), None);
     }
@@ -258,7 +259,7 @@ mod tests {
     #[test]
     fn a_changed_or_added_expiry_names_another_record() {
         let expiry = Expiry::OnInactivity(std::time::Duration::from_secs(600));
-        let id = SessionId::generate_with(1_000, Some(expiry)).unwrap();
+        let id = SessionId::generate_with(UnixMillis(1_000), Some(expiry)).unwrap();
         let mut bytes = id.bytes;
         bytes[WITH_EXPIRY_BYTES - 1] ^= 1;
         let longer = SessionId::from_bytes(bytes, WITH_EXPIRY_BYTES);
@@ -276,7 +277,9 @@ mod tests {
     #[test]
     fn an_id_with_an_unknown_expiry_is_rejected() {
         let expiry = Expiry::OnSessionEnd;
-        let mut bytes = SessionId::generate_with(1_000, Some(expiry)).unwrap().bytes;
+        let mut bytes = SessionId::generate_with(UnixMillis(1_000), Some(expiry))
+            .unwrap()
+            .bytes;
         bytes[ID_BYTES] = 9;
         let encoded = URL_SAFE_NO_PAD.encode(bytes);
         assert!(SessionId::parse(&encoded).is_none());

@@ -114,6 +114,7 @@ pub use crate::store::cart::{CartLine, MergePolicy};
 pub use crate::store::{
     LayerStore, MemoryStore, RedisStore, RedisStoreBuilder, SessionStore, UserIndex,
 };
+pub use crate::time::UnixMillis;
 
 /// The `cookie` crate's `Key`, as the builder's `signed` and `private` methods take it.
 #[cfg(any(feature = "signed", feature = "private"))]

@@ -5,6 +5,35 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+/// A point in time as Unix milliseconds: how sessions and stores speak of deadlines (a record's
+/// expiry, an index entry's end) and of now. Redis takes it as is (`PXAT`, `PEXPIREAT`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct UnixMillis(pub u64);
+
+impl UnixMillis {
+    /// Now, by the application server's clock.
+    pub fn now() -> Self {
+        Self(now_millis())
+    }
+
+    /// `duration` later, saturating.
+    #[must_use]
+    pub fn after(self, duration: Duration) -> Self {
+        Self(self.0.saturating_add(millis(duration)))
+    }
+
+    /// How long from `self` until `later`; zero if `later` is not later.
+    pub fn until(self, later: Self) -> Duration {
+        Duration::from_millis(later.0.saturating_sub(self.0))
+    }
+}
+
+impl std::fmt::Display for UnixMillis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 /// Now, Unix milliseconds.
 pub(crate) fn now_millis() -> u64 {
     SystemTime::now()
@@ -18,8 +47,8 @@ pub(crate) fn millis(duration: Duration) -> u64 {
 }
 
 /// Unix milliseconds as a [`SystemTime`].
-pub(crate) fn to_system_time(millis: u64) -> SystemTime {
-    UNIX_EPOCH + Duration::from_millis(millis)
+pub(crate) fn to_system_time(at: UnixMillis) -> SystemTime {
+    UNIX_EPOCH + Duration::from_millis(at.0)
 }
 
 /// Serializes a time as RFC 3339 in UTC with milliseconds (`2026-12-02T06:42:43.123Z`), the
@@ -72,7 +101,7 @@ mod tests {
     use super::*;
 
     fn shown(millis: u64) -> String {
-        Rfc3339(to_system_time(millis)).to_string()
+        Rfc3339(to_system_time(UnixMillis(millis))).to_string()
     }
 
     #[test]

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::id::Handle;
 use crate::session::meta::{DEVICE, GENERATION, LAST_SEEN, USER, json};
-use crate::time::to_system_time;
+use crate::time::{UnixMillis, to_system_time};
 
 /// Longest label, user agent, IP or action kept; longer text is cut.
 const MAX_TEXT: usize = 256;
@@ -142,20 +142,20 @@ pub(super) fn cut(text: Option<String>) -> Option<String> {
 }
 
 /// The stored form of an activity at `at` (Unix ms).
-pub(super) fn activity_json(action: &str, at: u64) -> String {
+pub(super) fn activity_json(action: &str, at: UnixMillis) -> String {
     json(&StoredActivity {
         action: cut(Some(action.to_owned())).unwrap_or_default(),
-        at,
+        at: at.0,
     })
 }
 
 /// The stored form of a device.
-pub(crate) fn device_json(device: Device, now: u64) -> String {
+pub(crate) fn device_json(device: Device, now: UnixMillis) -> String {
     json(&StoredDevice {
         label: cut(device.label),
         user_agent: cut(device.user_agent),
         ip: cut(device.ip),
-        created_at: now,
+        created_at: now.0,
     })
 }
 
@@ -169,7 +169,7 @@ pub(crate) fn device_json(device: Device, now: u64) -> String {
         reason = "for a sign-in with a credential: only remember-me has one"
     )
 )]
-pub(crate) fn presented_device_json(issued_to: &str, using: Device, now: u64) -> String {
+pub(crate) fn presented_device_json(issued_to: &str, using: Device, now: UnixMillis) -> String {
     let label = serde_json::from_str::<StoredDevice>(issued_to)
         .ok()
         .and_then(|device| device.label);
@@ -177,7 +177,7 @@ pub(crate) fn presented_device_json(issued_to: &str, using: Device, now: u64) ->
         label,
         user_agent: cut(using.user_agent),
         ip: cut(using.ip),
-        created_at: now,
+        created_at: now.0,
     })
 }
 
@@ -194,7 +194,7 @@ pub(crate) fn signed_in_meta(
     user: &str,
     device: String,
     generation: &str,
-    now: u64,
+    now: UnixMillis,
 ) -> HashMap<String, String> {
     HashMap::from([
         (USER.to_owned(), json(&user)),
@@ -233,15 +233,15 @@ pub(super) fn device_info(
         .and_then(|raw| serde_json::from_str::<StoredActivity>(raw).ok())
         .map(|activity| Activity {
             action: activity.action,
-            at: to_system_time(activity.at),
+            at: to_system_time(UnixMillis(activity.at)),
         });
     Some(DeviceInfo {
         handle: id.to_string(),
         label: device.label,
         user_agent: device.user_agent,
         ip: device.ip,
-        created_at: to_system_time(device.created_at),
-        last_seen_at: to_system_time(last_seen),
+        created_at: to_system_time(UnixMillis(device.created_at)),
+        last_seen_at: to_system_time(UnixMillis(last_seen)),
         last_activity,
         current: current == Some(id),
     })

@@ -6,7 +6,7 @@ use crate::auth::{Device, check_user_id};
 use crate::error::SessionError;
 use crate::session::meta::{ACTIVITY, DEVICE, LAST_SEEN, USER, json, owner};
 use crate::session::{Login, Session};
-use crate::time::now_millis;
+use crate::time::UnixMillis;
 
 /// Signed-in users on a [`Session`].
 impl Session {
@@ -38,7 +38,7 @@ impl Session {
                 hook.await?;
             }
         }
-        let now = now_millis();
+        let now = UnixMillis::now();
         state.set_meta(USER, json(&user_id));
         state.set_meta(DEVICE, device_json(device, now));
         state.set_meta(LAST_SEEN, now.to_string());
@@ -72,7 +72,7 @@ impl Session {
     /// # Errors
     /// [`SessionError::Store`] when the session could not be loaded.
     pub async fn track_activity(&self, action: &str) -> Result<(), SessionError> {
-        let activity = activity_json(action, now_millis());
+        let activity = activity_json(action, UnixMillis::now());
         self.loaded().await?.set_meta(ACTIVITY, activity);
         Ok(())
     }

@@ -11,7 +11,7 @@ use crate::session::meta::{LISTED_FIELDS, USER};
 use crate::session::{Context, index, sign_out};
 use crate::store::IndexEntry;
 use crate::telemetry;
-use crate::time::{millis, now_millis};
+use crate::time::UnixMillis;
 
 /// Every user's signed-in sessions, outside of any request. Made by
 /// [`SessionLayer::users`](crate::SessionLayer::users) or [`Session::users`](crate::Session::users).
@@ -121,7 +121,11 @@ impl UserSessions {
 
     /// The entries of `user`'s index that are not past their absolute deadline.
     async fn indexed(&self, user: &str) -> Result<Vec<IndexEntry>, SessionError> {
-        Ok(self.context.store.index_list(user, now_millis()).await?)
+        Ok(self
+            .context
+            .store
+            .index_list(user, UnixMillis::now())
+            .await?)
     }
 
     /// Signs out the user's sessions except `keep`, and what the features keep that could sign
@@ -138,14 +142,14 @@ impl UserSessions {
     ) -> Result<(usize, Option<String>), SessionError> {
         let store = &*self.context.store;
         let features = &self.context.features;
-        let now = now_millis();
+        let now = UnixMillis::now();
         let lifetime = features
             .iter()
             .map(|feature| feature.sign_in_lifetime())
             .fold(self.context.config.timeouts.absolute, std::cmp::max);
         // Fenced before listing: nothing born under the old generation can be created or
         // renamed from now on.
-        store.index_fence(user, None, 0).await?;
+        store.index_fence(user, None, UnixMillis(0)).await?;
         for feature in features {
             if let Some(hook) = feature.signing_out(user, keep.map(|keep| keep.meta)) {
                 hook.await?;
@@ -161,7 +165,7 @@ impl UserSessions {
             .collect();
         let mut kept = None;
         if let Some(keep) = keep {
-            let until = now.saturating_add(millis(lifetime));
+            let until = now.after(lifetime);
             let generation = index::renew(store, user, until).await?;
             for feature in features {
                 if let Some(hook) = feature.kept(keep.meta, &generation) {

@@ -17,6 +17,7 @@ use crate::error::StoreError;
 use crate::session::feature::{Feature, Hook};
 use crate::session::{Client, Context, State};
 use crate::store::DynTokenStore;
+use crate::time::UnixMillis;
 
 /// Remember-me, registered with the layer.
 pub(crate) struct RememberFeature {
@@ -144,7 +145,7 @@ impl Feature for RememberFeature {
     ) -> Hook<'a, StoreError> {
         let kept = keep.and_then(selector);
         Some(Box::pin(async move {
-            let now = crate::time::now_millis();
+            let now = UnixMillis::now();
             let mut tokens = self.store.token_list(user, now).await?;
             tokens.retain(|token| Some(token) != kept.as_ref());
             if !tokens.is_empty() {

@@ -27,6 +27,7 @@ use crate::error::SessionError;
 use crate::extract::SessionRejection;
 use crate::session::Session;
 use crate::store::token::TokenRecord;
+use crate::time::UnixMillis;
 
 pub use self::config::{RememberConfig, RememberMode, TheftDetected};
 pub(crate) use self::feature::RememberFeature;
@@ -76,16 +77,16 @@ impl RememberMe {
                 .await?;
         }
         let token = RememberCookie::generate()?;
-        let now = crate::time::now_millis();
+        let now = UnixMillis::now();
         let record = TokenRecord {
             user: user_id.to_owned(),
             validator_hash: token.validator_hash(),
             previous_hash: None,
-            grace_until: 0,
+            grace_until: UnixMillis(0),
             sealed: None,
             device: crate::auth::device::device_json(device, now),
             created_at: now,
-            expires_at: now.saturating_add(crate::time::millis(self.feature.config.ttl)),
+            expires_at: now.after(self.feature.config.ttl),
             generation: String::new(),
         };
         let fresh = crate::id::random_text().map_err(SessionError::Randomness)?;

@@ -14,7 +14,7 @@ use crate::session::meta::json;
 use crate::session::{Client, Context, SignIn, State};
 use crate::store::DynTokenStore;
 use crate::store::token::{Rotated, TokenRecord};
-use crate::time::{millis, now_millis};
+use crate::time::UnixMillis;
 
 crate::telemetry::counter!(
     /// A remember-me sign-in attempt: `rotated`, `followed` (within grace), `theft`, `expired`,
@@ -64,7 +64,7 @@ pub(crate) async fn sign_in(
         return Ok(());
     }
     let store = feature.store;
-    let now = now_millis();
+    let now = UnixMillis::now();
     let Some(record) = store.token_get(&token.selector).await? else {
         tracing::debug!("remember-me cookie names no token");
         counted("unknown");
@@ -88,7 +88,7 @@ pub(crate) async fn sign_in(
     }
 }
 
-fn within_grace(token: &RememberCookie, record: &TokenRecord, now: u64) -> bool {
+fn within_grace(token: &RememberCookie, record: &TokenRecord, now: UnixMillis) -> bool {
     now < record.grace_until
         && record
             .previous_hash
@@ -106,7 +106,7 @@ async fn rotate(
     client: &Client,
     token: &RememberCookie,
     record: &TokenRecord,
-    now: u64,
+    now: UnixMillis,
 ) -> Result<(), SessionError> {
     let tokens = feature.store;
     let next = token.rotated()?;
@@ -135,7 +135,7 @@ async fn rotate(
         return Ok(());
     };
     let sealed = token.seal(&format!("{} {}", new.id.encode(), next.encode()))?;
-    let grace_until = now.saturating_add(millis(feature.config.grace));
+    let grace_until = now.after(feature.config.grace);
     let rotated = tokens
         .token_rotate(
             &token.selector,
@@ -175,7 +175,7 @@ async fn follow(
     state: &mut State,
     token: &RememberCookie,
     record: &TokenRecord,
-    now: u64,
+    now: UnixMillis,
 ) -> Result<(), SessionError> {
     let opened = record
         .sealed

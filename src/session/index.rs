@@ -46,6 +46,7 @@ use std::future::Future;
 use crate::error::{SessionError, StoreError};
 use crate::id::{Handle, random_text};
 use crate::store::{DynUserIndex, IndexEntry, Written};
+use crate::time::UnixMillis;
 
 /// What [`enter`] did.
 #[derive(Debug)]
@@ -92,7 +93,7 @@ where
         renames,
     } = *session;
     let fresh = random_text().map_err(SessionError::Randomness)?;
-    let now = crate::time::now_millis();
+    let now = UnixMillis::now();
     let current = store.index_add(user, entry, now, &fresh).await?;
     let generation = born.map_or(current.clone(), str::to_owned);
     let unlist = || store.index_remove(user, std::slice::from_ref(&entry.id));
@@ -122,7 +123,7 @@ where
 pub(crate) async fn renew(
     store: &dyn DynUserIndex,
     user: &str,
-    keep_until: u64,
+    keep_until: UnixMillis,
 ) -> Result<String, SessionError> {
     let next = random_text().map_err(SessionError::Randomness)?;
     store.index_fence(user, Some(&next), keep_until).await?;

@@ -5,7 +5,7 @@ use std::time::SystemTime;
 use super::{SaveOutcome, Session};
 use crate::error::SessionError;
 use crate::expiry::Expiry;
-use crate::time::{now_millis, to_system_time};
+use crate::time::{UnixMillis, to_system_time};
 
 impl Session {
     /// Slides the session's idle expiry without reading its data: one round trip, no decoding.
@@ -26,7 +26,7 @@ impl Session {
             return Ok(false);
         };
         drop(state);
-        let now = now_millis();
+        let now = UnixMillis::now();
         let deadline = id.deadline(&self.shared.context.config.timeouts, now);
         if deadline <= now {
             return Ok(false);
@@ -56,7 +56,7 @@ impl Session {
     /// inactivity timeout, a time already past): the session is left as it was;
     /// [`SessionError::Store`] when the session could not be loaded.
     pub async fn set_expiry(&self, expiry: Option<Expiry>) -> Result<(), SessionError> {
-        let now = now_millis();
+        let now = UnixMillis::now();
         let checked = expiry.map(|expiry| expiry.checked(now).ok_or(SessionError::ExpiryPassed));
         self.loaded().await?.set_expiry(checked.transpose()?);
         Ok(())

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::config::SessionConfig;
 use crate::session::State;
-use crate::time::millis;
+use crate::time::{UnixMillis, millis};
 
 /// Metadata field: the signed-in user's ID (JSON string).
 pub(crate) const USER: &str = "$u";
@@ -31,7 +31,7 @@ pub(crate) fn owner(state: &State) -> Option<String> {
 
 /// Refreshes a signed-in session's last-seen time if it is older than the interval, so that
 /// most reads stay reads.
-pub(crate) fn note_last_seen(state: &mut State, config: &SessionConfig, now: u64) {
+pub(crate) fn note_last_seen(state: &mut State, config: &SessionConfig, now: UnixMillis) {
     if !state.meta.contains_key(USER) {
         return;
     }
@@ -40,7 +40,7 @@ pub(crate) fn note_last_seen(state: &mut State, config: &SessionConfig, now: u64
         .get(LAST_SEEN)
         .and_then(|raw| raw.parse::<u64>().ok());
     let interval = millis(config.last_seen_interval);
-    if last_seen.is_none_or(|last| now.saturating_sub(last) >= interval) {
+    if last_seen.is_none_or(|last| now.0.saturating_sub(last) >= interval) {
         state.set_meta(LAST_SEEN, now.to_string());
     }
 }

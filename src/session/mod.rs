@@ -22,7 +22,7 @@ use crate::error::SessionError;
 use crate::failure::SessionFailure;
 use crate::id::SessionId;
 use crate::telemetry;
-use crate::time::now_millis;
+use crate::time::UnixMillis;
 
 pub(crate) use self::context::Context;
 pub(crate) use self::feature::Feature;
@@ -192,7 +192,7 @@ impl Session {
 
     async fn load_into(&self, state: &mut State, id: SessionId) -> Result<(), SessionError> {
         let context = &self.shared.context;
-        let now = now_millis();
+        let now = UnixMillis::now();
         let deadline = id.deadline(&context.config.timeouts, now);
         if deadline <= now {
             // Past its absolute deadline: its record has expired or is about to.

@@ -13,7 +13,7 @@ use crate::error::SessionError;
 use crate::id::Handle;
 use crate::store::IndexEntry;
 use crate::telemetry;
-use crate::time::now_millis;
+use crate::time::UnixMillis;
 
 /// Ending this request's session.
 impl Session {
@@ -112,7 +112,7 @@ pub(crate) async fn keep_limit(
     own: &Handle,
     limit: usize,
 ) -> Result<bool, SessionError> {
-    let entries = context.store.index_list(user, now_millis()).await?;
+    let entries = context.store.index_list(user, UnixMillis::now()).await?;
     // A pending entry is a session being created or renamed: its sign-in counts itself once
     // confirmed, and a renamed one is counted under its old name until then.
     let ids: Vec<Handle> = entries

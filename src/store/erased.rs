@@ -18,6 +18,7 @@ use super::token::{Rotated, TokenRecord};
 use super::{Change, FieldsRow, IndexEntry, Loaded, Written};
 use crate::error::StoreError;
 use crate::id::Handle;
+use crate::time::UnixMillis;
 
 /// A boxed, sendable future, as the methods here return.
 pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -47,26 +48,26 @@ macro_rules! erased {
 erased! {
     /// [`SessionStore`](super::SessionStore), object-safe.
     DynSessionStore: [Send + Sync] of super::SessionStore {
-        fn load(&self, id: &'a Handle, deadline: u64) -> Result<Option<Loaded>, StoreError>;
-        fn touch(&self, id: &'a Handle, deadline: u64) -> Result<bool, StoreError>;
+        fn load(&self, id: &'a Handle, deadline: UnixMillis) -> Result<Option<Loaded>, StoreError>;
+        fn touch(&self, id: &'a Handle, deadline: UnixMillis) -> Result<bool, StoreError>;
         fn create(
             &self,
             id: &'a Handle,
             change: &'a Change<'a>,
-            deadline: u64,
+            deadline: UnixMillis,
         ) -> Result<Written, StoreError>;
         fn update(
             &self,
             id: &'a Handle,
             change: &'a Change<'a>,
-            deadline: Option<u64>,
+            deadline: Option<UnixMillis>,
         ) -> Result<Written, StoreError>;
         fn cycle(
             &self,
             from: &'a Handle,
             to: &'a Handle,
             change: &'a Change<'a>,
-            deadline: u64,
+            deadline: UnixMillis,
         ) -> Result<Written, StoreError>;
         fn delete(&self, id: &'a Handle) -> Result<(), StoreError>;
         fn read_many(
@@ -85,7 +86,7 @@ erased! {
             &self,
             user: &'a str,
             entry: &'a IndexEntry,
-            now: u64,
+            now: UnixMillis,
             fresh_generation: &'a str,
         ) -> Result<String, StoreError>;
         fn index_confirm(
@@ -99,10 +100,10 @@ erased! {
             &self,
             user: &'a str,
             next: Option<&'a str>,
-            keep_until: u64,
+            keep_until: UnixMillis,
         ) -> Result<(), StoreError>;
-        fn index_list(&self, user: &'a str, now: u64) -> Result<Vec<IndexEntry>, StoreError>;
-        fn index_list_fenced(&self, user: &'a str, now: u64) -> Result<Vec<IndexEntry>, StoreError>;
+        fn index_list(&self, user: &'a str, now: UnixMillis) -> Result<Vec<IndexEntry>, StoreError>;
+        fn index_list_fenced(&self, user: &'a str, now: UnixMillis) -> Result<Vec<IndexEntry>, StoreError>;
         fn index_prune(&self, user: &'a str, ids: &'a [Handle]) -> Result<usize, StoreError>;
         fn index_remove(&self, user: &'a str, ids: &'a [Handle]) -> Result<usize, StoreError>;
     }
@@ -150,10 +151,10 @@ erased! {
             selector: &'a str,
             expected: &'a str,
             new_hash: &'a str,
-            grace_until: u64,
+            grace_until: UnixMillis,
             sealed: &'a str,
         ) -> Result<Rotated, StoreError>;
         fn token_revoke(&self, user: &'a str, selectors: &'a [String]) -> Result<(), StoreError>;
-        fn token_list(&self, user: &'a str, now: u64) -> Result<Vec<String>, StoreError>;
+        fn token_list(&self, user: &'a str, now: UnixMillis) -> Result<Vec<String>, StoreError>;
     }
 }

@@ -7,6 +7,7 @@ use std::future::Future;
 use super::SessionStore;
 use crate::error::StoreError;
 use crate::id::Handle;
+use crate::time::UnixMillis;
 
 /// A session in a user's index: its handle and when it expires at the latest (its
 /// absolute deadline, Unix milliseconds).
@@ -15,7 +16,7 @@ pub struct IndexEntry {
     /// The session's handle.
     pub id: Handle,
     /// The session's absolute deadline; it may expire earlier if left idle.
-    pub expires_at: u64,
+    pub expires_at: UnixMillis,
     /// Whether the session is still being created or renamed ([`UserIndex::index_add`]
     /// added it, [`UserIndex::index_confirm`] has not yet confirmed it). A pending entry
     /// whose record is missing is not stale: its record may be about to be written.
@@ -37,7 +38,7 @@ pub trait UserIndex: SessionStore {
         &self,
         user: &str,
         entry: &IndexEntry,
-        now: u64,
+        now: UnixMillis,
         fresh_generation: &str,
     ) -> impl Future<Output = Result<String, StoreError>> + Send;
 
@@ -64,7 +65,7 @@ pub trait UserIndex: SessionStore {
         &self,
         user: &str,
         next: Option<&str>,
-        keep_until: u64,
+        keep_until: UnixMillis,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// The entries of `user`'s index that are not past their deadline at `now`; the others are
@@ -72,7 +73,7 @@ pub trait UserIndex: SessionStore {
     fn index_list(
         &self,
         user: &str,
-        now: u64,
+        now: UnixMillis,
     ) -> impl Future<Output = Result<Vec<IndexEntry>, StoreError>> + Send;
 
     /// As [`index_list`](Self::index_list), and in the same step, after the listing, the user's
@@ -82,7 +83,7 @@ pub trait UserIndex: SessionStore {
     fn index_list_fenced(
         &self,
         user: &str,
-        now: u64,
+        now: UnixMillis,
     ) -> impl Future<Output = Result<Vec<IndexEntry>, StoreError>> + Send;
 
     /// Removes the entries of sessions found gone (their record missing) from `user`'s index,

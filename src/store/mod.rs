@@ -54,6 +54,7 @@ pub(crate) use self::erased::{BoxFuture, DynUserIndex};
 pub use self::index::{IndexEntry, UserIndex};
 pub(crate) use self::record::user_size;
 pub use self::record::{Caps, Change, Field, FieldsRow, Loaded, Revision, Written};
+pub use crate::time::UnixMillis;
 
 pub use self::memory::MemoryStore;
 pub use self::redis::{RedisStore, RedisStoreBuilder};
@@ -104,7 +105,7 @@ pub trait SessionStore: Send + Sync + 'static {
     fn load(
         &self,
         id: &Handle,
-        deadline: u64,
+        deadline: UnixMillis,
     ) -> impl Future<Output = Result<Option<Loaded>, StoreError>> + Send;
 
     /// Sets a record's expiry to `deadline` without reading it; whether it exists. The default
@@ -113,7 +114,7 @@ pub trait SessionStore: Send + Sync + 'static {
     fn touch(
         &self,
         id: &Handle,
-        deadline: u64,
+        deadline: UnixMillis,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send {
         async move { Ok(self.load(id, deadline).await?.is_some()) }
     }
@@ -123,7 +124,7 @@ pub trait SessionStore: Send + Sync + 'static {
         &self,
         id: &Handle,
         change: &Change<'_>,
-        deadline: u64,
+        deadline: UnixMillis,
     ) -> impl Future<Output = Result<Written, StoreError>> + Send;
 
     /// Applies `change` to an existing record and, given a `deadline`, sets its expiry;
@@ -136,7 +137,7 @@ pub trait SessionStore: Send + Sync + 'static {
         &self,
         id: &Handle,
         change: &Change<'_>,
-        deadline: Option<u64>,
+        deadline: Option<UnixMillis>,
     ) -> impl Future<Output = Result<Written, StoreError>> + Send;
 
     /// Moves a record to a new ID, applying `change` on the way; the old ID stops working at the
@@ -147,7 +148,7 @@ pub trait SessionStore: Send + Sync + 'static {
         from: &Handle,
         to: &Handle,
         change: &Change<'_>,
-        deadline: u64,
+        deadline: UnixMillis,
     ) -> impl Future<Output = Result<Written, StoreError>> + Send;
 
     /// Deletes a record. Deleting a missing record is not an error.

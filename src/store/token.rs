@@ -5,6 +5,7 @@ use std::future::Future;
 
 use super::UserIndex;
 use crate::error::StoreError;
+use crate::time::UnixMillis;
 
 /// A token as the store keeps it: no validator, only hashes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -16,15 +17,15 @@ pub struct TokenRecord {
     /// SHA-256 of the validator rotated away last, base64url.
     pub previous_hash: Option<String>,
     /// Until when (Unix ms) the previous validator is accepted.
-    pub grace_until: u64,
+    pub grace_until: UnixMillis,
     /// The cookies the last rotation handed out, sealed under the previous validator.
     pub sealed: Option<String>,
     /// The device the token was issued to, as JSON.
     pub device: String,
     /// When the token was issued, Unix ms.
-    pub created_at: u64,
+    pub created_at: UnixMillis,
     /// The token's absolute deadline, Unix ms.
-    pub expires_at: u64,
+    pub expires_at: UnixMillis,
     /// Its user's sign-out generation when it was issued (see
     /// [`UserIndex::index_add`]): a token issued before the
     /// user's last sign-out of all devices signs nobody in.
@@ -78,7 +79,7 @@ pub trait TokenStore: UserIndex {
         selector: &str,
         expected: &str,
         new_hash: &str,
-        grace_until: u64,
+        grace_until: UnixMillis,
         sealed: &str,
     ) -> impl Future<Output = Result<Rotated, StoreError>> + Send;
 
@@ -93,6 +94,6 @@ pub trait TokenStore: UserIndex {
     fn token_list(
         &self,
         user: &str,
-        now: u64,
+        now: UnixMillis,
     ) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
 }

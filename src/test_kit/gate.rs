@@ -15,6 +15,7 @@ use crate::store::cart::{CartLimits, CartLine, CartOp, CartOwner, CartWritten, M
 #[cfg(feature = "remember-me")]
 use crate::store::token::{Rotated, TokenRecord};
 use crate::store::{Change, FieldsRow, IndexEntry, LayerStore, Loaded, Written};
+use crate::time::UnixMillis;
 
 /// The store `inner`, except that once armed it holds the next rename's confirmation (the
 /// moment a renamed session's record exists under its new name while its index entry is still
@@ -64,11 +65,11 @@ impl<S> Gate<S> {
 }
 
 impl<S: LayerStore> crate::SessionStore for Gate<S> {
-    async fn load(&self, id: &Handle, deadline: u64) -> Result<Option<Loaded>, StoreError> {
+    async fn load(&self, id: &Handle, deadline: UnixMillis) -> Result<Option<Loaded>, StoreError> {
         self.inner.load(id, deadline).await
     }
 
-    async fn touch(&self, id: &Handle, deadline: u64) -> Result<bool, StoreError> {
+    async fn touch(&self, id: &Handle, deadline: UnixMillis) -> Result<bool, StoreError> {
         self.inner.touch(id, deadline).await
     }
 
@@ -76,7 +77,7 @@ impl<S: LayerStore> crate::SessionStore for Gate<S> {
         &self,
         id: &Handle,
         change: &Change<'_>,
-        deadline: u64,
+        deadline: UnixMillis,
     ) -> Result<Written, StoreError> {
         self.inner.create(id, change, deadline).await
     }
@@ -85,7 +86,7 @@ impl<S: LayerStore> crate::SessionStore for Gate<S> {
         &self,
         id: &Handle,
         change: &Change<'_>,
-        deadline: Option<u64>,
+        deadline: Option<UnixMillis>,
     ) -> Result<Written, StoreError> {
         self.inner.update(id, change, deadline).await
     }
@@ -95,7 +96,7 @@ impl<S: LayerStore> crate::SessionStore for Gate<S> {
         from: &Handle,
         to: &Handle,
         change: &Change<'_>,
-        deadline: u64,
+        deadline: UnixMillis,
     ) -> Result<Written, StoreError> {
         self.inner.cycle(from, to, change, deadline).await
     }
@@ -122,7 +123,7 @@ impl<S: LayerStore> crate::UserIndex for Gate<S> {
         &self,
         user: &str,
         entry: &IndexEntry,
-        now: u64,
+        now: UnixMillis,
         fresh_generation: &str,
     ) -> Result<String, StoreError> {
         self.inner
@@ -147,16 +148,20 @@ impl<S: LayerStore> crate::UserIndex for Gate<S> {
         &self,
         user: &str,
         next: Option<&str>,
-        keep_until: u64,
+        keep_until: UnixMillis,
     ) -> Result<(), StoreError> {
         self.inner.index_fence(user, next, keep_until).await
     }
 
-    async fn index_list(&self, user: &str, now: u64) -> Result<Vec<IndexEntry>, StoreError> {
+    async fn index_list(&self, user: &str, now: UnixMillis) -> Result<Vec<IndexEntry>, StoreError> {
         self.inner.index_list(user, now).await
     }
 
-    async fn index_list_fenced(&self, user: &str, now: u64) -> Result<Vec<IndexEntry>, StoreError> {
+    async fn index_list_fenced(
+        &self,
+        user: &str,
+        now: UnixMillis,
+    ) -> Result<Vec<IndexEntry>, StoreError> {
         self.inner.index_list_fenced(user, now).await
     }
 
@@ -230,7 +235,7 @@ impl<S: LayerStore> crate::store::token::TokenStore for Gate<S> {
         selector: &str,
         expected: &str,
         new_hash: &str,
-        grace_until: u64,
+        grace_until: UnixMillis,
         sealed: &str,
     ) -> Result<Rotated, StoreError> {
         self.inner
@@ -242,7 +247,7 @@ impl<S: LayerStore> crate::store::token::TokenStore for Gate<S> {
         self.inner.token_revoke(user, selectors).await
     }
 
-    async fn token_list(&self, user: &str, now: u64) -> Result<Vec<String>, StoreError> {
+    async fn token_list(&self, user: &str, now: UnixMillis) -> Result<Vec<String>, StoreError> {
         self.inner.token_list(user, now).await
     }
 }

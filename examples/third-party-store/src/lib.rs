@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use tower_redis_session::store::{Change, FieldsRow, IndexEntry, Loaded, Written};
-use tower_redis_session::{Handle, SessionStore, StoreError, UserIndex};
+use tower_redis_session::{Handle, SessionStore, StoreError, UnixMillis, UserIndex};
 
 /// Sessions and users' indexes in process memory; clones share them.
 #[derive(Clone, Default)]
@@ -16,8 +16,8 @@ type Fields = HashMap<String, String>;
 
 #[derive(Default)]
 struct Data {
-    /// Each record's deadline (Unix ms) and fields.
-    records: HashMap<Handle, (u64, Fields)>,
+    /// Each record's deadline and fields.
+    records: HashMap<Handle, (UnixMillis, Fields)>,
     users: HashMap<String, User>,
 }
 
@@ -40,9 +40,8 @@ impl VecStore {
 
 impl Data {
     /// A record that has not passed its deadline; an expired one is dropped on the way.
-    fn live(&mut self, id: &Handle) -> Option<&mut (u64, Fields)> {
-        let now = std::time::UNIX_EPOCH.elapsed().unwrap_or_default().as_millis();
-        if self.records.get(id).is_some_and(|(deadline, _)| u128::from(*deadline) <= now) {
+    fn live(&mut self, id: &Handle) -> Option<&mut (UnixMillis, Fields)> {
+        if self.records.get(id).is_some_and(|(deadline, _)| *deadline <= UnixMillis::now()) {
             self.records.remove(id);
         }
         self.records.get_mut(id)
@@ -66,7 +65,7 @@ fn pairs(fields: &Fields) -> impl Iterator<Item = (&str, &str)> {
 }
 
 impl User {
-    fn listed(&mut self, now: u64) -> Vec<IndexEntry> {
+    fn listed(&mut self, now: UnixMillis) -> Vec<IndexEntry> {
         self.entries.retain(|_, entry| entry.expires_at > now);
         self.entries.values().cloned().collect()
     }
@@ -77,7 +76,7 @@ impl User {
 }
 
 impl SessionStore for VecStore {
-    async fn load(&self, id: &Handle, deadline: u64) -> Result<Option<Loaded>, StoreError> {
+    async fn load(&self, id: &Handle, deadline: UnixMillis) -> Result<Option<Loaded>, StoreError> {
         self.with(|data| {
             let (expiry, fields) = data.live(id)?;
             *expiry = deadline;
@@ -87,7 +86,7 @@ impl SessionStore for VecStore {
     }
 
     async fn create(
-        &self, id: &Handle, change: &Change<'_>, deadline: u64,
+        &self, id: &Handle, change: &Change<'_>, deadline: UnixMillis,
     ) -> Result<Written, StoreError> {
         self.with(|data| {
             if data.live(id).is_some() {
@@ -100,7 +99,7 @@ impl SessionStore for VecStore {
     }
 
     async fn update(
-        &self, id: &Handle, change: &Change<'_>, deadline: Option<u64>,
+        &self, id: &Handle, change: &Change<'_>, deadline: Option<UnixMillis>,
     ) -> Result<Written, StoreError> {
         self.with(|data| match data.changed(id, change) {
             Err(refused) => refused,
@@ -113,7 +112,7 @@ impl SessionStore for VecStore {
     }
 
     async fn cycle(
-        &self, from: &Handle, to: &Handle, change: &Change<'_>, deadline: u64,
+        &self, from: &Handle, to: &Handle, change: &Change<'_>, deadline: UnixMillis,
     ) -> Result<Written, StoreError> {
         self.with(|data| match data.changed(from, change) {
             Err(refused) => refused,
@@ -133,7 +132,7 @@ impl SessionStore for VecStore {
     async fn read_many(
         &self, ids: &[Handle], fields: &[&str],
     ) -> Result<Vec<FieldsRow>, StoreError> {
-        let row = |(_, record): &mut (u64, Fields)| {
+        let row = |(_, record): &mut (UnixMillis, Fields)| {
             fields.iter().map(|f| record.get(*f).cloned()).collect()
         };
         self.with(|data| ids.iter().map(|id| data.live(id).map(row)).collect())
@@ -150,7 +149,7 @@ impl SessionStore for VecStore {
 
 impl UserIndex for VecStore {
     async fn index_add(
-        &self, user: &str, entry: &IndexEntry, now: u64, fresh: &str,
+        &self, user: &str, entry: &IndexEntry, now: UnixMillis, fresh: &str,
     ) -> Result<String, StoreError> {
         self.with_user(user, |user| {
             user.listed(now);
@@ -180,16 +179,18 @@ impl UserIndex for VecStore {
     }
 
     async fn index_fence(
-        &self, user: &str, next: Option<&str>, _keep_until: u64,
+        &self, user: &str, next: Option<&str>, _keep_until: UnixMillis,
     ) -> Result<(), StoreError> {
         self.with_user(user, |user| user.generation = next.map(str::to_owned))
     }
 
-    async fn index_list(&self, user: &str, now: u64) -> Result<Vec<IndexEntry>, StoreError> {
+    async fn index_list(&self, user: &str, now: UnixMillis) -> Result<Vec<IndexEntry>, StoreError> {
         self.with_user(user, |user| user.listed(now))
     }
 
-    async fn index_list_fenced(&self, user: &str, now: u64) -> Result<Vec<IndexEntry>, StoreError> {
+    async fn index_list_fenced(
+        &self, user: &str, now: UnixMillis,
+    ) -> Result<Vec<IndexEntry>, StoreError> {
         self.with_user(user, |user| {
             user.generation = None;
             user.listed(now)

@@ -15,6 +15,7 @@ use crate::error::SessionError;
 use crate::expiry::Expiry;
 use crate::id::SessionId;
 use crate::store::{Caps, Change, Revision};
+use crate::time::UnixMillis;
 
 #[derive(Default)]
 pub(crate) struct State {
@@ -24,7 +25,7 @@ pub(crate) struct State {
     /// The ID of the stored record; `None` until one exists.
     pub(crate) id: Option<SessionId>,
     /// The record's deadline as of the last load or write, Unix milliseconds.
-    pub(crate) expires_at: Option<u64>,
+    pub(crate) expires_at: Option<UnixMillis>,
     /// The session's own expiry: the one its ID carries, or the one the next write gives it.
     pub(crate) expiry: Option<Expiry>,
     /// The store's revision of the record as loaded; dropped once this request writes it.
@@ -251,7 +252,7 @@ impl State {
         id: SessionId,
         data: Option<HashMap<String, String>>,
         meta: HashMap<String, String>,
-        deadline: u64,
+        deadline: UnixMillis,
     ) {
         if let Some(data) = data {
             self.size = data.iter().map(|(k, v)| field_cost(k, v)).sum();

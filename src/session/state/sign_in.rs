@@ -16,6 +16,7 @@ use crate::id::SessionId;
 use crate::session::index::{self, Entering};
 use crate::session::{Context, meta, sign_out};
 use crate::store::IndexEntry;
+use crate::time::UnixMillis;
 
 /// A sign-in about to be written.
 pub(crate) struct SignIn {
@@ -36,7 +37,7 @@ pub(crate) struct SignIn {
 pub(crate) struct NewSession {
     pub(crate) id: SessionId,
     generation: String,
-    deadline: u64,
+    deadline: UnixMillis,
 }
 
 impl State {
@@ -46,7 +47,7 @@ impl State {
         &self,
         context: &Context,
         sign_in: &SignIn,
-        now: u64,
+        now: UnixMillis,
     ) -> Result<Option<NewSession>, SessionError> {
         let store = &*context.store;
         let timeouts = context.config.timeouts;

@@ -16,7 +16,7 @@ use crate::session::index::{self, Entered, Entering};
 use crate::session::{Context, Login, SaveOutcome, SignIn, meta, sign_out};
 use crate::store::{Caps, Change, IndexEntry, Written};
 use crate::telemetry;
-use crate::time::now_millis;
+use crate::time::UnixMillis;
 
 /// How many fresh IDs a write tries before giving up; a collision of 256-bit IDs means a broken
 /// random source, not bad luck.
@@ -27,7 +27,7 @@ impl State {
         if !self.has_changes() {
             return Ok(SaveOutcome::Unchanged);
         }
-        let now = now_millis();
+        let now = UnixMillis::now();
         let new_deadline = context
             .config
             .timeouts
@@ -57,8 +57,8 @@ impl State {
         context: &Context,
         current: SessionId,
         cycle: bool,
-        now: u64,
-    ) -> Result<(Written, u64), SessionError> {
+        now: UnixMillis,
+    ) -> Result<(Written, UnixMillis), SessionError> {
         // The session's own expiry as this request leaves it: a change of it is a cycle.
         let timeouts = &context.config.timeouts;
         let deadline = timeouts.deadline(current.created_at(), self.expiry, now);
@@ -116,7 +116,7 @@ impl State {
         context: &Context,
         current: &SessionId,
         change: &Change<'_>,
-        deadline: u64,
+        deadline: UnixMillis,
     ) -> Result<NewId<()>, SessionError> {
         let store = &*context.store;
         let from = &current.handle();
@@ -176,7 +176,11 @@ impl State {
     }
 
     /// Creates a record for a session that has none yet, holding everything it has.
-    async fn write_new(&mut self, context: &Context, now: u64) -> Result<Written, SessionError> {
+    async fn write_new(
+        &mut self,
+        context: &Context,
+        now: UnixMillis,
+    ) -> Result<Written, SessionError> {
         if self.data.is_empty() && self.meta.is_empty() {
             // Only removals of keys that were never stored: nothing to create.
             self.changes.clear();
@@ -206,7 +210,7 @@ impl State {
         &mut self,
         context: &Context,
         login: Login,
-        now: u64,
+        now: UnixMillis,
     ) -> Result<Written, SessionError> {
         let sign_in = SignIn {
             user: login.user,
@@ -234,7 +238,7 @@ impl State {
     fn finish_write(
         &mut self,
         outcome: Written,
-        expires_at: u64,
+        expires_at: UnixMillis,
         config: &SessionConfig,
     ) -> Result<SaveOutcome, SessionError> {
         telemetry::write(match outcome {
@@ -336,7 +340,7 @@ pub(super) enum NewId<T> {
 /// Tries `write` with fresh IDs for a session created at `created` with its own `expiry` until
 /// one is not taken (in practice, the first).
 pub(super) async fn with_fresh_id<F, Fut, T>(
-    created: u64,
+    created: UnixMillis,
     expiry: Option<Expiry>,
     mut write: F,
 ) -> Result<NewId<T>, SessionError>

@@ -10,7 +10,7 @@ use crate::id::Handle;
 use crate::store::cart::{
     CartLimits, CartLine, CartOp, CartOwner, CartStore, CartWritten, MergePolicy,
 };
-use crate::time::{millis, now_millis};
+use crate::time::UnixMillis;
 
 impl CartStore for MemoryStore {
     async fn cart_apply(
@@ -20,7 +20,7 @@ impl CartStore for MemoryStore {
         op: &CartOp<'_>,
         limits: CartLimits,
     ) -> Result<CartWritten, StoreError> {
-        let now = now_millis();
+        let now = UnixMillis::now();
         let mut state = self.lock();
         state.count_write(now);
         let written = if must_exist && state.live_cart(owner, now).is_none() {
@@ -30,7 +30,7 @@ impl CartStore for MemoryStore {
             let cart = state.carts.entry(owner.clone()).or_default();
             let written = apply_to_cart(cart, op, limits);
             if matches!(written, CartWritten::Quantity(_)) {
-                cart.expires_at = now.saturating_add(millis(limits.ttl));
+                cart.expires_at = now.after(limits.ttl);
             }
             if cart.lines.is_empty() && cart.merged.is_empty() {
                 state.carts.remove(owner);
@@ -43,7 +43,7 @@ impl CartStore for MemoryStore {
     async fn cart_lines(&self, owner: &CartOwner) -> Result<Vec<CartLine>, StoreError> {
         let mut state = self.lock();
         let lines = state
-            .live_cart(owner, now_millis())
+            .live_cart(owner, UnixMillis::now())
             .map(|cart| {
                 cart.lines
                     .iter()
@@ -72,14 +72,14 @@ impl CartStore for MemoryStore {
         limits: CartLimits,
         source_ttl: Duration,
     ) -> Result<bool, StoreError> {
-        let now = now_millis();
+        let now = UnixMillis::now();
         let mut state = self.lock();
         state.count_write(now);
         let owner = CartOwner::User(user.to_owned());
         state.live_cart(&owner, now);
         let cart = state.carts.entry(owner).or_default();
         cart.merged.retain(|_, until| *until > now);
-        let until = now.saturating_add(millis(source_ttl));
+        let until = now.after(source_ttl);
         let merged = cart.merged.insert(source.clone(), until).is_none();
         if merged {
             if policy == MergePolicy::Replace {
@@ -102,7 +102,7 @@ impl CartStore for MemoryStore {
                     entry.1.clone_from(&line.payload);
                 }
             }
-            cart.expires_at = now.saturating_add(millis(limits.ttl));
+            cart.expires_at = now.after(limits.ttl);
         }
         Ok(merged)
     }
@@ -144,13 +144,13 @@ pub(super) struct CartEntry {
     /// SKU → (quantity, payload JSON).
     pub(super) lines: BTreeMap<String, (u32, Option<String>)>,
     /// Visitor carts already merged into this one, until when they could still be merged.
-    pub(super) merged: HashMap<Handle, u64>,
-    pub(super) expires_at: u64,
+    pub(super) merged: HashMap<Handle, UnixMillis>,
+    pub(super) expires_at: UnixMillis,
 }
 
 impl State {
     /// The live cart of `owner`, dropping it first if it has expired.
-    fn live_cart(&mut self, owner: &CartOwner, now: u64) -> Option<&mut CartEntry> {
+    fn live_cart(&mut self, owner: &CartOwner, now: UnixMillis) -> Option<&mut CartEntry> {
         if self
             .carts
             .get(owner)

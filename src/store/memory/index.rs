@@ -4,14 +4,14 @@ use super::MemoryStore;
 use crate::error::StoreError;
 use crate::id::Handle;
 use crate::store::{IndexEntry, UserIndex};
-use crate::time::now_millis;
+use crate::time::UnixMillis;
 
 impl UserIndex for MemoryStore {
     async fn index_add(
         &self,
         user: &str,
         entry: &IndexEntry,
-        now: u64,
+        now: UnixMillis,
         fresh_generation: &str,
     ) -> Result<String, StoreError> {
         add(self, user, entry, now, fresh_generation)
@@ -31,16 +31,20 @@ impl UserIndex for MemoryStore {
         &self,
         user: &str,
         next: Option<&str>,
-        keep_until: u64,
+        keep_until: UnixMillis,
     ) -> Result<(), StoreError> {
         fence(self, user, next, keep_until)
     }
 
-    async fn index_list(&self, user: &str, now: u64) -> Result<Vec<IndexEntry>, StoreError> {
+    async fn index_list(&self, user: &str, now: UnixMillis) -> Result<Vec<IndexEntry>, StoreError> {
         list(self, user, now)
     }
 
-    async fn index_list_fenced(&self, user: &str, now: u64) -> Result<Vec<IndexEntry>, StoreError> {
+    async fn index_list_fenced(
+        &self,
+        user: &str,
+        now: UnixMillis,
+    ) -> Result<Vec<IndexEntry>, StoreError> {
         list_fenced(self, user, now)
     }
 
@@ -58,7 +62,7 @@ pub(super) fn add(
     store: &MemoryStore,
     user: &str,
     entry: &IndexEntry,
-    now: u64,
+    now: UnixMillis,
     fresh_generation: &str,
 ) -> Result<String, StoreError> {
     let mut state = store.lock();
@@ -79,7 +83,7 @@ pub(super) fn confirm(
     replaces: Option<&Handle>,
 ) -> Result<bool, StoreError> {
     let mut state = store.lock();
-    let now = now_millis();
+    let now = UnixMillis::now();
     let current = state
         .generations
         .get(user)
@@ -108,7 +112,7 @@ pub(super) fn fence(
     store: &MemoryStore,
     user: &str,
     next: Option<&str>,
-    keep_until: u64,
+    keep_until: UnixMillis,
 ) -> Result<(), StoreError> {
     let mut state = store.lock();
     state.generations.remove(user);
@@ -124,7 +128,7 @@ pub(super) fn fence(
 pub(super) fn list(
     store: &MemoryStore,
     user: &str,
-    now: u64,
+    now: UnixMillis,
 ) -> Result<Vec<IndexEntry>, StoreError> {
     let mut state = store.lock();
     let entries = match state.users.get_mut(user) {
@@ -169,7 +173,7 @@ pub(super) fn prune(store: &MemoryStore, user: &str, ids: &[Handle]) -> Result<u
 pub(super) fn list_fenced(
     store: &MemoryStore,
     user: &str,
-    now: u64,
+    now: UnixMillis,
 ) -> Result<Vec<IndexEntry>, StoreError> {
     let entries = list(store, user, now)?;
     store.lock().generations.remove(user);

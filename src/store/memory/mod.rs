@@ -16,7 +16,7 @@ use crate::id::Handle;
 use crate::store::cart::CartOwner;
 #[cfg(feature = "remember-me")]
 use crate::store::token::TokenRecord;
-use crate::time::now_millis;
+use crate::time::UnixMillis;
 
 /// How many writes pass between sweeps of expired records, so memory stays bounded without a
 /// background task.
@@ -38,22 +38,22 @@ pub struct MemoryStore {
 struct State {
     records: HashMap<Handle, Entry>,
     /// Each user's index: handle → (absolute deadline, pending).
-    users: HashMap<String, HashMap<Handle, (u64, bool)>>,
+    users: HashMap<String, HashMap<Handle, (UnixMillis, bool)>>,
     /// Each user's sign-out generation, and until when it is kept.
-    generations: HashMap<String, (String, u64)>,
+    generations: HashMap<String, (String, UnixMillis)>,
     #[cfg(feature = "cart")]
     carts: HashMap<CartOwner, cart::CartEntry>,
     #[cfg(feature = "remember-me")]
     tokens: HashMap<String, TokenRecord>,
     /// Each user's remember-me tokens: selector → absolute deadline.
     #[cfg(feature = "remember-me")]
-    token_index: HashMap<String, HashMap<String, u64>>,
+    token_index: HashMap<String, HashMap<String, UnixMillis>>,
     writes: u64,
 }
 
 #[derive(Debug)]
 struct Entry {
-    expires_at: u64,
+    expires_at: UnixMillis,
     fields: HashMap<String, String>,
 }
 
@@ -65,7 +65,7 @@ impl MemoryStore {
 
     /// The number of live records, for tests and diagnostics.
     pub fn len(&self) -> usize {
-        let now = now_millis();
+        let now = UnixMillis::now();
         self.lock()
             .records
             .values()
@@ -87,7 +87,7 @@ impl MemoryStore {
 
 impl State {
     /// The live entry for `id`, dropping it first if it has expired, as Redis would have.
-    fn live(&mut self, id: &Handle, now: u64) -> Option<&mut Entry> {
+    fn live(&mut self, id: &Handle, now: UnixMillis) -> Option<&mut Entry> {
         if self
             .records
             .get(id)
@@ -98,7 +98,7 @@ impl State {
         self.records.get_mut(id)
     }
 
-    fn count_write(&mut self, now: u64) {
+    fn count_write(&mut self, now: UnixMillis) {
         self.writes += 1;
         if self.writes.is_multiple_of(SWEEP_EVERY) {
             self.records.retain(|_, entry| entry.expires_at > now);
@@ -115,7 +115,13 @@ impl State {
     }
 
     /// `user`'s sign-out generation, `fresh` if it has none, kept at least until `until`.
-    fn generation(&mut self, user: &str, fresh: &str, until: u64, now: u64) -> String {
+    fn generation(
+        &mut self,
+        user: &str,
+        fresh: &str,
+        until: UnixMillis,
+        now: UnixMillis,
+    ) -> String {
         let (generation, kept_until) = self
             .generations
             .entry(user.to_owned())
@@ -133,7 +139,7 @@ impl Entry {
     fn apply_within_caps(
         &mut self,
         change: &Change<'_>,
-        deadline: Option<u64>,
+        deadline: Option<UnixMillis>,
     ) -> Result<(), Written> {
         if let Some(caps) = change.caps {
             let mut after = self.fields.clone();
@@ -152,7 +158,7 @@ impl Entry {
         Ok(())
     }
 
-    fn apply(&mut self, change: &Change<'_>, deadline: Option<u64>) {
+    fn apply(&mut self, change: &Change<'_>, deadline: Option<UnixMillis>) {
         for (field, value) in &change.set {
             self.fields.insert((*field).to_owned(), (*value).to_owned());
         }
@@ -166,9 +172,9 @@ impl Entry {
 }
 
 impl SessionStore for MemoryStore {
-    async fn load(&self, id: &Handle, deadline: u64) -> Result<Option<Loaded>, StoreError> {
+    async fn load(&self, id: &Handle, deadline: UnixMillis) -> Result<Option<Loaded>, StoreError> {
         let mut state = self.lock();
-        let loaded = state.live(id, now_millis()).map(|entry| {
+        let loaded = state.live(id, UnixMillis::now()).map(|entry| {
             entry.expires_at = deadline;
             Loaded {
                 fields: entry
@@ -186,9 +192,9 @@ impl SessionStore for MemoryStore {
         &self,
         id: &Handle,
         change: &Change<'_>,
-        deadline: u64,
+        deadline: UnixMillis,
     ) -> Result<Written, StoreError> {
-        let now = now_millis();
+        let now = UnixMillis::now();
         let mut state = self.lock();
         state.count_write(now);
         let written = if state.live(id, now).is_some() {
@@ -209,9 +215,9 @@ impl SessionStore for MemoryStore {
         &self,
         id: &Handle,
         change: &Change<'_>,
-        deadline: Option<u64>,
+        deadline: Option<UnixMillis>,
     ) -> Result<Written, StoreError> {
-        let now = now_millis();
+        let now = UnixMillis::now();
         let mut state = self.lock();
         state.count_write(now);
         let written = match state.live(id, now) {
@@ -229,9 +235,9 @@ impl SessionStore for MemoryStore {
         from: &Handle,
         to: &Handle,
         change: &Change<'_>,
-        deadline: u64,
+        deadline: UnixMillis,
     ) -> Result<Written, StoreError> {
-        let now = now_millis();
+        let now = UnixMillis::now();
         let mut state = self.lock();
         state.count_write(now);
         let written = if state.live(to, now).is_some() {
@@ -265,7 +271,7 @@ impl SessionStore for MemoryStore {
         ids: &[Handle],
         fields: &[&str],
     ) -> Result<Vec<FieldsRow>, StoreError> {
-        let now = now_millis();
+        let now = UnixMillis::now();
         let mut state = self.lock();
         let rows = ids
             .iter()
@@ -282,7 +288,7 @@ impl SessionStore for MemoryStore {
     }
 
     async fn delete_many(&self, ids: &[Handle]) -> Result<usize, StoreError> {
-        let now = now_millis();
+        let now = UnixMillis::now();
         let mut state = self.lock();
         let deleted = ids
             .iter()

@@ -3,7 +3,7 @@
 use super::{MemoryStore, State};
 use crate::error::StoreError;
 use crate::store::token::{Rotated, TokenRecord, TokenStore};
-use crate::time::now_millis;
+use crate::time::UnixMillis;
 
 impl TokenStore for MemoryStore {
     async fn token_create(
@@ -12,7 +12,7 @@ impl TokenStore for MemoryStore {
         record: &TokenRecord,
         fresh_generation: &str,
     ) -> Result<String, StoreError> {
-        let now = now_millis();
+        let now = UnixMillis::now();
         let mut state = self.lock();
         state.count_write(now);
         let index = state.token_index.entry(record.user.clone()).or_default();
@@ -26,14 +26,14 @@ impl TokenStore for MemoryStore {
     }
 
     async fn token_restamp(&self, selector: &str, generation: &str) -> Result<(), StoreError> {
-        if let Some(token) = self.lock().live_token(selector, now_millis()) {
+        if let Some(token) = self.lock().live_token(selector, UnixMillis::now()) {
             generation.clone_into(&mut token.generation);
         }
         Ok(())
     }
 
     async fn token_get(&self, selector: &str) -> Result<Option<TokenRecord>, StoreError> {
-        let record = self.lock().live_token(selector, now_millis()).cloned();
+        let record = self.lock().live_token(selector, UnixMillis::now()).cloned();
         Ok(record)
     }
 
@@ -42,11 +42,11 @@ impl TokenStore for MemoryStore {
         selector: &str,
         expected: &str,
         new_hash: &str,
-        grace_until: u64,
+        grace_until: UnixMillis,
         sealed: &str,
     ) -> Result<Rotated, StoreError> {
         let mut state = self.lock();
-        let rotated = match state.live_token(selector, now_millis()) {
+        let rotated = match state.live_token(selector, UnixMillis::now()) {
             None => Rotated::Gone,
             Some(token) if token.validator_hash != expected => Rotated::Lost(token.clone()),
             Some(token) => {
@@ -75,7 +75,7 @@ impl TokenStore for MemoryStore {
         Ok(())
     }
 
-    async fn token_list(&self, user: &str, now: u64) -> Result<Vec<String>, StoreError> {
+    async fn token_list(&self, user: &str, now: UnixMillis) -> Result<Vec<String>, StoreError> {
         let mut state = self.lock();
         let selectors = state
             .token_index
@@ -90,7 +90,7 @@ impl TokenStore for MemoryStore {
 
 impl State {
     /// The live token under `selector`, dropping it first if it has expired.
-    fn live_token(&mut self, selector: &str, now: u64) -> Option<&mut TokenRecord> {
+    fn live_token(&mut self, selector: &str, now: UnixMillis) -> Option<&mut TokenRecord> {
         if self
             .tokens
             .get(selector)

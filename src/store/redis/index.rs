@@ -10,13 +10,14 @@ use super::{PIPELINE_CHUNK, RedisStore};
 use crate::error::StoreError;
 use crate::id::Handle;
 use crate::store::{IndexEntry, UserIndex};
+use crate::time::UnixMillis;
 
 impl UserIndex for RedisStore {
     async fn index_add(
         &self,
         user: &str,
         entry: &IndexEntry,
-        _now: u64,
+        _now: UnixMillis,
         fresh_generation: &str,
     ) -> Result<String, StoreError> {
         add(self, user, entry, fresh_generation).await
@@ -36,16 +37,20 @@ impl UserIndex for RedisStore {
         &self,
         user: &str,
         next: Option<&str>,
-        keep_until: u64,
+        keep_until: UnixMillis,
     ) -> Result<(), StoreError> {
         fence(self, user, next, keep_until).await
     }
 
-    async fn index_list(&self, user: &str, now: u64) -> Result<Vec<IndexEntry>, StoreError> {
+    async fn index_list(&self, user: &str, now: UnixMillis) -> Result<Vec<IndexEntry>, StoreError> {
         list(self, user, now).await
     }
 
-    async fn index_list_fenced(&self, user: &str, now: u64) -> Result<Vec<IndexEntry>, StoreError> {
+    async fn index_list_fenced(
+        &self,
+        user: &str,
+        now: UnixMillis,
+    ) -> Result<Vec<IndexEntry>, StoreError> {
         list_fenced(self, user, now).await
     }
 
@@ -79,11 +84,11 @@ pub(super) async fn add_member(
     user: &str,
     member: &str,
     score: &str,
-    deadline: u64,
+    deadline: UnixMillis,
     fresh_generation: &str,
 ) -> Result<String, StoreError> {
     let mut call = scripts::INDEX_ADD.call(&[index, &store.generation_key(user)]);
-    call.arg(crate::time::now_millis())
+    call.arg(UnixMillis::now())
         .arg(member)
         .arg(score)
         .arg(deadline)
@@ -96,7 +101,7 @@ pub(super) async fn add_member(
 pub(super) async fn members(
     store: &RedisStore,
     key: &str,
-    now: u64,
+    now: UnixMillis,
 ) -> Result<Vec<(String, f64)>, StoreError> {
     members_then_delete(store, key, now, None).await
 }
@@ -105,7 +110,7 @@ pub(super) async fn members(
 async fn members_then_delete(
     store: &RedisStore,
     key: &str,
-    now: u64,
+    now: UnixMillis,
     then_delete: Option<&str>,
 ) -> Result<Vec<(String, f64)>, StoreError> {
     let mut pipeline = deadpool_redis::redis::pipe();
@@ -171,7 +176,7 @@ pub(super) async fn fence(
     store: &RedisStore,
     user: &str,
     next: Option<&str>,
-    keep_until: u64,
+    keep_until: UnixMillis,
 ) -> Result<(), StoreError> {
     let key = store.generation_key(user);
     // `DEL` first, on its own: Redis still runs it when out of memory.
@@ -197,7 +202,7 @@ pub(super) async fn fence(
 pub(super) async fn list(
     store: &RedisStore,
     user: &str,
-    now: u64,
+    now: UnixMillis,
 ) -> Result<Vec<IndexEntry>, StoreError> {
     let members = members(store, &store.index_key(user), now).await?;
     Ok(entries(members))
@@ -207,7 +212,7 @@ pub(super) async fn list(
 pub(super) async fn list_fenced(
     store: &RedisStore,
     user: &str,
-    now: u64,
+    now: UnixMillis,
 ) -> Result<Vec<IndexEntry>, StoreError> {
     let generation = store.generation_key(user);
     let members =
@@ -271,9 +276,9 @@ pub(super) async fn prune(
 }
 
 /// The deadline an index score stands for (a pending entry's is half a millisecond later).
-fn deadline_of(score: f64) -> u64 {
+fn deadline_of(score: f64) -> UnixMillis {
     // Deadlines are Unix milliseconds, far inside the range f64 holds exactly.
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let deadline = score.floor().max(0.0) as u64;
-    deadline
+    UnixMillis(deadline)
 }

@@ -55,7 +55,7 @@ use self::connection::{Connections, Request};
 
 use crate::error::StoreError;
 use crate::id::Handle;
-use crate::time::millis;
+use crate::time::{UnixMillis, millis};
 
 /// Most keys in one multi-key command or pipeline, so one call never blocks Redis for long.
 const PIPELINE_CHUNK: usize = 1000;
@@ -197,5 +197,11 @@ impl ToRedisArgs for SessionKey<'_> {
         let _ = arg.write_all(self.prefix.as_bytes());
         let _ = arg.write_all(b"s:");
         let _ = arg.write_all(&id[..written]);
+    }
+}
+
+impl ToRedisArgs for UnixMillis {
+    fn write_redis_args<W: ?Sized + RedisWrite>(&self, out: &mut W) {
+        self.0.write_redis_args(out);
     }
 }

@@ -10,6 +10,7 @@ use super::{PIPELINE_CHUNK, RedisStore, SessionKey};
 use crate::error::StoreError;
 use crate::id::Handle;
 use crate::store::{Change, FieldsRow, Loaded, Revision, SessionStore, Written};
+use crate::time::UnixMillis;
 
 /// Whether a command failed with an error reply whose code is `code` (such as `WRONGTYPE`: the
 /// key holds another type, not a session record).
@@ -60,7 +61,7 @@ pub(super) fn refused(error: &StoreError, code: &str) -> bool {
 }
 
 impl SessionStore for RedisStore {
-    async fn load(&self, id: &Handle, deadline: u64) -> Result<Option<Loaded>, StoreError> {
+    async fn load(&self, id: &Handle, deadline: UnixMillis) -> Result<Option<Loaded>, StoreError> {
         let mut command = Cmd::with_capacity(4, self.inner.prefix.len() + 64);
         command
             .arg("GETEX")
@@ -82,7 +83,7 @@ impl SessionStore for RedisStore {
         }
     }
 
-    async fn touch(&self, id: &Handle, deadline: u64) -> Result<bool, StoreError> {
+    async fn touch(&self, id: &Handle, deadline: UnixMillis) -> Result<bool, StoreError> {
         let mut command = cmd("PEXPIREAT");
         command
             .arg(SessionKey {
@@ -98,7 +99,7 @@ impl SessionStore for RedisStore {
         &self,
         id: &Handle,
         change: &Change<'_>,
-        deadline: u64,
+        deadline: UnixMillis,
     ) -> Result<Written, StoreError> {
         self.create_record(id, change, deadline).await
     }
@@ -107,7 +108,7 @@ impl SessionStore for RedisStore {
         &self,
         id: &Handle,
         change: &Change<'_>,
-        deadline: Option<u64>,
+        deadline: Option<UnixMillis>,
     ) -> Result<Written, StoreError> {
         let key = SessionKey {
             prefix: &self.inner.prefix,
@@ -127,7 +128,7 @@ impl SessionStore for RedisStore {
         from: &Handle,
         to: &Handle,
         change: &Change<'_>,
-        deadline: u64,
+        deadline: UnixMillis,
     ) -> Result<Written, StoreError> {
         if self.inner.connections.is_cluster() {
             return self.cycle_across_slots(from, to, change, deadline).await;

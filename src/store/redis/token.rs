@@ -8,6 +8,7 @@ use super::scripts;
 use super::{PIPELINE_CHUNK, RedisStore};
 use crate::error::StoreError;
 use crate::store::token::{Rotated, TokenRecord, TokenStore};
+use crate::time::UnixMillis;
 
 impl RedisStore {
     /// The Redis key of a remember-me token.
@@ -69,7 +70,7 @@ impl TokenStore for RedisStore {
         selector: &str,
         expected: &str,
         new_hash: &str,
-        grace_until: u64,
+        grace_until: UnixMillis,
         sealed: &str,
     ) -> Result<Rotated, StoreError> {
         let mut call = scripts::REMEMBER_ROTATE.call(&[self.token_key(selector)]);
@@ -102,7 +103,7 @@ impl TokenStore for RedisStore {
         self.await_replica().await
     }
 
-    async fn token_list(&self, user: &str, now: u64) -> Result<Vec<String>, StoreError> {
+    async fn token_list(&self, user: &str, now: UnixMillis) -> Result<Vec<String>, StoreError> {
         let members = super::index::members(self, &self.token_index_key(user), now).await?;
         Ok(members.into_iter().map(|(selector, _)| selector).collect())
     }
@@ -116,11 +117,11 @@ fn parse_token(mut fields: std::collections::HashMap<String, String>) -> Option<
         user: fields.remove("u")?,
         validator_hash: fields.remove("h")?,
         previous_hash: fields.remove("p"),
-        grace_until: number(fields.remove("g")).unwrap_or(0),
+        grace_until: UnixMillis(number(fields.remove("g")).unwrap_or(0)),
         sealed: fields.remove("e"),
         device: fields.remove("d").unwrap_or_default(),
-        created_at: number(fields.remove("c"))?,
-        expires_at: number(fields.remove("x"))?,
+        created_at: UnixMillis(number(fields.remove("c"))?),
+        expires_at: UnixMillis(number(fields.remove("x"))?),
         generation: fields.remove("n").unwrap_or_default(),
     })
 }

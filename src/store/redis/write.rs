@@ -15,6 +15,7 @@ use crate::error::StoreError;
 use crate::id::Handle;
 use crate::store::{Caps, Change, Revision, Written};
 use crate::telemetry;
+use crate::time::UnixMillis;
 
 /// The longest record updated with `SET … IFEQ`, which sends it twice (as loaded and as
 /// updated). Longer ones get the script, which sends only the change: for them the bytes on the
@@ -45,7 +46,7 @@ impl RedisStore {
         from: &Handle,
         to: &Handle,
         change: &Change<'_>,
-        deadline: u64,
+        deadline: UnixMillis,
     ) -> Result<Written, StoreError> {
         let mut command = cmd("GET");
         command.arg(self.session_key(from));
@@ -100,7 +101,7 @@ impl RedisStore {
         &self,
         id: &Handle,
         change: &Change<'_>,
-        deadline: u64,
+        deadline: UnixMillis,
     ) -> Result<Written, StoreError> {
         let mut command = cmd("SET");
         command
@@ -126,7 +127,7 @@ impl RedisStore {
         &self,
         key: &SessionKey<'_>,
         change: &Change<'_>,
-        deadline: Option<u64>,
+        deadline: Option<UnixMillis>,
     ) -> Result<Option<Written>, StoreError> {
         let Some(Revision(base)) = change.base else {
             return Ok(None);
@@ -179,7 +180,7 @@ impl RedisStore {
         script: &StoreScript,
         keys: &[SessionKey<'_>],
         change: &Change<'_>,
-        deadline: Option<u64>,
+        deadline: Option<UnixMillis>,
         retry: bool,
     ) -> Result<Written, StoreError> {
         let appended = EncodedChange(change);
