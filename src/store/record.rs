@@ -9,7 +9,7 @@ pub type Field = (String, String);
 pub type FieldsRow = Option<Vec<Option<String>>>;
 
 /// A record as [`SessionStore::load`](super::SessionStore::load) found it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct Loaded {
     /// Its fields.
     pub fields: Vec<Field>,
@@ -18,31 +18,49 @@ pub struct Loaded {
     pub revision: Option<Revision>,
 }
 
-/// A store's own token for a record as it was loaded, so that a write can tell whether the record
-/// changed meanwhile. Opaque to sessions; [`RedisStore`](crate::RedisStore) keeps the record's bytes in it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Revision(pub Vec<u8>);
+/// A store's own token for a record as it was loaded, handed back with the write that follows
+/// the load ([`Change::base`]), so that the store can tell whether the record changed meanwhile
+/// or reuse what it learned at the load. Opaque to sessions: the store that made it chooses its
+/// type (a version number, an ETag, the record itself) and only that store reads it.
+///
+/// ```
+/// use tower_redis_session::store::Revision;
+///
+/// let revision = Revision::new(42_u64);
+/// assert_eq!(revision.get::<u64>(), Some(&42));
+/// assert_eq!(revision.get::<String>(), None);
+/// ```
+#[derive(Clone)]
+pub struct Revision(std::sync::Arc<dyn std::any::Any + Send + Sync>);
+
+impl Revision {
+    /// A revision holding `token`.
+    pub fn new<T: std::any::Any + Send + Sync>(token: T) -> Self {
+        Self(std::sync::Arc::new(token))
+    }
+
+    /// The token, if it is a `T` (a revision made by another store is not).
+    pub fn get<T: std::any::Any>(&self) -> Option<&T> {
+        self.0.downcast_ref()
+    }
+}
 
 impl std::fmt::Debug for Revision {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Never the bytes: they are session data.
-        write!(f, "Revision({} bytes)", self.0.len())
+        // Never the token: it may hold session data.
+        f.write_str("Revision(..)")
     }
 }
 
 /// What a write changes: fields to set and fields to remove. Nothing else is sent.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default)]
 pub struct Change<'a> {
     /// (field name, encoded value) pairs to write.
     pub set: Vec<(&'a str, &'a str)>,
     /// Field names to delete.
     pub remove: Vec<&'a str>,
-    /// The bytes of field names and values the whole record holds once the change is applied.
-    /// A store that appends changes to a record uses it to tell when to compact it.
-    pub record_bytes: usize,
-    /// The number of fields the whole record holds once the change is applied.
-    pub record_fields: usize,
-    /// The record's revision as this request loaded it, if it did and has not written since.
+    /// The record's revision as this request loaded it, if it did and has not written since
+    /// ([`Loaded::revision`]).
     pub base: Option<&'a Revision>,
     /// The caps the record must stay within, checked by the store atomically with the write
     /// (see [`Caps`]); `None` for a write that creates the whole record.
@@ -107,15 +125,9 @@ pub(crate) fn user_size<'a>(fields: impl Iterator<Item = (&'a str, &'a str)>) ->
 impl<'a> Change<'a> {
     /// A change that sets every field of a whole record.
     pub fn whole(set: Vec<(&'a str, &'a str)>) -> Self {
-        let record_bytes = set
-            .iter()
-            .map(|(field, value)| field.len() + value.len())
-            .sum();
         Self {
-            record_fields: set.len(),
             set,
             remove: Vec::new(),
-            record_bytes,
             base: None,
             caps: None,
         }

@@ -215,14 +215,12 @@ impl State {
         };
     }
 
-    /// The fields this request changed, with their current values, the size of the record
-    /// as it leaves it, and the caps the store holds it to.
+    /// The fields this request changed, with their current values, and the caps the store
+    /// holds the record to.
     fn change(&self, caps: Caps) -> Change<'_> {
         let mut change = Change {
             set: Vec::with_capacity(self.changes.len()),
             remove: Vec::new(),
-            record_bytes: self.record_bytes(),
-            record_fields: self.data.len() + self.meta.len(),
             base: None,
             caps: Some(caps),
         };
@@ -237,12 +235,6 @@ impl State {
             }
         }
         change
-    }
-
-    /// The bytes of field names and values of the record as this request leaves it.
-    fn record_bytes(&self) -> usize {
-        let meta: usize = self.meta.iter().map(|(f, v)| field_cost(f, v)).sum();
-        self.size + meta
     }
 
     /// Becomes the stored session `id` (created elsewhere in this request): its metadata,

@@ -9,7 +9,6 @@ use std::collections::HashMap;
 
 use super::State;
 use super::write::{Attempt, EncodedFields, NewId, with_fresh_id};
-use crate::codec::field_cost;
 use crate::error::SessionError;
 use crate::expiry::Expiry;
 use crate::id::SessionId;
@@ -67,8 +66,6 @@ impl State {
             let create = |generation: String| async move {
                 let stamp = meta::generation_json(&generation);
                 let mut change = fields.change();
-                change.record_bytes += field_cost(meta::GENERATION, &stamp);
-                change.record_fields += 1;
                 change.set.push((meta::GENERATION, &stamp));
                 store.create(&entry.id, &change, deadline).await
             };

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::{Rotation, State};
-use crate::codec::{field_cost, field_for_key};
+use crate::codec::field_for_key;
 use crate::config::SessionConfig;
 use crate::cookie::CookieUpdate;
 use crate::error::SessionError;
@@ -75,6 +75,7 @@ impl State {
             max_bytes: config.max_bytes,
             max_keys: config.max_keys,
         });
+        change.base = self.revision.as_ref();
         let store = &*context.store;
         if cycle {
             // Boxed, as the rare writes in `flush` are.
@@ -82,6 +83,7 @@ impl State {
             return Ok(match moved {
                 NewId::Stored(new, ()) => {
                     self.id = Some(new);
+                    self.revision = None;
                     (Written::Stored, deadline)
                 }
                 NewId::SignedOut => {
@@ -94,7 +96,6 @@ impl State {
         }
         // Usually this request's load has just slid the expiry; then the write leaves it.
         let kept = self.expires_at.filter(|&at| !must_slide(at, deadline, now));
-        change.base = self.revision.as_ref();
         let written = store
             .update(
                 &current.handle(),
@@ -367,7 +368,6 @@ where
 /// The fields of a whole record, owned where escaping made them, so a [`Change`] can borrow them.
 pub(super) struct EncodedFields<'a> {
     pub(super) set: Vec<(Cow<'a, str>, &'a str)>,
-    record_bytes: usize,
 }
 
 impl<'a> EncodedFields<'a> {
@@ -384,16 +384,13 @@ impl<'a> EncodedFields<'a> {
                     .map(|(field, value)| (Cow::Borrowed(field.as_str()), value.as_str())),
             )
             .collect();
-        let record_bytes = set.iter().map(|(f, v)| field_cost(f, v)).sum();
-        Self { set, record_bytes }
+        Self { set }
     }
 
     pub(super) fn change(&self) -> Change<'_> {
         Change {
             set: self.set.iter().map(|(f, v)| (f.as_ref(), *v)).collect(),
             remove: Vec::new(),
-            record_bytes: self.record_bytes,
-            record_fields: self.set.len(),
             base: None,
             caps: None,
         }

@@ -12,7 +12,8 @@ use deadpool_redis::redis::cluster::ClusterClient;
 use deadpool_redis::redis::sentinel::{SentinelClient, SentinelServerType};
 use deadpool_redis::redis::{AsyncConnectionConfig, Client, RedisError};
 
-use super::connection::{Connections, Pool, Recycler};
+use super::connection::{Connections, Pool};
+use super::recycler::Recycler;
 use super::manager::ClientManager;
 #[cfg(feature = "cluster")]
 use super::manager::ClusterManager;

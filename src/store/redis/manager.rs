@@ -1,7 +1,7 @@
 //! How the pool opens connections: one deadpool manager per kind of target, each wrapping a
 //! redis-rs client (built from the store's URLs, or handed over by the application).
 //!
-//! A manager's own `recycle` pings; the store's [`Recycler`](super::connection::Recycler)
+//! A manager's own `recycle` pings; the store's [`Recycler`](super::recycler::Recycler)
 //! decides whether to call it, so a connection in steady use is never pinged.
 
 use deadpool::managed::{self, Metrics, RecycleResult};

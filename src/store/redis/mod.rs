@@ -38,6 +38,7 @@ mod handover;
 mod index;
 mod manager;
 mod record;
+mod recycler;
 mod scripts;
 mod session;
 #[cfg(feature = "remember-me")]

@@ -37,7 +37,7 @@ pub(super) fn parse_record(reply: Value) -> Result<Option<Loaded>, StoreError> {
     match record::decode(&bytes) {
         Ok(fields) => Ok(Some(Loaded {
             fields,
-            revision: Some(Revision(bytes)),
+            revision: Some(Revision::new(record::AsLoaded(bytes))),
         })),
         Err(error) => {
             tracing::warn!(

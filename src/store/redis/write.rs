@@ -7,13 +7,13 @@ use std::sync::atomic::Ordering;
 use deadpool_redis::redis::{Cmd, Value, cmd};
 
 use super::connection::Request;
-use super::record::{self, EncodedChange};
+use super::record::{self, AsLoaded, EncodedChange, Plan};
 use super::scripts::StoreScript;
 use super::session::{parse_record, refused};
 use super::{RedisStore, SessionKey};
 use crate::error::StoreError;
 use crate::id::Handle;
-use crate::store::{Caps, Change, Revision, Written};
+use crate::store::{Caps, Change, Written};
 use crate::telemetry;
 use crate::time::UnixMillis;
 
@@ -129,7 +129,7 @@ impl RedisStore {
         change: &Change<'_>,
         deadline: Option<UnixMillis>,
     ) -> Result<Option<Written>, StoreError> {
-        let Some(Revision(base)) = change.base else {
+        let Some(base) = loaded_record(change) else {
             return Ok(None);
         };
         if base.len() > COMPARE_AND_SET_MAX_BYTES
@@ -137,16 +137,14 @@ impl RedisStore {
         {
             return Ok(None);
         }
-        let Ok(updated) = record::updated(base, change) else {
-            return Ok(None);
-        };
+        let updated = Plan::new(Some(base), change).updated(base, change);
         let mut command = Cmd::with_capacity(7, 96 + key.prefix.len() + base.len() + updated.len());
         command
             .arg("SET")
             .arg(key)
             .arg(updated)
             .arg("IFEQ")
-            .arg(base.as_slice());
+            .arg(base);
         match deadline {
             Some(deadline) => command.arg("PXAT").arg(deadline),
             None => command.arg("KEEPTTL"),
@@ -184,28 +182,21 @@ impl RedisStore {
         retry: bool,
     ) -> Result<Written, StoreError> {
         let appended = EncodedChange(change);
-        let appended_len = appended.len();
-        let threshold = record::compaction_threshold(change);
+        let base = loaded_record(change);
+        let plan = Plan::new(base, change);
         // When the record is due for compaction, it is compacted here, not in Lua (which is
         // slow at it): the script writes the result if the record is still as loaded.
-        let rewrite = match change.base {
-            Some(Revision(base)) if base.len() + appended_len > threshold => {
-                record::rewrite(base, change)
-                    .ok()
-                    .map(|rewritten| (base, rewritten))
-            }
-            _ => None,
-        };
+        let rewrite = base.zip(plan.compacted);
         // The command's name and SHA1, the keys, the numbers (the caps among them), the change,
         // and when compacting, the record as loaded and compacted.
         let bytes = 128
             + keys.len() * (self.inner.prefix.len() + 24)
-            + appended_len
+            + appended.len()
             + rewrite
                 .as_ref()
-                .map_or(0, |(base, rewritten)| base.len() + rewritten.len());
+                .map_or(0, |(base, compacted)| base.len() + compacted.len());
         let mut call = script.call_sized(keys, bytes);
-        call.arg(appended).arg(threshold);
+        call.arg(appended).arg(plan.threshold);
         match deadline {
             Some(deadline) => call.arg(deadline),
             None => call.arg(""),
@@ -215,8 +206,8 @@ impl RedisStore {
             max_keys: usize::MAX,
         });
         call.arg(caps.max_bytes).arg(caps.max_keys);
-        if let Some((base, rewritten)) = rewrite {
-            call.arg(base.as_slice()).arg(rewritten);
+        if let Some((base, compacted)) = rewrite {
+            call.arg(base).arg(compacted);
         }
         match self.run::<Value>(Request::Script(&call), retry).await? {
             Value::Int(Reply::STORED) => Ok(Written::Stored),
@@ -240,6 +231,12 @@ impl RedisStore {
             ))),
         }
     }
+}
+
+/// The record as this request loaded it, if the change carries this store's revision of it.
+fn loaded_record<'a>(change: &Change<'a>) -> Option<&'a [u8]> {
+    let AsLoaded(bytes) = change.base?.get::<AsLoaded>()?;
+    Some(bytes)
 }
 
 #[cfg(test)]

@@ -9,15 +9,17 @@
 //! and its value. A record starts with its fields, each name once (as created or as last
 //! compacted). Every later write appends its change: `|`, then the fields it sets, then each
 //! field it removes with an empty value (values are JSON text, never empty). So an update sends
-//! the changed fields only; reading resolves the appended changes in order. Before the record
-//! outgrows the allocation of its compacted form, the writer compacts it ([`rewrite`]), or the
-//! update script (`scripts/update.lua`) does if the record changed since it was loaded.
+//! the changed fields only; reading resolves the appended changes in order. When a record has
+//! grown enough, it is compacted ([`compaction`]).
+
+mod compaction;
 
 use std::collections::HashMap;
 use std::io::Write;
 
 use deadpool_redis::redis::{RedisWrite, ToRedisArgs};
 
+pub(super) use self::compaction::{AsLoaded, Plan};
 use crate::store::{Change, Field};
 
 /// Why stored bytes are not a session record.
@@ -80,37 +82,6 @@ impl ToRedisArgs for EncodedChange<'_> {
     }
 }
 
-/// How long a record may grow, by appended changes, before it is compacted: as long as it fits
-/// the allocation Redis makes for the compacted record, so that its history takes no memory, and
-/// by at least a thirty-second, so that a small record is not compacted at every write.
-pub(super) fn compaction_threshold(change: &Change<'_>) -> usize {
-    // Each field's two length prefixes take about six bytes.
-    let live = change.record_bytes + 6 * change.record_fields;
-    let mut fits = allocation(live);
-    fits -= string_overhead(fits);
-    fits.max(live + live / 32)
-}
-
-/// Bytes Redis adds to a string of `length` bytes: its sds header and terminating zero.
-fn string_overhead(length: usize) -> usize {
-    match length {
-        0..256 => 4,
-        256..65_536 => 6,
-        _ => 10,
-    }
-}
-
-/// What Redis allocates for a string of `length` bytes: jemalloc rounds a request up to one of
-/// four size classes per power of two (16-byte steps up to 128).
-fn allocation(length: usize) -> usize {
-    let size = length + string_overhead(length);
-    if size <= 128 {
-        return size.div_ceil(16) * 16;
-    }
-    let step = 1 << ((size - 1).ilog2() - 2);
-    size.div_ceil(step) * step
-}
-
 fn encoded_len(fields: &[(&str, &str)]) -> usize {
     fields
         .iter()
@@ -153,32 +124,6 @@ pub(super) fn decode(bytes: &[u8]) -> Result<Vec<Field>, CorruptRecord> {
         .into_iter()
         .map(|(name, value)| (name.to_owned(), value.to_owned()))
         .collect())
-}
-
-/// The record `base` becomes with `change` applied, as `update.lua` would leave it: with the
-/// change appended, or compacted once that would make it longer than the compaction threshold.
-pub(super) fn updated(base: &[u8], change: &Change<'_>) -> Result<Vec<u8>, CorruptRecord> {
-    let appended = EncodedChange(change);
-    let length = base.len() + appended.len();
-    if length > compaction_threshold(change) {
-        return rewrite(base, change).map(String::into_bytes);
-    }
-    let mut record = Vec::with_capacity(length);
-    record.extend_from_slice(base);
-    // Into a vector, which cannot fail.
-    let _ = appended.write_to(&mut record);
-    Ok(record)
-}
-
-/// The record `base` becomes with `change` appended, compacted: its live fields, each once, in
-/// the order they first appeared (as `scripts/record.lua` compacts).
-pub(super) fn rewrite(base: &[u8], change: &Change<'_>) -> Result<String, CorruptRecord> {
-    let text = std::str::from_utf8(base).map_err(|error| CorruptRecord {
-        at: error.valid_up_to(),
-    })?;
-    let removals = change.remove.iter().map(|name| (*name, ""));
-    let fields = resolve_then(text, change.set.iter().copied().chain(removals))?;
-    Ok(encode_fields(&fields))
 }
 
 /// The live fields of a record: appended changes applied, removed fields left out.
@@ -280,8 +225,6 @@ mod tests {
         Change {
             set: set.to_vec(),
             remove: remove.to_vec(),
-            record_bytes: 0,
-            record_fields: 0,
             base: None,
             caps: None,
         }
@@ -368,35 +311,6 @@ mod tests {
     }
 
     #[test]
-    fn a_rewrite_is_the_compacted_record_in_first_appearance_order() {
-        let mut base = encode_fields(&[("n", "1"), ("gone", "true"), ("kept", "0")]);
-        base.push_str(&appended(&[("later", "5")], &[]));
-        let change = change(&[("n", "2"), ("new", "\"x\"")], &["gone"]);
-        let rewritten = rewrite(base.as_bytes(), &change).unwrap();
-        assert_eq!(rewritten, "1:n1:24:kept1:05:later1:53:new3:\"x\"");
-    }
-
-    #[test]
-    fn an_update_appends_the_change_until_the_record_is_due_for_compaction() {
-        let base = encode_fields(&[("n", "1"), ("profile", "\"p\"")]);
-        let mut small = change(&[("n", "2")], &[]);
-        (small.record_bytes, small.record_fields) = (12, 2);
-        let appended_base = format!("{base}{}", appended(&[("n", "2")], &[]));
-        assert_eq!(
-            updated(base.as_bytes(), &small).unwrap(),
-            appended_base.as_bytes()
-        );
-
-        let long = format!("{appended_base}{}", appended(&[("n", "3")], &[]).repeat(40));
-        assert!(long.len() > compaction_threshold(&small));
-        assert_eq!(
-            updated(long.as_bytes(), &small).unwrap(),
-            b"1:n1:27:profile3:\"p\"",
-            "compacted, as update.lua would"
-        );
-    }
-
-    #[test]
     fn an_encoded_change_is_as_long_as_it_says() {
         for length in [0, 1, 9, 10, 99, 100, 1_000, 10_000] {
             let (name, value) = ("n".repeat(length), "v".repeat(length));
@@ -405,11 +319,6 @@ mod tests {
             EncodedChange(&change).write_to(&mut bytes).unwrap();
             assert_eq!(EncodedChange(&change).len(), bytes.len(), "{length}");
         }
-    }
-
-    #[test]
-    fn a_rewrite_of_a_corrupt_base_fails() {
-        assert!(rewrite(b"1:n9:7", &change(&[("n", "1")], &[])).is_err());
     }
 
     #[test]
@@ -439,30 +348,4 @@ mod tests {
         assert_eq!(decode(b"1:n1:\xff"), Err(CorruptRecord { at: 5 }));
     }
 
-    #[test]
-    fn a_record_grows_within_the_allocation_of_its_compacted_form() {
-        let change = |record_bytes, record_fields| Change {
-            set: vec![("counter", "12")],
-            remove: Vec::new(),
-            record_bytes,
-            record_fields,
-            base: None,
-            caps: None,
-        };
-        // 1,060 bytes live: Redis allocates 1,280 bytes, room for 1,274.
-        assert_eq!(compaction_threshold(&change(1_000, 10)), 1_274);
-        // 212 bytes live: 224 allocated, room for 220.
-        assert_eq!(compaction_threshold(&change(200, 2)), 220);
-        // 1,272 bytes live leave little room in 1,280: a thirty-second more is allowed.
-        assert_eq!(compaction_threshold(&change(1_212, 10)), 1_311);
-    }
-
-    #[test]
-    fn allocations_follow_the_allocators_size_classes() {
-        let classes: Vec<usize> = [1, 44, 125, 231, 252, 253, 506, 507, 1_000]
-            .into_iter()
-            .map(allocation)
-            .collect();
-        assert_eq!(classes, [16, 48, 160, 256, 256, 320, 512, 640, 1_024]);
-    }
 }
