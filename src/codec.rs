@@ -1,6 +1,6 @@
 //! How a session maps onto a flat record of text fields: user keys, metadata, JSON values.
 //!
-//! A record is a set of named fields (one Redis string, see `store/redis/record.rs`, or one map in
+//! A record is a set of named fields (one Redis string, see `store/redis/record/mod.rs`, or one map in
 //! [`MemoryStore`](crate::MemoryStore)). User keys are stored as field names and their values as
 //! JSON text, so a write sends only the fields that changed. Field names starting with a single `$` are reserved for the crate's own metadata; a
 //! user key that itself starts with `$` is stored with one more `$` in front, so no user key can

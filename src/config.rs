@@ -104,6 +104,19 @@ pub enum ConfigError {
     /// A timeout or limit is zero.
     #[error("{0} must be greater than zero")]
     Zero(&'static str),
+    /// The idle timeout is longer than the absolute timeout, which would end every session
+    /// first: the idle timeout would never apply as set.
+    #[error(
+        "the idle timeout ({idle}) is longer than the absolute timeout ({absolute}), which \
+         would end every session first: raise absolute_timeout to at least {idle}, or lower \
+         idle_timeout"
+    )]
+    IdleLongerThanAbsolute {
+        /// The idle timeout, as a person reads it (`24h`).
+        idle: String,
+        /// The absolute timeout, as a person reads it (`12h`).
+        absolute: String,
+    },
     /// The `__Host-` prefix was required ([`host_prefix(true)`](crate::SessionLayerBuilder::host_prefix),
     /// or a cookie name that starts with it) but the cookie is not `Secure`, has a `Path` other
     /// than `/`, or a `Domain`: browsers drop such a cookie.
@@ -145,6 +158,12 @@ impl SessionConfig {
         }
         if self.timeouts.absolute.is_zero() {
             return Err(ConfigError::Zero("absolute timeout"));
+        }
+        if self.timeouts.idle > self.timeouts.absolute {
+            return Err(ConfigError::IdleLongerThanAbsolute {
+                idle: crate::time::readable(self.timeouts.idle),
+                absolute: crate::time::readable(self.timeouts.absolute),
+            });
         }
         if self.max_bytes == 0 {
             return Err(ConfigError::Zero("session size limit"));

@@ -100,6 +100,19 @@ pub enum SessionError {
         "this expiry would end the session at once (a zero inactivity timeout or a time already past)"
     )]
     ExpiryPassed,
+    /// An [`Expiry`](crate::Expiry) that reaches past the session's absolute deadline (an
+    /// inactivity timeout longer than the layer's
+    /// [`absolute_timeout`](crate::SessionLayerBuilder::absolute_timeout), a time after the
+    /// deadline), which would end the session first; nothing was changed. Renders as 500:
+    /// expiries come from the application.
+    #[error(
+        "this expiry reaches past the session's absolute deadline ({absolute} after its \
+         creation), which would end it first: raise the layer's absolute_timeout, or ask for less"
+    )]
+    ExpiryBeyondAbsolute {
+        /// The layer's absolute timeout, as a person reads it (`12h`).
+        absolute: String,
+    },
     /// Sealing a remember-me rotation's cookies failed. Renders as 500.
     #[cfg(feature = "remember-me")]
     #[error("could not seal remember-me cookies")]
@@ -124,6 +137,7 @@ impl SessionError {
             | Self::Decode { .. }
             | Self::InvalidUserId
             | Self::ExpiryPassed
+            | Self::ExpiryBeyondAbsolute { .. }
             | Self::Randomness(_)
             | Self::BrokenContract(_) => StatusCode::INTERNAL_SERVER_ERROR,
             #[cfg(feature = "remember-me")]

@@ -10,8 +10,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crate::time::{UnixMillis, millis};
 
 /// How one session expires, set with [`Session::set_expiry`](crate::Session::set_expiry); the
-/// names are tower-sessions'. Whatever it says, the session never outlives the layer's
-/// [`absolute_timeout`](crate::SessionLayerBuilder::absolute_timeout), counted from its creation.
+/// names are tower-sessions'. The session never outlives the layer's
+/// [`absolute_timeout`](crate::SessionLayerBuilder::absolute_timeout), counted from its creation:
+/// an expiry that reaches past it is refused ([`SessionError::ExpiryBeyondAbsolute`](crate::SessionError::ExpiryBeyondAbsolute)),
+/// so a layer whose sessions may last a week has an absolute timeout of at least a week.
 ///
 /// ```
 /// # use std::time::Duration;
@@ -114,6 +116,17 @@ impl Timeouts {
         match own {
             Some(Expiry::AtDateTime(at)) => absolute.min(UnixMillis(unix_millis(at))),
             _ => absolute,
+        }
+    }
+
+    /// Whether `own`, set on a session created at `created`, reaches past the session's
+    /// absolute deadline: an inactivity timeout longer than the absolute timeout, or a time
+    /// after the deadline.
+    pub(crate) fn outlasted_by(&self, own: Expiry, created: UnixMillis) -> bool {
+        match own {
+            Expiry::OnSessionEnd => false,
+            Expiry::OnInactivity(idle) => idle > self.absolute,
+            Expiry::AtDateTime(at) => UnixMillis(unix_millis(at)) > created.after(self.absolute),
         }
     }
 

@@ -46,6 +46,24 @@ pub(crate) fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
+/// A duration as a person reads it in a message: in the largest of days, hours, minutes,
+/// seconds and milliseconds that measures it exactly (`12h`, `90m`, `1500ms`).
+pub(crate) fn readable(duration: Duration) -> String {
+    let ms = millis(duration);
+    let unit = [
+        (86_400_000, "d"),
+        (3_600_000, "h"),
+        (60_000, "m"),
+        (1_000, "s"),
+    ]
+    .into_iter()
+    .find(|(size, _)| ms > 0 && ms.is_multiple_of(*size));
+    match unit {
+        Some((size, name)) => format!("{}{name}", ms / size),
+        None => format!("{ms}ms"),
+    }
+}
+
 /// Unix milliseconds as a [`SystemTime`].
 pub(crate) fn to_system_time(at: UnixMillis) -> SystemTime {
     UNIX_EPOCH + Duration::from_millis(at.0)
@@ -99,6 +117,16 @@ fn civil_date(days: u64) -> (u64, u64, u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_read_in_the_largest_exact_unit() {
+        let read = |ms| readable(Duration::from_millis(ms));
+        assert_eq!(read(12 * 3_600_000), "12h");
+        assert_eq!(read(90 * 60_000), "90m");
+        assert_eq!(read(2 * 86_400_000), "2d");
+        assert_eq!(read(1_500), "1500ms");
+        assert_eq!(read(0), "0ms");
+    }
 
     fn shown(millis: u64) -> String {
         Rfc3339(to_system_time(UnixMillis(millis))).to_string()

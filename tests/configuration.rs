@@ -49,3 +49,27 @@ fn a_cookie_name_with_separators_is_refused() {
         .unwrap_err();
     assert_eq!(refused, ConfigError::CookieName("a;b".into()));
 }
+
+#[test]
+fn an_idle_timeout_longer_than_the_absolute_timeout_is_refused_saying_which_to_raise() {
+    let day = std::time::Duration::from_secs(24 * 60 * 60);
+    let refused = SessionLayer::builder(MemoryStore::new())
+        .idle_timeout(day)
+        .build()
+        .unwrap_err();
+    assert_eq!(
+        refused.to_string(),
+        "the idle timeout (1d) is longer than the absolute timeout (12h), which would end every \
+         session first: raise absolute_timeout to at least 1d, or lower idle_timeout"
+    );
+}
+
+#[test]
+fn an_idle_timeout_as_long_as_the_absolute_timeout_is_accepted() {
+    let hour = std::time::Duration::from_secs(60 * 60);
+    let built = SessionLayer::builder(MemoryStore::new())
+        .idle_timeout(hour)
+        .absolute_timeout(hour)
+        .build();
+    assert!(built.is_ok());
+}

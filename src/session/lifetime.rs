@@ -53,12 +53,27 @@ impl Session {
     ///
     /// # Errors
     /// [`SessionError::ExpiryPassed`] for an expiry that would end the session at once (a zero
-    /// inactivity timeout, a time already past): the session is left as it was;
+    /// inactivity timeout, a time already past), [`SessionError::ExpiryBeyondAbsolute`] for
+    /// one that reaches past its absolute deadline: the session is left as it was;
     /// [`SessionError::Store`] when the session could not be loaded.
     pub async fn set_expiry(&self, expiry: Option<Expiry>) -> Result<(), SessionError> {
         let now = UnixMillis::now();
         let checked = expiry.map(|expiry| expiry.checked(now).ok_or(SessionError::ExpiryPassed));
-        self.loaded().await?.set_expiry(checked.transpose()?);
+        let checked = checked.transpose()?;
+        let mut state = self.loaded().await?;
+        if let Some(expiry) = checked {
+            let timeouts = &self.shared.context.config.timeouts;
+            let created = state
+                .id
+                .as_ref()
+                .map_or(now, crate::id::SessionId::created_at);
+            if timeouts.outlasted_by(expiry, created) {
+                return Err(SessionError::ExpiryBeyondAbsolute {
+                    absolute: crate::time::readable(timeouts.absolute),
+                });
+            }
+        }
+        state.set_expiry(checked);
         Ok(())
     }
 

@@ -9,7 +9,7 @@ pub type Field = (String, String);
 pub type FieldsRow = Option<Vec<Option<String>>>;
 
 /// A record as [`SessionStore::load`](super::SessionStore::load) found it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Loaded {
     /// Its fields.
     pub fields: Vec<Field>,
@@ -20,28 +20,35 @@ pub struct Loaded {
 
 /// A store's own token for a record as it was loaded, handed back with the write that follows
 /// the load ([`Change::base`]), so that the store can tell whether the record changed meanwhile
-/// or reuse what it learned at the load. Opaque to sessions: the store that made it chooses its
-/// type (a version number, an ETag, the record itself) and only that store reads it.
+/// or reuse what it learned at the load. Opaque to sessions: bytes and a number, which the store
+/// that made it chooses (a version number, an ETag, the record itself) and only that store reads.
 ///
 /// ```
 /// use tower_redis_session::store::Revision;
 ///
-/// let revision = Revision::new(42_u64);
-/// assert_eq!(revision.get::<u64>(), Some(&42));
-/// assert_eq!(revision.get::<String>(), None);
+/// let version = Revision::new(Vec::new(), 42);
+/// assert_eq!((version.bytes(), version.number()), (&[][..], 42));
 /// ```
-#[derive(Clone)]
-pub struct Revision(std::sync::Arc<dyn std::any::Any + Send + Sync>);
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Revision {
+    bytes: Vec<u8>,
+    number: u64,
+}
 
 impl Revision {
-    /// A revision holding `token`.
-    pub fn new<T: std::any::Any + Send + Sync>(token: T) -> Self {
-        Self(std::sync::Arc::new(token))
+    /// A revision of `bytes` and `number`.
+    pub fn new(bytes: Vec<u8>, number: u64) -> Self {
+        Self { bytes, number }
     }
 
-    /// The token, if it is a `T` (a revision made by another store is not).
-    pub fn get<T: std::any::Any>(&self) -> Option<&T> {
-        self.0.downcast_ref()
+    /// Its bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Its number.
+    pub fn number(&self) -> u64 {
+        self.number
     }
 }
 
@@ -53,7 +60,7 @@ impl std::fmt::Debug for Revision {
 }
 
 /// What a write changes: fields to set and fields to remove. Nothing else is sent.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Change<'a> {
     /// (field name, encoded value) pairs to write.
     pub set: Vec<(&'a str, &'a str)>,

@@ -13,12 +13,12 @@ use deadpool_redis::redis::sentinel::{SentinelClient, SentinelServerType};
 use deadpool_redis::redis::{AsyncConnectionConfig, Client, RedisError};
 
 use super::connection::{Connections, Pool};
-use super::recycler::Recycler;
 use super::manager::ClientManager;
 #[cfg(feature = "cluster")]
 use super::manager::ClusterManager;
 #[cfg(feature = "sentinel")]
 use super::manager::SentinelManager;
+use super::recycler::Recycler;
 use super::{Inner, RedisStore};
 use crate::error::StoreError;
 

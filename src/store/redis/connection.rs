@@ -17,11 +17,11 @@ use deadpool_redis::redis::{Cmd, FromRedisValue, Pipeline, RedisError, RedisFutu
 
 use super::eviction;
 use super::manager::ClientManager;
-use super::recycler::{ConnectError, Recycler};
 #[cfg(feature = "cluster")]
 use super::manager::ClusterManager;
 #[cfg(feature = "sentinel")]
 use super::manager::SentinelManager;
+use super::recycler::{ConnectError, Recycler};
 use super::scripts::ScriptCall;
 use tracing::Instrument as _;
 

@@ -4,7 +4,7 @@
 //! A session is one string at `{prefix}s:{handle}`, where the handle is base64url of
 //! the first 128 bits of SHA-256 of the session ID (the raw ID never reaches Redis). The string
 //! holds the session's fields, user keys with their JSON values and the crate's metadata, in the
-//! layout described in `store/redis/record.rs`. The key's expiry is always
+//! layout described in `store/redis/record/mod.rs`. The key's expiry is always
 //! `min(last use + idle, created + absolute)`.
 //!
 //! A user's signed-in sessions are listed in a sorted set at `{prefix}u:{<user tag>}:s` (the tag

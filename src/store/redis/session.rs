@@ -9,7 +9,7 @@ use super::scripts;
 use super::{PIPELINE_CHUNK, RedisStore, SessionKey};
 use crate::error::StoreError;
 use crate::id::Handle;
-use crate::store::{Change, FieldsRow, Loaded, Revision, SessionStore, Written};
+use crate::store::{Change, FieldsRow, Loaded, SessionStore, Written};
 use crate::time::UnixMillis;
 
 /// Whether a command failed with an error reply whose code is `code` (such as `WRONGTYPE`: the
@@ -35,9 +35,9 @@ pub(super) fn parse_record(reply: Value) -> Result<Option<Loaded>, StoreError> {
         }
     };
     match record::decode(&bytes) {
-        Ok(fields) => Ok(Some(Loaded {
+        Ok((fields, compacted)) => Ok(Some(Loaded {
             fields,
-            revision: Some(Revision::new(record::AsLoaded(bytes))),
+            revision: Some(record::AsLoaded::revision(bytes, compacted)),
         })),
         Err(error) => {
             tracing::warn!(

@@ -129,15 +129,16 @@ impl RedisStore {
         change: &Change<'_>,
         deadline: Option<UnixMillis>,
     ) -> Result<Option<Written>, StoreError> {
-        let Some(base) = loaded_record(change) else {
+        let Some(loaded) = AsLoaded::of(change) else {
             return Ok(None);
         };
+        let base = loaded.bytes();
         if base.len() > COMPARE_AND_SET_MAX_BYTES
             || !self.inner.compare_and_set.load(Ordering::Relaxed)
         {
             return Ok(None);
         }
-        let updated = Plan::new(Some(base), change).updated(base, change);
+        let updated = Plan::new(Some(&loaded), change).updated(base, change);
         let mut command = Cmd::with_capacity(7, 96 + key.prefix.len() + base.len() + updated.len());
         command
             .arg("SET")
@@ -182,11 +183,11 @@ impl RedisStore {
         retry: bool,
     ) -> Result<Written, StoreError> {
         let appended = EncodedChange(change);
-        let base = loaded_record(change);
-        let plan = Plan::new(base, change);
+        let loaded = AsLoaded::of(change);
+        let plan = Plan::new(loaded.as_ref(), change);
         // When the record is due for compaction, it is compacted here, not in Lua (which is
         // slow at it): the script writes the result if the record is still as loaded.
-        let rewrite = base.zip(plan.compacted);
+        let rewrite = loaded.map(|loaded| loaded.bytes()).zip(plan.compacted);
         // The command's name and SHA1, the keys, the numbers (the caps among them), the change,
         // and when compacting, the record as loaded and compacted.
         let bytes = 128
@@ -231,12 +232,6 @@ impl RedisStore {
             ))),
         }
     }
-}
-
-/// The record as this request loaded it, if the change carries this store's revision of it.
-fn loaded_record<'a>(change: &Change<'a>) -> Option<&'a [u8]> {
-    let AsLoaded(bytes) = change.base?.get::<AsLoaded>()?;
-    Some(bytes)
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::{Extension, Path, Query};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
@@ -166,12 +167,13 @@ async fn times(session: Session) -> Result<String, SessionError> {
 }
 
 /// Sets the expiry `session-end`, `inactivity-<ms>`, `at+<ms>` or `at-<ms>` (from now), or
-/// `none`; then, given a body, stores it under `n`.
+/// `none`; then, given a body, stores it under `n`. An expiry past the absolute deadline is a 422
+/// that says why.
 async fn set_expiry(
     session: Session,
     Path(expiry): Path<String>,
     body: String,
-) -> Result<&'static str, SessionError> {
+) -> Result<Response, SessionError> {
     let now = std::time::SystemTime::now();
     let ms = |text: &str| Duration::from_millis(text.parse().expect("milliseconds"));
     let expiry = match expiry.as_str() {
@@ -183,11 +185,16 @@ async fn set_expiry(
             _ => Expiry::OnInactivity(ms(expiry.trim_start_matches("inactivity-"))),
         }),
     };
-    session.set_expiry(expiry).await?;
+    match session.set_expiry(expiry).await {
+        Err(refused @ SessionError::ExpiryBeyondAbsolute { .. }) => {
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, refused.to_string()).into_response());
+        }
+        other => other?,
+    }
     if !body.is_empty() {
         session.insert("n", body).await?;
     }
-    Ok("ok")
+    Ok("ok".into_response())
 }
 
 /// The session's own expiry: `none`, `session-end`, `inactivity <ms>` or `at <unix ms>`.

@@ -10,10 +10,12 @@ use crate::test_kit::{Backend, Client, app};
 
 const HOUR: Duration = Duration::from_secs(3600);
 
-/// A client of an app with a one-hour idle timeout and the given absolute timeout.
+/// A client of an app with the given absolute timeout, and an idle timeout of an hour or, if
+/// shorter, the absolute timeout.
 fn client<B: Backend>(backend: &B, absolute: Duration) -> Client {
     Client::new(app(backend.store(), |b| {
-        b.idle_timeout(HOUR).absolute_timeout(absolute)
+        b.idle_timeout(HOUR.min(absolute))
+            .absolute_timeout(absolute)
     }))
 }
 
@@ -140,24 +142,43 @@ pub(crate) async fn an_expiry_at_a_time_ends_the_session_then_however_active<B: 
     assert_eq!(client.get("/get/n").await.body, "none");
 }
 
-pub(crate) async fn the_absolute_timeout_caps_a_longer_inactivity_expiry<B: Backend>() {
+pub(crate) async fn the_absolute_timeout_caps_an_inactivity_expiry_that_slides_past_it<
+    B: Backend,
+>() {
     let backend = B::start();
-    let mut client = client(&backend, Duration::from_millis(2000));
+    let mut client = client(&backend, Duration::from_millis(3000));
     client.post("/set/n", "1").await;
-    let chosen = client.post("/expiry/inactivity-3600000", "").await;
-    let cookie = session_cookie(&chosen.set_cookies);
-    assert!(matches!(max_age(cookie), Some(0..=2)), "{cookie}");
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    client.post("/expiry/inactivity-3000", "").await;
+    // A read 1.5 s before the absolute deadline slides the inactivity expiry past it.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(client.get("/get/n").await.body, "1");
+    tokio::time::sleep(Duration::from_millis(2000)).await;
     assert_eq!(client.get("/get/n").await.body, "none");
 }
 
-pub(crate) async fn the_absolute_timeout_caps_a_later_time<B: Backend>() {
+pub(crate) async fn an_expiry_past_the_absolute_deadline_is_refused_saying_so_and_changes_nothing<
+    B: Backend,
+>() {
     let backend = B::start();
-    let mut client = client(&backend, Duration::from_millis(2000));
+    let mut client = client(&backend, 2 * HOUR);
     client.post("/set/n", "1").await;
-    client.post("/expiry/at+3600000", "").await;
-    tokio::time::sleep(Duration::from_millis(2500)).await;
-    assert_eq!(client.get("/get/n").await.body, "none");
+    let cookie = client.cookie.clone();
+    for expiry in ["inactivity-7200001", "at+7300000"] {
+        let refused = client.post(&format!("/expiry/{expiry}"), "").await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{expiry}");
+        assert!(
+            refused
+                .body
+                .contains("absolute deadline (2h after its creation)"),
+            "{expiry}: {}",
+            refused.body
+        );
+        assert!(refused.set_cookies.is_empty(), "{:?}", refused.set_cookies);
+    }
+    assert_eq!(client.cookie, cookie);
+    assert_eq!(client.get("/expiry").await.body, "none");
+    client.post("/expiry/inactivity-7200000", "").await;
+    assert_eq!(client.get("/expiry").await.body, "inactivity 7200000");
 }
 
 pub(crate) async fn the_expiry_survives_login_and_cycle_id<B: Backend>() {

@@ -115,15 +115,22 @@ fn item_len(item: &str) -> usize {
 /// Fields past which resolving appended changes looks names up in a map rather than a list.
 const LINEAR_LOOKUP_MAX: usize = 32;
 
-/// The fields of a stored record, its appended changes applied.
-pub(super) fn decode(bytes: &[u8]) -> Result<Vec<Field>, CorruptRecord> {
+/// The fields of a stored record, its appended changes applied, and the length of the record
+/// they make once compacted.
+pub(super) fn decode(bytes: &[u8]) -> Result<(Vec<Field>, usize), CorruptRecord> {
     let text = std::str::from_utf8(bytes).map_err(|error| CorruptRecord {
         at: error.valid_up_to(),
     })?;
-    Ok(resolve(text)?
+    let live = resolve(text)?;
+    let compacted = live
+        .iter()
+        .map(|(name, value)| item_len(name) + item_len(value))
+        .sum();
+    let fields = live
         .into_iter()
         .map(|(name, value)| (name.to_owned(), value.to_owned()))
-        .collect())
+        .collect();
+    Ok((fields, compacted))
 }
 
 /// The live fields of a record: appended changes applied, removed fields left out.
@@ -245,25 +252,25 @@ mod tests {
 
     #[test]
     fn fields_are_read_in_order() {
-        let fields = decode(b"1:n1:74:name6:\"Zo\xc3\xab\"").unwrap();
+        let fields = decode(b"1:n1:74:name6:\"Zo\xc3\xab\"").unwrap().0;
         assert_eq!(fields, [field("n", "7"), field("name", "\"Zoë\"")]);
     }
 
     #[test]
     fn names_and_values_may_hold_the_separators() {
-        let fields = decode(b"3:a:|5:\"1:2\"").unwrap();
+        let fields = decode(b"3:a:|5:\"1:2\"").unwrap().0;
         assert_eq!(fields, [field("a:|", "\"1:2\"")]);
     }
 
     #[test]
     fn an_empty_record_has_no_fields() {
-        assert_eq!(decode(b"").unwrap(), []);
+        assert_eq!(decode(b"").unwrap().0, []);
     }
 
     #[test]
     fn encoded_fields_decode_to_themselves() {
         let fields = [("n", "7"), ("$u", "\"alice\""), ("", "[]")];
-        let decoded = decode(encode_fields(&fields).as_bytes()).unwrap();
+        let decoded = decode(encode_fields(&fields).as_bytes()).unwrap().0;
         assert_eq!(
             sorted(decoded),
             [field("", "[]"), field("$u", "\"alice\""), field("n", "7")]
@@ -276,7 +283,7 @@ mod tests {
         record.push_str(&appended(&[("n", "2"), ("new", "\"x\"")], &["gone"]));
         record.push_str(&appended(&[("n", "3")], &["new"]));
         assert_eq!(
-            sorted(decode(record.as_bytes()).unwrap()),
+            sorted(decode(record.as_bytes()).unwrap().0),
             [field("kept", "0"), field("n", "3")]
         );
     }
@@ -287,7 +294,7 @@ mod tests {
         record.push_str(&appended(&[], &["n"]));
         record.push_str(&appended(&[("n", "4")], &[]));
         assert!(record.ends_with("|1:n0:|1:n1:4"), "{record}");
-        assert_eq!(decode(record.as_bytes()).unwrap(), [field("n", "4")]);
+        assert_eq!(decode(record.as_bytes()).unwrap().0, [field("n", "4")]);
     }
 
     #[test]
@@ -297,7 +304,7 @@ mod tests {
         let mut record = encode_fields(&fields);
         record.push_str(&appended(&[("k7", "2"), ("new", "3")], &["k9"]));
         record.push_str(&appended(&[("k9", "4")], &["new"]));
-        let decoded = decode(record.as_bytes()).unwrap();
+        let decoded = decode(record.as_bytes()).unwrap().0;
         assert_eq!(decoded.len(), 100);
         let value = |name: &str| {
             decoded
@@ -344,8 +351,14 @@ mod tests {
     }
 
     #[test]
+    fn decoding_tells_how_long_the_record_is_compacted() {
+        let mut record = encode_fields(&[("n", "1"), ("gone", "true")]);
+        record.push_str(&appended(&[("n", "22")], &["gone"]));
+        assert_eq!(decode(record.as_bytes()).unwrap().1, "1:n2:22".len());
+    }
+
+    #[test]
     fn non_utf8_is_corrupt() {
         assert_eq!(decode(b"1:n1:\xff"), Err(CorruptRecord { at: 5 }));
     }
-
 }

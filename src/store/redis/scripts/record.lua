@@ -3,7 +3,7 @@
 
 -- A session record is one string: its fields, each name once, then appended changes, each a '|'
 -- followed by fields, where an empty value removes the field. A field is two items, name and
--- value, each <length>:<bytes> with the length in bytes (src/store/redis/record.rs). Names
+-- value, each <length>:<bytes> with the length in bytes (src/store/redis/record/mod.rs). Names
 -- starting with a single '$' are the crate's metadata; '$$' starts a user key that itself
 -- starts with '$'.
 
