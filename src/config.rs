@@ -40,6 +40,8 @@ pub(crate) struct SessionConfig {
     pub(crate) client_ip_header: Option<http::HeaderName>,
     /// Most signed-in sessions a user keeps; a sign-in past it ends the least recently seen.
     pub(crate) max_sessions_per_user: Option<usize>,
+    /// Where [`LoggedIn`](crate::LoggedIn) sends anonymous requests; `None`: answer 401.
+    pub(crate) login_path: Option<String>,
 }
 
 impl Default for SessionConfig {
@@ -58,6 +60,7 @@ impl Default for SessionConfig {
             clear_site_data: false,
             client_ip_header: None,
             max_sessions_per_user: None,
+            login_path: None,
         }
     }
 }
@@ -117,6 +120,9 @@ pub enum ConfigError {
         /// The absolute timeout, as a person reads it (`12h`).
         absolute: String,
     },
+    /// The login path is not a path on this origin (see [`safe_next`](crate::safe_next)).
+    #[error("invalid login path {0:?}: it must be a path on this origin, such as /login")]
+    LoginPath(String),
     /// The `__Host-` prefix was required ([`host_prefix(true)`](crate::SessionLayerBuilder::host_prefix),
     /// or a cookie name that starts with it) but the cookie is not `Secure`, has a `Path` other
     /// than `/`, or a `Domain`: browsers drop such a cookie.
@@ -164,6 +170,11 @@ impl SessionConfig {
                 idle: crate::time::readable(self.timeouts.idle),
                 absolute: crate::time::readable(self.timeouts.absolute),
             });
+        }
+        if let Some(path) = &self.login_path
+            && crate::auth::safe_next(path).is_none()
+        {
+            return Err(ConfigError::LoginPath(path.clone()));
         }
         if self.max_bytes == 0 {
             return Err(ConfigError::Zero("session size limit"));

@@ -96,6 +96,7 @@ impl<S> Layer<S> for SessionLayer {
 /// | [`max_size`](Self::max_size) / [`max_keys`](Self::max_keys) | 64 KiB / 256 keys |
 /// | [`cookie_name`](Self::cookie_name) | `id`, as `__Host-id` ([`host_prefix`](Self::host_prefix)) |
 /// | cookie attributes | `HttpOnly; Secure; SameSite=Lax; Path=/`, no `Domain`, no `Max-Age` |
+/// | [`login_path`](Self::login_path) | none: [`LoggedIn`](crate::LoggedIn) answers 401 |
 #[must_use]
 pub struct SessionLayerBuilder {
     store: Arc<dyn DynUserIndex>,
@@ -266,6 +267,16 @@ impl SessionLayerBuilder {
     /// [`build`](Self::build).
     pub fn max_sessions_per_user(mut self, max: usize) -> Self {
         self.config.max_sessions_per_user = Some(max);
+        self
+    }
+
+    /// Where [`LoggedIn`](crate::LoggedIn) sends an anonymous request (default none: it is
+    /// answered 401): a path on this origin, such as `/login`. The request's own path and query
+    /// go along as `next` (percent-encoded), for the login handler to send the user back to once
+    /// signed in, after checking it with [`safe_next`](crate::safe_next). Refused by
+    /// [`build`](Self::build) if it is not a path on this origin.
+    pub fn login_path(mut self, path: impl Into<String>) -> Self {
+        self.config.login_path = Some(path.into());
         self
     }
 

@@ -94,7 +94,9 @@ struct ReadmeDoctests;
 #[doc = include_str!("../docs/migrating-from-tower-sessions.md")]
 pub mod migrating_from_tower_sessions {}
 
-pub use crate::auth::{Activity, Device, DeviceInfo, UserSessions};
+pub use crate::auth::{
+    Activity, Device, DeviceInfo, LoggedIn, LoginRequired, UserSessions, safe_next,
+};
 #[cfg(feature = "cart")]
 pub use crate::cart::{Cart, CartConfig, CartError, CartId};
 pub use crate::config::ConfigError;

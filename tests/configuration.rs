@@ -73,3 +73,18 @@ fn an_idle_timeout_as_long_as_the_absolute_timeout_is_accepted() {
         .build();
     assert!(built.is_ok());
 }
+
+#[test]
+fn a_login_path_on_another_origin_is_refused() {
+    for path in [
+        "//evil.example/login",
+        "https://evil.example/login",
+        "login",
+    ] {
+        let refused = SessionLayer::builder(MemoryStore::new())
+            .login_path(path)
+            .build()
+            .unwrap_err();
+        assert_eq!(refused, ConfigError::LoginPath(path.into()));
+    }
+}

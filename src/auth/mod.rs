@@ -9,11 +9,13 @@
 //! job, no keyspace scan.
 
 pub(crate) mod device;
+mod guard;
 mod login;
 mod sign_out;
 mod users;
 
 pub use self::device::{Activity, Device, DeviceInfo};
+pub use self::guard::{LoggedIn, LoginRequired, safe_next};
 pub use self::users::UserSessions;
 
 use crate::error::SessionError;

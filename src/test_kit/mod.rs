@@ -239,6 +239,12 @@ macro_rules! __conformance_core {
                 a_revocation_racing_a_cycle_of_another_device_spares_it,
                 a_revocation_racing_a_cycle_of_that_device_is_true_only_if_it_signed_it_out,
             ];
+            guard: [
+                an_anonymous_request_to_a_logged_in_route_is_refused_with_401,
+                an_anonymous_request_is_sent_to_the_login_path_with_next,
+                a_logged_in_request_reaches_the_route_with_its_user,
+                after_logout_the_route_is_closed_again,
+            ];
         ]);
     };
 }

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::RememberMe;
 #[cfg(feature = "cart")]
 use crate::{Cart, CartError};
-use crate::{Device, Session, SessionError};
+use crate::{Device, LoggedIn, Session, SessionError};
 
 /// Signs `user` in; the body, if any, labels the device.
 pub(super) async fn login(
@@ -32,6 +32,11 @@ pub(super) async fn me(session: Session) -> Result<String, SessionError> {
         .user_id()
         .await?
         .unwrap_or_else(|| "anonymous".to_owned()))
+}
+
+/// A page for signed-in users only: their ID.
+pub(super) async fn private(logged_in: LoggedIn) -> String {
+    logged_in.user_id
 }
 
 /// Logs out, answering whether a session was ended.

@@ -51,6 +51,7 @@ pub fn app<S: LayerStore>(
         .route("/handled", get(handled))
         .route("/login/{user}", post(accounts::login))
         .route("/me", get(accounts::me))
+        .route("/private", get(accounts::private))
         .route("/logout", post(accounts::logout))
         .route("/devices", get(accounts::devices))
         .route("/revoke/{handle}", post(accounts::revoke))

@@ -6,6 +6,7 @@ pub(super) mod data;
 pub(super) mod device_races;
 pub(super) mod devices;
 pub(super) mod expiry;
+pub(super) mod guard;
 #[cfg(all(feature = "cart", feature = "remember-me"))]
 pub(super) mod lifecycle;
 #[cfg(all(feature = "cart", feature = "remember-me"))]

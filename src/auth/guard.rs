@@ -1,0 +1,306 @@
+//! [`LoggedIn`]: the extractor of routes only signed-in users reach, its rejection
+//! [`LoginRequired`], and [`safe_next`], the check of a post-login redirect target.
+//!
+//! An anonymous request to such a route is answered 401, or, where the layer has a
+//! [`login_path`](crate::SessionLayerBuilder::login_path), sent there with `next` naming the page
+//! it asked for. The login handler reads `next` back after signing the user in and redirects to it,
+//! which is where open redirects come from: `next` is only ever a path on this origin, checked by
+//! [`safe_next`] on the way out and by the login handler again on the way back in.
+
+use axum_core::extract::FromRequestParts;
+use axum_core::response::{IntoResponse, Response};
+use http::header::{CONTENT_TYPE, LOCATION};
+use http::request::Parts;
+use http::{HeaderValue, StatusCode};
+
+use crate::extract::SessionRejection;
+use crate::session::Session;
+
+/// Longest `next` accepted, in bytes.
+const MAX_NEXT: usize = 2048;
+
+/// The signed-in user of a request: a handler that takes it runs only for signed-in users
+/// (remembered ones included). Anonymous requests are rejected with [`LoginRequired`].
+///
+/// Load the application's own user type once per request by wrapping it in an extractor of your
+/// own, which the handlers then take instead:
+///
+/// ```
+/// use axum::extract::FromRequestParts;
+/// use axum::http::request::Parts;
+/// use axum::response::{IntoResponse, Response};
+/// use tower_redis_session::LoggedIn;
+///
+/// #[derive(Clone)]
+/// struct User {
+///     id: String,
+///     name: String,
+/// }
+///
+/// async fn find_user(id: &str) -> Option<User> {
+///     Some(User { id: id.to_owned(), name: "Alice".to_owned() })
+/// }
+///
+/// struct CurrentUser(User);
+///
+/// impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
+///     type Rejection = Response;
+///
+///     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+///         // Loaded once per request, however many extractors ask.
+///         if let Some(user) = parts.extensions.get::<User>() {
+///             return Ok(Self(user.clone()));
+///         }
+///         let logged_in = LoggedIn::from_request_parts(parts, state)
+///             .await
+///             .map_err(IntoResponse::into_response)?;
+///         let user = find_user(&logged_in.user_id)
+///             .await
+///             // The account is gone: treat the request as anonymous.
+///             .ok_or_else(|| axum::http::StatusCode::UNAUTHORIZED.into_response())?;
+///         parts.extensions.insert(user.clone());
+///         Ok(Self(user))
+///     }
+/// }
+///
+/// async fn account(CurrentUser(user): CurrentUser) -> String {
+///     format!("Hello, {} ({})", user.name, user.id)
+/// }
+/// ```
+#[derive(Clone)]
+pub struct LoggedIn {
+    /// The user's ID, as [`Session::login`] was given it.
+    pub user_id: String,
+    /// The request's session.
+    pub session: Session,
+}
+
+impl std::fmt::Debug for LoggedIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoggedIn")
+            .field("user_id", &self.user_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for LoggedIn {
+    type Rejection = LoginRequired;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, LoginRequired> {
+        let session = Session::from_request_parts(parts, state)
+            .await
+            .map_err(LoginRequired::Session)?;
+        match session.user_id().await {
+            Ok(Some(user_id)) => Ok(Self { user_id, session }),
+            Ok(None) => Err(LoginRequired::anonymous(parts, &session)),
+            Err(error) => Err(LoginRequired::Session(SessionRejection::Unavailable(error))),
+        }
+    }
+}
+
+/// Why a [`LoggedIn`] could not be extracted.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoginRequired {
+    /// The request is anonymous and the layer has no login path. Renders as 401, with a JSON
+    /// body (`{"error": "login_required", …}`) when the request accepts JSON.
+    #[error("this page is for signed-in users")]
+    Unauthorized {
+        /// Whether the request's `Accept` header asks for JSON.
+        wants_json: bool,
+    },
+    /// The request is anonymous: it is sent to the layer's login path. Renders as 303 See Other.
+    #[error("this page is for signed-in users: sent to the login page")]
+    Redirect {
+        /// The login path, with `next` naming the page asked for when that is a safe one.
+        location: String,
+    },
+    /// The session could not be loaded. Renders as [`SessionRejection`] does.
+    #[error(transparent)]
+    Session(SessionRejection),
+}
+
+impl LoginRequired {
+    fn anonymous(parts: &Parts, session: &Session) -> Self {
+        let Some(login) = session.context().config.login_path.as_deref() else {
+            let wants_json = crate::failure::accepts_json(parts.headers.get(http::header::ACCEPT));
+            return Self::Unauthorized { wants_json };
+        };
+        let asked = parts
+            .uri
+            .path_and_query()
+            .map_or("/", |target| target.as_str());
+        Self::Redirect {
+            location: login_location(login, asked),
+        }
+    }
+}
+
+/// The login path, with `next` naming `asked` (the page a request asked for) if that is safe.
+fn login_location(login: &str, asked: &str) -> String {
+    match safe_next(asked) {
+        Some(next) => {
+            let separator = if login.contains('?') { '&' } else { '?' };
+            format!("{login}{separator}next={}", percent_encode(next))
+        }
+        None => login.to_owned(),
+    }
+}
+
+impl IntoResponse for LoginRequired {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Session(rejection) => rejection.into_response(),
+            Self::Redirect { location } => match HeaderValue::try_from(location) {
+                Ok(location) => (StatusCode::SEE_OTHER, [(LOCATION, location)]).into_response(),
+                // The login path was checked at build and `next` is encoded: never reached.
+                Err(_) => StatusCode::UNAUTHORIZED.into_response(),
+            },
+            Self::Unauthorized { wants_json } => {
+                let message = "this page is for signed-in users; please log in";
+                let (content_type, body) = if wants_json {
+                    let body = serde_json::json!({ "error": "login_required", "message": message });
+                    ("application/json", body.to_string())
+                } else {
+                    (
+                        "text/plain; charset=utf-8",
+                        format!("Unauthorized: {message}\n"),
+                    )
+                };
+                let content_type = HeaderValue::from_static(content_type);
+                (
+                    StatusCode::UNAUTHORIZED,
+                    [(CONTENT_TYPE, content_type)],
+                    body,
+                )
+                    .into_response()
+            }
+        }
+    }
+}
+
+/// `candidate` if it is a safe place to send a user back to after login: a path on this
+/// origin, such as `/orders?page=2`. `None` for anything a browser could read as another
+/// origin (`//evil.example`, `/\evil.example`, `https://evil.example`), for those that become
+/// one once percent-decoded again (`/%2F%2Fevil.example`), and for control characters, spaces
+/// or backslashes anywhere (browsers drop tabs and newlines, and read `\` as `/`).
+///
+/// Check the `next` a login form posts back before redirecting to it:
+///
+/// ```
+/// use tower_redis_session::safe_next;
+///
+/// assert_eq!(safe_next("/orders?page=2"), Some("/orders?page=2"));
+/// assert_eq!(safe_next("//evil.example"), None);
+/// assert_eq!(safe_next("https://evil.example"), None);
+/// let next = safe_next("/\\evil.example").unwrap_or("/");
+/// assert_eq!(next, "/");
+/// ```
+pub fn safe_next(candidate: &str) -> Option<&str> {
+    let local = |path: &[u8]| {
+        path.first() == Some(&b'/')
+            && !matches!(path.get(1), Some(b'/' | b'\\'))
+            && !path.iter().any(u8::is_ascii_control)
+    };
+    let bytes = candidate.as_bytes();
+    let plain = !bytes.iter().any(|&b| b == b' ' || b == b'\\');
+    let safe = bytes.len() <= MAX_NEXT && plain && local(bytes) && local(&percent_decode(bytes));
+    safe.then_some(candidate)
+}
+
+/// `bytes` with each `%XX` escape decoded once (others left as they are).
+fn percent_decode(bytes: &[u8]) -> Vec<u8> {
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut rest = bytes;
+    while let Some((&byte, after)) = rest.split_first() {
+        let escaped = after
+            .get(..2)
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match (byte, escaped) {
+            (b'%', Some(value)) => {
+                decoded.push(value);
+                rest = &after[2..];
+            }
+            _ => {
+                decoded.push(byte);
+                rest = after;
+            }
+        }
+    }
+    decoded
+}
+
+/// `text` as a query value: every byte but unreserved ones and `/` percent-encoded.
+fn percent_encode(text: &str) -> String {
+    let mut encoded = String::with_capacity(text.len() * 3 / 2);
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~' | b'/') {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_on_this_origin_are_safe() {
+        for path in ["/", "/orders", "/orders?page=2&sort=date", "/a/b%20c", "/ü"] {
+            assert_eq!(safe_next(path), Some(path));
+        }
+    }
+
+    #[test]
+    fn anything_a_browser_could_read_as_another_origin_is_refused() {
+        for hostile in [
+            "//evil.example",
+            "//evil.example/path",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "https://evil.example",
+            "http:evil.example",
+            "javascript:alert(1)",
+            "evil.example",
+            "",
+            "/%2F%2Fevil.example",
+            "/%2f/evil.example",
+            "/%5Cevil.example",
+            "%2F%2Fevil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/%09/evil.example",
+            "/%0d%0aSet-Cookie:x=1",
+            "/a b",
+            "/a\\b",
+            "/\u{7f}",
+        ] {
+            assert_eq!(safe_next(hostile), None, "{hostile:?}");
+        }
+    }
+
+    #[test]
+    fn a_next_too_long_is_refused() {
+        let long = format!("/{}", "a".repeat(MAX_NEXT));
+        assert_eq!(safe_next(&long), None);
+    }
+
+    #[test]
+    fn a_request_for_an_unsafe_path_is_sent_to_the_login_page_without_next() {
+        assert_eq!(login_location("/login", "//evil.example/x"), "/login");
+        assert_eq!(login_location("/login", "/orders"), "/login?next=/orders");
+        assert_eq!(
+            login_location("/login?lang=en", "/orders"),
+            "/login?lang=en&next=/orders"
+        );
+    }
+
+    #[test]
+    fn a_next_is_encoded_as_a_query_value() {
+        assert_eq!(percent_encode("/a?b=1&c=d e"), "/a%3Fb%3D1%26c%3Dd%20e");
+    }
+}
