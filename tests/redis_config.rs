@@ -294,3 +294,53 @@ fn a_builders_debug_output_hides_the_password() {
     assert!(shown.contains("admin:***@cache"), "{shown}");
     assert!(!shown.contains("hunter2"), "{shown}");
 }
+
+/// A loopback address nothing listens on.
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    listener.local_addr().expect("its address").port()
+}
+
+#[tokio::test]
+async fn a_store_that_cannot_connect_names_the_server_and_the_cause_but_not_the_password() {
+    let port = closed_port();
+    let store = RedisStore::builder(format!("redis://app:s3cret@127.0.0.1:{port}/0"))
+        .command_timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let error = store.check().await.unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "session store unavailable: could not connect to Redis at 127.0.0.1:{port}: \
+             connection refused"
+        )
+    );
+}
+
+#[tokio::test]
+async fn a_server_that_is_not_redis_is_named_as_such() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // An HTTP server: whatever it is sent, it answers 400 and hangs up.
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut stream = stream;
+            let _ = std::io::Write::write_all(
+                &mut stream,
+                b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n",
+            );
+        }
+    });
+    let store = RedisStore::builder(format!("redis://127.0.0.1:{port}"))
+        .command_timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let error = store.check().await.unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "session store unavailable: Redis at 127.0.0.1:{port} is not a Redis server (its reply is not RESP)"
+        )
+    );
+}

@@ -19,6 +19,7 @@ use super::manager::ClusterManager;
 #[cfg(feature = "sentinel")]
 use super::manager::SentinelManager;
 use super::recycler::Recycler;
+use super::server_error::server_name;
 use super::{Inner, RedisStore};
 use crate::error::StoreError;
 
@@ -46,6 +47,35 @@ pub(super) enum Target {
     SentinelClient(Box<SentinelClient>),
     /// Settings handed over that cannot work: refused at `build()`, with what to fix.
     Refused(String),
+}
+
+impl Target {
+    /// The server as errors name it: by address, never with a password.
+    fn server(&self) -> Arc<str> {
+        match self {
+            Self::Server(url) => server_name("Redis", &[url]),
+            Self::Client(client) => {
+                Arc::from(format!("Redis at {}", client.get_connection_info().addr()))
+            }
+            #[cfg(feature = "cluster")]
+            Self::Cluster(urls) => {
+                let urls: Vec<&str> = urls.iter().map(String::as_str).collect();
+                server_name("Redis Cluster", &urls)
+            }
+            #[cfg(feature = "cluster")]
+            Self::ClusterClient(_) => Arc::from("the Redis Cluster of the application's client"),
+            #[cfg(feature = "sentinel")]
+            Self::Sentinel { master, sentinels } => {
+                let urls: Vec<&str> = sentinels.iter().map(String::as_str).collect();
+                server_name(&format!("Redis master {master:?} via Sentinel"), &urls)
+            }
+            #[cfg(feature = "sentinel")]
+            Self::SentinelClient(_) => {
+                Arc::from("the Redis master of the application's Sentinel client")
+            }
+            Self::Refused(_) => Arc::from("Redis"),
+        }
+    }
 }
 
 impl std::fmt::Debug for Target {
@@ -203,6 +233,7 @@ impl RedisStoreBuilder {
     pub fn build(mut self) -> Result<RedisStore, StoreError> {
         self.check()?;
         let target = std::mem::replace(&mut self.target, Target::Refused(String::new()));
+        let server = target.server();
         let pool = match target {
             Target::Server(url) => {
                 let client = Client::open(url).map_err(misconfigured)?;
@@ -242,6 +273,7 @@ impl RedisStoreBuilder {
                     timeout: self.timeout,
                     replica_wait: self.replica_wait,
                     allow_eviction: self.allow_eviction,
+                    server,
                 },
                 prefix: self.prefix,
                 compare_and_set: AtomicBool::new(true),

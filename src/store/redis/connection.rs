@@ -8,7 +8,7 @@
 //! over the pooled connections instead of queueing for one each. The handle used last is kept
 //! and reused, without asking the pool, as long as it is used within the trust window.
 
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use deadpool::managed;
@@ -23,6 +23,7 @@ use super::manager::ClusterManager;
 use super::manager::SentinelManager;
 use super::recycler::{ConnectError, Recycler};
 use super::scripts::ScriptCall;
+use super::server_error::ServerError;
 use tracing::Instrument as _;
 
 use crate::error::StoreError;
@@ -138,6 +139,8 @@ pub(super) struct Connections {
     pub(super) timeout: Duration,
     pub(super) replica_wait: Option<Duration>,
     pub(super) allow_eviction: bool,
+    /// The server, as errors name it (`Redis at host:port`).
+    pub(super) server: Arc<str>,
 }
 
 /// A connection handle kept for the next requests: checking one out of deadpool costs more than
@@ -252,7 +255,7 @@ impl Connections {
                             self.forget(created);
                         }
                         if !broken || attempts_left == 0 {
-                            return Err(unavailable(error));
+                            return Err(ServerError::unavailable(&self.server, error));
                         }
                         tracing::debug!("retrying a session command on a fresh connection");
                     }
@@ -299,19 +302,28 @@ impl Connections {
     async fn checkout(&self) -> Result<(Connection, Instant), StoreError> {
         match &self.pool {
             Pool::Server(pool) => {
-                let pooled = pool.get().await.map_err(refused)?;
+                let pooled = pool
+                    .get()
+                    .await
+                    .map_err(|error| refused(&self.server, error))?;
                 let created = managed::Object::metrics(&pooled).created;
                 Ok((Connection::Server(pooled.connection.clone()), created))
             }
             #[cfg(feature = "cluster")]
             Pool::Cluster(pool) => {
-                let pooled = pool.get().await.map_err(refused)?;
+                let pooled = pool
+                    .get()
+                    .await
+                    .map_err(|error| refused(&self.server, error))?;
                 let created = managed::Object::metrics(&pooled).created;
                 Ok((Connection::Cluster(pooled.connection.clone()), created))
             }
             #[cfg(feature = "sentinel")]
             Pool::Sentinel(pool) => {
-                let pooled = pool.get().await.map_err(refused)?;
+                let pooled = pool
+                    .get()
+                    .await
+                    .map_err(|error| refused(&self.server, error))?;
                 let created = managed::Object::metrics(&pooled).created;
                 Ok((Connection::Server(pooled.connection.clone()), created))
             }
@@ -346,10 +358,13 @@ impl Connections {
 
 /// The error of a failed checkout: [`StoreError::EvictionPolicy`] for a server that can evict,
 /// [`StoreError::Unavailable`] otherwise.
-fn refused(error: managed::PoolError<ConnectError>) -> StoreError {
+fn refused(server: &Arc<str>, error: managed::PoolError<ConnectError>) -> StoreError {
     match error {
         managed::PoolError::Backend(ConnectError::Evicting(evicting)) => evicting.into_error(),
-        other => unavailable(other),
+        managed::PoolError::Backend(ConnectError::Redis(error)) => {
+            ServerError::unavailable(server, error)
+        }
+        other => StoreError::Unavailable(Box::new(other)),
     }
 }
 
@@ -362,8 +377,4 @@ fn is_broken(error: &RedisError) -> bool {
         || error.is_unrecoverable_error()
         || error.code() == Some("READONLY")
         || error.to_string().contains("READONLY")
-}
-
-pub(super) fn unavailable(error: impl std::error::Error + Send + Sync + 'static) -> StoreError {
-    StoreError::Unavailable(Box::new(error))
 }

@@ -40,6 +40,7 @@ mod manager;
 mod record;
 mod recycler;
 mod scripts;
+mod server_error;
 mod session;
 #[cfg(feature = "remember-me")]
 mod token;

@@ -6,6 +6,7 @@ use deadpool_redis::redis::{Cmd, RedisError, Value, cmd};
 use super::connection::Request;
 use super::record;
 use super::scripts;
+use super::server_error::ServerError;
 use super::{PIPELINE_CHUNK, RedisStore, SessionKey};
 use crate::error::StoreError;
 use crate::id::Handle;
@@ -57,7 +58,7 @@ fn holds_another_type(error: &StoreError) -> bool {
 /// Whether Redis answered a command with an error reply whose code is `code`.
 pub(super) fn refused(error: &StoreError, code: &str) -> bool {
     matches!(error, StoreError::Unavailable(source)
-        if source.downcast_ref::<RedisError>().is_some_and(|error| has_code(error, code)))
+        if source.downcast_ref::<ServerError>().is_some_and(|error| has_code(error.redis(), code)))
 }
 
 impl SessionStore for RedisStore {

@@ -72,6 +72,14 @@ pub(super) async fn activity(
     devices(session).await
 }
 
+/// Signs out every session of `user` from outside them (`UserSessions::logout_all`).
+pub(super) async fn sign_out_user(
+    session: Session,
+    Path(user): Path<String>,
+) -> Result<String, SessionError> {
+    Ok(session.users().logout_all(&user).await?.to_string())
+}
+
 pub(super) async fn cleanup(
     session: Session,
     Path(user): Path<String>,

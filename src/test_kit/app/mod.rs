@@ -58,7 +58,8 @@ pub fn app<S: LayerStore>(
         .route("/logout-others", post(accounts::logout_others))
         .route("/logout-all", post(accounts::logout_all))
         .route("/activity/{action}", post(accounts::activity))
-        .route("/cleanup/{user}", post(accounts::cleanup));
+        .route("/cleanup/{user}", post(accounts::cleanup))
+        .route("/sign-out-user/{user}", post(accounts::sign_out_user));
     #[cfg(feature = "cart")]
     let router = router
         .route("/cart", get(accounts::cart_lines))

@@ -3,7 +3,9 @@
 
 use axum::http::Method;
 
-use super::lifecycle::{GET, LIMIT, POST, TRIALS, WayIn, base, handle_of, signed_in};
+use super::lifecycle::{
+    GET, LIMIT, POST, TRIALS, WayIn, base, handle_of, sign_out_everywhere, signed_in,
+};
 use crate::test_kit::Backend;
 
 /// `path` moves a device's session to a new ID while another device runs `other_path` (a
@@ -27,7 +29,7 @@ async fn a_new_id_racing<B: Backend>(path: &str, other_path: (Method, &str)) {
                 "unlisted: {listed:?}"
             );
         }
-        other.post("/logout-all", "").await;
+        sign_out_everywhere(&base).await;
     }
     assert_eq!(signed_out, 0, "spurious sign-outs in {TRIALS} trials");
 }
@@ -65,8 +67,7 @@ pub(crate) async fn a_logout_racing_a_cycle_of_its_session_is_true_only_if_it_en
         if logout.body == "true" && alive {
             escaped += 1;
         }
-        let mut cleanup = cycled;
-        cleanup.post("/logout-all", "").await;
+        sign_out_everywhere(&base).await;
     }
     assert_eq!(
         escaped, 0,
@@ -86,8 +87,7 @@ pub(crate) async fn a_revocation_racing_a_cycle_of_a_remembered_device_ends_it_f
         let handle = handle_of(&other.devices().await, "device").expect("listed");
         let old = device.clone();
         let revoke = format!("/revoke/{handle}");
-        let ((cycled, _), (mut other, reply)) =
-            device.race((POST, "/cycle"), other, (POST, &revoke)).await;
+        let ((cycled, _), (_, reply)) = device.race((POST, "/cycle"), other, (POST, &revoke)).await;
         let mut alive = false;
         for client in [cycled.clone(), old] {
             for forget in [false, true] {
@@ -101,7 +101,7 @@ pub(crate) async fn a_revocation_racing_a_cycle_of_a_remembered_device_ends_it_f
         if reply.body == "true" && alive {
             escaped += 1;
         }
-        other.post("/logout-all", "").await;
+        sign_out_everywhere(&base).await;
     }
     assert_eq!(escaped, 0, "revoked yet alive in {TRIALS} trials");
 }
@@ -139,6 +139,6 @@ pub(crate) async fn parallel_sign_ins_past_the_limit_leave_exactly_the_limit<B: 
         );
         let listed = signed_in[0].devices().await;
         assert_eq!(listed.len(), LIMIT, "{listed:?}");
-        signed_in[0].post("/logout-all", "").await;
+        sign_out_everywhere(&base).await;
     }
 }
