@@ -64,6 +64,25 @@ impl SessionFailure {
         }
     }
 
+    /// The failure `error` answers with, as the layer renders it for a request that accepts
+    /// JSON (`wants_json`) or not: for code that answers session errors itself, such as a JSON
+    /// API with its own error shape, which can then take the status, the public sentence and
+    /// `Retry-After` from it and leave the cause to the log.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tower_redis_session::{SessionError, SessionFailure, StoreError};
+    ///
+    /// let error = SessionError::Store(StoreError::Timeout(Duration::from_millis(500)));
+    /// let failure = SessionFailure::from_error(error, true);
+    /// assert_eq!(failure.status(), 503);
+    /// assert_eq!(failure.retry_after(), Some(2));
+    /// assert!(!failure.message().contains("500ms"), "no internals");
+    /// ```
+    pub fn from_error(error: SessionError, wants_json: bool) -> Self {
+        Self::new(Arc::new(error), wants_json)
+    }
+
     /// The status the failure answers with.
     pub fn status(&self) -> StatusCode {
         self.status

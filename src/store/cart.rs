@@ -94,7 +94,24 @@ pub enum CartWritten {
     QuantityOverLimit,
 }
 
-/// A line of a cart.
+/// A line of a cart. Serializes as a JSON API returns it:
+/// `{"sku": "tea-1", "quantity": 2, "payload": {"name": "Tea"}}` (the payload as JSON, `null`
+/// without one).
+///
+/// ```
+/// use tower_redis_session::CartLine;
+///
+/// let line = CartLine {
+///     sku: "tea-1".into(),
+///     quantity: 2,
+///     payload: Some(r#"{"name":"Tea"}"#.into()),
+/// };
+/// assert_eq!(
+///     serde_json::to_string(&line)?,
+///     r#"{"sku":"tea-1","quantity":2,"payload":{"name":"Tea"}}"#
+/// );
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CartLine {
     /// The item's SKU.
@@ -103,6 +120,22 @@ pub struct CartLine {
     pub quantity: u32,
     /// The line's payload (name, price, options), as JSON, if one was given.
     pub payload: Option<String>,
+}
+
+impl serde::Serialize for CartLine {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        // Stored payloads are JSON the cart encoded; one that is not reads as none.
+        let payload: Option<serde_json::Value> = self
+            .payload
+            .as_deref()
+            .and_then(|payload| serde_json::from_str(payload).ok());
+        let mut line = serializer.serialize_struct("CartLine", 3)?;
+        line.serialize_field("sku", &self.sku)?;
+        line.serialize_field("quantity", &self.quantity)?;
+        line.serialize_field("payload", &payload)?;
+        line.end()
+    }
 }
 
 impl CartLine {

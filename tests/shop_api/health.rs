@@ -34,12 +34,19 @@ async fn pages_show_a_styled_unavailable_page_while_redis_is_down() {
 }
 
 #[tokio::test]
-async fn the_api_answers_503_json_on_session_routes_while_redis_is_down() {
+async fn the_api_answers_503_json_with_retry_after_and_no_internals_while_redis_is_down() {
     let (_shop, mut browser) = signed_in_then_redis_down().await;
     for path in ["/api/me", "/api/cart", "/api/prefs", "/api/devices"] {
         let reply = browser.request("GET", path, None).await;
         assert_eq!(reply.status, 503, "{path}");
         assert!(reply.json()["error"].is_string(), "{path}");
+        assert!(
+            reply.header_values("retry-after").next().is_some(),
+            "{path}: Retry-After"
+        );
+        for internal in ["127.0.0.1", "refused", "os error", "Redis at", "could not"] {
+            assert!(!reply.body.contains(internal), "{path}: {}", reply.body);
+        }
     }
     assert_eq!(browser.request("GET", "/healthz", None).await.status, 200);
 }

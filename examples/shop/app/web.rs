@@ -8,7 +8,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use tower_redis_session::{CartError, Session, SessionError, SessionRejection};
+use tower_redis_session::{CartError, Session, SessionError, SessionFailure, SessionRejection};
 
 /// An error as the API renders it: `{"error": "<message>"}` with a status (and `Retry-After`
 /// when over a limit).
@@ -71,22 +71,28 @@ fn api_message(refusal: &Refusal) -> String {
 }
 
 impl From<SessionError> for ApiError {
+    /// The status and the sentence the session layer itself would answer with: never the
+    /// cause (an address, an OS error), which goes to the log.
     fn from(error: SessionError) -> Self {
         tracing::warn!(error = &error as &dyn std::error::Error, "session error");
-        let status = error.status();
-        let message = if status == StatusCode::SERVICE_UNAVAILABLE {
-            "session store unavailable".to_owned()
-        } else {
-            error.to_string()
-        };
-        Self::new(status, message)
+        let failure = SessionFailure::from_error(error, true);
+        Self {
+            status: failure.status(),
+            message: failure.message().to_owned(),
+            retry_after: failure.retry_after(),
+        }
     }
 }
 
 impl From<SessionRejection> for ApiError {
     fn from(rejection: SessionRejection) -> Self {
-        tracing::warn!(error = &rejection as &dyn std::error::Error, "no session");
-        Self::new(rejection.status(), rejection.to_string())
+        match rejection {
+            SessionRejection::Unavailable(error) => error.into(),
+            other => {
+                tracing::error!(error = &other as &dyn std::error::Error, "no session");
+                Self::new(other.status(), "the session could not be handled")
+            }
+        }
     }
 }
 
