@@ -52,10 +52,11 @@
 //! | `cluster`, `sentinel` | | Redis Cluster, Redis Sentinel |
 //! | `tls-rustls`, `tls-native-tls` | | `rediss://` |
 //! | `metrics` | | counters and a latency histogram through the `metrics` facade |
-//! | `test-kit` | | `conformance_suite!` and the `test_kit` module behind it, for the tests of another store |
+//! | `test-kit` | | `test_kit::Client` for your handlers' tests; `conformance_suite!` for the tests of another store |
 //!
-//! The README covers the guarantees under concurrency, the Redis key layout, the failure policy,
-//! the metric names and the benchmark figures.
+//! The README covers the API, the guarantees under concurrency and the failure policy;
+//! `docs/redis.md` what the Redis store needs and keeps there; `docs/observability.md` the span
+//! and metric names; `BENCHMARKS.md` the figures.
 //!
 //! [tower]: https://docs.rs/tower
 //! [axum]: https://docs.rs/axum
@@ -90,6 +91,11 @@ mod time;
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+
+/// The examples of the Redis guide, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/redis.md")]
+struct RedisGuideDoctests;
 
 #[doc = include_str!("../docs/migrating-from-tower-sessions.md")]
 pub mod migrating_from_tower_sessions {}

@@ -1,5 +1,5 @@
 //! What the crate reports through the `metrics` facade (with the `metrics` feature; without it
-//! every function here is empty). Names and labels are listed in the README ("Observability").
+//! every function here is empty). Names and labels are listed in `docs/observability.md`.
 //! Labels are fixed words, never an ID, token or user.
 
 use std::time::Duration;
