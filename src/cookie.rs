@@ -39,6 +39,9 @@ pub(crate) struct CookieSettings {
     /// cookie's is the session's (`SessionConfig::cookie_header`).
     pub(crate) max_age: Option<Duration>,
     pub(crate) protection: Protection,
+    /// Keys the value was protected with before the current one: still accepted for reading.
+    #[cfg(any(feature = "signed", feature = "private"))]
+    pub(crate) previous_keys: Vec<cookie::Key>,
 }
 
 impl Default for CookieSettings {
@@ -52,6 +55,8 @@ impl Default for CookieSettings {
             same_site: SameSite::Lax,
             max_age: None,
             protection: Protection::Plain,
+            #[cfg(any(feature = "signed", feature = "private"))]
+            previous_keys: Vec::new(),
         }
     }
 }
@@ -150,13 +155,30 @@ impl CookieSettings {
         self.name == name
     }
 
-    /// The session ID in this cookie's value, if intact and well-formed.
-    pub(crate) fn read(&self, value: &str) -> Option<SessionId> {
-        self.unprotect(value)
+    /// The session ID in this cookie's value, if intact and well-formed, and whether it was
+    /// protected with a previous key (so that the response re-issues it with the current one).
+    pub(crate) fn read(&self, value: &str) -> Option<(SessionId, bool)> {
+        if let Some(id) = self.unprotect(&self.protection, value) {
+            return Some((id, false));
+        }
+        #[cfg(any(feature = "signed", feature = "private"))]
+        for key in &self.previous_keys {
+            let previous = match self.protection {
+                Protection::Plain => return None,
+                #[cfg(feature = "signed")]
+                Protection::Signed(_) => Protection::Signed(key.clone()),
+                #[cfg(feature = "private")]
+                Protection::Private(_) => Protection::Private(key.clone()),
+            };
+            if let Some(id) = self.unprotect(&previous, value) {
+                return Some((id, true));
+            }
+        }
+        None
     }
 
-    fn unprotect(&self, value: &str) -> Option<SessionId> {
-        match &self.protection {
+    fn unprotect(&self, protection: &Protection, value: &str) -> Option<SessionId> {
+        match protection {
             Protection::Plain => SessionId::parse(value),
             #[cfg(feature = "signed")]
             Protection::Signed(key) => {

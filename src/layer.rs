@@ -251,6 +251,32 @@ impl SessionLayerBuilder {
         self
     }
 
+    /// Keys the cookie was [`signed`](Self::signed) or made [`private`](Self::private) with
+    /// before the current one: a cookie one of them protects is still read, and the response
+    /// re-issues it under the current key, so rotating the secret at a deploy signs nobody out.
+    /// Drop a previous key once the absolute timeout has passed since it stopped being current.
+    /// Ignored without `signed` or `private`.
+    ///
+    /// ```
+    /// # #[cfg(feature = "private")]
+    /// # fn layer() -> Result<(), Box<dyn std::error::Error>> {
+    /// use tower_redis_session::{Key, MemoryStore, SessionLayer};
+    ///
+    /// let current = Key::try_from(std::env::var("SESSION_KEY")?.as_bytes())?;
+    /// let previous = Key::try_from(std::env::var("SESSION_KEY_PREVIOUS")?.as_bytes())?;
+    /// let layer = SessionLayer::builder(MemoryStore::new())
+    ///     .private(current)
+    ///     .previous_keys([previous])
+    ///     .build()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(any(feature = "signed", feature = "private"))]
+    pub fn previous_keys(mut self, keys: impl IntoIterator<Item = cookie::Key>) -> Self {
+        self.config.cookie.previous_keys = keys.into_iter().collect();
+        self
+    }
+
     /// How often, at most, a signed-in session's last-seen time (shown in
     /// [`Session::devices`](crate::Session::devices)) is rewritten (default 60 s). Reads between
     /// two updates stay reads: no write command.

@@ -21,6 +21,8 @@ use crate::time::UnixMillis;
 pub(crate) struct State {
     /// The well-formed ID the request's cookie carried, whether or not a record exists for it.
     pub(crate) cookie_id: Option<SessionId>,
+    /// The request's cookie was protected with a previous key: the response re-issues it.
+    pub(crate) cookie_under_previous_key: bool,
     pub(crate) loaded: bool,
     /// The ID of the stored record; `None` until one exists.
     pub(crate) id: Option<SessionId>,
@@ -81,8 +83,11 @@ impl State {
         let mut state = Self::default();
         for (name, value) in cookies.pairs() {
             if session.is_named(name) {
-                if state.cookie_id.is_none() {
-                    state.cookie_id = session.read(value);
+                if state.cookie_id.is_none()
+                    && let Some((id, previous_key)) = session.read(value)
+                {
+                    state.cookie_id = Some(id);
+                    state.cookie_under_previous_key = previous_key;
                 }
                 continue;
             }
@@ -269,6 +274,16 @@ impl State {
             && self.cookie_id.is_some()
         {
             self.cookie = CookieUpdate::Remove;
+        }
+        if self.cookie_under_previous_key
+            && self.cookie == CookieUpdate::Keep
+            && self.id.is_some()
+            && self.id == self.cookie_id
+        {
+            self.cookie = self
+                .id
+                .clone()
+                .map_or(CookieUpdate::Keep, CookieUpdate::Set);
         }
         context.config.cookie_header(&self.cookie)
     }
