@@ -10,6 +10,8 @@ use tower_layer::Layer;
 use crate::cart::{CartConfig, CartFeature};
 use crate::config::{ConfigError, SESSION_COOKIE, SessionConfig};
 use crate::failure::{Renderer, SessionFailure};
+#[cfg(feature = "flash")]
+use crate::flash::FlashFeature;
 #[cfg(feature = "remember-me")]
 use crate::remember::{RememberConfig, RememberFeature};
 use crate::service::SessionService;
@@ -402,7 +404,13 @@ impl Features {
             let (store, settings) = self.remember;
             let taken: Vec<_> = cookies.iter().map(|(n, w)| (n.as_str(), *w)).collect();
             let remember = RememberFeature::new(store, settings, config, &taken)?;
+            cookies.push((remember.cookie_name().to_owned(), RememberFeature::COOKIE));
             features.push(Arc::new(remember));
+        }
+        #[cfg(feature = "flash")]
+        {
+            let taken: Vec<_> = cookies.iter().map(|(n, w)| (n.as_str(), *w)).collect();
+            features.push(Arc::new(FlashFeature::new(config, &taken)?));
         }
         Ok(features)
     }

@@ -48,6 +48,7 @@
 //! |---|---|---|
 //! | `cart` | yes | the [`Cart`] extractor |
 //! | `remember-me` | yes | the [`RememberMe`] extractor |
+//! | `flash` | yes | the [`Flash`] extractor: messages shown once on a later request |
 //! | `signed`, `private` | | signed or encrypted session cookies, with a `cookie::Key` |
 //! | `cluster`, `sentinel` | | Redis Cluster, Redis Sentinel |
 //! | `tls-rustls`, `tls-native-tls` | | `rediss://` |
@@ -74,6 +75,8 @@ mod error;
 mod expiry;
 mod extract;
 mod failure;
+#[cfg(feature = "flash")]
+mod flash;
 mod future;
 mod id;
 mod layer;
@@ -110,6 +113,8 @@ pub use crate::error::{SessionError, StoreError};
 pub use crate::expiry::Expiry;
 pub use crate::extract::SessionRejection;
 pub use crate::failure::SessionFailure;
+#[cfg(feature = "flash")]
+pub use crate::flash::{Flash, Level, Message};
 pub use crate::future::ResponseFuture;
 pub use crate::id::{Handle, SessionId};
 pub use crate::layer::{SessionLayer, SessionLayerBuilder};

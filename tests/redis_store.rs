@@ -885,3 +885,19 @@ async fn touch_is_one_pexpireat_and_reads_nothing() {
     assert_eq!(monitor.commands(), ["pexpireat"], "one command");
     assert!(backend.server.int(&["PTTL", &key]) > 29 * 60 * 1000);
 }
+
+#[cfg(feature = "flash")]
+#[tokio::test]
+async fn reading_flash_messages_when_none_wait_sends_no_redis_command() {
+    let backend = Redis::start();
+    let mut client = warm_client(&backend).await;
+    let monitor = backend.server.monitor();
+    assert_eq!(client.get("/flash").await.body, "");
+    let lines = monitor.lines();
+    assert!(lines.is_empty(), "{lines:?}");
+
+    client.post("/flash/info", "hello").await;
+    let monitor = backend.server.monitor();
+    assert_eq!(client.get("/flash").await.body, "info: hello");
+    assert_eq!(monitor.lines().len(), 2, "one load, one write");
+}

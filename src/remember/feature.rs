@@ -28,7 +28,12 @@ pub(crate) struct RememberFeature {
 
 impl RememberFeature {
     /// The remember-me cookie, and the setting that names it.
-    const COOKIE: CookieOwner = ("remember-me", "RememberConfig::cookie_name");
+    pub(crate) const COOKIE: CookieOwner = ("remember-me", "RememberConfig::cookie_name");
+
+    /// The name of the remember-me cookie, as sent.
+    pub(crate) fn cookie_name(&self) -> &str {
+        &self.cookie.name
+    }
 
     /// Remember-me over `store` with `config`, its cookie named beside the session cookie and
     /// the cookie names already `taken`.

@@ -21,7 +21,7 @@ pub(crate) struct Context {
 impl Context {
     /// The registered feature of type `F`, if any.
     #[cfg_attr(
-        not(any(feature = "cart", feature = "remember-me")),
+        not(any(feature = "cart", feature = "remember-me", feature = "flash")),
         expect(dead_code, reason = "an extension point: only features call it")
     )]
     pub(crate) fn feature<F: Feature>(&self) -> Option<Arc<F>> {

@@ -137,7 +137,7 @@ impl Session {
     }
 
     /// The state, locked, made from the request's cookies at first use.
-    async fn lock(&self) -> MappedMutexGuard<'_, State> {
+    pub(crate) async fn lock(&self) -> MappedMutexGuard<'_, State> {
         // Uncontended, as nearly always, `try_lock` skips the waiter queue's bookkeeping.
         let guard = match self.shared.state.try_lock() {
             Ok(guard) => guard,

@@ -35,7 +35,8 @@ impl Reply {
 /// The prefix the layer gives its cookies' names by default.
 pub const HOST: &str = "__Host-";
 
-/// A browser stand-in: keeps the session cookie it is given and sends it back.
+/// A browser stand-in over `oneshot`: keeps the cookies the app sets (the session's, the
+/// cart's, remember-me's and any other) and sends them back, as a browser would.
 #[derive(Clone)]
 pub struct Client {
     app: Router,
@@ -49,6 +50,9 @@ pub struct Client {
     pub cart: Option<String>,
     /// The `remember` cookie's value, if any.
     pub remember: Option<String>,
+    /// Every other cookie the app set and has not expired (the flash cookie, the
+    /// application's own), by name.
+    pub other_cookies: std::collections::BTreeMap<String, String>,
     /// The `User-Agent` it sends.
     pub user_agent: String,
     /// Further headers it sends with every request.
@@ -81,6 +85,7 @@ impl Client {
             cookie: None,
             cart: None,
             remember: None,
+            other_cookies: std::collections::BTreeMap::new(),
             user_agent: "test-agent/1.0".to_owned(),
             headers: Vec::new(),
             foreign: Vec::new(),
@@ -182,6 +187,9 @@ impl Client {
         if let Some(value) = &self.remember {
             cookies.push(format!("{}={value}", self.remember_name));
         }
+        for (name, value) in &self.other_cookies {
+            cookies.push(format!("{name}={value}"));
+        }
         if !self.foreign.is_empty() {
             // Other applications' cookies on the same site, around and between each of these.
             let mut pairs = vec![self.foreign.clone()];
@@ -242,6 +250,11 @@ impl Client {
         } else if base(name) == "remember" {
             self.remember_name = name.to_owned();
             self.remember = kept;
+        } else {
+            match kept {
+                Some(value) => self.other_cookies.insert(name.to_owned(), value),
+                None => self.other_cookies.remove(name),
+            };
         }
     }
 }

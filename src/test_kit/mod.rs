@@ -95,7 +95,7 @@ macro_rules! __dispatch {
 }
 
 crate::__conformance_core!([crate::__conformance_cart, crate::__conformance_remember,
-    crate::__conformance_lifecycle, __dispatch] []);
+    crate::__conformance_flash, crate::__conformance_lifecycle, __dispatch] []);
 
 /// Writes one `#[test]` per conformance behaviour for a [`Backend`](crate::test_kit::Backend), in a
 /// module per group of behaviours (feature `test-kit`). See [`test_kit`](crate::test_kit).
@@ -103,7 +103,8 @@ crate::__conformance_core!([crate::__conformance_cart, crate::__conformance_reme
 macro_rules! conformance_suite {
     ($backend:ty) => {
         $crate::__conformance_core!([$crate::__conformance_cart, $crate::__conformance_remember,
-            $crate::__conformance_lifecycle, $crate::__conformance_tests] [$backend;]);
+            $crate::__conformance_flash, $crate::__conformance_lifecycle,
+            $crate::__conformance_tests] [$backend;]);
     };
 }
 
@@ -319,6 +320,36 @@ macro_rules! __conformance_remember {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __conformance_remember {
+    ([$next:path $(, $rest:path)*] [$($list:tt)*]) => {
+        $next!([$($rest),*] [$($list)*]);
+    };
+}
+
+/// Flash messages' behaviours.
+#[cfg(feature = "flash")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_flash {
+    ([$next:path $(, $rest:path)*] [$($list:tt)*]) => {
+        $next!([$($rest),*] [$($list)*
+            flash: [
+                a_flash_is_shown_once_on_a_later_request,
+                messages_keep_their_levels_in_order,
+                a_flash_survives_the_new_id_of_a_login,
+                a_flash_pushed_after_logout_is_shown_on_the_next_page,
+                a_flash_cookie_without_messages_shows_nothing_and_is_expired,
+                a_request_without_messages_gets_no_cookie_from_reading_them,
+                messages_past_4_kib_are_refused_and_the_others_kept,
+            ];
+        ]);
+    };
+}
+
+/// Without flash messages: nothing.
+#[cfg(not(feature = "flash"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_flash {
     ([$next:path $(, $rest:path)*] [$($list:tt)*]) => {
         $next!([$($rest),*] [$($list)*]);
     };

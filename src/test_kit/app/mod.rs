@@ -2,6 +2,8 @@
 //! is a request a browser could send.
 
 mod accounts;
+#[cfg(feature = "flash")]
+mod flash;
 
 use std::time::Duration;
 
@@ -72,6 +74,11 @@ pub fn app<S: LayerStore>(
         .route("/cart/remove/{sku}", post(accounts::cart_remove))
         .route("/cart/clear", post(accounts::cart_clear))
         .route("/cart/count", get(accounts::cart_count));
+    #[cfg(feature = "flash")]
+    let router = router
+        .route("/flash", get(flash::take))
+        .route("/flash/{level}", post(flash::push))
+        .route("/logout-then-flash", post(flash::logout_then_push));
     #[cfg(feature = "remember-me")]
     let router = router
         .route("/login-remember/{user}", post(accounts::login_remember))

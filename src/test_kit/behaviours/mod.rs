@@ -6,6 +6,8 @@ pub(super) mod data;
 pub(super) mod device_races;
 pub(super) mod devices;
 pub(super) mod expiry;
+#[cfg(feature = "flash")]
+pub(super) mod flash;
 pub(super) mod guard;
 #[cfg(all(feature = "cart", feature = "remember-me"))]
 pub(super) mod lifecycle;
