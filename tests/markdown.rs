@@ -3,12 +3,13 @@
 
 use pulldown_cmark::{Event, Options, Parser, Tag};
 
-const DOCUMENTS: [&str; 7] = [
+const DOCUMENTS: [&str; 8] = [
     "README.md",
     "CHANGELOG.md",
     "ARCHITECTURE.md",
     "BENCHMARKS.md",
     "docs/redis.md",
+    "docs/migrating-from-tower-sessions.md",
     "docs/observability.md",
     "examples/shop/README.md",
 ];
