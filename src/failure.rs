@@ -10,6 +10,7 @@
 //! A rejection or handler error is rendered where the layer is not known; it carries a mark in
 //! the response's extensions, and the layer renders it again for the request that got it.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use axum_core::response::IntoResponse;
@@ -47,8 +48,8 @@ pub(crate) type Renderer = Arc<dyn Fn(&SessionFailure) -> Response<Bytes> + Send
 pub struct SessionFailure {
     status: StatusCode,
     code: &'static str,
-    message: &'static str,
-    error: Arc<SessionError>,
+    message: Cow<'static, str>,
+    error: Arc<dyn std::error::Error + Send + Sync>,
     wants_json: bool,
 }
 
@@ -58,9 +59,33 @@ impl SessionFailure {
         Self {
             status: error.status(),
             code,
-            message,
+            message: Cow::Borrowed(message),
             error,
             wants_json,
+        }
+    }
+
+    /// A feature's refusal of a request (a cart limit, say): `status`, a machine-readable
+    /// `code`, and `error`, whose `Display` is the public message: it must hold nothing
+    /// internal.
+    #[cfg_attr(
+        not(feature = "cart"),
+        expect(
+            dead_code,
+            reason = "an extension point: only features refuse requests"
+        )
+    )]
+    pub(crate) fn refusal(
+        status: StatusCode,
+        code: &'static str,
+        error: Arc<dyn std::error::Error + Send + Sync>,
+    ) -> Self {
+        Self {
+            status,
+            code,
+            message: Cow::Owned(error.to_string()),
+            error,
+            wants_json: false,
         }
     }
 
@@ -89,19 +114,25 @@ impl SessionFailure {
     }
 
     /// A stable machine-readable name: `session_unavailable` (503), `session_too_large` and
-    /// `session_too_many_keys` (413), `session_error` (500).
+    /// `session_too_many_keys` (413), `session_error` (500), and `cart_refused` (422) for a
+    /// [`CartError`](crate::CartError) other than a session failure.
     pub fn code(&self) -> &'static str {
         self.code
     }
 
     /// A sentence for the user, free of internals.
-    pub fn message(&self) -> &'static str {
-        self.message
+    pub fn message(&self) -> &str {
+        &self.message
     }
 
-    /// What failed, with its cause, for logs; never show it to the client.
-    pub fn error(&self) -> &SessionError {
-        &self.error
+    /// What failed, with its cause, for logs; never show it to the client. A
+    /// [`SessionError`] for a session failure.
+    pub fn error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        &*self.error
+    }
+
+    pub(crate) fn set_wants_json(&mut self, wants_json: bool) {
+        self.wants_json = wants_json;
     }
 
     /// Whether the request's `Accept` header asks for JSON.
@@ -118,7 +149,7 @@ impl SessionFailure {
     /// accepts JSON, otherwise `<status>: <message>` as plain text; `Retry-After` on a 503.
     pub fn default_response(&self) -> Response<Bytes> {
         let (content_type, body) = if self.wants_json {
-            let body = serde_json::json!({ "error": self.code, "message": self.message });
+            let body = serde_json::json!({ "error": self.code, "message": &*self.message });
             ("application/json", body.to_string())
         } else {
             let reason = self.status.canonical_reason().unwrap_or("Error");
@@ -174,14 +205,18 @@ impl IntoResponse for SessionError {
 
 /// A failure rendered where the request was not known, marked for the layer to render again.
 #[derive(Clone)]
-pub(crate) struct Marked(pub(crate) Arc<SessionError>);
+pub(crate) struct Marked(pub(crate) SessionFailure);
 
 /// The response for `error` outside the layer's knowledge of the request: plain text, marked.
 pub(crate) fn respond(error: SessionError) -> axum_core::response::Response {
-    let error = Arc::new(error);
-    let failure = SessionFailure::new(Arc::clone(&error), false);
+    respond_with(SessionFailure::new(Arc::new(error), false))
+}
+
+/// The response for `failure` outside the layer's knowledge of the request: plain text,
+/// marked.
+pub(crate) fn respond_with(failure: SessionFailure) -> axum_core::response::Response {
     let mut response = failure.default_response().map(axum_core::body::Body::from);
-    response.extensions_mut().insert(Marked(error));
+    response.extensions_mut().insert(Marked(failure));
     response
 }
 

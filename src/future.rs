@@ -13,7 +13,7 @@ use http::header::{HeaderName, SET_COOKIE};
 use http::{HeaderValue, Response};
 use pin_project_lite::pin_project;
 
-use crate::failure::Marked;
+use crate::failure::{Marked, SessionFailure};
 use crate::session::{Amend, Finish, Session};
 use crate::store::BoxFuture;
 
@@ -110,7 +110,8 @@ async fn write_back<B: From<Bytes>>(
                 &format!("could not save the session; answering {status}"),
                 &format!("the session refused this request's change; answering {status}"),
             );
-            session.render_failure(Arc::new(error)).map(B::from)
+            let failure = SessionFailure::new(Arc::new(error), false);
+            session.render_failure(failure).map(B::from)
         }
     }
 }
@@ -118,8 +119,8 @@ async fn write_back<B: From<Bytes>>(
 /// Renders again, for this request, a session failure that a rejection or handler error
 /// rendered without knowing it (see `failure.rs`).
 fn render_marked<B: From<Bytes>>(session: &Session, response: &mut Response<B>) {
-    if let Some(Marked(error)) = response.extensions_mut().remove::<Marked>() {
-        *response = session.render_failure(error).map(B::from);
+    if let Some(Marked(failure)) = response.extensions_mut().remove::<Marked>() {
+        *response = session.render_failure(failure).map(B::from);
     }
 }
 

@@ -3,7 +3,10 @@
 use axum_core::response::{IntoResponse, Response};
 use http::StatusCode;
 
+use std::sync::Arc;
+
 use crate::error::{SessionError, StoreError};
+use crate::failure::SessionFailure;
 
 const MAX_SKU_LEN: usize = 64;
 
@@ -51,6 +54,9 @@ impl From<StoreError> for CartError {
     }
 }
 
+/// A session failure renders as [`SessionError`] does; a refusal (a limit, a bad SKU or
+/// quantity) as 422 with code `cart_refused` and the refusal as its message, through the layer's
+/// failure renderer: plain text, or JSON when the request accepts JSON.
 impl IntoResponse for CartError {
     fn into_response(self) -> Response {
         match self {
@@ -60,7 +66,12 @@ impl IntoResponse for CartError {
                     error = &refused as &dyn std::error::Error,
                     "cart change refused"
                 );
-                (StatusCode::UNPROCESSABLE_ENTITY, refused.to_string()).into_response()
+                let failure = SessionFailure::refusal(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "cart_refused",
+                    Arc::new(refused),
+                );
+                crate::failure::respond_with(failure)
             }
         }
     }

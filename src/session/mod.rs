@@ -235,11 +235,15 @@ impl Session {
         &self.shared.client
     }
 
-    /// The response for a session failure in this request: the application's rendering, or
-    /// the crate's by the request's `Accept`.
-    pub(crate) fn render_failure(&self, error: Arc<SessionError>) -> http::Response<bytes::Bytes> {
-        let wants_json = crate::failure::accepts_json(self.shared.client.accept.as_ref());
-        let failure = SessionFailure::new(error, wants_json);
+    /// The response for a failure in this request: the application's rendering, or the
+    /// crate's by the request's `Accept`.
+    pub(crate) fn render_failure(
+        &self,
+        mut failure: SessionFailure,
+    ) -> http::Response<bytes::Bytes> {
+        failure.set_wants_json(crate::failure::accepts_json(
+            self.shared.client.accept.as_ref(),
+        ));
         match &self.shared.context.render_failure {
             Some(render) => render(&failure),
             None => failure.default_response(),

@@ -265,6 +265,8 @@ macro_rules! __conformance_cart {
                 decrement_to_zero_removes_the_line,
                 the_cart_cookie_is_persistent_and_secure,
                 limits_give_typed_errors_and_leave_the_cart_unchanged,
+                a_refused_cart_change_answers_json_to_a_client_that_accepts_json,
+                a_refused_cart_change_goes_through_the_layers_renderer,
                 an_unknown_cart_id_is_never_adopted,
                 login_merges_the_visitor_cart_by_summing,
                 a_retried_merge_gives_the_same_result,

@@ -159,6 +159,50 @@ pub(crate) async fn limits_give_typed_errors_and_leave_the_cart_unchanged<B: Bac
     assert_eq!(client.cart().await, cart_of(&[("a", 1), ("b", 1)]));
 }
 
+pub(crate) async fn a_refused_cart_change_answers_json_to_a_client_that_accepts_json<B: Backend>() {
+    let backend = B::start();
+    let app = app(backend.store(), |b| {
+        b.cart(CartConfig::default().max_lines(1))
+    });
+    let mut client = Client::new(app);
+    client.post("/cart/add/a/1", "").await;
+    let plain = client.post("/cart/add/b/1", "").await;
+    assert_eq!(plain.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        plain.header("content-type"),
+        Some("text/plain; charset=utf-8")
+    );
+    assert!(
+        plain.body.contains("a cart holds at most 1 lines"),
+        "{}",
+        plain.body
+    );
+
+    client
+        .headers
+        .push(("accept", "application/json".to_owned()));
+    let json = client.post("/cart/add/b/1", "").await;
+    assert_eq!(json.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let body: serde_json::Value = serde_json::from_str(&json.body).expect("a JSON body");
+    assert_eq!(body["error"], "cart_refused");
+    assert_eq!(body["message"], "a cart holds at most 1 lines");
+}
+
+pub(crate) async fn a_refused_cart_change_goes_through_the_layers_renderer<B: Backend>() {
+    let backend = B::start();
+    let app = app(backend.store(), |b| {
+        b.cart(CartConfig::default().max_quantity(2))
+            .render_failure(|failure| {
+                let mut response = failure.default_response();
+                *response.body_mut() = format!("<p>{}</p>", failure.code()).into();
+                response
+            })
+    });
+    let refused = Client::new(app).post("/cart/add/a/3", "").await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.body, "<p>cart_refused</p>");
+}
+
 pub(crate) async fn an_unknown_cart_id_is_never_adopted<B: Backend>() {
     let backend = B::start();
     let mut client = client(&backend);
