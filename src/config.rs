@@ -172,7 +172,7 @@ impl SessionConfig {
             });
         }
         if let Some(path) = &self.login_path
-            && crate::auth::safe_next(path).is_none()
+            && crate::redirect::safe_next(path).is_none()
         {
             return Err(ConfigError::LoginPath(path.clone()));
         }

@@ -80,6 +80,7 @@ mod flash;
 mod future;
 mod id;
 mod layer;
+mod redirect;
 #[cfg(feature = "remember-me")]
 mod remember;
 mod service;
@@ -103,9 +104,7 @@ struct RedisGuideDoctests;
 #[doc = include_str!("../docs/migrating-from-tower-sessions.md")]
 pub mod migrating_from_tower_sessions {}
 
-pub use crate::auth::{
-    Activity, Device, DeviceInfo, LoggedIn, LoginRequired, UserSessions, safe_next,
-};
+pub use crate::auth::{Activity, Device, DeviceInfo, LoggedIn, LoginRequired, UserSessions};
 #[cfg(feature = "cart")]
 pub use crate::cart::{Cart, CartConfig, CartError, CartId};
 pub use crate::config::ConfigError;
@@ -118,6 +117,7 @@ pub use crate::flash::{Flash, Level, Message};
 pub use crate::future::ResponseFuture;
 pub use crate::id::{Handle, SessionId};
 pub use crate::layer::{SessionLayer, SessionLayerBuilder};
+pub use crate::redirect::safe_next;
 #[cfg(feature = "remember-me")]
 pub use crate::remember::{RememberConfig, RememberMe, RememberMode, TheftDetected};
 pub use crate::service::SessionService;

@@ -15,7 +15,7 @@ mod sign_out;
 mod users;
 
 pub use self::device::{Activity, Device, DeviceInfo};
-pub use self::guard::{LoggedIn, LoginRequired, safe_next};
+pub use self::guard::{LoggedIn, LoginRequired};
 pub use self::users::UserSessions;
 
 use crate::error::SessionError;
