@@ -39,6 +39,9 @@ pub(crate) struct CookieSettings {
     /// cookie's is the session's (`SessionConfig::cookie_header`).
     pub(crate) max_age: Option<Duration>,
     pub(crate) protection: Protection,
+    /// The name this crate gave the cookie before its current prefix (`__Host-id` for
+    /// `__Host-Http-id`), still read where a request lacks the current one.
+    pub(crate) old_name: Option<String>,
     /// Keys the value was protected with before the current one: still accepted for reading.
     #[cfg(any(feature = "signed", feature = "private"))]
     pub(crate) previous_keys: Vec<cookie::Key>,
@@ -55,6 +58,7 @@ impl Default for CookieSettings {
             same_site: SameSite::Lax,
             max_age: None,
             protection: Protection::Plain,
+            old_name: None,
             #[cfg(any(feature = "signed", feature = "private"))]
             previous_keys: Vec::new(),
         }
@@ -146,6 +150,15 @@ impl CookieSettings {
             name: name.to_owned(),
             max_age: Some(lifetime),
             protection: Protection::Plain,
+            ..self.clone()
+        }
+    }
+
+    /// These settings under another name (an old one, to expire it).
+    pub(crate) fn renamed(&self, name: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            old_name: None,
             ..self.clone()
         }
     }

@@ -96,7 +96,7 @@ impl<S> Layer<S> for SessionLayer {
 /// | [`idle_timeout`](Self::idle_timeout) | 30 minutes, sliding |
 /// | [`absolute_timeout`](Self::absolute_timeout) | 12 hours from creation |
 /// | [`max_size`](Self::max_size) / [`max_keys`](Self::max_keys) | 64 KiB / 256 keys |
-/// | [`cookie_name`](Self::cookie_name) | `id`, as `__Host-id` ([`host_prefix`](Self::host_prefix)) |
+/// | [`cookie_name`](Self::cookie_name) | `id`, as `__Host-Http-id` ([`host_prefix`](Self::host_prefix)) |
 /// | cookie attributes | `HttpOnly; Secure; SameSite=Lax; Path=/`, no `Domain`, no `Max-Age` |
 /// | [`login_path`](Self::login_path) | none: [`LoggedIn`](crate::LoggedIn) answers 401 |
 #[must_use]
@@ -160,7 +160,7 @@ impl SessionLayerBuilder {
         self
     }
 
-    /// Name of the session cookie (default `id`, sent as `__Host-id`: see
+    /// Name of the session cookie (default `id`, sent as `__Host-Http-id`: see
     /// [`host_prefix`](Self::host_prefix)).
     pub fn cookie_name(mut self, name: impl Into<String>) -> Self {
         self.config.cookie.name = name.into();
@@ -216,10 +216,14 @@ impl SessionLayerBuilder {
         self
     }
 
-    /// Whether the session, cart and remember-me cookies are named `__Host-…` (`__Host-id`,
-    /// `__Host-cart`, `__Host-remember`). Browsers accept such a cookie only if it is `Secure`,
-    /// has `Path=/` and no `Domain`, and only from a secure origin, so no sibling subdomain and
-    /// no plain-http response on the same host can plant one (login CSRF, session fixation).
+    /// Whether the layer's cookies are named `__Host-…` (`__Host-Http-id`, `__Host-Http-cart`,
+    /// `__Host-Http-remember`, `__Host-Http-flash`). Browsers accept such a cookie only if it is
+    /// `Secure`, has `Path=/` and no `Domain`, and only from a secure origin, so no sibling
+    /// subdomain and no plain-http response on the same host can plant one (login CSRF, session
+    /// fixation); `__Host-Http-`, used where the cookie is `HttpOnly` as well (the default), also
+    /// keeps script on the page from setting one (Chrome 140+ and WebKit enforce it; other
+    /// browsers read it as part of the name). Cookies under the `__Host-` names of earlier
+    /// versions are still read where the current one is missing, then moved to it.
     ///
     /// By default the prefix is used whenever those attributes allow it, which they do by
     /// default; with [`secure(false)`](Self::secure), a [`cookie_domain`](Self::cookie_domain)

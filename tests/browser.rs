@@ -50,7 +50,7 @@ async fn the_revoked_device_stays_signed_out(
     assert!(
         revoked
             .iter()
-            .any(|cookie| cookie["name"] == "__Host-remember")
+            .any(|cookie| cookie["name"] == "__Host-Http-remember")
     );
     first.quit().await;
     let revoked_restart = driver.browser(profile("first-revoked")).await;
@@ -314,7 +314,7 @@ async fn every_page_fits_a_phone_and_a_desktop_window() {
     fits_every_width(&shopper, "account-dark").await;
 
     // Signed back in by remember-me: the page asks for the password.
-    shopper.delete_cookie("__Host-id").await;
+    shopper.delete_cookie("__Host-Http-id").await;
     shopper.go(&format!("{shop}/account")).await;
     assert!(shopper.source().await.contains("Confirm it’s you"));
     fits_every_width(&shopper, "account-remembered").await;

@@ -12,7 +12,7 @@ fn a_session_cookie_named_as_the_cart_cookie_says_how_to_rename_either() {
     assert_eq!(
         refused,
         ConfigError::CookieNameTaken {
-            name: "__Host-cart".into(),
+            name: "__Host-Http-cart".into(),
             cookie: "cart",
             setting: "CartConfig::cookie_name",
             taken_by: "session",

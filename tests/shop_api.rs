@@ -158,8 +158,8 @@ async fn login_me_and_wrong_password() {
         login.json(),
         json!({"user_id": "alice", "email": "alice@example.com", "name": "Alice"})
     );
-    assert!(browser.cookies.contains_key("__Host-id"));
-    assert!(!browser.cookies.contains_key("__Host-remember"));
+    assert!(browser.cookies.contains_key("__Host-Http-id"));
+    assert!(!browser.cookies.contains_key("__Host-Http-remember"));
     let me = browser.request("GET", "/api/me", None).await.json();
     assert_eq!(me["user_id"], "alice");
     assert_eq!(me["remembered"], false);
@@ -177,8 +177,8 @@ async fn remember_me_signs_back_in_after_the_session_is_gone() {
     let shop = Shop::start().await;
     let mut browser = shop.browser();
     browser.login("alice@example.com", "wonderland", true).await;
-    assert!(browser.cookies.contains_key("__Host-remember"));
-    browser.cookies.remove("__Host-id");
+    assert!(browser.cookies.contains_key("__Host-Http-remember"));
+    browser.cookies.remove("__Host-Http-id");
     let me = browser.request("GET", "/api/me", None).await;
     assert_eq!(me.status, 200);
     assert_eq!(me.json()["remembered"], true);
@@ -438,7 +438,7 @@ async fn pages_render_for_visitors_and_users() {
     let body = "email=alice%40example.com&password=wonderland&remember=on";
     let reply = browser.send("POST", "/login", Some(body), Some(FORM)).await;
     assert_eq!(reply.status, 303);
-    assert!(browser.cookies.contains_key("__Host-remember"));
+    assert!(browser.cookies.contains_key("__Host-Http-remember"));
     let account = browser.request("GET", "/account", None).await;
     assert!(account.body.contains("Where you are signed in"));
 }

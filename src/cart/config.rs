@@ -86,7 +86,7 @@ impl CartConfig {
         self
     }
 
-    /// Name of the visitor's cart cookie (default `cart`, sent as `__Host-cart` where the
+    /// Name of the visitor's cart cookie (default `cart`, sent as `__Host-Http-cart` where the
     /// cookie attributes allow: see
     /// [`SessionLayerBuilder::host_prefix`](crate::SessionLayerBuilder::host_prefix)).
     pub fn cookie_name(mut self, name: impl Into<String>) -> Self {

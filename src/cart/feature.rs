@@ -107,6 +107,10 @@ impl Feature for CartFeature {
         Some(Box::pin(self.merge_visitor_cart(state, user)))
     }
 
+    fn cookie(&self) -> Option<&CookieSettings> {
+        Some(&self.cookie)
+    }
+
     fn set_cookies(&self, state: &mut State, out: &mut Vec<HeaderValue>) {
         let Some(slot) = state.features.get::<CartSlot>() else {
             return;

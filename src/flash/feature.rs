@@ -49,6 +49,10 @@ impl Feature for FlashFeature {
         true
     }
 
+    fn cookie(&self) -> Option<&CookieSettings> {
+        Some(&self.cookie)
+    }
+
     fn set_cookies(&self, state: &mut State, out: &mut Vec<HeaderValue>) {
         let Some(slot) = state.features.get::<FlashSlot>() else {
             return;

@@ -85,7 +85,7 @@ impl RememberConfig {
         self
     }
 
-    /// Name of the cookie (default `remember`, sent as `__Host-remember` where the cookie
+    /// Name of the cookie (default `remember`, sent as `__Host-Http-remember` where the cookie
     /// attributes allow: see
     /// [`SessionLayerBuilder::host_prefix`](crate::SessionLayerBuilder::host_prefix)).
     pub fn cookie_name(mut self, name: impl Into<String>) -> Self {

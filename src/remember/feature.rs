@@ -171,6 +171,10 @@ impl Feature for RememberFeature {
         }))
     }
 
+    fn cookie(&self) -> Option<&CookieSettings> {
+        Some(&self.cookie)
+    }
+
     fn set_cookies(&self, state: &mut State, out: &mut Vec<HeaderValue>) {
         let Some(slot) = state.features.get::<RememberSlot>() else {
             return;

@@ -15,6 +15,7 @@ use std::time::Duration;
 use http::HeaderValue;
 
 use super::{Client, Context, State};
+use crate::cookie::CookieSettings;
 use crate::error::{SessionError, StoreError};
 use crate::store::BoxFuture;
 
@@ -102,6 +103,12 @@ pub(crate) trait Feature: Any + Send + Sync {
         _keep: &'a HashMap<String, String>,
         _generation: &'a str,
     ) -> Hook<'a, StoreError> {
+        None
+    }
+
+    /// The settings of this feature's cookie, if it has one: how it is named and set, so that
+    /// one sent under an old name is read and moved to the current one.
+    fn cookie(&self) -> Option<&CookieSettings> {
         None
     }
 

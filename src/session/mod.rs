@@ -5,6 +5,7 @@ pub(crate) mod feature;
 pub(crate) mod index;
 mod lifetime;
 pub(crate) mod meta;
+mod old_names;
 pub(crate) mod sign_out;
 mod state;
 mod typed_key;
@@ -284,8 +285,16 @@ fn amend(state: &mut State, context: &Context) -> Amend {
             feature.set_cookies(state, &mut feature_cookies);
         }
     }
+    let set_cookie = state.cookie_header(context);
+    if !state.old_cookies.is_empty() {
+        let old = std::mem::take(&mut state.old_cookies);
+        let set: Vec<&HeaderValue> = set_cookie.iter().chain(&feature_cookies).collect();
+        let mut moved = Vec::new();
+        old_names::amend(old, context, &set, &mut moved);
+        feature_cookies.extend(moved);
+    }
     Amend {
-        set_cookie: state.cookie_header(context),
+        set_cookie,
         feature_cookies,
         clear_site_data: state.clear_site_data,
     }

@@ -35,6 +35,9 @@ impl Reply {
 /// The prefix the layer gives its cookies' names by default.
 pub const HOST: &str = "__Host-";
 
+/// The prefix of the layer's cookies where they are `HttpOnly` too: the default.
+pub const HOST_HTTP: &str = "__Host-Http-";
+
 /// A browser stand-in over `oneshot`: keeps the cookies the app sets (the session's, the
 /// cart's, remember-me's and any other) and sends them back, as a browser would.
 #[derive(Clone)]
@@ -63,20 +66,19 @@ pub struct Client {
 }
 
 impl Client {
-    /// A client of an app with the default cookie names (`__Host-id`, `__Host-cart`,
-    /// `__Host-remember`).
+    /// A client of an app with the default cookie names (`__Host-Http-id`, `__Host-Http-cart`,
+    /// `__Host-Http-remember`).
     pub fn new(app: Router) -> Self {
-        Self::named(app, "__Host-id")
+        Self::named(app, "__Host-Http-id")
     }
 
     /// A client of an app whose session cookie is `cookie_name`; its cart and remember-me
     /// cookies are prefixed like it.
     pub fn named(app: Router, cookie_name: &str) -> Self {
-        let prefix = if cookie_name.starts_with(HOST) {
-            HOST
-        } else {
-            ""
-        };
+        let prefix = [HOST_HTTP, HOST]
+            .into_iter()
+            .find(|prefix| cookie_name.starts_with(prefix))
+            .unwrap_or("");
         Self {
             app,
             cookie_name: cookie_name.to_owned(),
@@ -240,17 +242,34 @@ impl Client {
         };
         let value = rest.split(';').next().unwrap_or_default();
         let kept = (!set_cookie.contains("Max-Age=0")).then(|| value.to_owned());
-        let base = |name: &str| name.strip_prefix(HOST).unwrap_or(name).to_owned();
-        if base(name) == base(&self.cookie_name) {
+        let base = |name: &str| {
+            let name = name.strip_prefix(HOST_HTTP).unwrap_or(name);
+            name.strip_prefix(HOST).unwrap_or(name).to_owned()
+        };
+        if self.other_cookies.contains_key(name) {
+            match kept {
+                Some(value) => self.other_cookies.insert(name.to_owned(), value),
+                None => self.other_cookies.remove(name),
+            };
+            return;
+        }
+        // A cookie of ours under another prefix: the app's naming (adopted when it sets one),
+        // or an old name it expires (which leaves the current one alone).
+        let ours =
+            |current: &str| name == current || (base(name) == base(current) && kept.is_some());
+        if ours(&self.cookie_name) {
             self.cookie_name = name.to_owned();
             self.cookie = kept;
-        } else if base(name) == "cart" {
+        } else if ours(&self.cart_name) {
             self.cart_name = name.to_owned();
             self.cart = kept;
-        } else if base(name) == "remember" {
+        } else if ours(&self.remember_name) {
             self.remember_name = name.to_owned();
             self.remember = kept;
-        } else {
+        } else if [&self.cookie_name, &self.cart_name, &self.remember_name]
+            .iter()
+            .all(|current| base(current) != base(name))
+        {
             match kept {
                 Some(value) => self.other_cookies.insert(name.to_owned(), value),
                 None => self.other_cookies.remove(name),

@@ -44,7 +44,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 pub use self::app::app;
-pub use self::client::{Client, HOST, Reply};
+pub use self::client::{Client, HOST, HOST_HTTP, Reply};
 use crate::LayerStore;
 
 /// A store to run the suite against, with whatever keeps it alive (a server process, a
@@ -240,6 +240,11 @@ macro_rules! __conformance_core {
                 a_revocation_racing_a_cycle_of_another_device_spares_it,
                 a_revocation_racing_a_cycle_of_that_device_is_true_only_if_it_signed_it_out,
             ];
+            cookie_names: [
+                the_session_cookies_current_name_is_host_http,
+                a_session_cookie_under_its_old_name_is_read_and_moved,
+                the_current_name_wins_over_an_old_one,
+            ];
             guard: [
                 an_anonymous_request_to_a_logged_in_route_is_refused_with_401,
                 an_anonymous_request_is_sent_to_the_login_path_with_next,
@@ -267,6 +272,7 @@ macro_rules! __conformance_cart {
                 limits_give_typed_errors_and_leave_the_cart_unchanged,
                 a_refused_cart_change_answers_json_to_a_client_that_accepts_json,
                 a_refused_cart_change_goes_through_the_layers_renderer,
+                a_cart_cookie_under_its_old_name_keeps_the_cart,
                 an_unknown_cart_id_is_never_adopted,
                 login_merges_the_visitor_cart_by_summing,
                 a_retried_merge_gives_the_same_result,
@@ -312,6 +318,7 @@ macro_rules! __conformance_remember {
                 a_token_issued_before_logout_all_signs_nobody_in,
                 the_token_kept_by_logout_others_still_signs_in,
                 a_remembered_sign_in_is_listed_as_the_browser_that_used_the_token,
+                a_remember_cookie_under_its_old_name_still_signs_in,
             ];
         ]);
     };

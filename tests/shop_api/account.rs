@@ -21,7 +21,7 @@ async fn signed_in(shop: &Shop, password: &str) -> Browser {
 async fn remembered(shop: &Shop) -> Browser {
     let mut browser = shop.browser();
     browser.login("alice@example.com", "wonderland", true).await;
-    browser.cookies.remove("__Host-id");
+    browser.cookies.remove("__Host-Http-id");
     let me = browser.request("GET", "/api/me", None).await.json();
     assert_eq!(me["remembered"], true);
     browser
@@ -49,19 +49,19 @@ async fn changing_the_password_signs_out_every_other_session_and_gives_a_new_id(
     let shop = Shop::start().await;
     let mut laptop = signed_in(&shop, "wonderland").await;
     let mut phone = signed_in(&shop, "wonderland").await;
-    let before = laptop.cookies["__Host-id"].clone();
+    let before = laptop.cookies["__Host-Http-id"].clone();
     assert_eq!(
         change(&mut laptop, "wonderland", "looking-glass").await,
         204
     );
-    assert_ne!(laptop.cookies["__Host-id"], before, "a new ID");
+    assert_ne!(laptop.cookies["__Host-Http-id"], before, "a new ID");
     assert!(is_signed_in(&mut laptop).await);
     assert!(
         !is_signed_in(&mut phone).await,
         "the other session is signed out"
     );
     let mut old_cookie = shop.browser();
-    old_cookie.cookies.insert("__Host-id".into(), before);
+    old_cookie.cookies.insert("__Host-Http-id".into(), before);
     assert!(
         !is_signed_in(&mut old_cookie).await,
         "the old ID names nothing"
@@ -154,7 +154,7 @@ async fn a_remembered_session_confirms_the_password_before_signing_out_everywher
             .status,
         401
     );
-    let before = browser.cookies["__Host-id"].clone();
+    let before = browser.cookies["__Host-Http-id"].clone();
     let right = json!({ "password": "wonderland" });
     assert_eq!(
         browser
@@ -164,7 +164,7 @@ async fn a_remembered_session_confirms_the_password_before_signing_out_everywher
         204
     );
     assert_ne!(
-        browser.cookies["__Host-id"], before,
+        browser.cookies["__Host-Http-id"], before,
         "confirming gives a new ID"
     );
     let me = browser.request("GET", "/api/me", None).await.json();

@@ -91,7 +91,10 @@ async fn too_many_attempts_from_one_client_are_429_with_retry_after() {
         .unwrap_or_default()
         .to_owned();
     assert!(error.contains("too many"), "{error}");
-    assert!(!browser.cookies.contains_key("__Host-id"), "not signed in");
+    assert!(
+        !browser.cookies.contains_key("__Host-Http-id"),
+        "not signed in"
+    );
 
     let page = browser
         .form("/login", "email=alice%40example.com&password=wonderland")
@@ -145,7 +148,7 @@ async fn a_wrong_password_shows_the_sign_in_form_again_with_the_message() {
     );
     assert!(reply.body.contains("name=\"password\""));
     assert!(reply.body.contains("<style>"), "in the shop's frame");
-    assert!(!browser.cookies.contains_key("__Host-id"));
+    assert!(!browser.cookies.contains_key("__Host-Http-id"));
 }
 
 /// One IPv6 subscriber gets a /64 to pick addresses from: the limit is the network's.

@@ -9,6 +9,7 @@ use http::HeaderValue;
 
 pub(crate) use self::sign_in::SignIn;
 use super::Context;
+use super::old_names::{OldCookie, current_name};
 use crate::codec::{field_cost, field_for_key, key_of_field};
 use crate::cookie::{CookieUpdate, RawCookies};
 use crate::error::SessionError;
@@ -21,8 +22,11 @@ use crate::time::UnixMillis;
 pub(crate) struct State {
     /// The well-formed ID the request's cookie carried, whether or not a record exists for it.
     pub(crate) cookie_id: Option<SessionId>,
-    /// The request's cookie was protected with a previous key: the response re-issues it.
-    pub(crate) cookie_under_previous_key: bool,
+    /// The request's cookie was protected with a previous key, or sent under an old name: the
+    /// response re-issues it.
+    pub(crate) reissue_cookie: bool,
+    /// The request's cookies under old names, which the response expires.
+    pub(crate) old_cookies: Vec<OldCookie>,
     pub(crate) loaded: bool,
     /// The ID of the stored record; `None` until one exists.
     pub(crate) id: Option<SessionId>,
@@ -82,17 +86,31 @@ impl State {
         let session = &context.config.cookie;
         let mut state = Self::default();
         for (name, value) in cookies.pairs() {
+            // A cookie under an old name stands in for a current one the request lacks.
+            let (name, old) = match current_name(name, context) {
+                Some(current) => {
+                    state.old_cookies.push(OldCookie::new(name, current, value));
+                    if cookies.pairs().any(|(other, _)| other == current) {
+                        continue;
+                    }
+                    (current, true)
+                }
+                None => (name, false),
+            };
             if session.is_named(name) {
                 if state.cookie_id.is_none()
                     && let Some((id, previous_key)) = session.read(value)
                 {
                     state.cookie_id = Some(id);
-                    state.cookie_under_previous_key = previous_key;
+                    state.reissue_cookie = previous_key || old;
                 }
                 continue;
             }
             for feature in &context.features {
                 if feature.read_cookie(name, value, &mut state) {
+                    if let (true, Some(cookie)) = (old, state.old_cookies.last_mut()) {
+                        cookie.read = true;
+                    }
                     break;
                 }
             }
@@ -204,6 +222,7 @@ impl State {
         let had_cookie = self.cookie_id.is_some() || self.id.is_some();
         let cookie_id = self.cookie_id.take();
         let features = std::mem::take(&mut self.features);
+        let old_cookies = std::mem::take(&mut self.old_cookies);
         let clear_site_data = self.clear_site_data;
         *self = State {
             loaded: true,
@@ -213,6 +232,7 @@ impl State {
                 CookieUpdate::Keep
             },
             cookie_id,
+            old_cookies,
             clear_site_data,
             ended: true,
             features,
@@ -275,7 +295,7 @@ impl State {
         {
             self.cookie = CookieUpdate::Remove;
         }
-        if self.cookie_under_previous_key
+        if self.reissue_cookie
             && self.cookie == CookieUpdate::Keep
             && self.id.is_some()
             && self.id == self.cookie_id

@@ -7,6 +7,7 @@ use crate::store::cart::{CartLimits, CartLine, CartOp, CartOwner, CartStore, Mer
 use crate::{CartConfig, CartId};
 use axum::http::StatusCode;
 
+use super::cookie_names::{expires, under_old_name};
 use crate::test_kit::{Backend, Client, app};
 
 fn client<B: Backend>(backend: &B) -> Client {
@@ -104,7 +105,7 @@ pub(crate) async fn the_cart_cookie_is_persistent_and_secure<B: Backend>() {
     let cookie = reply
         .set_cookies
         .iter()
-        .find(|c| c.starts_with("__Host-cart="))
+        .find(|c| c.starts_with("__Host-Http-cart="))
         .expect("a cart cookie");
     for attribute in [
         "HttpOnly",
@@ -123,7 +124,7 @@ pub(crate) async fn the_cart_cookie_is_persistent_and_secure<B: Backend>() {
         again
             .set_cookies
             .iter()
-            .any(|c| c.starts_with("__Host-cart=")),
+            .any(|c| c.starts_with("__Host-Http-cart=")),
         "Max-Age refreshed on change"
     );
 }
@@ -229,7 +230,7 @@ pub(crate) async fn login_merges_the_visitor_cart_by_summing<B: Backend>() {
         reply
             .set_cookies
             .iter()
-            .any(|c| c.starts_with("__Host-cart=;"))
+            .any(|c| c.starts_with("__Host-Http-cart=;"))
     );
     assert_eq!(shopper.cart().await, cart_of(&[("a", 1), ("b", 5)]));
     assert_eq!(other_device.cart().await, cart_of(&[("a", 1), ("b", 5)]));
@@ -347,4 +348,20 @@ pub(crate) async fn the_visitor_cart_expires_after_its_ttl<B: Backend>() {
     assert!(client.cart().await.is_empty());
     client.post("/cart/add/pear/1", "").await;
     assert_eq!(client.cart().await, cart_of(&[("pear", 1)]));
+}
+
+pub(crate) async fn a_cart_cookie_under_its_old_name_keeps_the_cart<B: Backend>() {
+    let backend = B::start();
+    let mut client = Client::new(app(backend.store(), |b| b));
+    client.post("/cart/add/tea/2", "").await;
+    let value = client.cart.take();
+    under_old_name(&mut client, "__Host-cart", value.clone());
+    let reply = client.get("/cart/count").await;
+    assert_eq!(reply.body, "2");
+    assert_eq!(client.cart, value, "moved to the current name");
+    assert!(
+        expires(&reply.set_cookies, "__Host-cart"),
+        "{:?}",
+        reply.set_cookies
+    );
 }

@@ -110,7 +110,7 @@ pub(crate) async fn delete_removes_the_data_and_expires_the_cookie<B: Backend>()
     let reply = client.post("/delete", "").await;
     let removal = &reply.set_cookies[0];
     for attribute in [
-        "__Host-id=;",
+        "__Host-Http-id=;",
         "Max-Age=0",
         "Path=/",
         "HttpOnly",

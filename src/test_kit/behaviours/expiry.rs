@@ -29,7 +29,9 @@ fn max_age(set_cookie: &str) -> Option<u64> {
 
 /// The one session `Set-Cookie` of a reply.
 fn session_cookie(set_cookies: &[String]) -> &str {
-    let mut session = set_cookies.iter().filter(|c| c.starts_with("__Host-id="));
+    let mut session = set_cookies
+        .iter()
+        .filter(|c| c.starts_with("__Host-Http-id="));
     let cookie = session.next().expect("a session Set-Cookie");
     assert!(session.next().is_none(), "one session Set-Cookie");
     cookie

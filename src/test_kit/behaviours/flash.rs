@@ -66,7 +66,7 @@ pub(crate) async fn a_flash_cookie_without_messages_shows_nothing_and_is_expired
     client.post("/set/n", "1").await;
     client
         .other_cookies
-        .insert("__Host-flash".to_owned(), "1".to_owned());
+        .insert("__Host-Http-flash".to_owned(), "1".to_owned());
     let page = client.get("/flash").await;
     assert_eq!(page.body, "");
     assert!(client.other_cookies.is_empty(), "{:?}", page.set_cookies);

@@ -2,6 +2,7 @@
 
 #[cfg(feature = "cart")]
 pub(super) mod cart;
+pub(super) mod cookie_names;
 pub(super) mod data;
 pub(super) mod device_races;
 pub(super) mod devices;

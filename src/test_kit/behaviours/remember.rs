@@ -11,6 +11,7 @@ const GET: Method = Method::GET;
 const POST: Method = Method::POST;
 use crate::{RememberConfig, RememberMode, SessionLayerBuilder};
 
+use super::cookie_names::{expires, under_old_name};
 use crate::test_kit::{Backend, Client, app};
 
 /// An app whose theft alarms are counted, with the given remember-me settings.
@@ -47,7 +48,7 @@ pub(crate) async fn issue_sets_the_cookie_with_secure_attributes<B: Backend>() {
     let cookie = reply
         .set_cookies
         .iter()
-        .find(|c| c.starts_with("__Host-remember="))
+        .find(|c| c.starts_with("__Host-Http-remember="))
         .expect("a remember cookie");
     for attribute in [
         "HttpOnly",
@@ -160,7 +161,7 @@ pub(crate) async fn logout_revokes_this_devices_token_only<B: Backend>() {
         reply
             .set_cookies
             .iter()
-            .any(|c| c.starts_with("__Host-remember=;")),
+            .any(|c| c.starts_with("__Host-Http-remember=;")),
         "{reply:?}"
     );
     leaving.cookie = None;
@@ -303,4 +304,30 @@ pub(crate) async fn a_remembered_sign_in_is_listed_as_the_browser_that_used_the_
     assert_eq!(used["ip"], "203.0.113.9");
     let from_laptop = laptop.devices().await;
     assert_eq!(from_laptop.len(), 2, "{from_laptop:?}");
+}
+
+pub(crate) async fn a_remember_cookie_under_its_old_name_still_signs_in<B: Backend>() {
+    let backend = B::start();
+    let mut client = Client::new(app(backend.store(), |b| b));
+    client.post("/login-remember/alice", "").await;
+    client.cookie = None;
+    let value = client.remember.take();
+    under_old_name(&mut client, "__Host-remember", value);
+    let reply = client.get("/me").await;
+    assert_eq!(reply.body, "alice");
+    assert!(
+        client.remember.is_some(),
+        "a remember cookie under the current name"
+    );
+    assert!(
+        expires(&reply.set_cookies, "__Host-remember"),
+        "{:?}",
+        reply.set_cookies
+    );
+    client.cookie = None;
+    assert_eq!(
+        client.get("/me").await.body,
+        "alice",
+        "the current one signs in"
+    );
 }

@@ -212,7 +212,7 @@ pub(crate) async fn cookie_has_secure_defaults<B: Backend>() {
     assert_eq!(value.len(), 51);
     assert_eq!(
         cookie,
-        format!("__Host-id={value}; HttpOnly; SameSite=Lax; Secure; Path=/")
+        format!("__Host-Http-id={value}; HttpOnly; SameSite=Lax; Secure; Path=/")
     );
 }
 
@@ -261,17 +261,19 @@ pub(crate) async fn cookies_are_host_prefixed_by_default<B: Backend>() {
     let backend = B::start();
     let mut client = client(&backend);
     let cookie = client.post("/set/n", "1").await.set_cookies.remove(0);
-    assert!(cookie.starts_with("__Host-id="), "{cookie}");
+    assert!(cookie.starts_with("__Host-Http-id="), "{cookie}");
     #[cfg(feature = "cart")]
     {
         let cart = client.post("/cart/add/apple/1", "").await.set_cookies;
-        assert!(cart[0].starts_with("__Host-cart="), "{cart:?}");
+        assert!(cart[0].starts_with("__Host-Http-cart="), "{cart:?}");
     }
     #[cfg(feature = "remember-me")]
     {
         let remember = client.post("/login-remember/alice", "").await.set_cookies;
         assert!(
-            remember.iter().any(|c| c.starts_with("__Host-remember=")),
+            remember
+                .iter()
+                .any(|c| c.starts_with("__Host-Http-remember=")),
             "{remember:?}"
         );
     }

@@ -11,13 +11,15 @@ use crate::expiry::{Expiry, Timeouts};
 use crate::id::SessionId;
 use crate::time::UnixMillis;
 
+mod naming;
+
+use self::naming::is_token;
+
 pub(crate) const DEFAULT_IDLE: Duration = Duration::from_secs(30 * 60);
 pub(crate) const DEFAULT_ABSOLUTE: Duration = Duration::from_secs(12 * 60 * 60);
 pub(crate) const DEFAULT_MAX_BYTES: usize = 64 * 1024;
 pub(crate) const DEFAULT_MAX_KEYS: usize = 256;
 pub(crate) const DEFAULT_LAST_SEEN_INTERVAL: Duration = Duration::from_secs(60);
-const HOST_PREFIX: &str = "__Host-";
-const SECURE_PREFIX: &str = "__Secure-";
 
 /// Timeouts, limits and the cookie.
 #[derive(Clone, Debug)]
@@ -128,6 +130,12 @@ pub enum ConfigError {
     /// than `/`, or a `Domain`: browsers drop such a cookie.
     #[error("the __Host- cookie prefix requires Secure, Path=/ and no Domain")]
     HostPrefix,
+    /// A cookie name starts with `__Http-` or `__Host-Http-` but the cookie is not `HttpOnly`
+    /// and `Secure`: browsers drop it.
+    #[error(
+        "the __Http- and __Host-Http- cookie prefixes require the HttpOnly and Secure attributes"
+    )]
+    HttpPrefix,
     /// A cookie name starts with `__Secure-` but the cookie is not `Secure`: browsers drop it.
     #[error("the __Secure- cookie prefix requires the Secure attribute")]
     SecurePrefix,
@@ -185,9 +193,7 @@ impl SessionConfig {
         if self.max_keys == 0 {
             return Err(ConfigError::Zero("session key limit"));
         }
-        let mut name = std::mem::take(&mut self.cookie.name);
-        self.apply_prefix(&mut name)?;
-        self.cookie.name = name;
+        self.name_session_cookie()?;
         Ok(self)
     }
 }
@@ -212,79 +218,11 @@ impl SessionConfig {
         });
         self.cookie.header(update, max_age)
     }
-
-    /// The settings of the `cookie` cookie of a feature (`cart`, `remember-me`), named `name`
-    /// by the feature's `setting` and lasting `lifetime`: the session cookie's attributes and
-    /// `__Host-` prefix rule.
-    /// Refused if the name is no cookie name, or is (once prefixed) one of `taken`: the names
-    /// of the session cookie and the other features' cookies, with whose they are.
-    #[cfg_attr(
-        not(any(feature = "cart", feature = "remember-me", feature = "flash")),
-        expect(dead_code, reason = "an extension point: only features call it")
-    )]
-    pub(crate) fn companion_cookie(
-        &self,
-        (cookie, setting): CookieOwner,
-        name: &str,
-        lifetime: Duration,
-        taken: &[(&str, CookieOwner)],
-    ) -> Result<CookieSettings, ConfigError> {
-        if !is_token(name) {
-            return Err(ConfigError::CookieName(name.to_owned()));
-        }
-        let mut name = name.to_owned();
-        self.apply_prefix(&mut name)?;
-        if let Some(&(_, (taken_by, taken_by_setting))) = taken.iter().find(|(t, _)| *t == name) {
-            return Err(ConfigError::CookieNameTaken {
-                name,
-                cookie,
-                setting,
-                taken_by,
-                taken_by_setting,
-            });
-        }
-        Ok(self.cookie.companion(&name, lifetime))
-    }
-
-    /// Names a cookie `__Host-…` where the cookie attributes allow it (`Secure`, `Path=/`, no
-    /// `Domain`: the defaults), so that no sibling subdomain and no plain-http response can
-    /// plant one; keeps the plain name where they do not.
-    fn apply_prefix(&self, name: &mut String) -> Result<(), ConfigError> {
-        let secure = self.cookie.secure;
-        let allowed = secure && self.cookie.path == "/" && self.cookie.domain.is_none();
-        if name.starts_with(SECURE_PREFIX) && !secure {
-            return Err(ConfigError::SecurePrefix);
-        }
-        let prefixed = name.starts_with(HOST_PREFIX);
-        if prefixed && !allowed {
-            return Err(ConfigError::HostPrefix);
-        }
-        match self.host_prefix {
-            Some(true) if !allowed => return Err(ConfigError::HostPrefix),
-            Some(false) => {}
-            _ if allowed && !prefixed && !name.starts_with(SECURE_PREFIX) => {
-                name.insert_str(0, HOST_PREFIX);
-            }
-            _ => {}
-        }
-        Ok(())
-    }
-}
-
-/// RFC 6265's `token`: visible ASCII except separators.
-fn is_token(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A feature's cookie, as a feature names it.
-    const WIDGET: CookieOwner = ("widget", "WidgetConfig::cookie_name");
 
     fn with_cookie(change: impl FnOnce(&mut CookieSettings)) -> Result<SessionConfig, ConfigError> {
         let mut config = SessionConfig::default();
@@ -310,94 +248,5 @@ mod tests {
             cookie.secure = false;
         });
         assert_eq!(result.unwrap_err(), ConfigError::SameSiteNone);
-    }
-
-    #[test]
-    fn host_prefix_is_the_default_for_every_cookie() {
-        let config = SessionConfig::default().finish().unwrap();
-        assert_eq!(config.cookie.name, "__Host-id");
-        let companion = config.companion_cookie(WIDGET, "widget", Duration::from_secs(1), &[]);
-        assert_eq!(companion.unwrap().name, "__Host-widget");
-    }
-
-    #[test]
-    fn a_companion_cookie_cannot_take_a_name_in_use() {
-        let mut config = SessionConfig::default();
-        config.cookie.name = "widget".into();
-        let config = config.finish().unwrap();
-        let taken = [(config.cookie.name.as_str(), SESSION_COOKIE)];
-        let clash = config.companion_cookie(WIDGET, "widget", Duration::from_secs(1), &taken);
-        let error = clash.unwrap_err();
-        assert_eq!(
-            error,
-            ConfigError::CookieNameTaken {
-                name: "__Host-widget".into(),
-                cookie: "widget",
-                setting: "WidgetConfig::cookie_name",
-                taken_by: "session",
-                taken_by_setting: "SessionLayerBuilder::cookie_name",
-            }
-        );
-        assert!(
-            error.to_string().contains("WidgetConfig::cookie_name"),
-            "{error}"
-        );
-    }
-
-    #[test]
-    fn plain_names_where_the_attributes_do_not_allow_the_prefix() {
-        for change in [
-            (|c: &mut CookieSettings| c.secure = false) as fn(&mut CookieSettings),
-            |c| c.path = "/app".into(),
-            |c| c.domain = Some("example.com".into()),
-        ] {
-            let config = with_cookie(change).unwrap();
-            assert_eq!(config.cookie.name, "id");
-            let companion = config.companion_cookie(WIDGET, "widget", Duration::from_secs(1), &[]);
-            assert_eq!(companion.unwrap().name, "widget");
-        }
-    }
-
-    #[test]
-    fn host_prefix_off_keeps_the_plain_names() {
-        let config = SessionConfig {
-            host_prefix: Some(false),
-            ..SessionConfig::default()
-        };
-        assert_eq!(config.finish().unwrap().cookie.name, "id");
-    }
-
-    #[test]
-    fn a_required_host_prefix_needs_root_path_and_no_domain() {
-        let mut config = SessionConfig {
-            host_prefix: Some(true),
-            ..SessionConfig::default()
-        };
-        config.cookie.domain = Some("example.com".into());
-        assert_eq!(config.finish().unwrap_err(), ConfigError::HostPrefix);
-    }
-
-    #[test]
-    fn a_host_prefixed_name_without_secure_is_refused() {
-        let result = with_cookie(|cookie| {
-            cookie.name = "__Host-sid".into();
-            cookie.secure = false;
-        });
-        assert_eq!(result.unwrap_err(), ConfigError::HostPrefix);
-    }
-
-    #[test]
-    fn a_secure_prefixed_name_without_secure_is_refused() {
-        let result = with_cookie(|cookie| {
-            cookie.name = "__Secure-sid".into();
-            cookie.secure = false;
-        });
-        assert_eq!(result.unwrap_err(), ConfigError::SecurePrefix);
-    }
-
-    #[test]
-    fn a_name_given_with_the_prefix_is_not_prefixed_twice() {
-        let config = with_cookie(|cookie| cookie.name = "__Host-sid".into()).unwrap();
-        assert_eq!(config.cookie.name, "__Host-sid");
     }
 }
