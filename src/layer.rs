@@ -7,19 +7,14 @@ use cookie::SameSite;
 use tower_layer::Layer;
 
 #[cfg(feature = "cart")]
-use crate::cart::{CartConfig, CartFeature};
-use crate::config::{ConfigError, SESSION_COOKIE, SessionConfig};
+use crate::cart::CartConfig;
+use crate::config::{ConfigError, SessionConfig};
 use crate::failure::{Renderer, SessionFailure};
-#[cfg(feature = "flash")]
-use crate::flash::FlashFeature;
+use crate::features::Features;
 #[cfg(feature = "remember-me")]
-use crate::remember::{RememberConfig, RememberFeature};
+use crate::remember::RememberConfig;
 use crate::service::SessionService;
-use crate::session::{Context, Feature};
-#[cfg(feature = "cart")]
-use crate::store::DynCartStore;
-#[cfg(feature = "remember-me")]
-use crate::store::DynTokenStore;
+use crate::session::Context;
 use crate::store::{DynUserIndex, LayerStore};
 
 /// A tower layer that gives each request a [`Session`](crate::Session).
@@ -105,14 +100,6 @@ pub struct SessionLayerBuilder {
     config: SessionConfig,
     render_failure: Option<Renderer>,
     features: Features,
-}
-
-/// The enabled features, each with its store and settings.
-struct Features {
-    #[cfg(feature = "cart")]
-    cart: (Arc<dyn DynCartStore>, CartConfig),
-    #[cfg(feature = "remember-me")]
-    remember: (Arc<dyn DynTokenStore>, RememberConfig),
 }
 
 impl std::fmt::Debug for SessionLayerBuilder {
@@ -377,45 +364,5 @@ impl SessionLayerBuilder {
                 render_failure: self.render_failure,
             }),
         })
-    }
-}
-
-impl Features {
-    /// The enabled features, each checking its own settings; none may name its cookie as the
-    /// session's or an earlier feature's.
-    #[cfg_attr(
-        not(all(feature = "cart", feature = "remember-me")),
-        allow(
-            unused_mut,
-            unused_variables,
-            clippy::unnecessary_wraps,
-            clippy::useless_vec
-        )
-    )]
-    fn build(self, config: &SessionConfig) -> Result<Vec<Arc<dyn Feature>>, ConfigError> {
-        let mut features: Vec<Arc<dyn Feature>> = Vec::new();
-        let mut cookies = vec![(config.cookie.name.clone(), SESSION_COOKIE)];
-        #[cfg(feature = "cart")]
-        {
-            let (store, settings) = self.cart;
-            let taken: Vec<_> = cookies.iter().map(|(n, w)| (n.as_str(), *w)).collect();
-            let cart = CartFeature::new(store, settings, config, &taken)?;
-            cookies.push((cart.cookie_name().to_owned(), CartFeature::COOKIE));
-            features.push(Arc::new(cart));
-        }
-        #[cfg(feature = "remember-me")]
-        {
-            let (store, settings) = self.remember;
-            let taken: Vec<_> = cookies.iter().map(|(n, w)| (n.as_str(), *w)).collect();
-            let remember = RememberFeature::new(store, settings, config, &taken)?;
-            cookies.push((remember.cookie_name().to_owned(), RememberFeature::COOKIE));
-            features.push(Arc::new(remember));
-        }
-        #[cfg(feature = "flash")]
-        {
-            let taken: Vec<_> = cookies.iter().map(|(n, w)| (n.as_str(), *w)).collect();
-            features.push(Arc::new(FlashFeature::new(config, &taken)?));
-        }
-        Ok(features)
     }
 }

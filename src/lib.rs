@@ -75,6 +75,7 @@ mod error;
 mod expiry;
 mod extract;
 mod failure;
+mod features;
 #[cfg(feature = "flash")]
 mod flash;
 mod future;
