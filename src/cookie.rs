@@ -247,10 +247,6 @@ impl CookieSettings {
     }
 
     /// A Set-Cookie header that sets the cookie to `value`, or expires it for `None`.
-    #[cfg_attr(
-        not(any(feature = "cart", feature = "remember-me", feature = "flash")),
-        expect(dead_code, reason = "an extension point: only features call it")
-    )]
     pub(crate) fn render(&self, value: Option<String>) -> Option<HeaderValue> {
         self.render_for(value, self.max_age)
     }
