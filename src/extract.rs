@@ -55,6 +55,15 @@ impl From<StoreError> for SessionRejection {
     }
 }
 
+/// The request's session as the layer left it in the request, not loaded.
+pub(crate) fn layer_session(parts: &Parts) -> Result<Session, SessionRejection> {
+    parts
+        .extensions
+        .get::<Session>()
+        .cloned()
+        .ok_or(SessionRejection::MissingLayer)
+}
+
 /// Extracting a `Session` loads it (one round trip when the request has a session cookie, none
 /// otherwise), so that a store outage is a 503 before the handler runs. Take
 /// `Result<Session, SessionRejection>` to handle that case yourself.
@@ -62,11 +71,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Session {
     type Rejection = SessionRejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let session = parts
-            .extensions
-            .get::<Session>()
-            .cloned()
-            .ok_or(SessionRejection::MissingLayer)?;
+        let session = layer_session(parts)?;
         session
             .load()
             .await

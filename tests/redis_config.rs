@@ -301,16 +301,21 @@ fn closed_port() -> u16 {
     listener.local_addr().expect("its address").port()
 }
 
-#[tokio::test]
-async fn a_store_that_cannot_connect_names_the_server_and_the_cause_but_not_the_password() {
-    let port = closed_port();
-    let store = RedisStore::builder(format!("redis://app:s3cret@127.0.0.1:{port}/0"))
+/// What `check` says of the server at `url`.
+async fn check_of(url: String) -> String {
+    let store = RedisStore::builder(url)
         .command_timeout(Duration::from_secs(5))
         .build()
         .unwrap();
-    let error = store.check().await.unwrap_err();
+    store.check().await.unwrap_err().to_string()
+}
+
+#[tokio::test]
+async fn a_store_that_cannot_connect_names_the_server_and_the_cause_but_not_the_password() {
+    let port = closed_port();
+    let error = check_of(format!("redis://app:s3cret@127.0.0.1:{port}/0")).await;
     assert_eq!(
-        error.to_string(),
+        error,
         format!(
             "session store unavailable: could not connect to Redis at 127.0.0.1:{port}: \
              connection refused"
@@ -332,13 +337,9 @@ async fn a_server_that_is_not_redis_is_named_as_such() {
             );
         }
     });
-    let store = RedisStore::builder(format!("redis://127.0.0.1:{port}"))
-        .command_timeout(Duration::from_secs(5))
-        .build()
-        .unwrap();
-    let error = store.check().await.unwrap_err();
+    let error = check_of(format!("redis://127.0.0.1:{port}")).await;
     assert_eq!(
-        error.to_string(),
+        error,
         format!(
             "session store unavailable: Redis at 127.0.0.1:{port} is not a Redis server (its reply is not RESP)"
         )

@@ -171,11 +171,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Flash {
     type Rejection = SessionRejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let session = parts
-            .extensions
-            .get::<Session>()
-            .cloned()
-            .ok_or(SessionRejection::MissingLayer)?;
+        let session = crate::extract::layer_session(parts)?;
         if session.context().feature::<FlashFeature>().is_none() {
             return Err(SessionRejection::MissingLayer);
         }

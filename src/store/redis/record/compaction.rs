@@ -144,16 +144,8 @@ fn size_class(size: usize) -> usize {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::change;
     use super::*;
-
-    fn change<'a>(set: &[(&'a str, &'a str)], remove: &[&'a str]) -> Change<'a> {
-        Change {
-            set: set.to_vec(),
-            remove: remove.to_vec(),
-            base: None,
-            caps: None,
-        }
-    }
 
     /// A record as loaded, measured as its load would.
     fn loaded(record: &str) -> AsLoaded<'_> {

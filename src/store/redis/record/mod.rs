@@ -228,7 +228,8 @@ mod tests {
         (name.to_owned(), value.to_owned())
     }
 
-    fn change<'a>(set: &[(&'a str, &'a str)], remove: &[&'a str]) -> Change<'a> {
+    /// A change that sets `set` and removes `remove`.
+    pub(super) fn change<'a>(set: &[(&'a str, &'a str)], remove: &[&'a str]) -> Change<'a> {
         Change {
             set: set.to_vec(),
             remove: remove.to_vec(),
