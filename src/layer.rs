@@ -244,6 +244,17 @@ impl SessionLayerBuilder {
         self
     }
 
+    /// Whether cookies under the `__Host-` names of earlier versions (`__Host-id` where the
+    /// cookie is now `__Host-Http-id`; see [`host_prefix`](Self::host_prefix)) are still read
+    /// where a request lacks the current one, then moved to it (default `true`, so an upgrade
+    /// signs nobody out). Script on a page can set an old name, not a current one: turn this
+    /// off once every browser has been moved, the longest cookie lifetime after the upgrade
+    /// (the absolute timeout, or the remember-me lifetime).
+    pub fn read_old_cookie_names(mut self, read: bool) -> Self {
+        self.config.read_old_cookie_names = read;
+        self
+    }
+
     /// Keys the cookie was [`signed`](Self::signed) or made [`private`](Self::private) with
     /// before the current one: a cookie one of them protects is still read, and the response
     /// re-issues it under the current key, so rotating the secret at a deploy signs nobody out.

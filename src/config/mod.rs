@@ -44,6 +44,8 @@ pub(crate) struct SessionConfig {
     pub(crate) max_sessions_per_user: Option<usize>,
     /// Where [`LoggedIn`](crate::LoggedIn) sends anonymous requests; `None`: answer 401.
     pub(crate) login_path: Option<String>,
+    /// Read cookies under the `__Host-` names of earlier versions (see `config/naming.rs`).
+    pub(crate) read_old_cookie_names: bool,
 }
 
 impl Default for SessionConfig {
@@ -63,6 +65,7 @@ impl Default for SessionConfig {
             client_ip_header: None,
             max_sessions_per_user: None,
             login_path: None,
+            read_old_cookie_names: true,
         }
     }
 }

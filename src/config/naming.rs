@@ -41,7 +41,7 @@ impl SessionConfig {
             });
         }
         let mut settings = self.cookie.companion(&name, lifetime);
-        settings.old_name = old_name;
+        settings.old_name = old_name.filter(|_| self.read_old_cookie_names);
         Ok(settings)
     }
 
@@ -49,7 +49,7 @@ impl SessionConfig {
     pub(super) fn name_session_cookie(&mut self) -> Result<(), ConfigError> {
         let (name, old_name) = self.prefixed(&self.cookie.name)?;
         self.cookie.name = name;
-        self.cookie.old_name = old_name;
+        self.cookie.old_name = old_name.filter(|_| self.read_old_cookie_names);
         Ok(())
     }
 
@@ -58,8 +58,8 @@ impl SessionConfig {
     /// no `Domain` (the defaults), `__Host-` keeps any sibling subdomain and plain-http response
     /// from planting one; where it is `HttpOnly` as well (the default), `__Host-Http-` also keeps
     /// script on the page from setting one (Chrome 140+, WebKit; other browsers read the prefix
-    /// as part of the name). The old `__Host-` name is still read, so an upgrade signs nobody
-    /// out. A name given with a prefix keeps it; one the attributes do not allow is refused.
+    /// as part of the name). The old `__Host-` name is still read (until
+    /// `read_old_cookie_names(false)`), so an upgrade signs nobody out. A name given with a prefix keeps it; one the attributes do not allow is refused.
     fn prefixed(&self, name: &str) -> Result<(String, Option<String>), ConfigError> {
         let cookie = &self.cookie;
         let secure = cookie.secure;

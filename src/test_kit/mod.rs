@@ -244,6 +244,7 @@ macro_rules! __conformance_core {
                 the_session_cookies_current_name_is_host_http,
                 a_session_cookie_under_its_old_name_is_read_and_moved,
                 the_current_name_wins_over_an_old_one,
+                old_names_are_not_read_once_turned_off,
             ];
             guard: [
                 an_anonymous_request_to_a_logged_in_route_is_refused_with_401,

@@ -66,3 +66,18 @@ pub(crate) async fn the_current_name_wins_over_an_old_one<B: Backend>() {
         reply.set_cookies
     );
 }
+
+pub(crate) async fn old_names_are_not_read_once_turned_off<B: Backend>() {
+    let backend = B::start();
+    let mut client = Client::new(app(backend.store(), |b| b.read_old_cookie_names(false)));
+    client.post("/set/n", "1").await;
+    let value = client.cookie.take();
+    under_old_name(&mut client, "__Host-id", value);
+    let reply = client.get("/get/n").await;
+    assert_eq!(reply.body, "none");
+    assert!(
+        !expires(&reply.set_cookies, "__Host-id"),
+        "{:?}",
+        reply.set_cookies
+    );
+}
