@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use std::sync::atomic::Ordering;
 
-use super::meta::{LAST_SEEN, USER, owner};
+use super::meta::{DEVICE, LAST_SEEN, USER, owner};
 use super::{Context, Session};
 use crate::error::SessionError;
 use crate::id::Handle;
@@ -84,7 +84,17 @@ pub(crate) async fn read_meta(
     context: &Context,
     ids: &[Handle],
 ) -> Result<Vec<Option<HashMap<String, String>>>, SessionError> {
+    read_meta_with(context, ids, &[]).await
+}
+
+/// As [`read_meta`], with the metadata fields `extra` too.
+async fn read_meta_with(
+    context: &Context,
+    ids: &[Handle],
+    extra: &[&'static str],
+) -> Result<Vec<Option<HashMap<String, String>>>, SessionError> {
     let mut fields = vec![USER, LAST_SEEN];
+    fields.extend_from_slice(extra);
     for feature in &context.features {
         fields.extend_from_slice(feature.session_fields());
     }
@@ -104,8 +114,9 @@ pub(crate) async fn read_meta(
 
 /// Keeps `user` within `limit` sessions after a sign-in: the least recently seen beyond it end
 /// through [`end_one`]. Every sign-in ranks the sessions it lists the same way (last seen,
-/// then handle), and ends only sessions that at least `limit` others outrank, so parallel
-/// sign-ins leave exactly the `limit` most recent. Returns whether `own` survived.
+/// then when signed in, then handle), and ends only sessions that at least `limit` others
+/// outrank, so parallel sign-ins leave exactly the `limit` most recent. Returns whether `own`
+/// survived.
 pub(crate) async fn keep_limit(
     context: &Context,
     user: &str,
@@ -123,14 +134,17 @@ pub(crate) async fn keep_limit(
     if ids.len() <= limit {
         return Ok(true);
     }
-    let metas = read_meta(context, &ids).await?;
-    let mut live: Vec<(u64, Handle, HashMap<String, String>)> = ids
+    let metas = read_meta_with(context, &ids, &[DEVICE]).await?;
+    // Last seen, then signed in (so that a sign-in outranks a session last seen in the same
+    // millisecond), then handle.
+    let mut live: Vec<(Rank, Handle, HashMap<String, String>)> = ids
         .into_iter()
         .zip(metas)
         .filter_map(|(id, meta)| {
             let meta = meta?;
             let seen = meta.get(LAST_SEEN).and_then(|raw| raw.parse().ok());
-            Some((seen.unwrap_or(0), id, meta))
+            let signed_in = meta.get(DEVICE).and_then(|raw| signed_in_at(raw));
+            Some(((seen.unwrap_or(0), signed_in.unwrap_or(0)), id, meta))
         })
         .collect();
     live.sort_by(|a, b| (b.0, &b.1).cmp(&(a.0, &a.1)));
@@ -140,4 +154,18 @@ pub(crate) async fn keep_limit(
         end_one(context, user, id, meta, "evicted").await?;
     }
     Ok(survived)
+}
+
+/// How recent a session is, as a sign-in past the limit ranks it: (last seen, signed in), Unix
+/// milliseconds.
+type Rank = (u64, u64);
+
+/// When a session was signed in, from its device record (`$d`, whose `c` is that time in Unix
+/// milliseconds: see `auth/device.rs`).
+fn signed_in_at(device: &str) -> Option<u64> {
+    #[derive(serde::Deserialize)]
+    struct SignedIn {
+        c: u64,
+    }
+    serde_json::from_str::<SignedIn>(device).ok().map(|at| at.c)
 }

@@ -239,6 +239,7 @@ macro_rules! __conformance_core {
                 a_login_racing_logout_all_is_listed_if_it_survives,
                 a_revocation_racing_a_cycle_of_another_device_spares_it,
                 a_revocation_racing_a_cycle_of_that_device_is_true_only_if_it_signed_it_out,
+                a_sign_in_past_the_limit_outranks_a_device_seen_in_the_same_millisecond,
             ];
             cookie_names: [
                 the_session_cookies_current_name_is_host_http,

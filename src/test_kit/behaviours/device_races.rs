@@ -239,3 +239,31 @@ pub(crate) async fn a_change_of_expiry_confirmed_after_a_listing_and_a_cleanup_k
 >() {
     a_rename_held_across_a_listing_and_a_cleanup::<B>("/expiry/inactivity-600000").await;
 }
+
+pub(crate) async fn a_sign_in_past_the_limit_outranks_a_device_seen_in_the_same_millisecond<
+    B: Backend,
+>() {
+    let backend = B::start();
+    let base = Client::new(app(backend.store(), |b| {
+        b.max_sessions_per_user(1)
+            .last_seen_interval(Duration::ZERO)
+    }));
+    let mut signed_itself_out = 0;
+    for _ in 0..TRIALS {
+        let mut first = base.clone();
+        first.post("/login/alice", "first").await;
+        // Signed in strictly before what follows, then seen again just before the second
+        // sign-in: often in the same millisecond.
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        let mut second = base.clone();
+        first.get("/me").await;
+        second.post("/login/alice", "second").await;
+        if second.get("/me").await.body != "alice" {
+            signed_itself_out += 1;
+        }
+    }
+    assert_eq!(
+        signed_itself_out, 0,
+        "sign-ins that ended themselves in {TRIALS} trials"
+    );
+}
