@@ -74,8 +74,8 @@ async fn messages(flash: &Flash) -> Result<String, SessionError> {
         .iter()
         .map(|message| {
             format!(
-                "<p class=\"{:?}\">{}</p>",
-                message.level,
+                "<p class=\"{}\">{}</p>",
+                message.level.as_str(),
                 escape(&message.text)
             )
         })

@@ -227,7 +227,10 @@ impl SessionConfig {
 mod tests {
     use super::*;
 
-    fn with_cookie(change: impl FnOnce(&mut CookieSettings)) -> Result<SessionConfig, ConfigError> {
+    /// The default configuration with the session cookie's settings changed, checked.
+    pub(super) fn with_cookie(
+        change: impl FnOnce(&mut CookieSettings),
+    ) -> Result<SessionConfig, ConfigError> {
         let mut config = SessionConfig::default();
         change(&mut config.cookie);
         config.finish()

@@ -101,15 +101,10 @@ pub(super) fn is_token(name: &str) -> bool {
 mod tests {
     use super::*;
     use crate::config::SESSION_COOKIE;
+    use crate::config::tests::with_cookie;
 
     /// A feature's cookie, as a feature names it.
     const WIDGET: CookieOwner = ("widget", "WidgetConfig::cookie_name");
-
-    fn with_cookie(change: impl FnOnce(&mut CookieSettings)) -> Result<SessionConfig, ConfigError> {
-        let mut config = SessionConfig::default();
-        change(&mut config.cookie);
-        config.finish()
-    }
 
     #[test]
     fn host_http_prefix_is_the_default_for_every_cookie() {

@@ -36,6 +36,19 @@ pub enum Level {
     Error,
 }
 
+impl Level {
+    /// Its name in lower case (`info`, `success`, `warning`, `error`), as a CSS class or in
+    /// JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Info => "info",
+            Self::Success => "success",
+            Self::Warning => "warning",
+            Self::Error => "error",
+        }
+    }
+}
+
 /// One flash message.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {

@@ -28,15 +28,7 @@ pub(super) async fn take(flash: Flash) -> Result<String, SessionError> {
     let messages = flash.take().await?;
     let lines: Vec<String> = messages
         .into_iter()
-        .map(|message| {
-            format!(
-                "{}: {}",
-                serde_json::json!(message.level)
-                    .as_str()
-                    .unwrap_or_default(),
-                message.text
-            )
-        })
+        .map(|message| format!("{}: {}", message.level.as_str(), message.text))
         .collect();
     Ok(lines.join("\n"))
 }
