@@ -1,30 +1,56 @@
-//! The features the layer registers (the cart, remember-me, flash messages), each with its store
-//! and settings: the one place besides `layer.rs` and `lib.rs` that names them.
+//! The features the layer registers (the cart, remember-me, flash messages, device-bound
+//! sessions), each with its store and settings, and the builder methods that configure them:
+//! the one place besides `layer.rs` and `lib.rs` that names them.
 
 use std::sync::Arc;
 
 #[cfg(feature = "cart")]
 use crate::cart::{CartConfig, CartFeature};
 use crate::config::{ConfigError, SESSION_COOKIE, SessionConfig};
+#[cfg(feature = "dbsc")]
+use crate::dbsc::{DbscConfig, DbscFeature};
 #[cfg(feature = "flash")]
 use crate::flash::FlashFeature;
+use crate::layer::SessionLayerBuilder;
 #[cfg(feature = "remember-me")]
 use crate::remember::{RememberConfig, RememberFeature};
 use crate::session::Feature;
 #[cfg(feature = "cart")]
 use crate::store::DynCartStore;
+#[cfg(feature = "dbsc")]
+use crate::store::DynChallengeStore;
 #[cfg(feature = "remember-me")]
 use crate::store::DynTokenStore;
+use crate::store::LayerStore;
 
 /// The enabled features, each with its store and settings.
 pub(crate) struct Features {
     #[cfg(feature = "cart")]
-    pub(crate) cart: (Arc<dyn DynCartStore>, CartConfig),
+    cart: (Arc<dyn DynCartStore>, CartConfig),
     #[cfg(feature = "remember-me")]
-    pub(crate) remember: (Arc<dyn DynTokenStore>, RememberConfig),
+    remember: (Arc<dyn DynTokenStore>, RememberConfig),
+    /// Off unless the application turns it on ([`SessionLayerBuilder::dbsc`]).
+    #[cfg(feature = "dbsc")]
+    dbsc: (Arc<dyn DynChallengeStore>, Option<DbscConfig>),
 }
 
 impl Features {
+    /// Every enabled feature with its default settings, over `store`.
+    #[cfg_attr(
+        not(any(feature = "cart", feature = "remember-me", feature = "dbsc")),
+        allow(unused_variables)
+    )]
+    pub(crate) fn new<S: LayerStore>(store: &Arc<S>) -> Self {
+        Self {
+            #[cfg(feature = "cart")]
+            cart: (Arc::clone(store) as _, CartConfig::default()),
+            #[cfg(feature = "remember-me")]
+            remember: (Arc::clone(store) as _, RememberConfig::default()),
+            #[cfg(feature = "dbsc")]
+            dbsc: (Arc::clone(store) as _, None),
+        }
+    }
+
     /// The enabled features, each checking its own settings; none may name its cookie as the
     /// session's or an earlier feature's.
     #[cfg_attr(
@@ -58,11 +84,46 @@ impl Features {
             cookies.push((remember.cookie_name().to_owned(), RememberFeature::COOKIE));
             features.push(Arc::new(remember));
         }
+        #[cfg(feature = "dbsc")]
+        if let (store, Some(settings)) = self.dbsc {
+            let taken: Vec<_> = cookies.iter().map(|(n, w)| (n.as_str(), *w)).collect();
+            let dbsc = DbscFeature::new(store, settings, config, &taken)?;
+            cookies.push((dbsc.cookie_name().to_owned(), DbscFeature::COOKIE));
+            features.push(Arc::new(dbsc));
+        }
         #[cfg(feature = "flash")]
         {
             let taken: Vec<_> = cookies.iter().map(|(n, w)| (n.as_str(), *w)).collect();
             features.push(Arc::new(FlashFeature::new(config, &taken)?));
         }
         Ok(features)
+    }
+}
+
+impl SessionLayerBuilder {
+    /// Settings of the [`Cart`](crate::Cart) extractor: time to live, merge policy at login,
+    /// limits, cookie name.
+    #[cfg(feature = "cart")]
+    pub fn cart(mut self, cart: CartConfig) -> Self {
+        self.features.cart.1 = cart;
+        self
+    }
+
+    /// Settings of remember-me tokens ([`RememberMe`](crate::RememberMe)): lifetime, rotation
+    /// grace window, when users are signed back in.
+    #[cfg(feature = "remember-me")]
+    pub fn remember_me(mut self, remember: RememberConfig) -> Self {
+        self.features.remember.1 = remember;
+        self
+    }
+
+    /// Turns on device-bound sessions (feature `dbsc`; see [`DbscConfig`]): a browser that
+    /// supports them binds each signed-in session to a key it keeps, so that the session's
+    /// cookies copied to another machine stop working. The layer serves the registration and
+    /// refresh paths itself.
+    #[cfg(feature = "dbsc")]
+    pub fn dbsc(mut self, dbsc: DbscConfig) -> Self {
+        self.features.dbsc.1 = Some(dbsc);
+        self
     }
 }

@@ -35,6 +35,11 @@ pin_project! {
             future: F,
             session: Option<Session>,
         },
+        // A request the layer answers itself (a feature's endpoint), without the application.
+        Serving {
+            future: BoxFuture<'static, Response<Bytes>>,
+            session: Option<Session>,
+        },
         Writing {
             future: BoxFuture<'static, Response<B>>,
         },
@@ -45,6 +50,16 @@ impl<F, B> ResponseFuture<F, B> {
     pub(crate) fn new(future: F, session: Session) -> Self {
         Self {
             state: State::Handler {
+                future,
+                session: Some(session),
+            },
+        }
+    }
+
+    /// The response of a feature's endpoint, `future`, written back as an application's.
+    pub(crate) fn served(future: BoxFuture<'static, Response<Bytes>>, session: Session) -> Self {
+        Self {
+            state: State::Serving {
                 future,
                 session: Some(session),
             },
@@ -62,30 +77,42 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
         loop {
-            match this.state.as_mut().project() {
+            let (response, session) = match this.state.as_mut().project() {
                 StateProj::Handler { future, session } => {
-                    let mut response = ready!(future.poll(cx))?;
-                    let Some(session) = session.take() else {
-                        return Poll::Ready(Ok(response));
-                    };
-                    // A failed request must not persist what it half-did.
-                    let save = !response.status().is_server_error();
-                    match session.try_finish(save) {
-                        Finish::Untouched => return Poll::Ready(Ok(response)),
-                        Finish::Done(amend) => {
-                            render_marked(&session, &mut response);
-                            apply(&mut response, amend);
-                            return Poll::Ready(Ok(response));
-                        }
-                        Finish::Write => {
-                            let future = Box::pin(write_back(session, save, response));
-                            this.state.set(State::Writing { future });
-                        }
-                    }
+                    (ready!(future.poll(cx))?, session.take())
                 }
+                StateProj::Serving { future, session } => (
+                    ready!(future.as_mut().poll(cx)).map(B::from),
+                    session.take(),
+                ),
                 StateProj::Writing { future } => return future.as_mut().poll(cx).map(Ok),
+            };
+            match finish(session, response) {
+                Ok(response) => return Poll::Ready(Ok(response)),
+                Err(future) => this.state.set(State::Writing { future }),
             }
         }
+    }
+}
+
+/// Completes `response` for `session` at once, or hands back the write it must wait for.
+fn finish<B: From<Bytes> + Send + 'static>(
+    session: Option<Session>,
+    mut response: Response<B>,
+) -> Result<Response<B>, BoxFuture<'static, Response<B>>> {
+    let Some(session) = session else {
+        return Ok(response);
+    };
+    // A failed request must not persist what it half-did.
+    let save = !response.status().is_server_error();
+    match session.try_finish(save) {
+        Finish::Untouched => Ok(response),
+        Finish::Done(amend) => {
+            render_marked(&session, &mut response);
+            apply(&mut response, amend);
+            Ok(response)
+        }
+        Finish::Write => Err(Box::pin(write_back(session, save, response))),
     }
 }
 
@@ -128,6 +155,9 @@ fn apply<B>(response: &mut Response<B>, amend: Amend) {
     let cookies = amend.set_cookie.into_iter().chain(amend.feature_cookies);
     for cookie in cookies {
         response.headers_mut().append(SET_COOKIE, cookie);
+    }
+    for (name, value) in amend.feature_headers {
+        response.headers_mut().append(name, value);
     }
     if amend.clear_site_data {
         response

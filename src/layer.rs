@@ -6,16 +6,13 @@ use std::time::Duration;
 use cookie::SameSite;
 use tower_layer::Layer;
 
-#[cfg(feature = "cart")]
-use crate::cart::CartConfig;
 use crate::config::{ConfigError, SessionConfig};
 use crate::failure::{Renderer, SessionFailure};
 use crate::features::Features;
-#[cfg(feature = "remember-me")]
-use crate::remember::RememberConfig;
 use crate::service::SessionService;
 use crate::session::Context;
 use crate::store::{DynUserIndex, LayerStore};
+use crate::theft::TheftHook;
 
 /// A tower layer that gives each request a [`Session`](crate::Session).
 ///
@@ -62,15 +59,11 @@ impl SessionLayer {
     pub fn builder(store: impl LayerStore) -> SessionLayerBuilder {
         let store = Arc::new(store);
         SessionLayerBuilder {
-            features: Features {
-                #[cfg(feature = "cart")]
-                cart: (Arc::clone(&store) as _, CartConfig::default()),
-                #[cfg(feature = "remember-me")]
-                remember: (Arc::clone(&store) as _, RememberConfig::default()),
-            },
+            features: Features::new(&store),
             store,
             config: SessionConfig::default(),
             render_failure: None,
+            on_theft: None,
         }
     }
 }
@@ -99,7 +92,8 @@ pub struct SessionLayerBuilder {
     store: Arc<dyn DynUserIndex>,
     config: SessionConfig,
     render_failure: Option<Renderer>,
-    features: Features,
+    on_theft: Option<TheftHook>,
+    pub(crate) features: Features,
 }
 
 impl std::fmt::Debug for SessionLayerBuilder {
@@ -330,19 +324,16 @@ impl SessionLayerBuilder {
         self
     }
 
-    /// Settings of the [`Cart`](crate::Cart) extractor: time to live, merge policy at login,
-    /// limits, cookie name.
-    #[cfg(feature = "cart")]
-    pub fn cart(mut self, cart: CartConfig) -> Self {
-        self.features.cart.1 = cart;
-        self
-    }
-
-    /// Settings of remember-me tokens ([`RememberMe`](crate::RememberMe)): lifetime, rotation
-    /// grace window, when users are signed back in, theft hook.
-    #[cfg(feature = "remember-me")]
-    pub fn remember_me(mut self, remember: RememberConfig) -> Self {
-        self.features.remember.1 = remember;
+    /// Called whenever a credential is found stolen, once the sessions it reached are ended,
+    /// besides a `tracing` warn event: a remember-me token replayed after its rotation (every
+    /// session and token of the user revoked), or a device-bound session's refresh proved by
+    /// another key ([`DbscConfig::on_wrong_key`](crate::DbscConfig::on_wrong_key)). A place to
+    /// alert the user or the security team.
+    pub fn on_theft(
+        mut self,
+        hook: impl Fn(&crate::TheftDetected) + Send + Sync + 'static,
+    ) -> Self {
+        self.on_theft = Some(Arc::new(hook));
         self
     }
 
@@ -367,12 +358,15 @@ impl SessionLayerBuilder {
         let config = self.config.finish()?;
         crate::telemetry::describe();
         let features = self.features.build(&config)?;
+        let guard_fields = features.iter().filter_map(|f| f.guard_field()).collect();
         Ok(SessionLayer {
             context: Arc::new(Context {
                 store: self.store,
                 config,
                 features,
                 render_failure: self.render_failure,
+                on_theft: self.on_theft,
+                guard_fields,
             }),
         })
     }

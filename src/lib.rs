@@ -71,6 +71,8 @@ mod cart;
 mod codec;
 mod config;
 mod cookie;
+#[cfg(feature = "dbsc")]
+mod dbsc;
 mod error;
 mod expiry;
 mod extract;
@@ -90,6 +92,7 @@ pub mod store;
 mod telemetry;
 #[cfg(feature = "test-kit")]
 pub mod test_kit;
+mod theft;
 mod time;
 
 /// The README's examples, compiled and run as doctests.
@@ -109,6 +112,8 @@ pub use crate::auth::{Activity, Device, DeviceInfo, LoggedIn, LoginRequired, Use
 #[cfg(feature = "cart")]
 pub use crate::cart::{Cart, CartConfig, CartError, CartId};
 pub use crate::config::ConfigError;
+#[cfg(feature = "dbsc")]
+pub use crate::dbsc::{DbscConfig, WrongKey};
 pub use crate::error::{SessionError, StoreError};
 pub use crate::expiry::Expiry;
 pub use crate::extract::SessionRejection;
@@ -120,7 +125,7 @@ pub use crate::id::{Handle, SessionId};
 pub use crate::layer::{SessionLayer, SessionLayerBuilder};
 pub use crate::redirect::safe_next;
 #[cfg(feature = "remember-me")]
-pub use crate::remember::{RememberConfig, RememberMe, RememberMode, TheftDetected};
+pub use crate::remember::{RememberConfig, RememberMe, RememberMode};
 pub use crate::service::SessionService;
 pub use crate::session::{SaveOutcome, Session, TypedKey};
 #[cfg(feature = "cart")]
@@ -128,6 +133,7 @@ pub use crate::store::cart::{CartLine, MergePolicy};
 pub use crate::store::{
     LayerStore, MemoryStore, RedisStore, RedisStoreBuilder, SessionStore, UserIndex,
 };
+pub use crate::theft::{Evidence, TheftDetected};
 pub use crate::time::UnixMillis;
 
 /// The `cookie` crate's `Key`, as the builder's `signed` and `private` methods take it.

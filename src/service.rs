@@ -57,6 +57,13 @@ where
                 .cloned(),
         };
         let session = Session::new(Arc::clone(&self.context), cookies, client);
+        if let Some(feature) = self.context.serving(request.method(), request.uri().path()) {
+            let feature = Arc::clone(feature);
+            let (parts, _body) = request.into_parts();
+            let served = session.clone();
+            let future = Box::pin(async move { feature.serve(&served, &parts).await });
+            return ResponseFuture::served(future, session);
+        }
         request.extensions_mut().insert(session.clone());
         ResponseFuture::new(self.inner.call(request), session)
     }

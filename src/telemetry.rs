@@ -18,7 +18,7 @@ macro_rules! counter {
     };
 }
 #[cfg_attr(
-    not(feature = "remember-me"),
+    not(any(feature = "remember-me", feature = "dbsc")),
     expect(unused_imports, reason = "features define their counters with it")
 )]
 pub(crate) use counter;

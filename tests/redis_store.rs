@@ -901,3 +901,28 @@ async fn reading_flash_messages_when_none_wait_sends_no_redis_command() {
     assert_eq!(client.get("/flash").await.body, "info: hello");
     assert_eq!(monitor.lines().len(), 2, "one load, one write");
 }
+
+#[cfg(feature = "dbsc")]
+#[tokio::test]
+async fn a_device_bound_refresh_without_a_session_costs_at_most_one_redis_command() {
+    let backend = Redis::start();
+    let client = warm_client(&backend).await;
+    let dbsc = tower_redis_session::DbscConfig::default();
+    let mut flood = Client::new(app(backend.store(), |b| b.dbsc(dbsc)));
+    flood
+        .headers
+        .push(("sec-secure-session-id", "\"forged\"".to_owned()));
+    let monitor = backend.server.monitor();
+    let ended = flood.post("/dbsc/refresh", "").await;
+    assert_eq!(ended.status, StatusCode::OK);
+    assert!(ended.body.contains("\"continue\":false"), "{}", ended.body);
+    let lines = monitor.lines();
+    assert!(lines.is_empty(), "no session cookie, no command: {lines:?}");
+
+    // A session that is not bound (or not this identifier's): its load is the one command.
+    flood.cookie.clone_from(&client.cookie);
+    let monitor = backend.server.monitor();
+    let ended = flood.post("/dbsc/refresh", "").await;
+    assert!(ended.body.contains("\"continue\":false"), "{}", ended.body);
+    assert_eq!(monitor.lines().len(), 1, "{:?}", monitor.lines());
+}

@@ -97,6 +97,9 @@ pub struct DeviceInfo {
     pub last_activity: Option<Activity>,
     /// Whether this is the session of the request that asked.
     pub current: bool,
+    /// Whether the session is bound to a key its browser keeps (feature `dbsc`): its cookies
+    /// copied elsewhere do not sign in.
+    pub bound: bool,
 }
 
 /// An activity recorded with [`Session::track_activity`](crate::Session::track_activity).
@@ -211,7 +214,7 @@ pub(super) fn belongs_to(row: Option<&[Option<String>]>, user: &str) -> bool {
         .is_some_and(|owner| owner == user)
 }
 
-/// A listed session from its `$u`, `$d`, `$s`, `$a` fields; `None` if it is not `user`'s.
+/// A listed session from its `$u`, `$d`, `$s`, `$a`, `$b` fields; `None` if it is not `user`'s.
 pub(super) fn device_info(
     row: &[Option<String>],
     user: &str,
@@ -244,5 +247,6 @@ pub(super) fn device_info(
         last_seen_at: to_system_time(UnixMillis(last_seen)),
         last_activity,
         current: current == Some(id),
+        bound: row.get(4).is_some_and(Option::is_some),
     })
 }

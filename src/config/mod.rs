@@ -128,6 +128,17 @@ pub enum ConfigError {
     /// The login path is not a path on this origin (see [`safe_next`](crate::safe_next)).
     #[error("invalid login path {0:?}: it must be a path on this origin, such as /login")]
     LoginPath(String),
+    /// A device-bound session endpoint ([`DbscConfig`](crate::DbscConfig)) is not a path on
+    /// this origin, or both endpoints have the same path.
+    #[error(
+        "invalid DBSC {which} path {path:?}: it must be a path on this origin, such as /dbsc/refresh, and differ from the other endpoint's"
+    )]
+    DbscPath {
+        /// Which endpoint: `registration` or `refresh`.
+        which: &'static str,
+        /// The path given.
+        path: String,
+    },
     /// The `__Host-` prefix was required ([`host_prefix(true)`](crate::SessionLayerBuilder::host_prefix),
     /// or a cookie name that starts with it) but the cookie is not `Secure`, has a `Path` other
     /// than `/`, or a `Domain`: browsers drop such a cookie.

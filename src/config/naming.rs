@@ -17,7 +17,12 @@ impl SessionConfig {
     /// Refused if the name is no cookie name, or is (once prefixed) one of `taken`: the names
     /// of the session cookie and the other features' cookies, with whose they are.
     #[cfg_attr(
-        not(any(feature = "cart", feature = "remember-me", feature = "flash")),
+        not(any(
+            feature = "cart",
+            feature = "remember-me",
+            feature = "flash",
+            feature = "dbsc"
+        )),
         expect(dead_code, reason = "an extension point: only features call it")
     )]
     pub(crate) fn companion_cookie(

@@ -1,6 +1,5 @@
-//! Remember-me's settings, and what a theft-detection hook is told.
+//! Remember-me's settings.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 const DEFAULT_TTL: Duration = Duration::from_secs(30 * 24 * 60 * 60);
@@ -18,16 +17,6 @@ pub enum RememberMode {
     OnDemand,
 }
 
-/// What a theft-detection hook is told. The token itself is never included.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct TheftDetected {
-    /// The user whose token was replayed; all their tokens and sessions are now revoked.
-    pub user_id: String,
-}
-
-type TheftHook = Arc<dyn Fn(&TheftDetected) + Send + Sync>;
-
 /// Remember-me settings, given to
 /// [`SessionLayerBuilder::remember_me`](crate::SessionLayerBuilder::remember_me).
 #[derive(Clone)]
@@ -37,7 +26,6 @@ pub struct RememberConfig {
     pub(crate) grace: Duration,
     pub(crate) mode: RememberMode,
     pub(crate) cookie_name: String,
-    pub(crate) on_theft: Option<TheftHook>,
 }
 
 impl Default for RememberConfig {
@@ -47,7 +35,6 @@ impl Default for RememberConfig {
             grace: DEFAULT_GRACE,
             mode: RememberMode::Automatic,
             cookie_name: "remember".to_owned(),
-            on_theft: None,
         }
     }
 }
@@ -59,7 +46,6 @@ impl std::fmt::Debug for RememberConfig {
             .field("grace", &self.grace)
             .field("mode", &self.mode)
             .field("cookie_name", &self.cookie_name)
-            .field("on_theft", &self.on_theft.is_some())
             .finish()
     }
 }
@@ -90,13 +76,6 @@ impl RememberConfig {
     /// [`SessionLayerBuilder::host_prefix`](crate::SessionLayerBuilder::host_prefix)).
     pub fn cookie_name(mut self, name: impl Into<String>) -> Self {
         self.cookie_name = name.into();
-        self
-    }
-
-    /// Called when a stolen token is detected (after every token and session of the user has
-    /// been revoked), besides a `tracing` warn event.
-    pub fn on_theft(mut self, hook: impl Fn(&TheftDetected) + Send + Sync + 'static) -> Self {
-        self.on_theft = Some(Arc::new(hook));
         self
     }
 }

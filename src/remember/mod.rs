@@ -29,7 +29,7 @@ use crate::session::Session;
 use crate::store::token::TokenRecord;
 use crate::time::UnixMillis;
 
-pub use self::config::{RememberConfig, RememberMode, TheftDetected};
+pub use self::config::{RememberConfig, RememberMode};
 pub(crate) use self::feature::RememberFeature;
 use self::sign_in::sign_in;
 use self::token::RememberCookie;

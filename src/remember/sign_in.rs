@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::config::{RememberConfig, TheftDetected};
+use super::config::RememberConfig;
 use super::fields::{REMEMBERED, RememberSlot, TOKEN, set_cookie};
 use super::token::RememberCookie;
 use crate::auth::Device;
@@ -14,6 +14,7 @@ use crate::session::meta::json;
 use crate::session::{Client, Context, SignIn, State};
 use crate::store::DynTokenStore;
 use crate::store::token::{Rotated, TokenRecord};
+use crate::theft::Evidence;
 use crate::time::UnixMillis;
 
 crate::telemetry::counter!(
@@ -84,7 +85,7 @@ pub(crate) async fn sign_in(
     } else if within_grace(&token, &record, now) {
         follow(context, state, &token, &record, now).await
     } else {
-        theft(feature, context, state, &record).await
+        theft(context, state, &record).await
     }
 }
 
@@ -203,7 +204,6 @@ async fn follow(
 /// A known selector with a validator that is neither current nor within grace: the token was
 /// copied and used elsewhere. Every token and session of the user is revoked.
 async fn theft(
-    feature: &Tokens<'_>,
     context: &Arc<Context>,
     state: &mut State,
     record: &TokenRecord,
@@ -215,11 +215,12 @@ async fn theft(
         revoked_sessions = revoked,
         "remember-me token replayed after rotation: theft suspected; all of the user's tokens and sessions revoked"
     );
-    if let Some(hook) = &feature.config.on_theft {
-        hook(&TheftDetected {
-            user_id: record.user.clone(),
-        });
-    }
+    crate::theft::report(
+        context.on_theft.as_ref(),
+        &record.user,
+        Evidence::RememberMeReplay,
+        true,
+    );
     set_cookie(state, CookieUpdate::Remove);
     Ok(())
 }

@@ -7,6 +7,7 @@ use super::Feature;
 use crate::config::SessionConfig;
 use crate::failure::Renderer;
 use crate::store::DynUserIndex;
+use crate::theft::TheftHook;
 
 /// Everything a request's session needs besides its own state: shared by all requests.
 pub(crate) struct Context {
@@ -16,12 +17,35 @@ pub(crate) struct Context {
     pub(crate) features: Vec<Arc<dyn Feature>>,
     /// The application's rendering of session failures, if it has one.
     pub(crate) render_failure: Option<Renderer>,
+    /// The application's theft hook, if it has one.
+    pub(crate) on_theft: Option<TheftHook>,
+    /// The metadata fields whose presence on a loaded record runs the features' `loaded` hooks
+    /// (see `Feature::guard_field`); empty unless a feature guards sessions.
+    pub(crate) guard_fields: Vec<&'static str>,
 }
 
 impl Context {
+    /// Whether a record with metadata `meta` is guarded by a feature, whose `loaded` hook must
+    /// then run whatever the request carried.
+    pub(crate) fn guards(&self, meta: &std::collections::HashMap<String, String>) -> bool {
+        !self.guard_fields.is_empty() && self.guard_fields.iter().any(|f| meta.contains_key(*f))
+    }
+
+    /// The feature that answers requests for `path` itself, if one does.
+    pub(crate) fn serving(&self, method: &http::Method, path: &str) -> Option<&Arc<dyn Feature>> {
+        self.features
+            .iter()
+            .find(|feature| feature.serves(method, path))
+    }
+
     /// The registered feature of type `F`, if any.
     #[cfg_attr(
-        not(any(feature = "cart", feature = "remember-me", feature = "flash")),
+        not(any(
+            feature = "cart",
+            feature = "remember-me",
+            feature = "flash",
+            feature = "dbsc"
+        )),
         expect(dead_code, reason = "an extension point: only features call it")
     )]
     pub(crate) fn feature<F: Feature>(&self) -> Option<Arc<F>> {

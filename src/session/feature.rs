@@ -12,9 +12,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use http::HeaderValue;
+use bytes::Bytes;
+use http::{HeaderName, HeaderValue, Method, Response};
 
-use super::{Client, Context, State};
+use super::{Client, Context, Session, State};
 use crate::cookie::CookieSettings;
 use crate::error::{SessionError, StoreError};
 use crate::store::BoxFuture;
@@ -37,6 +38,33 @@ pub(crate) trait Feature: Any + Send + Sync {
         _client: &'a Client,
     ) -> Hook<'a> {
         None
+    }
+
+    /// A metadata field that puts a session in this feature's keeping: on a record that has it,
+    /// [`loaded`](Self::loaded) runs even when the request gave this feature nothing (a device
+    /// binding, which a request without the device's proof must not get past).
+    fn guard_field(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// Whether the layer answers a `method` request for `path` itself, through
+    /// [`serve`](Self::serve), without calling the application.
+    fn serves(&self, _method: &Method, _path: &str) -> bool {
+        false
+    }
+
+    /// Answers a request that [`serves`](Self::serves) claimed, with the request's session,
+    /// which the layer then writes back as after any handler.
+    fn serve<'a>(
+        &'a self,
+        _session: &'a Session,
+        _request: &'a http::request::Parts,
+    ) -> BoxFuture<'a, Response<Bytes>> {
+        Box::pin(async {
+            let mut response = Response::new(Bytes::new());
+            *response.status_mut() = http::StatusCode::NOT_FOUND;
+            response
+        })
     }
 
     /// Runs when a handler signs `user` in on a session that `previous_owner` held, before
@@ -115,4 +143,7 @@ pub(crate) trait Feature: Any + Send + Sync {
     /// Adds the `Set-Cookie` headers this feature's cookies need to `out`; called, as `loaded`,
     /// only when some feature keeps something for the request.
     fn set_cookies(&self, _state: &mut State, _out: &mut Vec<HeaderValue>) {}
+
+    /// Adds the other response headers this feature needs to `out`; called as `set_cookies`.
+    fn headers(&self, _state: &mut State, _out: &mut Vec<(HeaderName, HeaderValue)>) {}
 }

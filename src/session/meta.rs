@@ -1,7 +1,7 @@
 //! The crate's own fields in a session record (`$`-prefixed: no user key can name them, see
 //! `codec.rs`), and what reads and writes them: the signed-in user, the device, when it was last
-//! seen, its last activity and its sign-out generation. Features name their own fields
-//! (remember-me: `$r`, `$k`).
+//! seen, its last activity, its sign-out generation and whether it is bound to a device. Features
+//! name their own fields (remember-me: `$r`, `$k`; flash: `$f`).
 
 use serde::Serialize;
 
@@ -21,8 +21,12 @@ pub(crate) const ACTIVITY: &str = "$a";
 /// see `session/index.rs`).
 pub(crate) const GENERATION: &str = "$g";
 
+/// Metadata field: the session's device binding. The core reads only whether it is there (a
+/// listing's `bound`); what it holds is the binding feature's (DBSC: `dbsc/binding.rs`).
+pub(crate) const BINDING: &str = "$b";
+
 /// The fields a device listing reads from each session, in the order `device_info` takes them.
-pub(crate) const LISTED_FIELDS: [&str; 4] = [USER, DEVICE, LAST_SEEN, ACTIVITY];
+pub(crate) const LISTED_FIELDS: [&str; 5] = [USER, DEVICE, LAST_SEEN, ACTIVITY, BINDING];
 
 pub(crate) fn owner(state: &State) -> Option<String> {
     let raw = state.meta.get(USER)?;

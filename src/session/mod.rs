@@ -95,6 +95,8 @@ pub(crate) struct Amend {
     pub(crate) set_cookie: Option<HeaderValue>,
     /// The features' cookies.
     pub(crate) feature_cookies: Vec<HeaderValue>,
+    /// The features' other headers.
+    pub(crate) feature_headers: Vec<(http::HeaderName, HeaderValue)>,
     /// `Clear-Site-Data: "cookies"`, asked for at logout.
     pub(crate) clear_site_data: bool,
 }
@@ -172,8 +174,9 @@ impl Session {
                 self.load_into(&mut state, id).await?;
             }
             state.loaded = true;
-            // A feature acts on what it read from the request; most requests give it nothing.
-            if !state.features.is_empty() {
+            // A feature acts on what it read from the request, or on a session in its keeping;
+            // most requests give it nothing.
+            if !state.features.is_empty() || self.shared.context.guards(&state.meta) {
                 self.features_loaded(&mut state).await?;
             }
         }
@@ -280,9 +283,11 @@ impl Session {
 
 fn amend(state: &mut State, context: &Context) -> Amend {
     let mut feature_cookies = Vec::new();
+    let mut feature_headers = Vec::new();
     if !state.features.is_empty() {
         for feature in &context.features {
             feature.set_cookies(state, &mut feature_cookies);
+            feature.headers(state, &mut feature_headers);
         }
     }
     let set_cookie = state.cookie_header(context);
@@ -296,6 +301,7 @@ fn amend(state: &mut State, context: &Context) -> Amend {
     Amend {
         set_cookie,
         feature_cookies,
+        feature_headers,
         clear_site_data: state.clear_site_data,
     }
 }

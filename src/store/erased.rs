@@ -13,6 +13,8 @@ use std::time::Duration;
 
 #[cfg(feature = "cart")]
 use super::cart::{CartLimits, CartLine, CartOp, CartOwner, CartWritten, MergePolicy};
+#[cfg(feature = "dbsc")]
+use super::challenge::ChallengeLimit;
 #[cfg(feature = "remember-me")]
 use super::token::{Rotated, TokenRecord};
 use super::{Change, FieldsRow, IndexEntry, Loaded, Written};
@@ -156,5 +158,20 @@ erased! {
         ) -> Result<Rotated, StoreError>;
         fn token_revoke(&self, user: &'a str, selectors: &'a [String]) -> Result<(), StoreError>;
         fn token_list(&self, user: &'a str, now: UnixMillis) -> Result<Vec<String>, StoreError>;
+    }
+}
+
+erased! {
+    /// [`ChallengeStore`](super::challenge::ChallengeStore), object-safe.
+    #[cfg(feature = "dbsc")]
+    DynChallengeStore: [DynUserIndex] of super::challenge::ChallengeStore {
+        fn challenge_issue(
+            &self,
+            scope: &'a Handle,
+            challenge: &'a str,
+            deadline: UnixMillis,
+            limit: ChallengeLimit,
+        ) -> Result<bool, StoreError>;
+        fn challenge_take(&self, scope: &'a Handle, challenge: &'a str) -> Result<bool, StoreError>;
     }
 }

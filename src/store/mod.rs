@@ -38,6 +38,8 @@ use crate::id::Handle;
 
 #[cfg(feature = "cart")]
 pub mod cart;
+#[cfg(feature = "dbsc")]
+pub mod challenge;
 mod erased;
 mod index;
 pub mod memory;
@@ -48,6 +50,8 @@ pub mod token;
 
 #[cfg(feature = "cart")]
 pub(crate) use self::erased::DynCartStore;
+#[cfg(feature = "dbsc")]
+pub(crate) use self::erased::DynChallengeStore;
 #[cfg(feature = "remember-me")]
 pub(crate) use self::erased::DynTokenStore;
 pub(crate) use self::erased::{BoxFuture, DynUserIndex};
@@ -61,11 +65,15 @@ pub use self::redis::{RedisStore, RedisStoreBuilder};
 
 /// What [`SessionLayer::builder`](crate::SessionLayer::builder) asks of a store: the core
 /// [`SessionStore`], and the abilities the enabled Cargo features use: `store::cart::CartStore`
-/// with `cart`, `store::token::TokenStore` with `remember-me`. Implemented for every store that
+/// with `cart`, `store::token::TokenStore` with `remember-me`, `store::challenge::ChallengeStore` with `dbsc`.
+/// Implemented for every store that
 /// has them; [`RedisStore`] and [`MemoryStore`] have them all.
-pub trait LayerStore: UserIndex + abilities::Carts + abilities::Tokens {}
+pub trait LayerStore:
+    UserIndex + abilities::Carts + abilities::Tokens + abilities::Challenges
+{
+}
 
-impl<T: UserIndex + abilities::Carts + abilities::Tokens> LayerStore for T {}
+impl<T: UserIndex + abilities::Carts + abilities::Tokens + abilities::Challenges> LayerStore for T {}
 
 /// The abilities [`LayerStore`] asks for: each is its feature's store trait when the feature is
 /// enabled, and asks nothing when it is not.
@@ -92,6 +100,17 @@ pub mod abilities {
     pub trait Tokens {}
     #[cfg(not(feature = "remember-me"))]
     impl<T> Tokens for T {}
+
+    /// `ChallengeStore` with the `dbsc` feature; nothing without it.
+    #[cfg(feature = "dbsc")]
+    pub trait Challenges: super::challenge::ChallengeStore {}
+    #[cfg(feature = "dbsc")]
+    impl<T: super::challenge::ChallengeStore> Challenges for T {}
+    /// `ChallengeStore` with the `dbsc` feature; nothing without it.
+    #[cfg(not(feature = "dbsc"))]
+    pub trait Challenges {}
+    #[cfg(not(feature = "dbsc"))]
+    impl<T> Challenges for T {}
 }
 
 /// The operations a session store provides. Each is atomic and one round trip.

@@ -251,3 +251,26 @@ impl<S: LayerStore> crate::store::token::TokenStore for Gate<S> {
         self.inner.token_list(user, now).await
     }
 }
+
+#[cfg(feature = "dbsc")]
+impl<S: LayerStore> crate::store::challenge::ChallengeStore for Gate<S> {
+    async fn challenge_issue(
+        &self,
+        scope: &crate::Handle,
+        challenge: &str,
+        deadline: UnixMillis,
+        limit: crate::store::challenge::ChallengeLimit,
+    ) -> Result<bool, StoreError> {
+        (self.inner)
+            .challenge_issue(scope, challenge, deadline, limit)
+            .await
+    }
+
+    async fn challenge_take(
+        &self,
+        scope: &crate::Handle,
+        challenge: &str,
+    ) -> Result<bool, StoreError> {
+        self.inner.challenge_take(scope, challenge).await
+    }
+}

@@ -38,6 +38,8 @@
 mod app;
 mod behaviours;
 mod client;
+#[cfg(feature = "dbsc")]
+mod dbsc;
 mod gate;
 
 use std::future::Future;
@@ -95,7 +97,8 @@ macro_rules! __dispatch {
 }
 
 crate::__conformance_core!([crate::__conformance_cart, crate::__conformance_remember,
-    crate::__conformance_flash, crate::__conformance_lifecycle, __dispatch] []);
+    crate::__conformance_flash, crate::__conformance_lifecycle, crate::__conformance_dbsc,
+    __dispatch] []);
 
 /// Writes one `#[test]` per conformance behaviour for a [`Backend`](crate::test_kit::Backend), in a
 /// module per group of behaviours (feature `test-kit`). See [`test_kit`](crate::test_kit).
@@ -104,7 +107,7 @@ macro_rules! conformance_suite {
     ($backend:ty) => {
         $crate::__conformance_core!([$crate::__conformance_cart, $crate::__conformance_remember,
             $crate::__conformance_flash, $crate::__conformance_lifecycle,
-            $crate::__conformance_tests] [$backend;]);
+            $crate::__conformance_dbsc, $crate::__conformance_tests] [$backend;]);
     };
 }
 
@@ -401,6 +404,77 @@ macro_rules! __conformance_lifecycle {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __conformance_lifecycle {
+    ([$next:path $(, $rest:path)*] [$($list:tt)*]) => {
+        $next!([$($rest),*] [$($list)*]);
+    };
+}
+
+/// Device-bound sessions' behaviours, with remember-me's part where it is on.
+#[cfg(all(feature = "dbsc", feature = "remember-me"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_dbsc {
+    ([$next:path $(, $rest:path)*] [$($list:tt)*]) => {
+        $crate::__conformance_dbsc_core!([$next $(, $rest)*] [$($list)*
+            dbsc_remembered: [a_remembered_sign_in_offers_registration_again];
+        ]);
+    };
+}
+
+/// Device-bound sessions' behaviours.
+#[cfg(all(feature = "dbsc", not(feature = "remember-me")))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_dbsc {
+    ([$next:path $(, $rest:path)*] [$($list:tt)*]) => {
+        $crate::__conformance_dbsc_core!([$next $(, $rest)*] [$($list)*]);
+    };
+}
+
+/// The behaviours of device-bound sessions that need no other feature.
+#[cfg(feature = "dbsc")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_dbsc_core {
+    ([$next:path $(, $rest:path)*] [$($list:tt)*]) => {
+        $next!([$($rest),*] [$($list)*
+            dbsc: [
+                a_sign_in_offers_registration_with_a_fresh_challenge,
+                registration_binds_the_session_and_sets_a_short_lived_credential,
+                an_rs256_key_binds_and_refreshes_too,
+                a_registration_challenge_answers_once,
+                a_registration_not_signed_by_the_key_it_carries_binds_nothing,
+                a_registration_without_a_signed_in_session_binds_nothing,
+                a_bound_session_without_its_credential_is_not_signed_in,
+                a_write_without_the_credential_leaves_the_bound_session_alone,
+                a_refresh_asks_for_a_proof_then_renews_the_credential,
+                a_refresh_challenge_answers_once,
+                the_previous_challenge_still_answers_a_racing_refresh,
+                an_expired_challenge_is_answered_with_a_new_one,
+                a_credential_past_its_expiry_signs_nothing_in,
+                a_credential_proves_nothing_for_another_session,
+                a_proof_for_another_session_is_a_retry_not_a_sign_out,
+                a_refresh_proved_by_another_key_ends_every_session_of_the_user,
+                a_refresh_proved_by_another_key_can_end_only_that_session,
+                a_refresh_without_a_session_ends_the_browsers_session,
+                logout_ends_the_device_bound_session,
+                revoking_a_bound_device_ends_its_device_bound_session,
+                logout_others_ends_their_device_bound_sessions,
+                logout_all_ends_every_device_bound_session,
+                a_sign_out_from_outside_ends_the_device_bound_session,
+                a_cycled_bound_session_stays_bound,
+                refreshes_past_the_allowance_are_answered_429,
+                the_endpoints_never_reach_the_application,
+            ];
+        ]);
+    };
+}
+
+/// Without device-bound sessions: nothing.
+#[cfg(not(feature = "dbsc"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_dbsc {
     ([$next:path $(, $rest:path)*] [$($list:tt)*]) => {
         $next!([$($rest),*] [$($list)*]);
     };

@@ -240,6 +240,28 @@ impl State {
         };
     }
 
+    /// Hides the loaded session from this request, which a feature found may not use it (a
+    /// device-bound session without its device's proof): the request proceeds as a visitor's,
+    /// and writes nothing to that session. The browser's cookie is left alone: the browser
+    /// that holds the device may still prove itself.
+    #[cfg_attr(
+        not(feature = "dbsc"),
+        expect(
+            dead_code,
+            reason = "an extension point: only a guarding feature calls it"
+        )
+    )]
+    pub(crate) fn conceal(&mut self) {
+        let features = std::mem::take(&mut self.features);
+        let old_cookies = std::mem::take(&mut self.old_cookies);
+        *self = State {
+            loaded: true,
+            old_cookies,
+            features,
+            ..State::default()
+        };
+    }
+
     /// The fields this request changed, with their current values, and the caps the store
     /// holds the record to.
     fn change(&self, caps: Caps) -> Change<'_> {

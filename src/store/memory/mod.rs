@@ -2,6 +2,8 @@
 
 #[cfg(feature = "cart")]
 mod cart;
+#[cfg(feature = "dbsc")]
+mod challenge;
 mod index;
 #[cfg(feature = "remember-me")]
 mod token;
@@ -48,6 +50,9 @@ struct State {
     /// Each user's remember-me tokens: selector → absolute deadline.
     #[cfg(feature = "remember-me")]
     token_index: HashMap<String, HashMap<String, UnixMillis>>,
+    /// Each session's device-binding challenges.
+    #[cfg(feature = "dbsc")]
+    challenges: HashMap<Handle, challenge::Challenges>,
     writes: u64,
 }
 
@@ -111,6 +116,8 @@ impl State {
             self.carts.retain(|_, cart| cart.expires_at > now);
             #[cfg(feature = "remember-me")]
             self.tokens.retain(|_, token| token.expires_at > now);
+            #[cfg(feature = "dbsc")]
+            self.sweep_challenges(now);
         }
     }
 

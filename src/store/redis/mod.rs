@@ -32,6 +32,8 @@
 mod builder;
 #[cfg(feature = "cart")]
 mod cart;
+#[cfg(feature = "dbsc")]
+mod challenge;
 mod connection;
 mod eviction;
 mod handover;

@@ -125,3 +125,9 @@ pub(super) static TOKEN_CREATE: LazyLock<StoreScript> = script!("token_create.lu
 #[cfg(feature = "remember-me")]
 /// Stamp a remember-me token with a new sign-out generation.
 pub(super) static TOKEN_RESTAMP: LazyLock<StoreScript> = script!("token_restamp.lua");
+#[cfg(feature = "dbsc")]
+/// Keep a new device-binding challenge for a session, within its allowance.
+pub(super) static CHALLENGE_ISSUE: LazyLock<StoreScript> = script!("challenge_issue.lua");
+#[cfg(feature = "dbsc")]
+/// Take a device-binding challenge, once.
+pub(super) static CHALLENGE_TAKE: LazyLock<StoreScript> = script!("challenge_take.lua");

@@ -4,6 +4,10 @@
 pub(super) mod cart;
 pub(super) mod cookie_names;
 pub(super) mod data;
+#[cfg(feature = "dbsc")]
+pub(super) mod dbsc;
+#[cfg(all(feature = "dbsc", feature = "remember-me"))]
+pub(super) use self::dbsc::remembered as dbsc_remembered;
 pub(super) mod device_races;
 pub(super) mod devices;
 pub(super) mod expiry;

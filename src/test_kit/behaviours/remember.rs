@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 
 const GET: Method = Method::GET;
 const POST: Method = Method::POST;
-use crate::{RememberConfig, RememberMode, SessionLayerBuilder};
+use crate::{Evidence, RememberConfig, RememberMode, SessionLayerBuilder};
 
 use super::cookie_names::{expires, under_old_name};
 use crate::test_kit::{Backend, Client, app};
@@ -22,10 +22,12 @@ fn counted<B: Backend>(
 ) -> (Client, Arc<AtomicUsize>) {
     let alarms = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&alarms);
-    let remember = remember.on_theft(move |_| {
-        counter.fetch_add(1, Ordering::SeqCst);
-    });
-    let client = Client::new(app(backend.store(), |b| configure(b.remember_me(remember))));
+    let client = Client::new(app(backend.store(), |b| {
+        configure(b.remember_me(remember).on_theft(move |theft| {
+            assert_eq!(theft.evidence, Evidence::RememberMeReplay);
+            counter.fetch_add(1, Ordering::SeqCst);
+        }))
+    }));
     (client, alarms)
 }
 
