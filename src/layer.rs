@@ -327,7 +327,7 @@ impl SessionLayerBuilder {
     /// Called whenever a credential is found stolen, once the sessions it reached are ended,
     /// besides a `tracing` warn event: a remember-me token replayed after its rotation (every
     /// session and token of the user revoked), or a device-bound session's refresh proved by
-    /// another key ([`DbscConfig::on_wrong_key`](crate::DbscConfig::on_wrong_key)). A place to
+    /// another key (`DbscConfig::on_wrong_key`, feature `dbsc`). A place to
     /// alert the user or the security team.
     pub fn on_theft(
         mut self,
@@ -359,6 +359,9 @@ impl SessionLayerBuilder {
         crate::telemetry::describe();
         let features = self.features.build(&config)?;
         let guard_fields = features.iter().filter_map(|f| f.guard_field()).collect();
+        let endpoints = (features.iter().enumerate())
+            .flat_map(|(index, f)| f.endpoints().into_iter().map(move |path| (path, index)))
+            .collect();
         Ok(SessionLayer {
             context: Arc::new(Context {
                 store: self.store,
@@ -367,6 +370,7 @@ impl SessionLayerBuilder {
                 render_failure: self.render_failure,
                 on_theft: self.on_theft,
                 guard_fields,
+                endpoints,
             }),
         })
     }

@@ -328,3 +328,99 @@ async fn every_page_fits_a_phone_and_a_desktop_window() {
         browser.quit().await;
     }
 }
+
+/// Chromium's switches for device-bound sessions on Linux: the standard feature, and software
+/// keys in place of a TPM (Chromium 156; the W3C draft's wiki, "Testing early versions of DBSC").
+#[cfg(feature = "dbsc")]
+const DBSC_SWITCHES: [&str; 2] = [
+    "--enable-features=DeviceBoundSessions:RequireOriginTrialTokens/false/RefreshQuota/false,EnableBoundSessionCredentialsSoftwareKeysForManualTesting",
+    "--disable-features=DeviceBoundSessionsRefreshQuota",
+];
+
+/// How long the credential cookie lasts in the device-bound test.
+#[cfg(feature = "dbsc")]
+const CREDENTIAL: std::time::Duration = std::time::Duration::from_secs(4);
+
+/// The credential cookie's value in `browser`, if it has one.
+#[cfg(feature = "dbsc")]
+async fn credential(browser: &Browser) -> Option<String> {
+    let cookies = browser.cookies().await;
+    let credential = cookies
+        .iter()
+        .find(|cookie| cookie["name"] == "__Host-bound")?;
+    credential["value"].as_str().map(str::to_owned)
+}
+
+#[cfg(feature = "dbsc")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_bound_session_outlives_its_credential_and_its_copied_cookies_do_not() {
+    use std::time::{Duration, Instant};
+
+    let redis = RedisServer::start();
+    let mut config = shop::Config::from_env().expect("default config");
+    config.redis_url = Some(redis.url());
+    config.dbsc_credential = CREDENTIAL;
+    let router = shop::router(&config).await.expect("shop router");
+    let site = common::tls::Site::serve(router, "dbsc").await;
+    let shop = site.url.clone();
+    let driver = Driver::start_in(Some(&site.home)).await;
+
+    let device = driver
+        .browser_with(profile("dbsc-device"), &DBSC_SWITCHES)
+        .await;
+    sign_in(&device, &shop, false).await;
+    // Chromium registers in the background, after the sign-in's response.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        device.go(&format!("{shop}/account")).await;
+        if device.source().await.contains("Bound to this device") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "Chromium did not bind the session: {}",
+            device.source().await
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    device.screenshot("account-bound").await;
+    let first = credential(&device).await.expect("a credential cookie");
+    // Every cookie, as an infostealer copies them; the credential kept as if it never expired.
+    let mut copied = device.cookies().await;
+    for cookie in &mut copied {
+        if let Some(fields) = cookie.as_object_mut() {
+            fields.remove("expiry");
+        }
+    }
+
+    // The credential expires: the device proves its key to the refresh path and stays in.
+    tokio::time::sleep(CREDENTIAL + Duration::from_secs(2)).await;
+    device.go(&format!("{shop}/account")).await;
+    let account = device.source().await;
+    assert!(account.contains("Where you are signed in"), "{account}");
+    assert!(account.contains("Bound to this device"));
+    let renewed = credential(&device).await.expect("a renewed credential");
+    assert_ne!(
+        renewed, first,
+        "the credential was renewed through a refresh"
+    );
+
+    // The same cookies in another profile, which has no key: not signed in.
+    let thief = driver.browser(profile("dbsc-copy")).await;
+    thief.go(&format!("{shop}/login")).await;
+    for cookie in copied {
+        thief.add_cookie(cookie).await;
+    }
+    thief.go(&format!("{shop}/account")).await;
+    let stolen = thief.source().await;
+    thief.screenshot("account-copied-cookies").await;
+    assert!(
+        !stolen.contains("Where you are signed in"),
+        "a copy of a bound session's cookies signs nobody in: {stolen}"
+    );
+    device.go(&format!("{shop}/account")).await;
+    assert!(
+        device.source().await.contains("Where you are signed in"),
+        "the device itself is still signed in"
+    );
+}

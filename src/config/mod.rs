@@ -128,7 +128,7 @@ pub enum ConfigError {
     /// The login path is not a path on this origin (see [`safe_next`](crate::safe_next)).
     #[error("invalid login path {0:?}: it must be a path on this origin, such as /login")]
     LoginPath(String),
-    /// A device-bound session endpoint ([`DbscConfig`](crate::DbscConfig)) is not a path on
+    /// A device-bound session endpoint (`DbscConfig`, feature `dbsc`) is not a path on
     /// this origin, or both endpoints have the same path.
     #[error(
         "invalid DBSC {which} path {path:?}: it must be a path on this origin, such as /dbsc/refresh, and differ from the other endpoint's"

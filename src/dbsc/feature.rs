@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{HeaderName, HeaderValue, Method, Response};
+use http::{HeaderName, HeaderValue, Response};
 
 use super::DbscConfig;
 use super::binding::Binding;
@@ -102,6 +102,13 @@ impl DbscFeature {
         )?;
         // A new cookie: it never had another name.
         cookie.old_name = None;
+        // Chromium (156) refuses a credential named with `__Host-Http-` ("InvalidCredentialsCookie"
+        // in its DevTools events). `__Host-` still keeps sibling subdomains and plain-http
+        // responses from planting one, the cookie is HttpOnly, and a planted value proves
+        // nothing without the session's secret.
+        if let Some(name) = cookie.name.strip_prefix("__Host-Http-") {
+            cookie.name = format!("__Host-{name}");
+        }
         let attributes = attributes(&cookie);
         super::endpoints::describe_counter();
         Ok(Self {
@@ -255,9 +262,11 @@ impl Feature for DbscFeature {
         out.extend(offer.map(|offer| (wire::REGISTRATION, offer)));
     }
 
-    fn serves(&self, method: &Method, path: &str) -> bool {
-        method == Method::POST
-            && (path == self.config.registration_path || path == self.config.refresh_path)
+    fn endpoints(&self) -> Vec<String> {
+        vec![
+            self.config.registration_path.clone(),
+            self.config.refresh_path.clone(),
+        ]
     }
 
     fn serve<'a>(

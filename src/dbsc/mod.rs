@@ -116,8 +116,9 @@ impl DbscConfig {
         self
     }
 
-    /// The credential cookie's name before its prefix (default `bound`, sent as
-    /// `__Host-Http-bound` under the session cookie's attributes).
+    /// The credential cookie's name before its prefix (default `bound`, sent as `__Host-bound`
+    /// under the session cookie's attributes: Chromium refuses a credential named
+    /// `__Host-Http-`).
     pub fn cookie_name(mut self, name: impl Into<String>) -> Self {
         self.cookie_name = name.into();
         self

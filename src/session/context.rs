@@ -22,6 +22,9 @@ pub(crate) struct Context {
     /// The metadata fields whose presence on a loaded record runs the features' `loaded` hooks
     /// (see `Feature::guard_field`); empty unless a feature guards sessions.
     pub(crate) guard_fields: Vec<&'static str>,
+    /// The paths the features serve themselves, each with its feature's index in `features`;
+    /// empty unless a feature has endpoints.
+    pub(crate) endpoints: Vec<(String, usize)>,
 }
 
 impl Context {
@@ -31,11 +34,13 @@ impl Context {
         !self.guard_fields.is_empty() && self.guard_fields.iter().any(|f| meta.contains_key(*f))
     }
 
-    /// The feature that answers requests for `path` itself, if one does.
+    /// The feature that answers a `method` request for `path` itself, if one does.
     pub(crate) fn serving(&self, method: &http::Method, path: &str) -> Option<&Arc<dyn Feature>> {
-        self.features
-            .iter()
-            .find(|feature| feature.serves(method, path))
+        if self.endpoints.is_empty() || method != http::Method::POST {
+            return None;
+        }
+        let (_, index) = self.endpoints.iter().find(|(served, _)| served == path)?;
+        self.features.get(*index)
     }
 
     /// The registered feature of type `F`, if any.

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{HeaderName, HeaderValue, Method, Response};
+use http::{HeaderName, HeaderValue, Response};
 
 use super::{Client, Context, Session, State};
 use crate::cookie::CookieSettings;
@@ -47,13 +47,14 @@ pub(crate) trait Feature: Any + Send + Sync {
         None
     }
 
-    /// Whether the layer answers a `method` request for `path` itself, through
-    /// [`serve`](Self::serve), without calling the application.
-    fn serves(&self, _method: &Method, _path: &str) -> bool {
-        false
+    /// The paths whose `POST` requests the layer answers itself, through
+    /// [`serve`](Self::serve), without calling the application. Asked once, when the layer is
+    /// built.
+    fn endpoints(&self) -> Vec<String> {
+        Vec::new()
     }
 
-    /// Answers a request that [`serves`](Self::serves) claimed, with the request's session,
+    /// Answers a `POST` to one of this feature's [`endpoints`](Self::endpoints), with the request's session,
     /// which the layer then writes back as after any handler.
     fn serve<'a>(
         &'a self,

@@ -19,22 +19,45 @@ use super::{Client, Reply};
 const RSA_KEY: &[u8] = include_bytes!("fixtures/rs256-test-key.pk8");
 
 /// A browser's session key.
-pub(crate) enum DeviceKey {
+enum DeviceKey {
     Es256(EcdsaKeyPair),
     Rs256(RsaKeyPair),
 }
 
-/// A DBSC-capable browser: a key, the DBSC session it registered, and the calls it makes.
-pub(crate) struct Device {
+/// A browser that supports device-bound sessions (feature `dbsc`), at the protocol level: a
+/// software key, and the registration and refresh requests Chromium makes, sent through a
+/// [`Client`]. For an application's own tests of what a bound session does.
+///
+/// ```ignore
+/// let mut client = Client::new(app);
+/// let login = client.post("/login", "").await;
+/// let mut device = DbscDevice::es256();
+/// assert_eq!(device.register(&mut client, &login).await.status, 200);
+/// client.other_cookies.clear(); // the credential expires
+/// assert_eq!(device.refresh(&mut client).await.status, 200);
+/// ```
+pub struct DbscDevice {
     key: DeviceKey,
     rng: SystemRandom,
-    /// The session identifier its registration was given.
-    pub(crate) id: Option<String>,
+    id: Option<String>,
 }
 
-impl Device {
+impl std::fmt::Debug for DbscDevice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DbscDevice")
+            .field("algorithm", &self.algorithm())
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DbscDevice {
     /// A browser with a fresh P-256 key, as Chromium makes on Linux with software keys.
-    pub(crate) fn es256() -> Self {
+    ///
+    /// # Panics
+    /// If the system has no randomness.
+    #[must_use]
+    pub fn es256() -> Self {
         let rng = SystemRandom::new();
         let alg = &ECDSA_P256_SHA256_FIXED_SIGNING;
         let pkcs8 = EcdsaKeyPair::generate_pkcs8(alg, &rng).expect("a P-256 key");
@@ -46,8 +69,13 @@ impl Device {
         }
     }
 
-    /// A browser with an RSA key, as on a Windows TPM that lacks P-256.
-    pub(crate) fn rs256() -> Self {
+    /// A browser with an RSA key (2048 bits, fixed: for tests only), as on a Windows TPM that
+    /// lacks P-256.
+    ///
+    /// # Panics
+    /// Never: the key is the kit's own.
+    #[must_use]
+    pub fn rs256() -> Self {
         let key = RsaKeyPair::from_pkcs8(RSA_KEY).expect("the test RSA key");
         Self {
             key: DeviceKey::Rs256(key),
@@ -64,7 +92,7 @@ impl Device {
     }
 
     /// The public key as a JWK.
-    pub(crate) fn jwk(&self) -> Value {
+    fn jwk(&self) -> Value {
         let b64 = |bytes: &[u8]| URL_SAFE_NO_PAD.encode(bytes);
         match &self.key {
             DeviceKey::Es256(key) => {
@@ -79,13 +107,13 @@ impl Device {
     }
 
     /// A registration proof for `challenge`: the key travels in the header.
-    pub(crate) fn registration_proof(&self, challenge: &str) -> String {
+    pub fn registration_proof(&self, challenge: &str) -> String {
         let header = json!({"alg": self.algorithm(), "typ": "dbsc+jwt", "jwk": self.jwk()});
         self.sign(&header, challenge)
     }
 
     /// A refresh proof for `challenge`: no key, the server has it.
-    pub(crate) fn refresh_proof(&self, challenge: &str) -> String {
+    pub fn refresh_proof(&self, challenge: &str) -> String {
         self.sign(
             &json!({"alg": self.algorithm(), "typ": "dbsc+jwt"}),
             challenge,
@@ -122,8 +150,17 @@ impl Device {
         format!("{signed}.{}", URL_SAFE_NO_PAD.encode(signature))
     }
 
+    /// The DBSC session identifier its registration was given, once registered.
+    #[must_use]
+    pub fn id(&self) -> Option<&str> {
+        self.id.as_deref()
+    }
+
     /// Registers with the offer a sign-in's `reply` made, signing its challenge.
-    pub(crate) async fn register(&mut self, client: &mut Client, offer: &Reply) -> Reply {
+    ///
+    /// # Panics
+    /// If `offer` offers no registration.
+    pub async fn register(&mut self, client: &mut Client, offer: &Reply) -> Reply {
         let (path, challenge) = offered(offer).expect("a registration offer");
         let proof = self.registration_proof(&challenge);
         let reply = post(
@@ -142,26 +179,35 @@ impl Device {
     }
 
     /// Asks the refresh path for a challenge, as a browser whose credential expired does.
-    pub(crate) async fn ask(&self, client: &mut Client) -> Reply {
+    ///
+    /// # Panics
+    /// If the device has not registered.
+    pub async fn ask(&self, client: &mut Client) -> Reply {
         post(
             client,
             REFRESH,
-            &[("sec-secure-session-id", quoted(self.id()))],
+            &[("sec-secure-session-id", quoted(self.registered()))],
         )
         .await
     }
 
-    /// Answers `challenge` at the refresh path with `proof`.
-    pub(crate) async fn answer(&self, client: &mut Client, proof: &str) -> Reply {
+    /// Sends `proof` (of a challenge) to the refresh path.
+    ///
+    /// # Panics
+    /// If the device has not registered.
+    pub async fn answer(&self, client: &mut Client, proof: &str) -> Reply {
         let headers = [
-            ("sec-secure-session-id", quoted(self.id())),
+            ("sec-secure-session-id", quoted(self.registered())),
             ("secure-session-response", quoted(proof)),
         ];
         post(client, REFRESH, &headers).await
     }
 
     /// A whole refresh: a challenge, then its proof.
-    pub(crate) async fn refresh(&self, client: &mut Client) -> Reply {
+    ///
+    /// # Panics
+    /// If the device has not registered.
+    pub async fn refresh(&self, client: &mut Client) -> Reply {
         let asked = self.ask(client).await;
         let Some(challenge) = challenged(&asked) else {
             return asked;
@@ -170,7 +216,7 @@ impl Device {
         self.answer(client, &proof).await
     }
 
-    fn id(&self) -> &str {
+    fn registered(&self) -> &str {
         self.id.as_deref().expect("a registered device")
     }
 }
@@ -178,7 +224,7 @@ impl Device {
 /// The default refresh path.
 pub(crate) const REFRESH: &str = "/dbsc/refresh";
 /// The credential cookie's default name.
-pub(crate) const CREDENTIAL: &str = "__Host-Http-bound";
+pub(crate) const CREDENTIAL: &str = "__Host-bound";
 
 /// `value` as a structured-field string.
 pub(crate) fn quoted(value: &str) -> String {

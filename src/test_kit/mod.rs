@@ -47,6 +47,8 @@ use std::pin::Pin;
 
 pub use self::app::app;
 pub use self::client::{Client, HOST, HOST_HTTP, Reply};
+#[cfg(feature = "dbsc")]
+pub use self::dbsc::DbscDevice;
 use crate::LayerStore;
 
 /// A store to run the suite against, with whatever keeps it alive (a server process, a

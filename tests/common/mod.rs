@@ -8,6 +8,8 @@ pub mod http;
 pub mod proxy;
 pub mod sentinel;
 pub mod server;
+#[cfg(feature = "dbsc")]
+pub mod tls;
 pub mod webdriver;
 
 use std::time::Duration;

@@ -48,6 +48,12 @@ pub struct Driver {
 
 impl Driver {
     pub async fn start() -> Self {
+        Self::start_in(None).await
+    }
+
+    /// A chromedriver whose browsers run with `home` as their home directory (where Chromium
+    /// finds the NSS database of the certificates it trusts).
+    pub async fn start_in(home: Option<&std::path::Path>) -> Self {
         // Checked first: without a browser, chromedriver fails later with a WebDriver error.
         chromium();
         let port = TcpListener::bind("127.0.0.1:0")
@@ -55,7 +61,11 @@ impl Driver {
             .expect("a free port")
             .port();
         let binary = std::env::var("CHROMEDRIVER_BIN").unwrap_or_else(|_| "chromedriver".into());
-        let child = match Command::new(&binary)
+        let mut command = Command::new(&binary);
+        if let Some(home) = home {
+            command.env("HOME", home);
+        }
+        let child = match command
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -81,16 +91,32 @@ impl Driver {
 
     /// A new browser window: a fresh profile, phone-sized.
     pub async fn browser(&self, profile: PathBuf) -> Browser {
+        self.browser_with(profile, &[]).await
+    }
+
+    /// A new browser window as [`browser`](Self::browser), with further command-line switches.
+    pub async fn browser_with(&self, profile: PathBuf, switches: &[&str]) -> Browser {
+        let mut args: Vec<String> = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--window-size=420,900",
+        ]
+        .iter()
+        .chain(switches)
+        .map(|switch| (*switch).to_owned())
+        .collect();
+        args.push(format!("--user-data-dir={}", profile.display()));
         let capabilities = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
             "goog:chromeOptions": {
                 "binary": chromium(),
-                "args": [
-                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                    "--disable-background-networking", "--disable-component-update",
-                    "--disable-sync", "--no-first-run", "--window-size=420,900",
-                    format!("--user-data-dir={}", profile.display()),
-                ],
+                "args": args,
             },
         }}});
         let reply = call(self.port, "POST", "/session", Some(capabilities)).await;

@@ -34,6 +34,10 @@ pub struct Config {
     pub sign_ins_per_account: NonZeroU32,
     /// `HASHING_THREADS` (default: the number of CPUs): Argon2 hashes computed at a time.
     pub hashing_threads: usize,
+    /// `DBSC_CREDENTIAL_SECS` (default 600): with the `dbsc` feature, how long a device-bound
+    /// session's credential cookie lasts before the browser proves its key again.
+    #[cfg(feature = "dbsc")]
+    pub dbsc_credential: Duration,
 }
 
 impl Config {
@@ -67,6 +71,8 @@ impl Config {
                 "HASHING_THREADS",
                 std::thread::available_parallelism().map_or(1, usize::from),
             )?,
+            #[cfg(feature = "dbsc")]
+            dbsc_credential: seconds("DBSC_CREDENTIAL_SECS", 10 * 60)?,
         })
     }
 }

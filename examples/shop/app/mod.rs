@@ -120,6 +120,13 @@ fn configure(builder: SessionLayerBuilder, config: &Config) -> SessionLayerBuild
         Some(name) => builder.client_ip_header(name.clone()),
         None => builder,
     };
+    // Device-bound sessions, where the crate is built with `dbsc`: the layer serves
+    // /dbsc/registration and /dbsc/refresh itself. A CSRF filter in front of the layer lets them
+    // through: browsers send them same-origin (`Sec-Fetch-Site: same-origin`, with `Origin`).
+    #[cfg(feature = "dbsc")]
+    let builder = builder.dbsc(
+        tower_redis_session::DbscConfig::default().credential_lifetime(config.dbsc_credential),
+    );
     builder
         .render_failure(pages::failure)
         .idle_timeout(config.idle)

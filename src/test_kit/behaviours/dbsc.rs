@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use serde_json::Value;
 
-use crate::test_kit::dbsc::{CREDENTIAL, Device, challenged, ends, offered};
+use crate::test_kit::dbsc::{CREDENTIAL, DbscDevice as Device, challenged, ends, offered};
 use crate::test_kit::{Backend, Client, Reply, app};
 use crate::{DbscConfig, Evidence, SessionLayerBuilder, WrongKey};
 
@@ -180,7 +180,7 @@ pub(crate) async fn a_refresh_asks_for_a_proof_then_renews_the_credential<B: Bac
     let header = asked
         .header("secure-session-challenge")
         .expect("a challenge");
-    let id = device.id.as_deref().expect("an identifier");
+    let id = device.id().expect("an identifier");
     assert!(header.ends_with(&format!(";id=\"{id}\"")), "{header}");
     let challenge = challenged(&asked).expect("a challenge");
     let renewed = device

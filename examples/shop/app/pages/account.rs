@@ -124,11 +124,14 @@ fn device_list(mut listed: Vec<DeviceInfo>, remembered: bool) -> String {
     let mut items = String::new();
     for device in &listed {
         let name = devices::name(device.user_agent.as_deref());
-        let badge = if device.current {
-            "<span class=\"badge\">This device</span>"
-        } else {
-            ""
-        };
+        let mut badge = String::new();
+        if device.current {
+            badge.push_str("<span class=\"badge\">This device</span>");
+        }
+        // Device-bound sessions (feature `dbsc`): its cookies work on this device only.
+        if device.bound {
+            badge.push_str("<span class=\"badge quiet\" title=\"Its cookies do not work on another computer\">Bound to this device</span>");
+        }
         let label = device
             .label
             .as_deref()
