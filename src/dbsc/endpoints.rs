@@ -1,8 +1,10 @@
 //! The registration and refresh endpoints, which the layer serves itself.
 //!
 //! Both read the request's own session through its cookie, as any handler would, and the
-//! layer writes it back afterwards. A refresh without a session cookie names nothing and costs
-//! no store command; with one, the load is the one command it costs before a proof is checked.
+//! layer writes it back afterwards. A refresh without cookies names nothing and costs no store
+//! command; with a session cookie, the load is the one command it costs before a proof is
+//! checked. A bound session's remember-me token signs in again only here: the new session is
+//! bound as the old one was, and of no use until the device proves its key.
 
 use std::sync::Arc;
 
@@ -40,13 +42,14 @@ pub(super) async fn serve(
     session: &Session,
     request: &Parts,
 ) -> Response<Bytes> {
-    session
-        .lock()
-        .await
-        .features
-        .get_or_insert_default::<DbscSlot>()
-        .serving = true;
-    let answer = if request.uri.path() == feature.config.registration_path {
+    let registering = request.uri.path() == feature.config.registration_path;
+    {
+        let mut state = session.lock().await;
+        let slot = state.features.get_or_insert_default::<DbscSlot>();
+        slot.serving = true;
+        slot.refreshing = !registering;
+    }
+    let answer = if registering {
         register(feature, session, &request.headers).await
     } else {
         refresh(feature, session, &request.headers).await
@@ -103,10 +106,13 @@ async fn register(
     }
     let binding = Binding::new(key).map_err(SessionError::Randomness)?;
     binding.store(&mut state);
+    let meta = state.meta.clone();
     drop(state);
     if session.save().await? == SaveOutcome::Gone {
         return Ok(wire::end(&binding.id));
     }
+    // What can sign this session in again (its remember-me token) is bound to the device too.
+    crate::session::carried::changed(session.context(), &meta).await?;
     tracing::info!("session bound to its device");
     counted("registered");
     Ok(credential(feature, &mut *session.lock().await, &binding))
@@ -125,11 +131,8 @@ async fn refresh(
     else {
         return Ok(status(StatusCode::BAD_REQUEST, "no session identifier"));
     };
-    // No session cookie, no session: nothing to ask the store.
-    if session.lock().await.cookie_id.is_none() {
-        counted("ended");
-        return Ok(wire::end(&id));
-    }
+    // Without a session cookie, the load asks the store nothing, unless a credential of the
+    // bound session (its remember-me token) signs it in again, for the device to prove itself.
     let mut state = session.loaded().await?;
     let bound = Binding::of(&state).filter(|binding| binding.id == id);
     let user = meta::owner(&state);

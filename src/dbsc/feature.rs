@@ -1,6 +1,7 @@
 //! Device-bound sessions' place in the session lifecycle: the credential cookie, the gate a
 //! bound session's requests pass, the registration offer of every sign-in, and the endpoints.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -52,6 +53,8 @@ pub(super) struct DbscSlot {
     credential_in: Option<String>,
     /// The request is a registration or a refresh: the binding is its subject, not its gate.
     pub(super) serving: bool,
+    /// The request is a refresh: a bound session's remember-me token may sign in here.
+    pub(super) refreshing: bool,
     /// The registration offer for the response.
     offer: Option<HeaderValue>,
     /// What the response does with the credential cookie.
@@ -200,6 +203,20 @@ impl Feature for DbscFeature {
         Some(BINDING)
     }
 
+    fn carried_field(&self) -> Option<&'static str> {
+        Some(BINDING)
+    }
+
+    fn admits_sign_in(&self, state: &State, carried: &HashMap<String, String>) -> bool {
+        // A credential of a bound session signs in only at the refresh path, where the device
+        // then proves its key before the new session is any use.
+        !carried.contains_key(BINDING)
+            || state
+                .features
+                .get::<DbscSlot>()
+                .is_some_and(|slot| slot.refreshing)
+    }
+
     fn loaded<'a>(
         &'a self,
         _context: &'a Arc<Context>,
@@ -225,6 +242,10 @@ impl Feature for DbscFeature {
     }
 
     fn logged_in<'a>(&'a self, state: &'a mut State, _user: &'a str) -> Hook<'a> {
+        // Signed in with a bound session's credential: bound already, to that device.
+        if state.meta.contains_key(BINDING) {
+            return None;
+        }
         let handle = state.id.as_ref()?.handle();
         Some(Box::pin(async move {
             self.offer(state, handle).await;

@@ -130,6 +130,17 @@ impl Feature for RememberFeature {
         }))
     }
 
+    fn carry<'a>(
+        &'a self,
+        meta: &'a HashMap<String, String>,
+        carried: &'a str,
+    ) -> Hook<'a, StoreError> {
+        let token = selector(meta)?;
+        Some(Box::pin(async move {
+            self.store.token_carry(&token, carried).await
+        }))
+    }
+
     fn signed_out(&self, state: &mut State) {
         let Some(slot) = state.features.get_mut::<RememberSlot>() else {
             return;

@@ -88,6 +88,8 @@ impl RememberMe {
             created_at: now,
             expires_at: now.after(self.feature.config.ttl),
             generation: String::new(),
+            // A device-bound session's token stays bound to that device.
+            carried: crate::session::carried::of(self.session.context(), &state.meta),
         };
         let fresh = crate::id::random_text().map_err(SessionError::Randomness)?;
         store.token_create(&token.selector, &record, &fresh).await?;

@@ -19,7 +19,8 @@ use crate::time::UnixMillis;
 
 crate::telemetry::counter!(
     /// A remember-me sign-in attempt: `rotated`, `followed` (within grace), `theft`, `expired`,
-    /// `unknown`, `fenced` (issued before a sign-out of all devices).
+    /// `unknown`, `fenced` (issued before a sign-out of all devices), `unproven` (a device-bound
+    /// session's token, used without its device's proof).
     counted,
     "session_remember_total",
     "outcome"
@@ -109,6 +110,13 @@ async fn rotate(
     record: &TokenRecord,
     now: UnixMillis,
 ) -> Result<(), SessionError> {
+    let carried = crate::session::carried::parse(record.carried.as_deref());
+    if !crate::session::carried::admits(context, state, &carried) {
+        // A device-bound session's token: only its device, proving its key, signs in with it.
+        tracing::debug!("remember-me token of a device-bound session, without the device's proof");
+        counted("unproven");
+        return Ok(());
+    }
     let tokens = feature.store;
     let next = token.rotated()?;
     let device = crate::auth::device::presented_device_json(&record.device, device_of(client), now);
@@ -116,6 +124,7 @@ async fn rotate(
         crate::auth::device::signed_in_meta(&record.user, device, &record.generation, now);
     meta.insert(REMEMBERED.to_owned(), "true".to_owned());
     meta.insert(TOKEN.to_owned(), json(&token.selector));
+    meta.extend(carried);
     let sign_in = SignIn {
         user: record.user.clone(),
         previous_owner: None,

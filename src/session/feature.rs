@@ -47,6 +47,40 @@ pub(crate) trait Feature: Any + Send + Sync {
         None
     }
 
+    /// A metadata field this feature keeps that belongs to the browser more than to the session
+    /// (a device binding): a credential issued for the session keeps it, and a sign-in with
+    /// that credential gives it to the new session (see `session/carried.rs`).
+    #[cfg_attr(
+        not(any(feature = "remember-me", feature = "dbsc")),
+        expect(dead_code, reason = "an extension point: only features call it")
+    )]
+    fn carried_field(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// Whether this request may sign in with a credential that carries the fields `carried`
+    /// (the feature's own among them, or not).
+    #[cfg_attr(
+        not(feature = "remember-me"),
+        expect(
+            dead_code,
+            reason = "an extension point: only a credential's feature calls it"
+        )
+    )]
+    fn admits_sign_in(&self, _state: &State, _carried: &HashMap<String, String>) -> bool {
+        true
+    }
+
+    /// Runs when the carried fields of the session whose metadata is `meta` changed: whatever
+    /// this feature keeps for that session that can sign in again must carry `carried` (JSON).
+    fn carry<'a>(
+        &'a self,
+        _meta: &'a HashMap<String, String>,
+        _carried: &'a str,
+    ) -> Hook<'a, StoreError> {
+        None
+    }
+
     /// The paths whose `POST` requests the layer answers itself, through
     /// [`serve`](Self::serve), without calling the application. Asked once, when the layer is
     /// built.

@@ -1,5 +1,6 @@
 //! [`Session`]: one request's view of its session, loaded lazily and written back as a delta.
 
+pub(crate) mod carried;
 mod context;
 pub(crate) mod feature;
 pub(crate) mod index;

@@ -147,6 +147,7 @@ erased! {
             fresh_generation: &'a str,
         ) -> Result<String, StoreError>;
         fn token_restamp(&self, selector: &'a str, generation: &'a str) -> Result<(), StoreError>;
+        fn token_carry(&self, selector: &'a str, carried: &'a str) -> Result<(), StoreError>;
         fn token_get(&self, selector: &'a str) -> Result<Option<TokenRecord>, StoreError>;
         fn token_rotate(
             &self,

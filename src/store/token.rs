@@ -30,6 +30,9 @@ pub struct TokenRecord {
     /// [`UserIndex::index_add`]): a token issued before the
     /// user's last sign-out of all devices signs nobody in.
     pub generation: String,
+    /// What the session it was issued for carries to the sessions it signs in (a device
+    /// binding), as an opaque JSON object the layer writes; `None` for nothing.
+    pub carried: Option<String>,
 }
 
 /// The outcome of a rotation attempt.
@@ -63,6 +66,14 @@ pub trait TokenStore: UserIndex {
         &self,
         selector: &str,
         generation: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Sets what a token carries to the sessions it signs in (see [`TokenRecord::carried`]). A
+    /// token that no longer exists is left alone.
+    fn token_carry(
+        &self,
+        selector: &str,
+        carried: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// The token stored under `selector`, if it exists.

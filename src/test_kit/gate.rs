@@ -226,6 +226,10 @@ impl<S: LayerStore> crate::store::token::TokenStore for Gate<S> {
         self.inner.token_restamp(selector, generation).await
     }
 
+    async fn token_carry(&self, selector: &str, carried: &str) -> Result<(), StoreError> {
+        self.inner.token_carry(selector, carried).await
+    }
+
     async fn token_get(&self, selector: &str) -> Result<Option<TokenRecord>, StoreError> {
         self.inner.token_get(selector).await
     }

@@ -418,7 +418,12 @@ macro_rules! __conformance_lifecycle {
 macro_rules! __conformance_dbsc {
     ([$next:path $(, $rest:path)*] [$($list:tt)*]) => {
         $crate::__conformance_dbsc_core!([$next $(, $rest)*] [$($list)*
-            dbsc_remembered: [a_remembered_sign_in_offers_registration_again];
+            dbsc_remembered: [
+                a_remembered_sign_in_offers_registration_again,
+                a_bound_sessions_token_signs_in_only_through_a_refresh_by_its_device,
+                a_token_issued_on_a_bound_session_is_bound_too,
+                a_copied_remember_cookie_of_a_bound_session_signs_nobody_in,
+            ];
         ]);
     };
 }

@@ -32,6 +32,13 @@ impl TokenStore for MemoryStore {
         Ok(())
     }
 
+    async fn token_carry(&self, selector: &str, carried: &str) -> Result<(), StoreError> {
+        if let Some(token) = self.lock().live_token(selector, UnixMillis::now()) {
+            token.carried = Some(carried.to_owned());
+        }
+        Ok(())
+    }
+
     async fn token_get(&self, selector: &str) -> Result<Option<TokenRecord>, StoreError> {
         let record = self.lock().live_token(selector, UnixMillis::now()).cloned();
         Ok(record)

@@ -123,6 +123,9 @@ pub(super) static REMEMBER_ROTATE: LazyLock<StoreScript> = script!("remember_rot
 /// Store a new remember-me token.
 pub(super) static TOKEN_CREATE: LazyLock<StoreScript> = script!("token_create.lua");
 #[cfg(feature = "remember-me")]
+/// Set what a remember-me token carries to the sessions it signs in.
+pub(super) static TOKEN_CARRY: LazyLock<StoreScript> = script!("token_carry.lua");
+#[cfg(feature = "remember-me")]
 /// Stamp a remember-me token with a new sign-out generation.
 pub(super) static TOKEN_RESTAMP: LazyLock<StoreScript> = script!("token_restamp.lua");
 #[cfg(feature = "dbsc")]

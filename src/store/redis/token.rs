@@ -46,7 +46,8 @@ impl TokenStore for RedisStore {
             .arg(&record.device)
             .arg(record.created_at)
             .arg(record.expires_at)
-            .arg(&generation);
+            .arg(&generation)
+            .arg(record.carried.as_deref().unwrap_or_default());
         self.run::<()>(Request::Script(&call), true).await?;
         Ok(generation)
     }
@@ -54,6 +55,12 @@ impl TokenStore for RedisStore {
     async fn token_restamp(&self, selector: &str, generation: &str) -> Result<(), StoreError> {
         let mut call = scripts::TOKEN_RESTAMP.call(&[self.token_key(selector)]);
         call.arg(generation);
+        self.run::<()>(Request::Script(&call), true).await
+    }
+
+    async fn token_carry(&self, selector: &str, carried: &str) -> Result<(), StoreError> {
+        let mut call = scripts::TOKEN_CARRY.call(&[self.token_key(selector)]);
+        call.arg(carried);
         self.run::<()>(Request::Script(&call), true).await
     }
 
@@ -123,5 +130,6 @@ fn parse_token(mut fields: std::collections::HashMap<String, String>) -> Option<
         created_at: UnixMillis(number(fields.remove("c"))?),
         expires_at: UnixMillis(number(fields.remove("x"))?),
         generation: fields.remove("n").unwrap_or_default(),
+        carried: fields.remove("b"),
     })
 }

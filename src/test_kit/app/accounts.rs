@@ -153,6 +153,19 @@ pub(super) async fn login_remember(
     Ok("ok")
 }
 
+/// Issues a remember-me token for the signed-in user, on this session as it is.
+#[cfg(feature = "remember-me")]
+pub(super) async fn remember_this_session(
+    session: Session,
+    remember: RememberMe,
+) -> Result<&'static str, SessionError> {
+    let Some(user) = session.user_id().await? else {
+        return Ok("anonymous");
+    };
+    remember.issue(&user, Device::new()).await?;
+    Ok("ok")
+}
+
 #[cfg(feature = "remember-me")]
 pub(super) async fn remembered(session: Session) -> Result<String, SessionError> {
     Ok(session.is_remembered().await?.to_string())

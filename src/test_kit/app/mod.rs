@@ -82,6 +82,10 @@ pub fn app<S: LayerStore>(
     #[cfg(feature = "remember-me")]
     let router = router
         .route("/login-remember/{user}", post(accounts::login_remember))
+        .route(
+            "/remember-this-session",
+            post(accounts::remember_this_session),
+        )
         .route("/remembered", get(accounts::remembered))
         .route("/remember-me", get(accounts::remember_me));
     router.layer(layer)

@@ -459,24 +459,33 @@ pub(crate) async fn the_endpoints_never_reach_the_application<B: Backend>() {
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
 }
 
-/// With remember-me: a remembered sign-in is a sign-in like any other.
+/// With remember-me: a remembered sign-in is a sign-in like any other, and a bound session's
+/// token is bound to its device as the session is.
 #[cfg(feature = "remember-me")]
 pub(crate) mod remembered {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
     use axum::http::StatusCode;
 
-    use super::{CREDENTIAL, Device, client, me, offered};
-    use crate::DbscConfig;
-    use crate::test_kit::Backend;
+    use super::{CREDENTIAL, Device, bind, challenged, client, ends, me, offered};
+    use crate::test_kit::{Backend, Client};
+    use crate::{DbscConfig, Evidence};
+
+    /// A browser restart: only the persistent remember-me cookie is left.
+    fn restart(client: &mut Client) {
+        client.cookie = None;
+        client.other_cookies.remove(CREDENTIAL);
+    }
 
     pub(crate) async fn a_remembered_sign_in_offers_registration_again<B: Backend>() {
         let backend = B::start();
         let mut client = client(&backend, DbscConfig::default(), |b| b);
         let login = client.post("/login-remember/alice", "laptop").await;
         assert!(offered(&login).is_some());
-        // The browser restarts: the session and credential cookies are gone, the remembered
-        // token signs back in, and the new session is offered registration again.
-        client.cookie = None;
-        client.other_cookies.remove(CREDENTIAL);
+        // Never bound: the remembered token signs back in, and the new session is offered
+        // registration again.
+        restart(&mut client);
         let back = client.get("/me").await;
         assert_eq!(back.body, "alice");
         let mut device = Device::es256();
@@ -488,6 +497,80 @@ pub(crate) mod remembered {
             devices
                 .iter()
                 .any(|d| d["current"] == true && d["bound"] == true)
+        );
+    }
+
+    pub(crate) async fn a_bound_sessions_token_signs_in_only_through_a_refresh_by_its_device<
+        B: Backend,
+    >() {
+        let backend = B::start();
+        let mut client = client(&backend, DbscConfig::default(), |b| b);
+        let login = client.post("/login-remember/alice", "laptop").await;
+        let mut device = Device::es256();
+        let registered = device.register(&mut client, &login).await;
+        assert_eq!(registered.status, StatusCode::OK);
+        restart(&mut client);
+        assert_eq!(
+            me(&mut client).await,
+            "anonymous",
+            "not without the device's proof"
+        );
+        assert!(
+            client.remember.is_some(),
+            "the token is kept for the device"
+        );
+        let refreshed = device.refresh(&mut client).await;
+        assert_eq!(refreshed.status, StatusCode::OK, "{refreshed:?}");
+        assert_eq!(me(&mut client).await, "alice");
+        let devices = client.devices().await;
+        assert!(
+            devices
+                .iter()
+                .any(|d| d["current"] == true && d["bound"] == true)
+        );
+    }
+
+    pub(crate) async fn a_token_issued_on_a_bound_session_is_bound_too<B: Backend>() {
+        let backend = B::start();
+        let mut client = client(&backend, DbscConfig::default(), |b| b);
+        let device = bind(&mut client, "alice", Device::es256()).await;
+        client.post("/remember-this-session", "").await;
+        restart(&mut client);
+        assert_eq!(me(&mut client).await, "anonymous");
+        assert_eq!(device.refresh(&mut client).await.status, StatusCode::OK);
+        assert_eq!(me(&mut client).await, "alice");
+    }
+
+    pub(crate) async fn a_copied_remember_cookie_of_a_bound_session_signs_nobody_in<B: Backend>() {
+        let backend = B::start();
+        let alarms = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&alarms);
+        let mut client = client(&backend, DbscConfig::default(), |b| {
+            b.on_theft(move |theft| {
+                assert_eq!(theft.evidence, Evidence::WrongDeviceKey);
+                counter.fetch_add(1, Ordering::SeqCst);
+            })
+        });
+        let login = client.post("/login-remember/alice", "laptop").await;
+        let mut device = Device::es256();
+        assert_eq!(
+            device.register(&mut client, &login).await.status,
+            StatusCode::OK
+        );
+        let mut thief = client.clone();
+        restart(&mut thief);
+        assert_eq!(me(&mut thief).await, "anonymous");
+        assert_eq!(me(&mut thief).await, "anonymous", "nor on a second try");
+        // With the browser's session identifier too, at the refresh path: a key of its own.
+        let asked = device.ask(&mut thief).await;
+        let challenge = challenged(&asked).expect("a challenge for the signed-in session");
+        let proof = Device::es256().refresh_proof(&challenge);
+        assert!(ends(&device.answer(&mut thief, &proof).await));
+        assert_eq!(alarms.load(Ordering::SeqCst), 1);
+        assert_eq!(
+            me(&mut client).await,
+            "anonymous",
+            "every session of the user ended"
         );
     }
 }

@@ -1,7 +1,8 @@
 -- Rotates a remember-me token if its validator is still the one the caller saw, so that of
 -- many parallel requests carrying the same cookie exactly one rotates.
 -- KEYS[1]  the token (a hash: u user, h validator hash, p previous hash, g grace deadline,
---          e sealed cookies, d device, c created, x deadline, n sign-out generation)
+--          e sealed cookies, d device, c created, x deadline, n sign-out generation,
+--          b what it carries to the sessions it signs in)
 -- ARGV[1]  the validator hash the caller saw
 -- ARGV[2]  the new validator hash
 -- ARGV[3]  until when (Unix ms) the previous validator is accepted
