@@ -1,6 +1,6 @@
 //! The features the layer registers (the cart, remember-me, flash messages, device-bound
-//! sessions), each with its store and settings, and the builder methods that configure them:
-//! the one place besides `layer.rs` and `lib.rs` that names them.
+//! sessions), each with its store and settings: the one place besides `layer/` and `lib.rs`
+//! that names them.
 
 use std::sync::Arc;
 
@@ -11,7 +11,6 @@ use crate::config::{ConfigError, SESSION_COOKIE, SessionConfig};
 use crate::dbsc::{DbscConfig, DbscFeature};
 #[cfg(feature = "flash")]
 use crate::flash::FlashFeature;
-use crate::layer::SessionLayerBuilder;
 #[cfg(feature = "remember-me")]
 use crate::remember::{RememberConfig, RememberFeature};
 use crate::session::Feature;
@@ -26,12 +25,12 @@ use crate::store::LayerStore;
 /// The enabled features, each with its store and settings.
 pub(crate) struct Features {
     #[cfg(feature = "cart")]
-    cart: (Arc<dyn DynCartStore>, CartConfig),
+    pub(crate) cart: (Arc<dyn DynCartStore>, CartConfig),
     #[cfg(feature = "remember-me")]
-    remember: (Arc<dyn DynTokenStore>, RememberConfig),
-    /// Off unless the application turns it on ([`SessionLayerBuilder::dbsc`]).
+    pub(crate) remember: (Arc<dyn DynTokenStore>, RememberConfig),
+    /// Off unless the application turns it on (`SessionLayerBuilder::dbsc`).
     #[cfg(feature = "dbsc")]
-    dbsc: (Arc<dyn DynChallengeStore>, Option<DbscConfig>),
+    pub(crate) dbsc: (Arc<dyn DynChallengeStore>, Option<DbscConfig>),
 }
 
 impl Features {
@@ -97,33 +96,5 @@ impl Features {
             features.push(Arc::new(FlashFeature::new(config, &taken)?));
         }
         Ok(features)
-    }
-}
-
-impl SessionLayerBuilder {
-    /// Settings of the [`Cart`](crate::Cart) extractor: time to live, merge policy at login,
-    /// limits, cookie name.
-    #[cfg(feature = "cart")]
-    pub fn cart(mut self, cart: CartConfig) -> Self {
-        self.features.cart.1 = cart;
-        self
-    }
-
-    /// Settings of remember-me tokens ([`RememberMe`](crate::RememberMe)): lifetime, rotation
-    /// grace window, when users are signed back in.
-    #[cfg(feature = "remember-me")]
-    pub fn remember_me(mut self, remember: RememberConfig) -> Self {
-        self.features.remember.1 = remember;
-        self
-    }
-
-    /// Turns on device-bound sessions (feature `dbsc`; see [`DbscConfig`]): a browser that
-    /// supports them binds each signed-in session to a key it keeps, so that the session's
-    /// cookies copied to another machine stop working. The layer serves the registration and
-    /// refresh paths itself.
-    #[cfg(feature = "dbsc")]
-    pub fn dbsc(mut self, dbsc: DbscConfig) -> Self {
-        self.features.dbsc.1 = Some(dbsc);
-        self
     }
 }
