@@ -96,6 +96,7 @@ where
 }
 
 /// Completes `response` for `session` at once, or hands back the write it must wait for.
+#[inline]
 fn finish<B: From<Bytes> + Send + 'static>(
     session: Option<Session>,
     mut response: Response<B>,

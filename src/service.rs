@@ -57,7 +57,7 @@ where
                 .cloned(),
         };
         let session = Session::new(Arc::clone(&self.context), cookies, client);
-        if let Some(feature) = self.context.serving(request.method(), request.uri().path()) {
+        if let Some(feature) = self.context.serving(&request) {
             let feature = Arc::clone(feature);
             let (parts, _body) = request.into_parts();
             let served = session.clone();

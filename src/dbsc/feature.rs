@@ -171,6 +171,17 @@ impl DbscFeature {
     }
 }
 
+/// Whether the request that `state` holds carries a valid credential of its bound session. A
+/// binding that cannot be read proves nothing: the session stays hidden, never unbound.
+fn proven(state: &State, now: UnixMillis) -> bool {
+    let credential =
+        (state.features.get::<DbscSlot>()).and_then(|slot| slot.credential_in.as_deref());
+    match (Binding::of(state), credential) {
+        (Some(binding), Some(credential)) => binding.accepts(credential, now),
+        _ => false,
+    }
+}
+
 /// `Path=/; Secure; HttpOnly; SameSite=Lax`, as the cookie is set.
 fn attributes(cookie: &CookieSettings) -> String {
     let mut attributes = format!("Path={}", cookie.path);
@@ -223,20 +234,36 @@ impl Feature for DbscFeature {
         state: &'a mut State,
         _client: &'a Client,
     ) -> Hook<'a> {
-        let binding = Binding::of(state)?;
+        if !state.meta.contains_key(BINDING) {
+            return None;
+        }
         let slot = state.features.get::<DbscSlot>();
         if slot.is_some_and(|slot| slot.serving) {
             return None;
         }
-        let now = UnixMillis::now();
-        let credential = slot.and_then(|slot| slot.credential_in.as_deref());
-        if !credential.is_some_and(|credential| binding.accepts(credential, now)) {
+        if !proven(state, UnixMillis::now()) {
             // Not a downgrade to the long-lived cookie alone: the request is a visitor's.
             tracing::info!(
                 "device-bound session without a valid credential; not signed in for this request"
             );
             counted("hidden");
             state.conceal();
+        }
+        None
+    }
+
+    fn logging_in<'a>(
+        &'a self,
+        state: &'a mut State,
+        previous_owner: Option<&'a str>,
+        user: &'a str,
+    ) -> Hook<'a> {
+        // The same user signing in again on this device keeps its binding; another user's
+        // session is bound afresh, by its own registration.
+        if previous_owner != Some(user) && state.meta.contains_key(BINDING) {
+            state.unset_meta(BINDING);
+            let slot = state.features.get_or_insert_default::<DbscSlot>();
+            slot.credential_out = CookieUpdate::Remove;
         }
         None
     }
@@ -296,5 +323,23 @@ impl Feature for DbscFeature {
         request: &'a http::request::Parts,
     ) -> BoxFuture<'a, Response<Bytes>> {
         Box::pin(super::endpoints::serve(self, session, request))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_binding_that_cannot_be_read_proves_no_credential() {
+        let mut state = State::default();
+        state
+            .meta
+            .insert(BINDING.to_owned(), "{not a binding".to_owned());
+        state.features.insert(DbscSlot {
+            credential_in: Some("1.AAAA".to_owned()),
+            ..DbscSlot::default()
+        });
+        assert!(!proven(&state, UnixMillis(0)));
     }
 }

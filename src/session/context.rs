@@ -34,11 +34,13 @@ impl Context {
         !self.guard_fields.is_empty() && self.guard_fields.iter().any(|f| meta.contains_key(*f))
     }
 
-    /// The feature that answers a `method` request for `path` itself, if one does.
-    pub(crate) fn serving(&self, method: &http::Method, path: &str) -> Option<&Arc<dyn Feature>> {
-        if self.endpoints.is_empty() || method != http::Method::POST {
+    /// The feature that answers `request` itself, if one does.
+    #[inline]
+    pub(crate) fn serving<B>(&self, request: &http::Request<B>) -> Option<&Arc<dyn Feature>> {
+        if self.endpoints.is_empty() || request.method() != http::Method::POST {
             return None;
         }
+        let path = request.uri().path();
         let (_, index) = self.endpoints.iter().find(|(served, _)| served == path)?;
         self.features.get(*index)
     }

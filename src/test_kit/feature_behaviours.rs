@@ -209,6 +209,8 @@ macro_rules! __conformance_dbsc_core {
                 logout_all_ends_every_device_bound_session,
                 a_sign_out_from_outside_ends_the_device_bound_session,
                 a_cycled_bound_session_stays_bound,
+                a_login_as_another_user_on_a_bound_session_starts_unbound,
+                a_login_again_as_the_same_user_stays_bound,
                 refreshes_past_the_allowance_are_answered_429,
                 the_endpoints_never_reach_the_application,
             ];

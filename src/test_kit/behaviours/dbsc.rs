@@ -434,6 +434,33 @@ pub(crate) async fn a_cycled_bound_session_stays_bound<B: Backend>() {
     assert_eq!(me(&mut client).await, "alice");
 }
 
+pub(crate) async fn a_login_as_another_user_on_a_bound_session_starts_unbound<B: Backend>() {
+    let backend = B::start();
+    let mut client = client(&backend, DbscConfig::default(), |b| b);
+    bind(&mut client, "alice", Device::es256()).await;
+    let login = client.post("/login/bob", "").await;
+    assert!(
+        offered(&login).is_some(),
+        "a new sign-in, offered registration"
+    );
+    assert_eq!(me(&mut client).await, "bob");
+    let devices = client.devices().await;
+    assert_eq!(devices[0]["bound"], false, "{devices:?}");
+}
+
+pub(crate) async fn a_login_again_as_the_same_user_stays_bound<B: Backend>() {
+    let backend = B::start();
+    let mut client = client(&backend, DbscConfig::default(), |b| b);
+    let device = bind(&mut client, "alice", Device::es256()).await;
+    let login = client.post("/login/alice", "").await;
+    assert!(offered(&login).is_none(), "bound already");
+    assert_eq!(me(&mut client).await, "alice");
+    expire_credential(&mut client);
+    assert_eq!(me(&mut client).await, "anonymous", "still bound");
+    assert_eq!(device.refresh(&mut client).await.status, StatusCode::OK);
+    assert_eq!(me(&mut client).await, "alice");
+}
+
 pub(crate) async fn refreshes_past_the_allowance_are_answered_429<B: Backend>() {
     let backend = B::start();
     let config = DbscConfig::default().refreshes_per_minute(3);
