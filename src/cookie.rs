@@ -246,6 +246,19 @@ impl CookieSettings {
         }
     }
 
+    /// The Set-Cookie header `update` needs, if any, with a value as `encode` writes it.
+    pub(crate) fn render_update<T>(
+        &self,
+        update: &CookieUpdate<T>,
+        encode: impl FnOnce(&T) -> String,
+    ) -> Option<HeaderValue> {
+        match update {
+            CookieUpdate::Keep => None,
+            CookieUpdate::Set(value) => self.render(Some(encode(value))),
+            CookieUpdate::Remove => self.render(None),
+        }
+    }
+
     /// A Set-Cookie header that sets the cookie to `value`, or expires it for `None`.
     pub(crate) fn render(&self, value: Option<String>) -> Option<HeaderValue> {
         self.render_for(value, self.max_age)

@@ -5,83 +5,24 @@
 mod common;
 
 use std::net::TcpListener;
-use std::path::Path;
-use std::process::Command;
 
 use common::server::RedisServer;
 use tower_redis_session::RedisStore;
 use tower_redis_session::deadpool_redis::redis;
 use tower_redis_session::test_kit::{Client, app};
 
-/// Makes a CA and a certificate for 127.0.0.1 signed by it in `dir`, with the openssl CLI.
-fn make_certificates(dir: &Path) {
-    let openssl = |args: &[&str]| {
-        let status = Command::new("openssl")
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .expect("the openssl CLI (apt-get install -y openssl)");
-        assert!(status.status.success(), "openssl {args:?}: {status:?}");
-    };
-    openssl(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "1",
-        "-subj",
-        "/CN=test CA",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.crt",
-    ]);
-    openssl(&[
-        "req",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-subj",
-        "/CN=127.0.0.1",
-        "-keyout",
-        "server.key",
-        "-out",
-        "server.csr",
-    ]);
-    std::fs::write(dir.join("san.ext"), "subjectAltName=IP:127.0.0.1\n").expect("write san.ext");
-    openssl(&[
-        "x509",
-        "-req",
-        "-in",
-        "server.csr",
-        "-CA",
-        "ca.crt",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-days",
-        "1",
-        "-extfile",
-        "san.ext",
-        "-out",
-        "server.crt",
-    ]);
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_round_trips_over_tls_through_the_applications_client() {
     let dir = std::env::temp_dir().join(format!("trs-tls-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("a temporary directory");
-    make_certificates(&dir);
+    let made = common::certificates::make(&dir, "IP:127.0.0.1");
     let tls_port = TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
         .expect("a free port")
         .port()
         .to_string();
-    let file = |name: &str| dir.join(name).display().to_string();
-    let (cert, key, ca) = (file("server.crt"), file("server.key"), file("ca.crt"));
+    let file = |path: &std::path::Path| path.display().to_string();
+    let (cert, key, ca) = (file(&made.certificate), file(&made.key), file(&made.ca));
     let _server = RedisServer::start_with(&[
         "--tls-port",
         &tls_port,

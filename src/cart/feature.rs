@@ -115,11 +115,6 @@ impl Feature for CartFeature {
         let Some(slot) = state.features.get::<CartSlot>() else {
             return;
         };
-        let header = match &slot.cookie {
-            CookieUpdate::Keep => None,
-            CookieUpdate::Set(id) => self.cookie.render(Some(id.encode())),
-            CookieUpdate::Remove => self.cookie.render(None),
-        };
-        out.extend(header);
+        out.extend(self.cookie.render_update(&slot.cookie, |id| id.encode()));
     }
 }

@@ -294,12 +294,10 @@ impl Feature for DbscFeature {
         let Some(slot) = state.features.get::<DbscSlot>() else {
             return;
         };
-        let header = match &slot.credential_out {
-            CookieUpdate::Keep => None,
-            CookieUpdate::Set(value) => self.cookie.render(Some(value.clone())),
-            CookieUpdate::Remove => self.cookie.render(None),
-        };
-        out.extend(header);
+        out.extend(
+            self.cookie
+                .render_update(&slot.credential_out, String::clone),
+        );
     }
 
     fn headers(&self, state: &mut State, out: &mut Vec<(HeaderName, HeaderValue)>) {

@@ -57,11 +57,6 @@ impl Feature for FlashFeature {
         let Some(slot) = state.features.get::<FlashSlot>() else {
             return;
         };
-        let header = match slot.cookie {
-            CookieUpdate::Keep => None,
-            CookieUpdate::Set(()) => self.cookie.render(Some("1".to_owned())),
-            CookieUpdate::Remove => self.cookie.render(None),
-        };
-        out.extend(header);
+        out.extend(self.cookie.render_update(&slot.cookie, |()| "1".to_owned()));
     }
 }

@@ -190,11 +190,9 @@ impl Feature for RememberFeature {
         let Some(slot) = state.features.get::<RememberSlot>() else {
             return;
         };
-        let header = match &slot.cookie {
-            CookieUpdate::Keep => None,
-            CookieUpdate::Set(token) => self.cookie.render(Some(token.encode())),
-            CookieUpdate::Remove => self.cookie.render(None),
-        };
-        out.extend(header);
+        out.extend(
+            self.cookie
+                .render_update(&slot.cookie, RememberCookie::encode),
+        );
     }
 }

@@ -3,6 +3,7 @@
 // Each test binary uses a different part of this module.
 #![allow(dead_code)]
 
+pub mod certificates;
 pub mod cluster;
 pub mod http;
 pub mod proxy;

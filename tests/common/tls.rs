@@ -18,9 +18,8 @@ use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio_rustls::server::TlsStream;
 
-const INSTALL_HINT: &str = "The HTTPS browser test needs openssl and NSS's certutil: `bash .ci/test` \
-     installs them on Debian or Ubuntu (`apt-get install -y openssl libnss3-tools`); on macOS, \
-     `brew install openssl nss`.";
+const INSTALL_HINT: &str = "The HTTPS browser test needs NSS's certutil: `bash .ci/test` installs \
+     it on Debian or Ubuntu (`apt-get install -y libnss3-tools`); on macOS, `brew install nss`.";
 
 /// An HTTPS site on `localhost` and the home directory whose NSS database trusts it.
 pub struct Site {
@@ -36,15 +35,15 @@ impl Site {
         let directory = std::env::temp_dir().join(format!("trs-tls-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&directory);
         std::fs::create_dir_all(&directory).expect("a directory for the certificates");
-        let (certificate, key) = certificates(&directory);
+        let made = super::certificates::make(&directory, "DNS:localhost,IP:127.0.0.1");
         let home = directory.join("home");
-        trust(&home, &directory.join("ca.pem"));
+        trust(&home, &made.ca);
 
-        let chain = CertificateDer::pem_file_iter(&certificate)
+        let chain = CertificateDer::pem_file_iter(&made.certificate)
             .expect("the certificate file")
             .collect::<Result<Vec<_>, _>>()
             .expect("a PEM certificate");
-        let key = PrivateKeyDer::from_pem_file(&key).expect("a PEM key");
+        let key = PrivateKeyDer::from_pem_file(&made.key).expect("a PEM key");
         let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
         let config = ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
@@ -97,66 +96,6 @@ impl axum::serve::Listener for TlsListener {
     }
 }
 
-/// A certificate authority and a `localhost` certificate it signed, as PEM files in
-/// `directory`: returns the certificate's and its key's paths.
-fn certificates(directory: &Path) -> (PathBuf, PathBuf) {
-    let at = |file: &str| directory.join(file).display().to_string();
-    openssl(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=tower-redis-session test CA",
-        "-addext",
-        "basicConstraints=critical,CA:TRUE",
-        "-addext",
-        "keyUsage=critical,keyCertSign",
-        "-keyout",
-        &at("ca.key"),
-        "-out",
-        &at("ca.pem"),
-    ]);
-    openssl(&[
-        "req",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-subj",
-        "/CN=localhost",
-        "-keyout",
-        &at("key.pem"),
-        "-out",
-        &at("request.pem"),
-    ]);
-    std::fs::write(
-        directory.join("extensions.cnf"),
-        "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
-    )
-    .expect("the certificate's extensions");
-    openssl(&[
-        "x509",
-        "-req",
-        "-days",
-        "2",
-        "-in",
-        &at("request.pem"),
-        "-CA",
-        &at("ca.pem"),
-        "-CAkey",
-        &at("ca.key"),
-        "-CAcreateserial",
-        "-extfile",
-        &at("extensions.cnf"),
-        "-out",
-        &at("certificate.pem"),
-    ]);
-    (directory.join("certificate.pem"), directory.join("key.pem"))
-}
-
 /// Makes `home/.pki/nssdb` trust the authority in `ca`.
 fn trust(home: &Path, ca: &Path) {
     let database = home.join(".pki/nssdb");
@@ -170,10 +109,6 @@ fn trust(home: &Path, ca: &Path) {
             "-d", &database, "-A", "-t", "C,,", "-n", "test-ca", "-i", &ca,
         ],
     );
-}
-
-fn openssl(args: &[&str]) {
-    run("openssl", args);
 }
 
 fn run(program: &str, args: &[&str]) {
