@@ -128,6 +128,8 @@ pub use crate::redirect::safe_next;
 pub use crate::remember::{RememberConfig, RememberMe, RememberMode};
 pub use crate::service::SessionService;
 pub use crate::session::{SaveOutcome, Session, TypedKey};
+#[cfg(feature = "local-cache")]
+pub use crate::store::LocalCacheConfig;
 #[cfg(feature = "cart")]
 pub use crate::store::cart::{CartLine, MergePolicy};
 pub use crate::store::{

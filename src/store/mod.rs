@@ -61,6 +61,8 @@ pub use self::record::{Caps, Change, Field, FieldsRow, Loaded, Revision, Written
 pub use crate::time::UnixMillis;
 
 pub use self::memory::MemoryStore;
+#[cfg(feature = "local-cache")]
+pub use self::redis::LocalCacheConfig;
 pub use self::redis::{RedisStore, RedisStoreBuilder};
 
 /// What [`SessionLayer::builder`](crate::SessionLayer::builder) asks of a store: the core

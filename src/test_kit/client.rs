@@ -94,6 +94,12 @@ impl Client {
         }
     }
 
+    /// Sends this client's later requests to `app`: the same browser, with its cookies, served
+    /// by another instance of the application (behind a load balancer).
+    pub fn set_app(&mut self, app: Router) {
+        self.app = app;
+    }
+
     /// Races two writes of this session: one that loads it, waits 300 ms and sets `late`, and
     /// one that sets `meanwhile` 100 ms in. Returns once both are done.
     pub async fn race_a_late_write(self) -> Self {

@@ -117,6 +117,8 @@ pub struct RedisStoreBuilder {
     pool_size: Option<usize>,
     replica_wait: Option<Duration>,
     allow_eviction: bool,
+    #[cfg(feature = "local-cache")]
+    pub(super) local_cache: Option<super::cache::LocalCacheConfig>,
 }
 
 impl RedisStore {
@@ -162,6 +164,8 @@ impl RedisStoreBuilder {
             pool_size: None,
             replica_wait: None,
             allow_eviction: false,
+            #[cfg(feature = "local-cache")]
+            local_cache: None,
         }
     }
 
@@ -234,6 +238,13 @@ impl RedisStoreBuilder {
         self.check()?;
         let target = std::mem::replace(&mut self.target, Target::Refused(String::new()));
         let server = target.server();
+        // The one server's client, which the local cache's tracking connection copies.
+        #[cfg(feature = "local-cache")]
+        let standalone = match &target {
+            Target::Server(url) => Some(Client::open(url.as_str()).map_err(misconfigured)?),
+            Target::Client(client) => Some((**client).clone()),
+            _ => None,
+        };
         let pool = match target {
             Target::Server(url) => {
                 let client = Client::open(url).map_err(misconfigured)?;
@@ -275,6 +286,8 @@ impl RedisStoreBuilder {
                     allow_eviction: self.allow_eviction,
                     server,
                 },
+                #[cfg(feature = "local-cache")]
+                cache: super::cache::handle(self.local_cache.take(), standalone)?,
                 prefix: self.prefix,
                 compare_and_set: AtomicBool::new(true),
             }),

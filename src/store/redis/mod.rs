@@ -30,6 +30,8 @@
 //! the `cluster` feature of Cluster connections, checked out without a `PING` per request.
 
 mod builder;
+#[cfg(feature = "local-cache")]
+mod cache;
 #[cfg(feature = "cart")]
 mod cart;
 #[cfg(feature = "dbsc")]
@@ -55,6 +57,8 @@ use std::sync::atomic::AtomicBool;
 use deadpool_redis::redis::{FromRedisValue, RedisWrite, ToRedisArgs, cmd};
 
 pub use self::builder::RedisStoreBuilder;
+#[cfg(feature = "local-cache")]
+pub use self::cache::LocalCacheConfig;
 use self::connection::{Connections, Request};
 
 use crate::error::StoreError;
@@ -92,6 +96,8 @@ pub struct RedisStore {
 
 struct Inner {
     connections: Connections,
+    #[cfg(feature = "local-cache")]
+    cache: Option<cache::CacheHandle>,
     prefix: String,
     /// Whether the server may have `SET … IFEQ`; cleared at the first write it refuses.
     compare_and_set: AtomicBool,
@@ -131,6 +137,10 @@ impl RedisStore {
     /// [`RedisStoreBuilder::allow_eviction`]); [`StoreError::Unavailable`] or
     /// [`StoreError::Timeout`] when it does not answer.
     pub async fn check(&self) -> Result<(), StoreError> {
+        #[cfg(feature = "local-cache")]
+        if let Some(cache) = &self.inner.cache {
+            cache.check(&self.inner.prefix).await?;
+        }
         self.inner.connections.check_policy().await
     }
 

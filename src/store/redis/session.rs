@@ -61,17 +61,23 @@ pub(super) fn refused(error: &StoreError, code: &str) -> bool {
         if source.downcast_ref::<ServerError>().is_some_and(|error| has_code(error.redis(), code)))
 }
 
-impl SessionStore for RedisStore {
-    async fn load(&self, id: &Handle, deadline: UnixMillis) -> Result<Option<Loaded>, StoreError> {
+impl RedisStore {
+    /// The record in Redis, its deadline slid to `deadline` in the same `GETEX`; or, for
+    /// `None`, read with a `GET`, which changes nothing.
+    async fn load_from_redis(
+        &self,
+        id: &Handle,
+        deadline: Option<UnixMillis>,
+    ) -> Result<Option<Loaded>, StoreError> {
         let mut command = Cmd::with_capacity(4, self.inner.prefix.len() + 64);
-        command
-            .arg("GETEX")
-            .arg(SessionKey {
-                prefix: &self.inner.prefix,
-                id,
-            })
-            .arg("PXAT")
-            .arg(deadline);
+        let key = SessionKey {
+            prefix: &self.inner.prefix,
+            id,
+        };
+        match deadline {
+            Some(deadline) => command.arg("GETEX").arg(key).arg("PXAT").arg(deadline),
+            None => command.arg("GET").arg(key),
+        };
         match self.run(Request::Command(&command), true).await {
             Ok(reply) => parse_record(reply),
             Err(error) if holds_another_type(&error) => {
@@ -83,8 +89,105 @@ impl SessionStore for RedisStore {
             Err(error) => Err(error),
         }
     }
+}
+
+#[cfg(feature = "local-cache")]
+impl RedisStore {
+    /// A load through the local cache: its copy if one is known current, else Redis's, kept
+    /// unless the key was invalidated or written meanwhile.
+    async fn load_cached(
+        &self,
+        cache: &super::cache::CacheHandle,
+        id: &Handle,
+        deadline: UnixMillis,
+    ) -> Result<Option<Loaded>, StoreError> {
+        let cache = cache.running(&self.inner.prefix);
+        if !cache.current() {
+            // Not known current: no copy is served or kept, and the read slides as without one.
+            return self.load_from_redis(id, Some(deadline)).await;
+        }
+        let key = self.session_key(id);
+        if let Some((copy, unsent)) = cache.get(&key, deadline) {
+            if unsent {
+                self.touch(id, deadline).await?;
+            }
+            return Ok(Some(copy));
+        }
+        // A `GET`, then the slide through the cache's own connection: a `GETEX` would be a
+        // change, and Redis would invalidate the copy this read is about to keep.
+        let ticket = cache.ticket(key);
+        let loaded = self.load_from_redis(id, None).await;
+        if let Ok(found) = &loaded
+            && !cache.settle(ticket, found.as_ref(), deadline)
+        {
+            self.touch(id, deadline).await?;
+        }
+        loaded
+    }
+}
+
+/// While alive, this server's write of some sessions: their local copies are dropped when it
+/// begins and again when it ends, so no load that read them meanwhile keeps what it read.
+struct Writing<'a> {
+    #[cfg(feature = "local-cache")]
+    store: &'a RedisStore,
+    #[cfg(feature = "local-cache")]
+    ids: &'a [Handle],
+    #[cfg(not(feature = "local-cache"))]
+    ids: std::marker::PhantomData<&'a ()>,
+}
+
+impl<'a> Writing<'a> {
+    #[cfg_attr(
+        not(feature = "local-cache"),
+        expect(unused_variables, reason = "no cache")
+    )]
+    fn begin(store: &'a RedisStore, ids: &'a [Handle]) -> Self {
+        #[cfg(feature = "local-cache")]
+        {
+            let writing = Self { store, ids };
+            writing.forget();
+            writing
+        }
+        #[cfg(not(feature = "local-cache"))]
+        Self {
+            ids: std::marker::PhantomData,
+        }
+    }
+
+    #[cfg(feature = "local-cache")]
+    fn forget(&self) {
+        if let Some(cache) = &self.store.inner.cache {
+            let keys: Vec<String> = self
+                .ids
+                .iter()
+                .map(|id| self.store.session_key(id))
+                .collect();
+            cache
+                .running(&self.store.inner.prefix)
+                .invalidate(keys.iter().map(String::as_str));
+        }
+    }
+}
+
+#[cfg(feature = "local-cache")]
+impl Drop for Writing<'_> {
+    fn drop(&mut self) {
+        self.forget();
+    }
+}
+
+impl SessionStore for RedisStore {
+    async fn load(&self, id: &Handle, deadline: UnixMillis) -> Result<Option<Loaded>, StoreError> {
+        #[cfg(feature = "local-cache")]
+        if let Some(cache) = &self.inner.cache {
+            return self.load_cached(cache, id, deadline).await;
+        }
+        self.load_from_redis(id, Some(deadline)).await
+    }
 
     async fn touch(&self, id: &Handle, deadline: UnixMillis) -> Result<bool, StoreError> {
+        let _writing = Writing::begin(self, std::slice::from_ref(id));
         let mut command = cmd("PEXPIREAT");
         command
             .arg(SessionKey {
@@ -95,7 +198,6 @@ impl SessionStore for RedisStore {
         let touched: i64 = self.run(Request::Command(&command), true).await?;
         Ok(touched == 1)
     }
-
     async fn create(
         &self,
         id: &Handle,
@@ -111,6 +213,7 @@ impl SessionStore for RedisStore {
         change: &Change<'_>,
         deadline: Option<UnixMillis>,
     ) -> Result<Written, StoreError> {
+        let _writing = Writing::begin(self, std::slice::from_ref(id));
         let key = SessionKey {
             prefix: &self.inner.prefix,
             id,
@@ -131,6 +234,8 @@ impl SessionStore for RedisStore {
         change: &Change<'_>,
         deadline: UnixMillis,
     ) -> Result<Written, StoreError> {
+        let ids = [from.clone(), to.clone()];
+        let _writing = Writing::begin(self, &ids);
         if self.inner.connections.is_cluster() {
             return self.cycle_across_slots(from, to, change, deadline).await;
         }
@@ -150,6 +255,7 @@ impl SessionStore for RedisStore {
     }
 
     async fn delete(&self, id: &Handle) -> Result<(), StoreError> {
+        let _writing = Writing::begin(self, std::slice::from_ref(id));
         let mut command = cmd("DEL");
         command.arg(self.session_key(id));
         self.run::<()>(Request::Command(&command), true).await?;
@@ -182,6 +288,7 @@ impl SessionStore for RedisStore {
     }
 
     async fn delete_many(&self, ids: &[Handle]) -> Result<usize, StoreError> {
+        let _writing = Writing::begin(self, ids);
         let mut deleted = 0;
         for chunk in ids.chunks(PIPELINE_CHUNK) {
             let mut command = cmd("DEL");

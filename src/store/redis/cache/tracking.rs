@@ -1,0 +1,171 @@
+//! The local cache's connection: RESP3 `CLIENT TRACKING … BCAST PREFIX <prefix>s: NOLOOP`, so
+//! that Redis tells it of every change to a session key; a `PING` every quarter lease, whose
+//! answer proves that every invalidation sent before it has been applied (push messages are
+//! handed over in order, before the reply that follows them); and the cached reads' slides,
+//! sent here so that they do not invalidate this server's own copies (`NOLOOP`). Lost, it drops
+//! everything and connects again.
+
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use deadpool_redis::redis::aio::MultiplexedConnection;
+use deadpool_redis::redis::{
+    AsyncConnectionConfig, Client, ProtocolVersion, PushInfo, PushKind, Value, cmd,
+};
+use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
+
+use super::LocalCache;
+use crate::error::StoreError;
+use crate::time::UnixMillis;
+
+/// The wait before connecting again after a failure.
+const RETRY: Duration = Duration::from_millis(200);
+
+/// A client like `client`, speaking RESP3 (which push messages need).
+pub(in crate::store::redis) fn resp3(client: &Client) -> Result<Client, StoreError> {
+    let info = client.get_connection_info().clone();
+    let settings = info
+        .redis_settings()
+        .clone()
+        .set_protocol(ProtocolVersion::RESP3);
+    Client::open(info.set_redis_settings(settings))
+        .map_err(|error| StoreError::Config(format!("the local cache's connection: {error}")))
+}
+
+/// Starts the tracking connection of `cache`, on the current Tokio runtime; it ends when the
+/// cache is dropped.
+pub(in crate::store::redis) fn start(cache: &Arc<LocalCache>, client: Client, prefix: &str) {
+    let prefix = format!("{prefix}s:");
+    tokio::spawn(run(Arc::downgrade(cache), client, prefix));
+}
+
+/// Checks that the server has RESP3 client tracking: a server without it (some managed
+/// services) is refused at start-up.
+pub(in crate::store::redis) async fn check(
+    client: &Client,
+    prefix: &str,
+) -> Result<(), StoreError> {
+    let refused = |error: &dyn std::fmt::Display| {
+        StoreError::Config(format!(
+            "the local cache needs RESP3 client tracking (Redis 6 or newer, Valkey), which this server refused: {error}"
+        ))
+    };
+    let config = AsyncConnectionConfig::new().set_push_sender(|_: PushInfo| Ok::<(), ()>(()));
+    let mut connection = (client
+        .get_multiplexed_async_connection_with_config(&config)
+        .await)
+        .map_err(|error| refused(&error))?;
+    track(&mut connection, &format!("{prefix}s:"))
+        .await
+        .map_err(|error| refused(&error))
+}
+
+async fn track(
+    connection: &mut MultiplexedConnection,
+    prefix: &str,
+) -> deadpool_redis::redis::RedisResult<()> {
+    let mut command = cmd("CLIENT");
+    command
+        .arg("TRACKING")
+        .arg("ON")
+        .arg("BCAST")
+        .arg("PREFIX")
+        .arg(prefix)
+        .arg("NOLOOP");
+    command.query_async(connection).await
+}
+
+async fn run(cache: Weak<LocalCache>, client: Client, prefix: String) {
+    loop {
+        let Some(strong) = cache.upgrade() else {
+            return;
+        };
+        strong.clear();
+        let lease = strong.config.lease;
+        let pushes = Weak::clone(&cache);
+        let config = AsyncConnectionConfig::new()
+            .set_response_timeout(Some(lease.max(Duration::from_millis(50))))
+            .set_push_sender(move |push: PushInfo| {
+                if let Some(cache) = pushes.upgrade() {
+                    cache.on_push(push);
+                }
+                Ok::<(), ()>(())
+            });
+        let connected = async {
+            let mut connection = client
+                .get_multiplexed_async_connection_with_config(&config)
+                .await?;
+            track(&mut connection, &prefix).await?;
+            Ok::<_, deadpool_redis::redis::RedisError>(connection)
+        };
+        let mut connection = match connected.await {
+            Ok(connection) => connection,
+            Err(error) => {
+                tracing::warn!(%error, "the local cache's tracking connection failed; reads go to Redis");
+                drop(strong);
+                tokio::time::sleep(RETRY).await;
+                continue;
+            }
+        };
+        let (sender, slides) = unbounded_channel();
+        *strong
+            .slides
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(sender);
+        let slider = tokio::spawn(slide(connection.clone(), slides));
+        drop(strong);
+        let mut ticks = tokio::time::interval(lease / 4);
+        loop {
+            ticks.tick().await;
+            let Some(strong) = cache.upgrade() else {
+                slider.abort();
+                return;
+            };
+            let sent = Instant::now();
+            match cmd("PING").query_async::<Value>(&mut connection).await {
+                Ok(_) => strong.prove(sent),
+                Err(error) => {
+                    tracing::warn!(%error, "the local cache's tracking connection was lost; reads go to Redis");
+                    break;
+                }
+            }
+        }
+        slider.abort();
+    }
+}
+
+/// Sends the cached reads' slides: only forward (`GT`), never to a key that is gone.
+async fn slide(
+    mut connection: MultiplexedConnection,
+    mut slides: UnboundedReceiver<(String, UnixMillis)>,
+) {
+    while let Some((key, deadline)) = slides.recv().await {
+        let mut command = cmd("PEXPIREAT");
+        command.arg(&key).arg(deadline.0).arg("GT");
+        if command.query_async::<Value>(&mut connection).await.is_err() {
+            return;
+        }
+    }
+}
+
+impl LocalCache {
+    /// Applies a push message of the tracking connection.
+    fn on_push(&self, push: PushInfo) {
+        match push.kind {
+            PushKind::Invalidate => match push.data.first() {
+                Some(Value::Array(keys)) => {
+                    let keys = keys.iter().filter_map(|key| match key {
+                        Value::BulkString(bytes) => std::str::from_utf8(bytes).ok(),
+                        Value::SimpleString(text) => Some(text.as_str()),
+                        _ => None,
+                    });
+                    self.invalidate(keys);
+                }
+                // A flush of the whole database.
+                _ => self.clear(),
+            },
+            PushKind::Disconnection => self.clear(),
+            _ => {}
+        }
+    }
+}
