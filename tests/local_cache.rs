@@ -218,3 +218,26 @@ async fn a_server_restart_drops_the_cache() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// `CLIENT PAUSE` stalls the tracking connection's `PING`s: once the lease has run out, no copy
+/// is served; a read goes to Redis like any other, and waits or times out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_copy_is_served_past_the_lease_while_redis_is_paused() {
+    let backend = Cached::start();
+    let mut client = Client::new(app(backend.store(), |b| b));
+    client.post("/set/n", "1").await;
+    until_cached(&mut client, &backend.server, "/get/n").await;
+    let pause = Duration::from_millis(1500);
+    let paused = Instant::now();
+    let reply = backend
+        .server
+        .cmd(&["CLIENT", "PAUSE", &pause.as_millis().to_string(), "ALL"]);
+    assert!(matches!(reply, Reply::Status(_)), "{reply:?}");
+    tokio::time::sleep(LEASE + Duration::from_millis(50)).await;
+    let reply = client.get("/get/n").await;
+    // Served from Redis, the read timed out (503) or waited for the pause to end.
+    assert!(
+        !reply.status.is_success() || paused.elapsed() >= pause,
+        "a read begun past the lease was answered from the cache during the pause: {reply:?}"
+    );
+}

@@ -290,8 +290,21 @@ pub fn floor_default_pool(url: &str) -> Router {
 }
 
 pub fn ours(url: &str, work: Work) -> Router {
-    use tower_redis_session::{RedisStore, Session, SessionLayer};
-    let store = RedisStore::builder(url).build().expect("store");
+    ours_with(tower_redis_session::RedisStore::builder(url), work)
+}
+
+/// Ours with the local cache: a read of a session this server has read before sends no command
+/// while its copy is known current.
+#[cfg(feature = "local-cache")]
+pub fn ours_cached(url: &str, work: Work) -> Router {
+    let store = tower_redis_session::RedisStore::builder(url)
+        .local_cache(tower_redis_session::LocalCacheConfig::default());
+    ours_with(store, work)
+}
+
+fn ours_with(store: tower_redis_session::RedisStoreBuilder, work: Work) -> Router {
+    use tower_redis_session::{Session, SessionLayer};
+    let store = store.build().expect("store");
     let layer = SessionLayer::builder(store)
         .secure(false)
         .build()

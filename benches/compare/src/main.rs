@@ -40,6 +40,7 @@ const IDEAL_NATIVE_CAS_RMW: &str =
 const POOL: &str = "one GET, deadpool-redis default pool";
 const OURS_UNTOUCHED: &str = "ours: route that never touches the session";
 const OURS_READ: &str = "ours: read (TTL slid)";
+const OURS_CACHED_READ: &str = "ours: cached read (local cache, TTL slid in the background)";
 const OURS_RMW: &str = "ours: read-modify-write";
 const TS_READ: &str = "tower-sessions: read (no slide)";
 const TS_SAVE: &str = "tower-sessions: read, always_save";
@@ -156,6 +157,8 @@ async fn build(name: &str, url: &str) -> (Router, bool) {
         IDEAL_NATIVE_CAS_RMW => (apps::ideal_native_cas_read_modify_write(url).await, true),
         OURS_UNTOUCHED => (apps::ours(url, apps::Work::Untouched), true),
         OURS_READ => (apps::ours(url, apps::Work::Read), true),
+        #[cfg(feature = "local-cache")]
+        OURS_CACHED_READ => (apps::ours_cached(url, apps::Work::Read), true),
         OURS_RMW => (apps::ours(url, apps::Work::ReadModifyWrite), true),
         TS_READ => (
             apps::tower_sessions(url, apps::Work::Read, false).await,
@@ -288,6 +291,7 @@ async fn main() {
         IDEAL_ATOMIC_RMW,
         IDEAL_NATIVE_CAS_RMW,
         OURS_READ,
+        OURS_CACHED_READ,
         OURS_RMW,
         TS_READ,
         TS_SAVE,

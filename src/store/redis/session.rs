@@ -179,9 +179,10 @@ impl Drop for Writing<'_> {
 
 impl SessionStore for RedisStore {
     async fn load(&self, id: &Handle, deadline: UnixMillis) -> Result<Option<Loaded>, StoreError> {
+        // Boxed: the cached path's future would otherwise make every load's larger.
         #[cfg(feature = "local-cache")]
         if let Some(cache) = &self.inner.cache {
-            return self.load_cached(cache, id, deadline).await;
+            return Box::pin(self.load_cached(cache, id, deadline)).await;
         }
         self.load_from_redis(id, Some(deadline)).await
     }

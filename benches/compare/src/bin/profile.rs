@@ -56,6 +56,8 @@ async fn main() {
         "ideal-native-cas-rmw" => (apps::ideal_native_cas_read_modify_write(&url).await, true),
         "ours-untouched" => (apps::ours(&url, apps::Work::Untouched), true),
         "ours-read" => (apps::ours(&url, apps::Work::Read), true),
+        #[cfg(feature = "local-cache")]
+        "ours-cached-read" => (apps::ours_cached(&url, apps::Work::Read), true),
         "ours-rmw" => (apps::ours(&url, apps::Work::ReadModifyWrite), true),
         "ts-read" => (
             apps::tower_sessions(&url, apps::Work::Read, false).await,

@@ -340,6 +340,11 @@ pub(in crate::store::redis) fn handle(
     let Some(config) = config else {
         return Ok(None);
     };
+    #[cfg(feature = "metrics")]
+    metrics::describe_counter!(
+        "session_cache_total",
+        "Reads through the local cache, and its copies dropped, by outcome."
+    );
     if config.lease.is_zero() || config.max_entries == 0 || config.max_bytes == 0 {
         return Err(StoreError::Config(
             "the local cache's lease, entries and bytes must be greater than zero".to_owned(),
