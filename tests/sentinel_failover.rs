@@ -94,3 +94,61 @@ async fn a_reply_slower_than_half_a_second_is_awaited_up_to_the_command_timeout(
     assert_eq!(reply.body, "2");
     assert!(started.elapsed() >= Duration::from_millis(650));
 }
+
+/// The local cache through a failover: its tracking connection follows the Sentinels to the new
+/// master, and a sign-out there is seen by the other server's reads.
+#[cfg(feature = "local-cache")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_local_cache_follows_a_failover_and_misses_no_sign_out() {
+    use tower_redis_session::LocalCacheConfig;
+
+    let _turn = GROUP_IN_USE.lock().await;
+    let group = RedisSentinel::shared();
+    let cached = || {
+        let store = RedisStore::sentinel_builder(MASTER_NAME, group.sentinel_urls())
+            .command_timeout(Duration::from_secs(1))
+            .local_cache(LocalCacheConfig::default())
+            .build()
+            .unwrap();
+        app(store, |b| b)
+    };
+    let mut device = Client::new(cached());
+    device.post("/login/alice", "").await;
+    let mut other = device.clone();
+    other.set_app(cached());
+    assert_eq!(other.get("/me").await.body, "alice");
+    cli(group.master, &["WAIT", "1", "1000"]);
+
+    let sentinel = group.sentinels[0];
+    assert!(cli(sentinel, &["SENTINEL", "FAILOVER", MASTER_NAME]).contains("OK"));
+    // Signed out as soon as the new master takes writes.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let reply = device.post("/logout", "").await;
+        if reply.status == StatusCode::OK && reply.body == "true" {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the sign-out never went through: {reply:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let signed_out = Instant::now();
+    loop {
+        let asked = Instant::now();
+        let reply = other.get("/me").await;
+        if reply.status == StatusCode::OK && reply.body == "anonymous" {
+            break;
+        }
+        assert!(
+            reply.status != StatusCode::OK || asked - signed_out < Duration::from_millis(100),
+            "the session was still read {:?} after the sign-out: {reply:?}",
+            asked - signed_out
+        );
+        assert!(
+            Instant::now() < deadline,
+            "never read as signed out: {reply:?}"
+        );
+    }
+}

@@ -240,11 +240,7 @@ impl RedisStoreBuilder {
         let server = target.server();
         // The one server's client, which the local cache's tracking connection copies.
         #[cfg(feature = "local-cache")]
-        let standalone = match &target {
-            Target::Server(url) => Some(Client::open(url.as_str()).map_err(misconfigured)?),
-            Target::Client(client) => Some((**client).clone()),
-            _ => None,
-        };
+        let tracked = super::cache::source(&target).map_err(misconfigured)?;
         let pool = match target {
             Target::Server(url) => {
                 let client = Client::open(url).map_err(misconfigured)?;
@@ -287,7 +283,7 @@ impl RedisStoreBuilder {
                     server,
                 },
                 #[cfg(feature = "local-cache")]
-                cache: super::cache::handle(self.local_cache.take(), standalone)?,
+                cache: super::cache::handle(self.local_cache.take(), tracked)?,
                 prefix: self.prefix,
                 compare_and_set: AtomicBool::new(true),
             }),

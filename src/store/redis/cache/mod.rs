@@ -25,6 +25,7 @@ use deadpool_redis::redis::Client;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::RedisStoreBuilder;
+use super::builder::Target;
 use crate::error::StoreError;
 use crate::store::Loaded;
 use crate::time::UnixMillis;
@@ -327,15 +328,35 @@ impl State {
 /// requests.
 pub(in crate::store::redis) struct CacheHandle {
     cache: Arc<LocalCache>,
-    /// The standalone server's client, speaking RESP3.
-    client: Client,
+    source: Arc<Source>,
     started: AtomicBool,
 }
 
-/// The store's cache for `config`, over the one server `client` reaches.
+/// Where the tracking connection connects: the one server, or whichever the Sentinels name
+/// master at each (re)connection.
+pub(in crate::store::redis) enum Source {
+    Server(Client),
+    #[cfg(feature = "sentinel")]
+    Sentinel(tokio::sync::Mutex<deadpool_redis::redis::sentinel::SentinelClient>),
+}
+
+impl Source {
+    /// A client of the server to track, speaking RESP3.
+    async fn client(&self) -> Result<Client, StoreError> {
+        let client = match self {
+            Self::Server(client) => client.clone(),
+            #[cfg(feature = "sentinel")]
+            Self::Sentinel(sentinel) => (sentinel.lock().await.async_get_client().await)
+                .map_err(|error| StoreError::Unavailable(Box::new(error)))?,
+        };
+        tracking::resp3(&client)
+    }
+}
+
+/// The store's cache for `config`, tracking `source`.
 pub(in crate::store::redis) fn handle(
     config: Option<LocalCacheConfig>,
-    client: Option<Client>,
+    source: Option<Source>,
 ) -> Result<Option<CacheHandle>, StoreError> {
     let Some(config) = config else {
         return Ok(None);
@@ -350,15 +371,16 @@ pub(in crate::store::redis) fn handle(
             "the local cache's lease, entries and bytes must be greater than zero".to_owned(),
         ));
     }
-    let Some(client) = client else {
+    let Some(source) = source else {
         return Err(StoreError::Config(
-            "the local cache tracks one standalone server: not yet a Cluster or Sentinel"
+            "the local cache tracks a standalone server or a Sentinel-named master given by URLs: \
+             not yet a Cluster"
                 .to_owned(),
         ));
     };
     Ok(Some(CacheHandle {
         cache: Arc::new(LocalCache::new(config)),
-        client: tracking::resp3(&client)?,
+        source: Arc::new(source),
         started: AtomicBool::new(false),
     }))
 }
@@ -367,15 +389,38 @@ impl CacheHandle {
     /// The cache, its tracking connection started at the first call.
     pub(in crate::store::redis) fn running(&self, prefix: &str) -> &LocalCache {
         if !self.started.swap(true, Ordering::AcqRel) {
-            tracking::start(&self.cache, self.client.clone(), prefix);
+            tracking::start(&self.cache, Arc::clone(&self.source), prefix);
         }
         &self.cache
     }
 
     /// Checks that the server can track keys for the cache.
     pub(in crate::store::redis) async fn check(&self, prefix: &str) -> Result<(), StoreError> {
-        tracking::check(&self.client, prefix).await
+        tracking::check(&self.source.client().await?, prefix).await
     }
+}
+
+/// What the cache of a store reaching `target` tracks; `None` where it cannot (a Cluster, a
+/// handed-over Sentinel client).
+pub(in crate::store::redis) fn source(
+    target: &Target,
+) -> Result<Option<Source>, deadpool_redis::redis::RedisError> {
+    Ok(match target {
+        Target::Server(url) => Some(Source::Server(Client::open(url.as_str())?)),
+        Target::Client(client) => Some(Source::Server((**client).clone())),
+        #[cfg(feature = "sentinel")]
+        Target::Sentinel { master, sentinels } => {
+            use deadpool_redis::redis::sentinel::{SentinelClient, SentinelServerType};
+            let sentinel = SentinelClient::build(
+                sentinels.clone(),
+                master.clone(),
+                None,
+                SentinelServerType::Master,
+            )?;
+            Some(Source::Sentinel(tokio::sync::Mutex::new(sentinel)))
+        }
+        _ => None,
+    })
 }
 
 impl RedisStoreBuilder {

@@ -14,12 +14,16 @@ use deadpool_redis::redis::{
 };
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
-use super::LocalCache;
+use super::{LocalCache, Source};
 use crate::error::StoreError;
 use crate::time::UnixMillis;
 
 /// The wait before connecting again after a failure.
 const RETRY: Duration = Duration::from_millis(200);
+
+fn unavailable(error: deadpool_redis::redis::RedisError) -> StoreError {
+    StoreError::Unavailable(Box::new(error))
+}
 
 /// A client like `client`, speaking RESP3 (which push messages need).
 pub(in crate::store::redis) fn resp3(client: &Client) -> Result<Client, StoreError> {
@@ -34,9 +38,9 @@ pub(in crate::store::redis) fn resp3(client: &Client) -> Result<Client, StoreErr
 
 /// Starts the tracking connection of `cache`, on the current Tokio runtime; it ends when the
 /// cache is dropped.
-pub(in crate::store::redis) fn start(cache: &Arc<LocalCache>, client: Client, prefix: &str) {
+pub(in crate::store::redis) fn start(cache: &Arc<LocalCache>, source: Arc<Source>, prefix: &str) {
     let prefix = format!("{prefix}s:");
-    tokio::spawn(run(Arc::downgrade(cache), client, prefix));
+    tokio::spawn(run(Arc::downgrade(cache), source, prefix));
 }
 
 /// Checks that the server has RESP3 client tracking: a server without it (some managed
@@ -75,7 +79,7 @@ async fn track(
     command.query_async(connection).await
 }
 
-async fn run(cache: Weak<LocalCache>, client: Client, prefix: String) {
+async fn run(cache: Weak<LocalCache>, source: Arc<Source>, prefix: String) {
     loop {
         let Some(strong) = cache.upgrade() else {
             return;
@@ -92,11 +96,11 @@ async fn run(cache: Weak<LocalCache>, client: Client, prefix: String) {
                 Ok::<(), ()>(())
             });
         let connected = async {
-            let mut connection = client
-                .get_multiplexed_async_connection_with_config(&config)
-                .await?;
-            track(&mut connection, &prefix).await?;
-            Ok::<_, deadpool_redis::redis::RedisError>(connection)
+            let client = source.client().await?;
+            let connect = client.get_multiplexed_async_connection_with_config(&config);
+            let mut connection = connect.await.map_err(unavailable)?;
+            track(&mut connection, &prefix).await.map_err(unavailable)?;
+            Ok::<_, StoreError>(connection)
         };
         let mut connection = match connected.await {
             Ok(connection) => connection,
