@@ -4,29 +4,31 @@
 //! Known current means two things. Redis client-side caching (RESP3 `CLIENT TRACKING` in
 //! broadcast mode, on a connection of the cache's own: `tracking.rs`) sends an invalidation
 //! whenever anyone changes, deletes, expires or evicts a session key, and the cache drops that
-//! copy. And the tracking connection has proven itself within the lease: a `PING` answered on
-//! it shows that every invalidation Redis sent before the `PING` has arrived, so a copy is
-//! served only while the last answered `PING` was sent less than the lease ago. A sign-out that
+//! copy. And the tracking connection has proven itself within the lease: a `ROLE` answered on
+//! it shows that every invalidation Redis sent before the `ROLE` has arrived, so a copy is
+//! served only while the last answered `ROLE` was sent less than the lease ago. A sign-out that
 //! has returned is therefore seen by every server's next read within the lease, whatever the
 //! network does; a lost connection drops everything.
 //!
-//! The race the issue names (an invalidation arriving between a read's reply and the copy's
-//! insertion) is closed by tickets: a load takes one before it sends `GETEX`, an invalidation
-//! of that key (or a reconnection) voids it, and a void ticket inserts nothing.
+//! The race other client-side caches were reported to have (an invalidation arriving between a
+//! read's reply and the copy's insertion) is closed by tickets: a load takes one before it sends
+//! its `GET`, an invalidation or a write of that key (or a reconnection) voids it, and a void
+//! ticket keeps nothing.
 
+mod cluster;
+mod config;
+mod handle;
 mod tracking;
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
 
-use deadpool_redis::redis::Client;
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::RedisStoreBuilder;
-use super::builder::Target;
-use crate::error::StoreError;
+pub use self::config::LocalCacheConfig;
+pub(super) use self::handle::{CacheHandle, Source, handle, source};
 use crate::store::Loaded;
 use crate::time::UnixMillis;
 
@@ -38,53 +40,11 @@ crate::telemetry::counter!(
     "outcome"
 );
 
-/// Settings of the local cache, given to
-/// [`RedisStoreBuilder::local_cache`](crate::RedisStoreBuilder::local_cache).
-#[derive(Clone, Debug)]
-#[must_use]
-pub struct LocalCacheConfig {
-    pub(super) lease: Duration,
-    pub(super) max_entries: usize,
-    pub(super) max_bytes: usize,
-}
-
-impl Default for LocalCacheConfig {
-    fn default() -> Self {
-        Self {
-            lease: Duration::from_millis(100),
-            max_entries: 10_000,
-            max_bytes: 64 * 1024 * 1024,
-        }
-    }
-}
-
-impl LocalCacheConfig {
-    /// The longest a sign-out may go unseen by this server's reads, whatever the network does
-    /// (default 100 ms): a copy is served only while the tracking connection answered a `PING`
-    /// sent less than this ago.
-    pub fn lease(mut self, lease: Duration) -> Self {
-        self.lease = lease;
-        self
-    }
-
-    /// The most sessions kept (default 10,000); past it, the least recently used go.
-    pub fn max_entries(mut self, entries: usize) -> Self {
-        self.max_entries = entries;
-        self
-    }
-
-    /// The most bytes of records kept (default 64 MiB); past it, the least recently used go.
-    pub fn max_bytes(mut self, bytes: usize) -> Self {
-        self.max_bytes = bytes;
-        self
-    }
-}
-
 /// The cache one store shares between its requests.
 pub(super) struct LocalCache {
     config: LocalCacheConfig,
     state: Mutex<State>,
-    /// When the instant the last answered `PING` was sent, as nanoseconds after `base` (0:
+    /// The instant the last answered `ROLE` was sent, as nanoseconds after `base` (0:
     /// never, or not since the connection was last lost).
     proven: AtomicU64,
     base: Instant,
@@ -145,7 +105,7 @@ impl LocalCache {
         }
         current
     }
-    /// Records that a `PING` sent at `sent` was answered after every invalidation before it.
+    /// Records that a `ROLE` sent at `sent` was answered after every invalidation before it.
     fn prove(&self, sent: Instant) {
         let nanos = u64::try_from(sent.duration_since(self.base).as_nanos()).unwrap_or(u64::MAX);
         self.proven.store(nanos.max(1), Ordering::Release);
@@ -321,116 +281,5 @@ impl State {
             }
             None => false,
         }
-    }
-}
-
-/// The cache as the store holds it: started at its first use, on the runtime that serves the
-/// requests.
-pub(in crate::store::redis) struct CacheHandle {
-    cache: Arc<LocalCache>,
-    source: Arc<Source>,
-    started: AtomicBool,
-}
-
-/// Where the tracking connection connects: the one server, or whichever the Sentinels name
-/// master at each (re)connection.
-pub(in crate::store::redis) enum Source {
-    Server(Client),
-    #[cfg(feature = "sentinel")]
-    Sentinel(tokio::sync::Mutex<deadpool_redis::redis::sentinel::SentinelClient>),
-}
-
-impl Source {
-    /// A client of the server to track, speaking RESP3.
-    async fn client(&self) -> Result<Client, StoreError> {
-        let client = match self {
-            Self::Server(client) => client.clone(),
-            #[cfg(feature = "sentinel")]
-            Self::Sentinel(sentinel) => (sentinel.lock().await.async_get_client().await)
-                .map_err(|error| StoreError::Unavailable(Box::new(error)))?,
-        };
-        tracking::resp3(&client)
-    }
-}
-
-/// The store's cache for `config`, tracking `source`.
-pub(in crate::store::redis) fn handle(
-    config: Option<LocalCacheConfig>,
-    source: Option<Source>,
-) -> Result<Option<CacheHandle>, StoreError> {
-    let Some(config) = config else {
-        return Ok(None);
-    };
-    #[cfg(feature = "metrics")]
-    metrics::describe_counter!(
-        "session_cache_total",
-        "Reads through the local cache, and its copies dropped, by outcome."
-    );
-    if config.lease.is_zero() || config.max_entries == 0 || config.max_bytes == 0 {
-        return Err(StoreError::Config(
-            "the local cache's lease, entries and bytes must be greater than zero".to_owned(),
-        ));
-    }
-    let Some(source) = source else {
-        return Err(StoreError::Config(
-            "the local cache tracks a standalone server or a Sentinel-named master given by URLs: \
-             not yet a Cluster"
-                .to_owned(),
-        ));
-    };
-    Ok(Some(CacheHandle {
-        cache: Arc::new(LocalCache::new(config)),
-        source: Arc::new(source),
-        started: AtomicBool::new(false),
-    }))
-}
-
-impl CacheHandle {
-    /// The cache, its tracking connection started at the first call.
-    pub(in crate::store::redis) fn running(&self, prefix: &str) -> &LocalCache {
-        if !self.started.swap(true, Ordering::AcqRel) {
-            tracking::start(&self.cache, Arc::clone(&self.source), prefix);
-        }
-        &self.cache
-    }
-
-    /// Checks that the server can track keys for the cache.
-    pub(in crate::store::redis) async fn check(&self, prefix: &str) -> Result<(), StoreError> {
-        tracking::check(&self.source.client().await?, prefix).await
-    }
-}
-
-/// What the cache of a store reaching `target` tracks; `None` where it cannot (a Cluster, a
-/// handed-over Sentinel client).
-pub(in crate::store::redis) fn source(
-    target: &Target,
-) -> Result<Option<Source>, deadpool_redis::redis::RedisError> {
-    Ok(match target {
-        Target::Server(url) => Some(Source::Server(Client::open(url.as_str())?)),
-        Target::Client(client) => Some(Source::Server((**client).clone())),
-        #[cfg(feature = "sentinel")]
-        Target::Sentinel { master, sentinels } => {
-            use deadpool_redis::redis::sentinel::{SentinelClient, SentinelServerType};
-            let sentinel = SentinelClient::build(
-                sentinels.clone(),
-                master.clone(),
-                None,
-                SentinelServerType::Master,
-            )?;
-            Some(Source::Sentinel(tokio::sync::Mutex::new(sentinel)))
-        }
-        _ => None,
-    })
-}
-
-impl RedisStoreBuilder {
-    /// Keeps a local copy of the sessions this server reads (feature `local-cache`; see
-    /// [`LocalCacheConfig`]): a read of a copy known current sends no command, and a sign-out
-    /// anywhere is seen here within the lease. Needs RESP3 client tracking (Redis 6+, Valkey),
-    /// which [`RedisStore::check`](crate::RedisStore::check) verifies; a standalone server only,
-    /// for now.
-    pub fn local_cache(mut self, config: LocalCacheConfig) -> Self {
-        self.local_cache = Some(config);
-        self
     }
 }

@@ -1,11 +1,12 @@
-//! The local cache's connection: RESP3 `CLIENT TRACKING … BCAST PREFIX <prefix>s: NOLOOP`, so
-//! that Redis tells it of every change to a session key; a `PING` every quarter lease, whose
-//! answer proves that every invalidation sent before it has been applied (push messages are
-//! handed over in order, before the reply that follows them); and the cached reads' slides,
-//! sent here so that they do not invalidate this server's own copies (`NOLOOP`). Lost, it drops
-//! everything and connects again.
+//! The local cache's connections: RESP3 `CLIENT TRACKING … BCAST PREFIX <prefix>s: NOLOOP` on
+//! each server tracked, so that Redis tells the cache of every change to a session key; a `ROLE`
+//! every quarter lease, whose answer proves that every invalidation sent before it has been
+//! applied (push messages are handed over in order, before the reply that follows them) and that
+//! the server is still a master; and, on one server, the cached reads' slides, sent here so that
+//! they do not invalidate this server's own copies (`NOLOOP`). Lost, it drops everything and
+//! connects again.
 
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use deadpool_redis::redis::aio::MultiplexedConnection;
@@ -14,6 +15,7 @@ use deadpool_redis::redis::{
 };
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
+use super::cluster::Topology;
 use super::{LocalCache, Source};
 use crate::error::StoreError;
 use crate::time::UnixMillis;
@@ -79,14 +81,23 @@ async fn track(
     command.query_async(connection).await
 }
 
-async fn run(cache: Weak<LocalCache>, source: Arc<Source>, prefix: String) {
-    loop {
-        let Some(strong) = cache.upgrade() else {
-            return;
-        };
-        strong.clear();
-        let lease = strong.config.lease;
-        let pushes = Weak::clone(&cache);
+/// The connections of one tracking session: one per server tracked (on a Cluster, per master,
+/// with the slot map they were found under).
+struct Tracked {
+    connections: Vec<MultiplexedConnection>,
+    topology: Option<Topology>,
+}
+
+impl Tracked {
+    /// Connects to every server `source` names, each tracking `prefix`, its push messages
+    /// handed to `cache`.
+    async fn connect(
+        cache: &Weak<LocalCache>,
+        source: &Source,
+        prefix: &str,
+        lease: Duration,
+    ) -> Result<Self, StoreError> {
+        let pushes = Weak::clone(cache);
         let config = AsyncConnectionConfig::new()
             .set_response_timeout(Some(lease.max(Duration::from_millis(50))))
             .set_push_sender(move |push: PushInfo| {
@@ -95,15 +106,61 @@ async fn run(cache: Weak<LocalCache>, source: Arc<Source>, prefix: String) {
                 }
                 Ok::<(), ()>(())
             });
-        let connected = async {
-            let client = source.client().await?;
+        let (clients, topology) = source.clients().await?;
+        let mut connections = Vec::with_capacity(clients.len());
+        for client in clients {
             let connect = client.get_multiplexed_async_connection_with_config(&config);
             let mut connection = connect.await.map_err(unavailable)?;
-            track(&mut connection, &prefix).await.map_err(unavailable)?;
-            Ok::<_, StoreError>(connection)
+            track(&mut connection, prefix).await.map_err(unavailable)?;
+            connections.push(connection);
+        }
+        Ok(Self {
+            connections,
+            topology,
+        })
+    }
+
+    /// One round of the lease: every server answers, as a master, after every invalidation it
+    /// sent before; on a Cluster, the slots are still where they were.
+    async fn answered(&mut self) -> Result<(), String> {
+        for connection in &mut self.connections {
+            let role = cmd("ROLE").query_async::<Value>(connection).await;
+            let master = match &role {
+                Ok(Value::Array(fields)) => matches!(fields.first(),
+                    Some(Value::BulkString(role)) if role == b"master"),
+                _ => false,
+            };
+            if !master {
+                return Err(format!("a tracked server is no longer a master: {role:?}"));
+            }
+        }
+        if let (Some(known), Some(connection)) = (&self.topology, self.connections.first_mut()) {
+            let slots = cmd("CLUSTER")
+                .arg("SLOTS")
+                .query_async::<Value>(connection)
+                .await;
+            if slots
+                .ok()
+                .and_then(|reply| Topology::parse(&reply))
+                .as_ref()
+                != Some(known)
+            {
+                return Err("the Cluster's slots moved".to_owned());
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn run(cache: Weak<LocalCache>, source: Arc<Source>, prefix: String) {
+    loop {
+        let Some(strong) = cache.upgrade() else {
+            return;
         };
-        let mut connection = match connected.await {
-            Ok(connection) => connection,
+        strong.clear();
+        let lease = strong.config.lease;
+        let mut tracked = match Tracked::connect(&cache, &source, &prefix, lease).await {
+            Ok(tracked) => tracked,
             Err(error) => {
                 tracing::warn!(%error, "the local cache's tracking connection failed; reads go to Redis");
                 drop(strong);
@@ -111,30 +168,38 @@ async fn run(cache: Weak<LocalCache>, source: Arc<Source>, prefix: String) {
                 continue;
             }
         };
-        let (sender, slides) = unbounded_channel();
-        *strong
-            .slides
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(sender);
-        let slider = tokio::spawn(slide(connection.clone(), slides));
+        // One server: its tracking connection sends the slides (`NOLOOP`: no copy of ours
+        // dropped). A Cluster's go through the store's own connections, which route them.
+        let slider = match (tracked.topology.is_none(), tracked.connections.first()) {
+            (true, Some(connection)) => {
+                let (sender, slides) = unbounded_channel();
+                *strong.slides.lock().unwrap_or_else(PoisonError::into_inner) = Some(sender);
+                Some(tokio::spawn(slide(connection.clone(), slides)))
+            }
+            _ => None,
+        };
         drop(strong);
         let mut ticks = tokio::time::interval(lease / 4);
         loop {
             ticks.tick().await;
             let Some(strong) = cache.upgrade() else {
-                slider.abort();
+                if let Some(slider) = slider {
+                    slider.abort();
+                }
                 return;
             };
             let sent = Instant::now();
-            match cmd("PING").query_async::<Value>(&mut connection).await {
-                Ok(_) => strong.prove(sent),
+            match tracked.answered().await {
+                Ok(()) => strong.prove(sent),
                 Err(error) => {
-                    tracing::warn!(%error, "the local cache's tracking connection was lost; reads go to Redis");
+                    tracing::warn!(%error, "the local cache's tracking was lost; reads go to Redis");
                     break;
                 }
             }
         }
-        slider.abort();
+        if let Some(slider) = slider {
+            slider.abort();
+        }
     }
 }
 
