@@ -23,6 +23,8 @@ mod tracking;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
+#[cfg(test)]
+use std::time::Duration;
 use std::time::Instant;
 
 use tokio::sync::mpsc::UnboundedSender;
@@ -281,5 +283,78 @@ impl State {
             }
             None => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn loaded(value: &str) -> Loaded {
+        Loaded {
+            fields: vec![("k".to_owned(), value.to_owned())],
+            revision: None,
+        }
+    }
+
+    /// A cache whose tracking connection has just proven itself.
+    fn proven(config: LocalCacheConfig) -> LocalCache {
+        let cache = LocalCache::new(config);
+        cache.prove(Instant::now());
+        cache
+    }
+
+    fn keep(cache: &LocalCache, key: &str, value: &str) {
+        let ticket = cache.ticket(key.to_owned());
+        let _ = cache.settle(ticket, Some(&loaded(value)), UnixMillis(u64::MAX / 2));
+    }
+
+    #[test]
+    fn a_load_that_an_invalidation_overtook_keeps_nothing() {
+        let cache = proven(LocalCacheConfig::default());
+        let ticket = cache.ticket("s:a".to_owned());
+        cache.invalidate(["s:a"]);
+        let _ = cache.settle(ticket, Some(&loaded("old")), UnixMillis(u64::MAX / 2));
+        assert!(cache.get("s:a", UnixMillis(0)).is_none());
+    }
+
+    #[test]
+    fn a_load_that_a_reconnection_overtook_keeps_nothing() {
+        let cache = proven(LocalCacheConfig::default());
+        let ticket = cache.ticket("s:a".to_owned());
+        cache.clear();
+        let _ = cache.settle(ticket, Some(&loaded("old")), UnixMillis(u64::MAX / 2));
+        assert!(cache.get("s:a", UnixMillis(0)).is_none());
+    }
+
+    #[test]
+    fn past_the_entry_bound_the_least_recently_used_goes() {
+        let cache = proven(LocalCacheConfig::default().max_entries(2));
+        keep(&cache, "s:a", "1");
+        keep(&cache, "s:b", "2");
+        assert!(cache.get("s:a", UnixMillis(0)).is_some(), "a is used");
+        keep(&cache, "s:c", "3");
+        assert!(cache.get("s:a", UnixMillis(0)).is_some());
+        assert!(
+            cache.get("s:b", UnixMillis(0)).is_none(),
+            "b was the least recently used"
+        );
+        assert!(cache.get("s:c", UnixMillis(0)).is_some());
+    }
+
+    #[test]
+    fn a_copy_over_the_byte_bound_is_not_kept() {
+        let cache = proven(LocalCacheConfig::default().max_bytes(16));
+        keep(&cache, "s:a", &"x".repeat(64));
+        assert!(cache.get("s:a", UnixMillis(0)).is_none());
+    }
+
+    #[test]
+    fn copies_are_not_current_once_the_lease_has_run_out() {
+        let cache = LocalCache::new(LocalCacheConfig::default().lease(Duration::from_millis(1)));
+        assert!(!cache.current(), "never proven");
+        cache.prove(Instant::now());
+        std::thread::sleep(Duration::from_millis(5));
+        assert!(!cache.current());
     }
 }
