@@ -244,3 +244,17 @@ async fn no_copy_is_served_past_the_lease_while_redis_is_paused() {
         "a read begun past the lease was answered from the cache during the pause: {reply:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_without_client_tracking_is_refused_at_start_up() {
+    // As on managed services that do not offer it: the command is not there.
+    let server = RedisServer::start_with(&["--rename-command", "CLIENT", ""]);
+    let refused = cached(&server)
+        .check()
+        .await
+        .expect_err("no client tracking");
+    assert!(
+        refused.to_string().contains("RESP3 client tracking"),
+        "{refused}"
+    );
+}

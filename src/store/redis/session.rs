@@ -109,7 +109,7 @@ impl RedisStore {
         let key = self.session_key(id);
         if let Some((copy, unsent)) = cache.get(&key, deadline) {
             if unsent {
-                self.touch(id, deadline).await?;
+                self.slide_later(id, deadline);
             }
             return Ok(Some(copy));
         }
@@ -120,9 +120,23 @@ impl RedisStore {
         if let Ok(found) = &loaded
             && !cache.settle(ticket, found.as_ref(), deadline)
         {
-            self.touch(id, deadline).await?;
+            self.slide_later(id, deadline);
         }
         loaded
+    }
+}
+
+#[cfg(feature = "local-cache")]
+impl RedisStore {
+    /// Slides a record through the store's own connections, off the request's path: where the
+    /// tracking connection cannot (a Cluster's records live on many nodes).
+    fn slide_later(&self, id: &Handle, deadline: UnixMillis) {
+        let (store, id) = (self.clone(), id.clone());
+        tokio::spawn(async move {
+            if let Err(error) = store.touch(&id, deadline).await {
+                tracing::debug!(%error, "a cached read's slide failed; the next read slides");
+            }
+        });
     }
 }
 
