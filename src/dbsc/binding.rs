@@ -49,8 +49,12 @@ impl Binding {
     }
 
     /// The binding of the session `state` holds, if it is bound.
+    /// A binding whose secret is not one this crate made is none: its session stays hidden
+    /// rather than checked against a key anyone could compute.
     pub(super) fn of(state: &State) -> Option<Self> {
-        serde_json::from_str(state.meta.get(BINDING)?).ok()
+        let binding: Self = serde_json::from_str(state.meta.get(BINDING)?).ok()?;
+        let secret = URL_SAFE_NO_PAD.decode(&binding.secret).ok()?;
+        (secret.len() == SECRET_BYTES).then_some(binding)
     }
 
     /// Stores this binding on the session `state` holds, written with the request.
@@ -119,6 +123,21 @@ mod tests {
         let (_, tag) = credential.split_once('.').unwrap();
         let forged = format!("9999999999999.{tag}");
         assert!(!binding.accepts(&forged, UnixMillis(1_000)));
+    }
+
+    #[test]
+    fn a_binding_with_a_secret_this_crate_did_not_make_is_none() {
+        let mut binding = binding();
+        binding.secret = String::new();
+        let mut state = State::default();
+        binding.store(&mut state);
+        assert!(
+            Binding::of(&state).is_none(),
+            "an empty key would accept forged credentials"
+        );
+        let good = self::binding();
+        good.store(&mut state);
+        assert!(Binding::of(&state).is_some());
     }
 
     #[test]
