@@ -17,8 +17,8 @@ use tower_redis_session::test_kit::{Client, app};
 /// The tests here fail or stall nodes of the shared cluster, so they take turns.
 static CLUSTER_IN_USE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// The port of the master serving `key`'s slot, and of its replica.
-fn master_and_replica(cluster: &RedisCluster, key: &str) -> (u16, u16) {
+/// The port of the master serving `key`'s slot, and of its replica, if it has one.
+fn master_and_replica(cluster: &RedisCluster, key: &str) -> Option<(u16, u16)> {
     let any = cluster.ports[0];
     let slot: u16 = cli(any, &["CLUSTER", "KEYSLOT", key])
         .trim()
@@ -41,11 +41,8 @@ fn master_and_replica(cluster: &RedisCluster, key: &str) -> (u16, u16) {
                 })
         })
         .expect("a master for the slot");
-    let replica = lines
-        .iter()
-        .find(|fields| fields[3] == master[0])
-        .expect("the master's replica");
-    (port_of(master), port_of(replica))
+    let replica = lines.iter().find(|fields| fields[3] == master[0])?;
+    Some((port_of(master), port_of(replica)))
 }
 
 /// A client of the test app, whose store runs on the cluster within `timeout`.
@@ -70,7 +67,7 @@ async fn a_master_failure_is_a_503_then_recovers_with_the_data() {
         .build()
         .unwrap()
         .cart_key(&CartOwner::User("alice".to_owned()));
-    let (master, replica) = master_and_replica(cluster, &cart);
+    let (master, replica) = master_and_replica(cluster, &cart).expect("the master's replica");
 
     // Acknowledged writes that reached the replica survive the failover: wait until it has
     // everything the master has.
@@ -131,4 +128,135 @@ async fn a_reply_slower_than_half_a_second_is_awaited_up_to_the_command_timeout(
     assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
     assert_eq!(reply.body, "2");
     assert!(started.elapsed() >= Duration::from_millis(650));
+}
+
+/// The replication offset of the node at `port`.
+fn replication_offset(port: u16) -> Option<u64> {
+    cli(port, &["INFO", "replication"])
+        .lines()
+        .find_map(|line| line.strip_prefix("master_repl_offset:"))
+        .and_then(|offset| offset.trim().parse().ok())
+}
+
+/// The local cache through a manual Cluster failover (`CLUSTER FAILOVER` on a replica; the old
+/// master stays up, as its replica): the copies kept under the old master are dropped, the new
+/// master is read, and a sign-out there is seen by the other server's reads within the lease.
+#[cfg(feature = "local-cache")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_local_cache_follows_a_cluster_failover_and_misses_no_sign_out() {
+    use common::server::Monitor;
+    use tower_redis_session::LocalCacheConfig;
+
+    const LEASE: Duration = Duration::from_millis(100);
+    let _turn = CLUSTER_IN_USE.lock().await;
+    let cluster = RedisCluster::shared();
+    let prefix = common::unique_prefix();
+    let cached = || {
+        let store = RedisStore::cluster_builder(cluster.urls())
+            .key_prefix(prefix.clone())
+            .command_timeout(Duration::from_secs(1))
+            .local_cache(LocalCacheConfig::default().lease(LEASE))
+            .build()
+            .unwrap();
+        app(store, |b| b)
+    };
+    let session_keys = || -> Vec<String> {
+        (cluster.ports.iter())
+            .filter(|port| cli(**port, &["ROLE"]).starts_with("master"))
+            .flat_map(|port| {
+                let keys = cli(*port, &["KEYS", &format!("{prefix}s:*")]);
+                keys.lines().map(str::to_owned).collect::<Vec<_>>()
+            })
+            .filter(|key| !key.is_empty())
+            .collect()
+    };
+    // A session whose master has a replica (an earlier test may have left a master without).
+    let mut found = None;
+    for _ in 0..20 {
+        let mut device = Client::new(cached());
+        device.post("/login/alice", "").await;
+        let [key] = &session_keys()[..] else {
+            panic!("one session: {:?}", session_keys());
+        };
+        match master_and_replica(cluster, key) {
+            Some((master, replica)) => {
+                found = Some((device, key.clone(), master, replica));
+                break;
+            }
+            None => assert_eq!(device.post("/logout", "").await.body, "true"),
+        }
+    }
+    let (mut device, key, master, replica) = found.expect("a session on a master with a replica");
+    let mut other = device.clone();
+    other.set_app(cached());
+    let reads = Monitor::start(master);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        assert_eq!(other.get("/me").await.body, "alice");
+        let sent = reads.lines();
+        if !sent.iter().any(|line| line.contains(&key)) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never served from the cache: {sent:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    while replication_offset(replica) != replication_offset(master) {
+        assert!(Instant::now() < deadline, "the replica never caught up");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(cli(replica, &["CLUSTER", "FAILOVER"]).contains("OK"));
+    while !cli(replica, &["ROLE"]).starts_with("master") {
+        assert!(Instant::now() < deadline, "the replica was never promoted");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Past the lease, a copy kept under the old master can no longer be proven current.
+    tokio::time::sleep(LEASE * 2).await;
+    let promoted = Monitor::start(replica);
+    loop {
+        let reply = other.get("/me").await;
+        if reply.status == StatusCode::OK {
+            assert_eq!(reply.body, "alice");
+            break;
+        }
+        assert!(Instant::now() < deadline, "never read again: {reply:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let after = promoted.lines();
+    assert!(
+        after.iter().any(|line| line.contains(&key)),
+        "the read after the failover asked the new master: {after:?}"
+    );
+
+    loop {
+        let reply = device.post("/logout", "").await;
+        if reply.status == StatusCode::OK && reply.body == "true" {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the sign-out never went through: {reply:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let signed_out = Instant::now();
+    loop {
+        let asked = Instant::now();
+        let reply = other.get("/me").await;
+        if reply.status == StatusCode::OK && reply.body == "anonymous" {
+            break;
+        }
+        assert!(
+            reply.status != StatusCode::OK || asked - signed_out < LEASE,
+            "the session was still read {:?} after the sign-out: {reply:?}",
+            asked - signed_out
+        );
+        assert!(
+            Instant::now() < deadline,
+            "never read as signed out: {reply:?}"
+        );
+    }
 }

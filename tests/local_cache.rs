@@ -258,3 +258,64 @@ async fn a_server_without_client_tracking_is_refused_at_start_up() {
         "{refused}"
     );
 }
+
+/// Cached reads still slide the idle timeout, through the tracking connection, whose writes do
+/// not invalidate this server's own copies (`NOLOOP`): the reads after a slide stay cached.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cached_read_slides_the_idle_timeout_and_keeps_its_copy() {
+    let server = RedisServer::start();
+    // A lease no busy machine outlasts between two probes: only the slide may drop the copy.
+    let store = RedisStore::builder(server.url())
+        .local_cache(LocalCacheConfig::default().lease(Duration::from_secs(5)))
+        .build()
+        .unwrap();
+    let idle = Duration::from_secs(10);
+    let mut client = Client::new(app(store, |b| b.idle_timeout(idle)));
+    client.post("/set/n", "1").await;
+    until_cached(&mut client, &server, "/get/n").await;
+    let key = server.cmd(&["KEYS", "*s:*"]).strings().concat();
+    let ttl = || server.int(&["PTTL", &key]);
+    // A slide is due once the record has run down by a tenth of the idle timeout.
+    tokio::time::sleep(idle / 10 + Duration::from_millis(200)).await;
+    let before = ttl();
+    let monitor = server.monitor();
+    assert_eq!(client.get("/get/n").await.body, "1");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while ttl() <= before {
+        assert!(
+            Instant::now() < deadline,
+            "the cached read never slid the record"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        (monitor.commands().iter())
+            .filter(|command| !["role", "pttl"].contains(&command.as_str()))
+            .collect::<Vec<_>>(),
+        ["pexpireat"],
+        "one slide, no read"
+    );
+    for _ in 0..10 {
+        assert_eq!(client.get("/get/n").await.body, "1");
+    }
+    assert_eq!(session_commands(&monitor.lines()), Vec::<String>::new());
+}
+
+/// Redis deletes an expired key, and sends its invalidation, only when it gets round to it (here:
+/// never, its active expiry turned off): a copy is not served past the deadline Redis last
+/// confirmed for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copy_is_not_served_past_its_idle_timeout_before_redis_deletes_the_record() {
+    let server = RedisServer::start_with(&["--enable-debug-command", "yes"]);
+    let store = RedisStore::builder(server.url())
+        .local_cache(LocalCacheConfig::default().lease(Duration::from_secs(5)))
+        .build()
+        .unwrap();
+    let idle = Duration::from_secs(1);
+    let mut client = Client::new(app(store, |b| b.idle_timeout(idle)));
+    client.post("/login/alice", "").await;
+    until_cached(&mut client, &server, "/me").await;
+    server.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+    tokio::time::sleep(idle * 2).await;
+    assert_eq!(client.get("/me").await.body, "anonymous");
+}

@@ -6,7 +6,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::cluster::RedisCluster;
+use common::cluster::{RedisCluster, redis_cli as cli};
+use common::server::Monitor;
 use tower_redis_session::test_kit::{Backend, Client, app};
 use tower_redis_session::{LocalCacheConfig, RedisStore};
 
@@ -71,4 +72,61 @@ async fn a_sign_out_on_one_server_is_seen_by_anothers_reads_within_the_lease() {
             );
         }
     }
+}
+
+/// On a Cluster too, cached reads send no command, and their slides go through the tracking
+/// connection of the key's master (`NOLOOP`): the reads after a slide stay cached.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cached_reads_send_no_command_and_their_slides_keep_the_copy() {
+    let prefix = common::unique_prefix();
+    // A lease no busy machine outlasts between two probes: only a slide could drop the copy.
+    let store = RedisStore::cluster_builder(RedisCluster::shared().urls())
+        .key_prefix(prefix.clone())
+        .local_cache(LocalCacheConfig::default().lease(Duration::from_secs(5)))
+        .build()
+        .unwrap();
+    let idle = Duration::from_secs(10);
+    let mut client = Client::new(app(store, |b| b.idle_timeout(idle)));
+    client.post("/set/n", "1").await;
+    let (master, key) = (RedisCluster::shared().ports.iter())
+        .filter(|port| cli(**port, &["ROLE"]).starts_with("master"))
+        .find_map(|port| {
+            let key = cli(*port, &["KEYS", &format!("{prefix}s:*")]);
+            (!key.trim().is_empty()).then(|| (*port, key.trim().to_owned()))
+        })
+        .expect("the session's master");
+    let monitor = Monitor::start(master);
+    // Other tests share the cluster: only the commands naming this session count.
+    let reads_sent = || {
+        (monitor.lines().iter())
+            .filter(|line| line.contains(&key) && !line.contains("\"PTTL\""))
+            .filter_map(|line| Some(line.split('"').nth(1)?.to_lowercase()))
+            .collect::<Vec<_>>()
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        assert_eq!(client.get("/get/n").await.body, "1");
+        if reads_sent().is_empty() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never served from the cache");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let ttl = || cli(master, &["PTTL", &key]).trim().parse::<i64>().unwrap();
+    // A slide is due once the record has run down by a tenth of the idle timeout.
+    tokio::time::sleep(idle / 10 + Duration::from_millis(200)).await;
+    let before = ttl();
+    assert_eq!(client.get("/get/n").await.body, "1");
+    while ttl() <= before {
+        assert!(
+            Instant::now() < deadline + idle,
+            "the cached read never slid the record"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(reads_sent(), ["pexpireat"], "one slide, no read");
+    for _ in 0..10 {
+        assert_eq!(client.get("/get/n").await.body, "1");
+    }
+    assert_eq!(reads_sent(), Vec::<String>::new());
 }

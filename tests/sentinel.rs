@@ -36,6 +36,37 @@ impl Backend for Sentinel {
 
 tower_redis_session::conformance_suite!(Sentinel);
 
+/// The same, with the local cache on: its tracking connection follows the Sentinels' master.
+#[cfg(feature = "local-cache")]
+mod with_the_local_cache {
+    use super::*;
+
+    struct CachedSentinel {
+        store: RedisStore,
+    }
+
+    impl Backend for CachedSentinel {
+        type Store = RedisStore;
+
+        fn start() -> Self {
+            let group = RedisSentinel::shared();
+            let store = RedisStore::sentinel_builder(MASTER_NAME, group.sentinel_urls())
+                .key_prefix(common::unique_prefix())
+                .command_timeout(Duration::from_secs(2))
+                .local_cache(tower_redis_session::LocalCacheConfig::default())
+                .build()
+                .expect("a sentinel store with a local cache");
+            Self { store }
+        }
+
+        fn store(&self) -> RedisStore {
+            self.store.clone()
+        }
+    }
+
+    tower_redis_session::conformance_suite!(CachedSentinel);
+}
+
 #[tokio::test]
 async fn the_check_reads_the_policy_of_the_master() {
     let group = RedisSentinel::shared();

@@ -288,7 +288,8 @@ pub struct Monitor {
 }
 
 impl Monitor {
-    fn start(port: u16) -> Self {
+    /// Records every command the server at `port` runs from now on.
+    pub fn start(port: u16) -> Self {
         let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect MONITOR");
         stream.write_all(b"MONITOR\r\n").expect("send MONITOR");
         let lines = Arc::new(Mutex::new(Vec::new()));

@@ -290,7 +290,7 @@ pub fn floor_default_pool(url: &str) -> Router {
 }
 
 pub fn ours(url: &str, work: Work) -> Router {
-    ours_with(tower_redis_session::RedisStore::builder(url), work)
+    ours_with(tower_redis_session::RedisStore::builder(url), work, |layer| layer)
 }
 
 /// Ours with the local cache: a read of a session this server has read before sends no command
@@ -299,14 +299,20 @@ pub fn ours(url: &str, work: Work) -> Router {
 pub fn ours_cached(url: &str, work: Work) -> Router {
     let store = tower_redis_session::RedisStore::builder(url)
         .local_cache(tower_redis_session::LocalCacheConfig::default());
-    ours_with(store, work)
+    ours_with(store, work, |layer| layer)
 }
 
-fn ours_with(store: tower_redis_session::RedisStoreBuilder, work: Work) -> Router {
+/// Ours over `store`, its layer configured by `configure` besides.
+pub fn ours_with(
+    store: tower_redis_session::RedisStoreBuilder,
+    work: Work,
+    configure: impl FnOnce(
+        tower_redis_session::SessionLayerBuilder,
+    ) -> tower_redis_session::SessionLayerBuilder,
+) -> Router {
     use tower_redis_session::{Session, SessionLayer};
     let store = store.build().expect("store");
-    let layer = SessionLayer::builder(store)
-        .secure(false)
+    let layer = configure(SessionLayer::builder(store).secure(false))
         .build()
         .expect("layer");
     async fn login(session: Session) -> &'static str {

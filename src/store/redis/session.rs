@@ -128,8 +128,9 @@ impl RedisStore {
 
 #[cfg(feature = "local-cache")]
 impl RedisStore {
-    /// Slides a record through the store's own connections, off the request's path: where the
-    /// tracking connection cannot (a Cluster's records live on many nodes).
+    /// Slides a record through the store's own connections, off the request's path: between
+    /// two rounds of the tracking connections, which send the slides otherwise. This one drops
+    /// this server's copy (it is not `NOLOOP`), so it is the exception.
     fn slide_later(&self, id: &Handle, deadline: UnixMillis) {
         let (store, id) = (self.clone(), id.clone());
         tokio::spawn(async move {

@@ -46,7 +46,6 @@ impl Topology {
     }
 
     /// The masters, each once.
-    #[cfg(feature = "cluster")]
     pub(super) fn masters(&self) -> Vec<(String, u16)> {
         let mut masters: Vec<(String, u16)> = (self.0.iter())
             .filter_map(|(_, _, host, port)| Some((host.clone(), u16::try_from(*port).ok()?)))
@@ -55,6 +54,41 @@ impl Topology {
         masters.dedup();
         masters
     }
+
+    /// The slot ranges, each with the index of its master in [`masters`](Self::masters).
+    pub(super) fn routes(&self) -> Vec<(i64, i64, usize)> {
+        let masters = self.masters();
+        (self.0.iter())
+            .filter_map(|(start, end, host, port)| {
+                let at = masters
+                    .iter()
+                    .position(|(h, p)| h == host && i64::from(*p) == *port)?;
+                Some((*start, *end, at))
+            })
+            .collect()
+    }
+}
+
+/// The Cluster slot of `key`: CRC16 (XMODEM) of the key, or of its hash tag (the text between
+/// the first `{` and the next `}`, if not empty), modulo 16,384.
+pub(super) fn slot(key: &[u8]) -> i64 {
+    let tagged = key.iter().position(|&b| b == b'{').and_then(|open| {
+        let rest = &key[open + 1..];
+        let close = rest.iter().position(|&b| b == b'}')?;
+        (close > 0).then(|| &rest[..close])
+    });
+    let mut crc: u16 = 0;
+    for &byte in tagged.unwrap_or(key) {
+        crc ^= u16::from(byte) << 8;
+        for _ in 0..8 {
+            crc = if crc & 0x8000 == 0 {
+                crc << 1
+            } else {
+                (crc << 1) ^ 0x1021
+            };
+        }
+    }
+    i64::from(crc % 16_384)
 }
 
 /// The topology as the first seed that answers sees it.
@@ -129,7 +163,6 @@ mod tests {
         ])
     }
 
-    #[cfg(feature = "cluster")]
     #[test]
     fn the_masters_are_read_from_the_slot_map_once_each() {
         let reply = Value::Array(vec![
@@ -144,6 +177,35 @@ mod tests {
                 ("127.0.0.1".to_owned(), 7001),
                 ("127.0.0.1".to_owned(), 7002)
             ]
+        );
+    }
+
+    #[test]
+    fn slots_are_those_redis_gives() {
+        // As `CLUSTER KEYSLOT` answers.
+        assert_eq!(slot(b"foo"), 12_182);
+        assert_eq!(slot(b"bar"), 5_061);
+        assert_eq!(slot(b"123456789"), 12_739);
+        assert_eq!(slot(b"{user1000}.following"), slot(b"user1000"));
+        assert_ne!(
+            slot(b"foo{}{bar}"),
+            slot(b"bar"),
+            "an empty tag hashes the whole key"
+        );
+        assert_eq!(slot(b"foo{{bar}}zap"), slot(b"{bar"));
+    }
+
+    #[test]
+    fn each_range_routes_to_its_master() {
+        let reply = Value::Array(vec![
+            range(0, 99, 7002),
+            range(100, 199, 7001),
+            range(200, 299, 7002),
+        ]);
+        let topology = Topology::parse(&reply).expect("a slot map");
+        assert_eq!(
+            topology.routes(),
+            vec![(0, 99, 1), (100, 199, 0), (200, 299, 1)]
         );
     }
 

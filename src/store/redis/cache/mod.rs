@@ -14,6 +14,11 @@
 //! read's reply and the copy's insertion) is closed by tickets: a load takes one before it sends
 //! its `GET`, an invalidation or a write of that key (or a reconnection) voids it, and a void
 //! ticket keeps nothing.
+//!
+//! A copy is also served only while its record is known alive in Redis: until the deadline of
+//! the last slide Redis answered for that very copy. Redis deletes an expired key (and sends its
+//! invalidation) only when it gets round to it, which on a busy server can be long after the
+//! idle timeout ran out.
 
 mod cluster;
 mod config;
@@ -51,7 +56,15 @@ pub(super) struct LocalCache {
     proven: AtomicU64,
     base: Instant,
     /// Slides for the tracking connection to send (`PEXPIREAT … GT`), off the request's path.
-    slides: Mutex<Option<UnboundedSender<(String, UnixMillis)>>>,
+    slides: Mutex<Option<UnboundedSender<Slide>>>,
+}
+
+/// A slide for the tracking connection to send: `key`'s deadline moved to `deadline`, for the
+/// copy of `generation` (0: for no copy).
+pub(super) struct Slide {
+    pub(super) key: String,
+    pub(super) deadline: UnixMillis,
+    pub(super) generation: u64,
 }
 
 #[derive(Default)]
@@ -64,13 +77,20 @@ struct State {
     inflight: HashMap<String, (u32, u64)>,
     /// Bumped whenever everything is dropped: a ticket of an earlier epoch inserts nothing.
     epoch: u64,
+    /// The last copy's generation: each copy kept has its own, so that a slide's answer is
+    /// applied to the copy it was sent for and to no later one.
+    generation: u64,
 }
 
 struct Entry {
     loaded: Loaded,
     bytes: usize,
-    /// The deadline last given to the record in Redis, by a load or a slide.
+    /// The deadline last asked of Redis for the record, by a load or a slide.
     slid_to: UnixMillis,
+    /// Until when the record is known alive in Redis: the deadline of the last slide Redis
+    /// answered for this copy (0 until the first answer).
+    alive_until: UnixMillis,
+    generation: u64,
     used: bool,
 }
 
@@ -118,31 +138,58 @@ impl LocalCache {
     /// a slide was due that the tracking connection could not take (the caller sends it).
     pub(super) fn get(&self, key: &str, deadline: UnixMillis) -> Option<(Loaded, bool)> {
         let mut state = self.lock();
+        let now = UnixMillis::now();
         let Some(entry) = state.entries.get_mut(key) else {
             counted("miss");
             return None;
         };
+        if entry.alive_until <= now {
+            // Its idle timeout may have run out in Redis; a copy whose first slide is still
+            // unanswered stays, for that answer.
+            if entry.alive_until.0 != 0 {
+                state.remove(key);
+            }
+            counted("miss");
+            return None;
+        }
         entry.used = true;
-        let now = UnixMillis::now();
         let left = entry.slid_to.0.saturating_sub(now.0);
         let wanted = deadline.0.saturating_sub(now.0);
         let slide = left < wanted - wanted / 10;
         if slide {
             entry.slid_to = deadline;
         }
-        let loaded = entry.loaded.clone();
+        let (loaded, generation) = (entry.loaded.clone(), entry.generation);
         drop(state);
-        let unsent = slide && !self.slide(key, deadline);
+        let unsent = slide && !self.slide(key, deadline, generation);
         counted("hit");
         Some((loaded, unsent))
     }
 
     /// Queues a slide for the tracking connection; `false` when it has none to take it.
-    fn slide(&self, key: &str, deadline: UnixMillis) -> bool {
+    fn slide(&self, key: &str, deadline: UnixMillis, generation: u64) -> bool {
         let slides = self.slides.lock().unwrap_or_else(PoisonError::into_inner);
-        slides
-            .as_ref()
-            .is_some_and(|sender| sender.send((key.to_owned(), deadline)).is_ok())
+        slides.as_ref().is_some_and(|sender| {
+            let key = key.to_owned();
+            (sender.send(Slide {
+                key,
+                deadline,
+                generation,
+            }))
+            .is_ok()
+        })
+    }
+
+    /// Redis answered the slide of `generation`'s copy of `key`: the record lives until
+    /// `deadline` at least. (Any invalidation Redis sent before that answer was applied first,
+    /// so a copy still of that generation is the record as it is.)
+    pub(super) fn slid(&self, key: &str, generation: u64, deadline: UnixMillis) {
+        let mut state = self.lock();
+        if let Some(entry) = state.entries.get_mut(key)
+            && entry.generation == generation
+        {
+            entry.alive_until = entry.alive_until.max(deadline);
+        }
     }
 
     /// Takes a ticket for a load of `key`, before its read is sent.
@@ -159,8 +206,9 @@ impl LocalCache {
     }
 
     /// Ends a load, which read without sliding: keeps its result if nothing invalidated the key
-    /// since its ticket was taken, and slides the record to `deadline`.
-    /// `false` when the slide could not be queued (the caller sends it).
+    /// since its ticket was taken, and slides the record to `deadline` (a copy another load
+    /// kept meanwhile stays, its slide under way). `false` when the slide could not be queued
+    /// (the caller sends it).
     #[must_use]
     pub(super) fn settle(
         &self,
@@ -181,6 +229,10 @@ impl LocalCache {
             None => u64::MAX,
         };
         let unchanged = ticket.epoch == state.epoch && ticket.invalidations == invalidations;
+        if unchanged && state.entries.contains_key(&ticket.key) {
+            return true;
+        }
+        let mut generation = 0;
         if let (true, Some(loaded)) = (unchanged, loaded) {
             let bytes = loaded.revision.as_ref().map_or(0, |r| r.bytes().len())
                 + loaded
@@ -189,7 +241,7 @@ impl LocalCache {
                     .map(|(k, v)| k.len() + v.len())
                     .sum::<usize>()
                 + ticket.key.len();
-            state.insert(
+            generation = state.insert(
                 &self.config,
                 ticket.key.clone(),
                 loaded.clone(),
@@ -198,7 +250,7 @@ impl LocalCache {
             );
         }
         drop(state);
-        loaded.is_none() || self.slide(&ticket.key, deadline)
+        loaded.is_none() || self.slide(&ticket.key, deadline, generation)
     }
 
     /// Drops the copies of `keys` (Redis invalidated them, or this server writes them).
@@ -234,11 +286,13 @@ impl State {
         loaded: Loaded,
         bytes: usize,
         slid_to: UnixMillis,
-    ) {
+    ) -> u64 {
         if bytes > config.max_bytes {
-            return;
+            return 0;
         }
         self.remove(&key);
+        self.generation += 1;
+        let generation = self.generation;
         // Keys removed stay queued until reached: keep the queue within twice the entries.
         if self.order.len() > 2 * self.entries.len() + 64 {
             let entries = &self.entries;
@@ -252,6 +306,8 @@ impl State {
                 loaded,
                 bytes,
                 slid_to,
+                alive_until: UnixMillis(0),
+                generation,
                 used: false,
             },
         );
@@ -272,6 +328,7 @@ impl State {
                 None => {}
             }
         }
+        generation
     }
 
     /// Removes `key`'s copy; its place in `order` is skipped when reached.
@@ -304,9 +361,61 @@ mod tests {
         cache
     }
 
-    fn keep(cache: &LocalCache, key: &str, value: &str) {
+    /// Far ahead: a record Redis keeps for as long as a test runs.
+    const LATER: UnixMillis = UnixMillis(u64::MAX / 2);
+
+    /// Keeps `value` as `key`'s copy; its generation (0: not kept).
+    fn load(cache: &LocalCache, key: &str, value: &str) -> u64 {
         let ticket = cache.ticket(key.to_owned());
-        let _ = cache.settle(ticket, Some(&loaded(value)), UnixMillis(u64::MAX / 2));
+        let _ = cache.settle(ticket, Some(&loaded(value)), LATER);
+        cache
+            .lock()
+            .entries
+            .get(key)
+            .map_or(0, |entry| entry.generation)
+    }
+
+    /// Keeps `value` as `key`'s copy, its slide answered.
+    fn keep(cache: &LocalCache, key: &str, value: &str) {
+        let generation = load(cache, key, value);
+        cache.slid(key, generation, LATER);
+    }
+
+    #[test]
+    fn a_copy_is_served_once_redis_answered_its_slide() {
+        let cache = proven(LocalCacheConfig::default());
+        let generation = load(&cache, "s:a", "1");
+        assert!(
+            cache.get("s:a", UnixMillis(0)).is_none(),
+            "not yet known alive"
+        );
+        cache.slid("s:a", generation, LATER);
+        assert!(cache.get("s:a", UnixMillis(0)).is_some());
+    }
+
+    #[test]
+    fn a_copy_is_not_served_past_the_deadline_redis_answered() {
+        let cache = proven(LocalCacheConfig::default());
+        let generation = load(&cache, "s:a", "1");
+        cache.slid("s:a", generation, UnixMillis::now());
+        std::thread::sleep(Duration::from_millis(2));
+        assert!(cache.get("s:a", UnixMillis(0)).is_none());
+        cache.slid("s:a", generation, LATER);
+        assert!(
+            cache.get("s:a", UnixMillis(0)).is_none(),
+            "dropped, not kept"
+        );
+    }
+
+    #[test]
+    fn a_slide_answered_for_an_earlier_copy_vouches_for_no_later_one() {
+        let cache = proven(LocalCacheConfig::default());
+        let earlier = load(&cache, "s:a", "1");
+        cache.invalidate(["s:a"]);
+        let later = load(&cache, "s:a", "2");
+        assert_ne!(earlier, later);
+        cache.slid("s:a", earlier, LATER);
+        assert!(cache.get("s:a", UnixMillis(0)).is_none());
     }
 
     #[test]
@@ -314,7 +423,7 @@ mod tests {
         let cache = proven(LocalCacheConfig::default());
         let ticket = cache.ticket("s:a".to_owned());
         cache.invalidate(["s:a"]);
-        let _ = cache.settle(ticket, Some(&loaded("old")), UnixMillis(u64::MAX / 2));
+        let _ = cache.settle(ticket, Some(&loaded("old")), LATER);
         assert!(cache.get("s:a", UnixMillis(0)).is_none());
     }
 
@@ -323,7 +432,7 @@ mod tests {
         let cache = proven(LocalCacheConfig::default());
         let ticket = cache.ticket("s:a".to_owned());
         cache.clear();
-        let _ = cache.settle(ticket, Some(&loaded("old")), UnixMillis(u64::MAX / 2));
+        let _ = cache.settle(ticket, Some(&loaded("old")), LATER);
         assert!(cache.get("s:a", UnixMillis(0)).is_none());
     }
 

@@ -2,9 +2,9 @@
 //! each server tracked, so that Redis tells the cache of every change to a session key; a `ROLE`
 //! every quarter lease, whose answer proves that every invalidation sent before it has been
 //! applied (push messages are handed over in order, before the reply that follows them) and that
-//! the server is still a master; and, on one server, the cached reads' slides, sent here so that
-//! they do not invalidate this server's own copies (`NOLOOP`). Lost, it drops everything and
-//! connects again.
+//! the server is still a master; and the cached reads' slides, each sent on the connection of
+//! the server holding its key (on a Cluster, the master of its slot) so that they do not
+//! invalidate this server's own copies (`NOLOOP`). Lost, it drops everything and connects again.
 
 use std::sync::{Arc, PoisonError, Weak};
 use std::time::{Duration, Instant};
@@ -16,9 +16,8 @@ use deadpool_redis::redis::{
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
 use super::cluster::Topology;
-use super::{LocalCache, Source};
+use super::{LocalCache, Slide, Source};
 use crate::error::StoreError;
-use crate::time::UnixMillis;
 
 /// The wait before connecting again after a failure.
 const RETRY: Duration = Duration::from_millis(200);
@@ -168,24 +167,16 @@ async fn run(cache: Weak<LocalCache>, source: Arc<Source>, prefix: String) {
                 continue;
             }
         };
-        // One server: its tracking connection sends the slides (`NOLOOP`: no copy of ours
-        // dropped). A Cluster's go through the store's own connections, which route them.
-        let slider = match (tracked.topology.is_none(), tracked.connections.first()) {
-            (true, Some(connection)) => {
-                let (sender, slides) = unbounded_channel();
-                *strong.slides.lock().unwrap_or_else(PoisonError::into_inner) = Some(sender);
-                Some(tokio::spawn(slide(connection.clone(), slides)))
-            }
-            _ => None,
-        };
+        // The tracking connections send the slides (`NOLOOP`: no copy of ours dropped).
+        let (sender, slides) = unbounded_channel();
+        *strong.slides.lock().unwrap_or_else(PoisonError::into_inner) = Some(sender);
+        let slider = tokio::spawn(slide(Weak::clone(&cache), Slider::of(&tracked), slides));
         drop(strong);
         let mut ticks = tokio::time::interval(lease / 4);
         loop {
             ticks.tick().await;
             let Some(strong) = cache.upgrade() else {
-                if let Some(slider) = slider {
-                    slider.abort();
-                }
+                slider.abort();
                 return;
             };
             let sent = Instant::now();
@@ -197,22 +188,72 @@ async fn run(cache: Weak<LocalCache>, source: Arc<Source>, prefix: String) {
                 }
             }
         }
-        if let Some(slider) = slider {
-            slider.abort();
-        }
+        slider.abort();
     }
 }
 
-/// Sends the cached reads' slides: only forward (`GT`), never to a key that is gone.
-async fn slide(
-    mut connection: MultiplexedConnection,
-    mut slides: UnboundedReceiver<(String, UnixMillis)>,
-) {
-    while let Some((key, deadline)) = slides.recv().await {
-        let mut command = cmd("PEXPIREAT");
-        command.arg(&key).arg(deadline.0).arg("GT");
-        if command.query_async::<Value>(&mut connection).await.is_err() {
+/// Where a slide goes: the tracking connection of the server holding its key.
+struct Slider {
+    connections: Vec<MultiplexedConnection>,
+    /// On a Cluster, the slot ranges with the index of their master's connection.
+    routes: Option<Vec<(i64, i64, usize)>>,
+}
+
+impl Slider {
+    fn of(tracked: &Tracked) -> Self {
+        Self {
+            connections: tracked.connections.clone(),
+            routes: tracked.topology.as_ref().map(Topology::routes),
+        }
+    }
+
+    fn connection(&mut self, key: &str) -> Option<&mut MultiplexedConnection> {
+        let at = match &self.routes {
+            None => 0,
+            Some(routes) => {
+                let slot = super::cluster::slot(key.as_bytes());
+                let (_, _, at) =
+                    (routes.iter()).find(|(start, end, _)| (*start..=*end).contains(&slot))?;
+                *at
+            }
+        };
+        self.connections.get_mut(at)
+    }
+}
+
+/// Sends the cached reads' slides: only forward (`GT`), never to a key that is gone. Redis's
+/// answer tells the cache how long the record lives; a slide that fails drops its copy (the next
+/// read loads and slides it again). A lost connection ends the sending (the lease's next probe
+/// notices it, and until the next round the store sends slides itself).
+async fn slide(cache: Weak<LocalCache>, mut slider: Slider, mut slides: UnboundedReceiver<Slide>) {
+    while let Some(Slide {
+        key,
+        deadline,
+        generation,
+    }) = slides.recv().await
+    {
+        // `None`: no master serves the key's slot.
+        let answered = match slider.connection(&key) {
+            Some(connection) => {
+                let mut command = cmd("PEXPIREAT");
+                command.arg(&key).arg(deadline.0).arg("GT");
+                Some(command.query_async::<Value>(connection).await)
+            }
+            None => None,
+        };
+        let Some(cache) = cache.upgrade() else {
             return;
+        };
+        match answered {
+            // 0 (not set) too: the key is gone (its invalidation came first) or lives longer.
+            Some(Ok(_)) => cache.slid(&key, generation, deadline),
+            Some(Err(error))
+                if error.is_io_error() || error.is_connection_dropped() || error.is_timeout() =>
+            {
+                cache.invalidate([key.as_str()]);
+                return;
+            }
+            Some(Err(_)) | None => cache.invalidate([key.as_str()]),
         }
     }
 }
