@@ -319,3 +319,31 @@ async fn a_copy_is_not_served_past_its_idle_timeout_before_redis_deletes_the_rec
     tokio::time::sleep(idle * 2).await;
     assert_eq!(client.get("/me").await.body, "anonymous");
 }
+
+/// Every slide drops the other servers' copies, so reads that alternate between two servers
+/// must not slide at each load: a load reads the record's deadline instead, and slides only a
+/// record that has run down by a tenth of its idle timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_alternating_between_two_servers_neither_slide_nor_reload_within_a_tenth() {
+    let server = RedisServer::start();
+    let idle = Duration::from_secs(60);
+    let layer = || app(cached(&server), |b| b.idle_timeout(idle));
+    let mut first = Client::new(layer());
+    first.post("/login/alice", "").await;
+    let mut second = first.clone();
+    second.set_app(layer());
+    let monitor = server.monitor();
+    for _ in 0..20 {
+        assert_eq!(first.get("/me").await.body, "alice");
+        assert_eq!(second.get("/me").await.body, "alice");
+    }
+    let sent = session_commands(&monitor.lines());
+    assert!(
+        !sent.iter().any(|line| line.contains("PEXPIREAT")),
+        "no slide was due: {sent:?}"
+    );
+    assert!(
+        sent.iter().filter(|line| line.contains("\"GET\"")).count() <= 4,
+        "each server loaded once (twice if its first read came before its lease): {sent:?}"
+    );
+}

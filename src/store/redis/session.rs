@@ -62,32 +62,33 @@ pub(super) fn refused(error: &StoreError, code: &str) -> bool {
 }
 
 impl RedisStore {
-    /// The record in Redis, its deadline slid to `deadline` in the same `GETEX`; or, for
-    /// `None`, read with a `GET`, which changes nothing.
+    /// The record in Redis, its deadline slid to `deadline` in the same `GETEX`.
     async fn load_from_redis(
         &self,
         id: &Handle,
-        deadline: Option<UnixMillis>,
+        deadline: UnixMillis,
     ) -> Result<Option<Loaded>, StoreError> {
         let mut command = Cmd::with_capacity(4, self.inner.prefix.len() + 64);
         let key = SessionKey {
             prefix: &self.inner.prefix,
             id,
         };
-        match deadline {
-            Some(deadline) => command.arg("GETEX").arg(key).arg("PXAT").arg(deadline),
-            None => command.arg("GET").arg(key),
-        };
-        match self.run(Request::Command(&command), true).await {
-            Ok(reply) => parse_record(reply),
-            Err(error) if holds_another_type(&error) => {
-                tracing::warn!(
-                    "session key holds something other than a record; treating it as absent"
-                );
-                Ok(None)
-            }
-            Err(error) => Err(error),
+        command.arg("GETEX").arg(key).arg("PXAT").arg(deadline);
+        let read = self.run(Request::Command(&command), true).await;
+        record_read(read.and_then(parse_record))
+    }
+}
+
+/// A record as read, a key of another type being no record (logged).
+fn record_read(read: Result<Option<Loaded>, StoreError>) -> Result<Option<Loaded>, StoreError> {
+    match read {
+        Err(error) if holds_another_type(&error) => {
+            tracing::warn!(
+                "session key holds something other than a record; treating it as absent"
+            );
+            Ok(None)
         }
+        read => read,
     }
 }
 
@@ -104,7 +105,7 @@ impl RedisStore {
         let cache = cache.running(&self.inner.prefix);
         if !cache.current() {
             // Not known current: no copy is served or kept, and the read slides as without one.
-            return self.load_from_redis(id, Some(deadline)).await;
+            return self.load_from_redis(id, deadline).await;
         }
         let key = self.session_key(id);
         if let Some((copy, unsent)) = cache.get(&key, deadline) {
@@ -113,16 +114,41 @@ impl RedisStore {
             }
             return Ok(Some(copy));
         }
-        // A `GET`, then the slide through the cache's own connection: a `GETEX` would be a
-        // change, and Redis would invalidate the copy this read is about to keep.
         let ticket = cache.ticket(key);
-        let loaded = self.load_from_redis(id, None).await;
-        if let Ok(found) = &loaded
-            && !cache.settle(ticket, found.as_ref(), deadline)
-        {
+        let (loaded, lives) = match self.load_unslid(id).await {
+            Ok((loaded, lives)) => (loaded, lives),
+            Err(error) => {
+                let _ = cache.settle(ticket, None, None, deadline);
+                return Err(error);
+            }
+        };
+        if !cache.settle(ticket, loaded.as_ref(), lives, deadline) {
             self.slide_later(id, deadline);
         }
-        loaded
+        Ok(loaded)
+    }
+
+    /// The record and until when it lives, read with `GET` and `PTTL`, neither of which is a
+    /// change: a `GETEX` would be, and Redis would invalidate the copy this read is about to
+    /// keep. The deadline is counted from before the request was sent, so it errs early.
+    async fn load_unslid(
+        &self,
+        id: &Handle,
+    ) -> Result<(Option<Loaded>, Option<UnixMillis>), StoreError> {
+        let key = SessionKey {
+            prefix: &self.inner.prefix,
+            id,
+        };
+        let mut pipeline = deadpool_redis::redis::pipe();
+        pipeline.cmd("GET").arg(&key).cmd("PTTL").arg(&key);
+        let sent = UnixMillis::now();
+        let read = self.run(Request::Pipeline(&pipeline), true).await;
+        let (record, ttl): (Value, i64) = match read {
+            Ok(read) => read,
+            Err(error) => return record_read(Err(error)).map(|_| (None, None)),
+        };
+        let lives = u64::try_from(ttl).ok().map(|ttl| UnixMillis(sent.0 + ttl));
+        Ok((parse_record(record)?, lives))
     }
 }
 
@@ -199,7 +225,7 @@ impl SessionStore for RedisStore {
         if let Some(cache) = &self.inner.cache {
             return Box::pin(self.load_cached(cache, id, deadline)).await;
         }
-        self.load_from_redis(id, Some(deadline)).await
+        self.load_from_redis(id, deadline).await
     }
 
     async fn touch(&self, id: &Handle, deadline: UnixMillis) -> Result<bool, StoreError> {

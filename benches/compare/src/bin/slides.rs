@@ -1,7 +1,8 @@
 //! How often the local cache's slides drop other servers' copies: several servers, each with a
 //! cached store, share one Redis and take reads of the same sessions as a load balancer without
 //! stickiness would send them. Reads only, so every `GET` after the first read of a session on a
-//! server is a copy some other server's slide dropped (or the lease, or the bounds).
+//! server is a copy some other server's slide dropped (or the lease, or the bounds). Each server
+//! reads every session once before the count starts.
 //!
 //!     cargo run --release --manifest-path benches/compare/Cargo.toml --bin slides
 //!
@@ -110,7 +111,8 @@ async fn main() {
         misses as f64 / slides.max(1) as f64
     );
     println!(
-        "Redis commands per read: {:.4}",
+        "Redis round trips per read: {:.4} (a load is one, `GET` and `PTTL` pipelined; a slide \
+         is one, off the request's path)",
         (misses + slides) as f64 / reads as f64
     );
 }

@@ -15,10 +15,15 @@
 //! its `GET`, an invalidation or a write of that key (or a reconnection) voids it, and a void
 //! ticket keeps nothing.
 //!
-//! A copy is also served only while its record is known alive in Redis: until the deadline of
-//! the last slide Redis answered for that very copy. Redis deletes an expired key (and sends its
-//! invalidation) only when it gets round to it, which on a busy server can be long after the
-//! idle timeout ran out.
+//! A copy is also served only while its record is known alive in Redis: until the deadline read
+//! with it (`PTTL`), or that of the last slide Redis answered for that very copy. Redis deletes
+//! an expired key (and sends its invalidation) only when it gets round to it, which on a busy
+//! server can be long after the idle timeout ran out.
+//!
+//! Every slide is a change, which drops the other servers' copies of that session: a load reads
+//! the record's deadline rather than sliding it, and a slide waits until the record has run down
+//! by a tenth of its idle timeout, so each session slides at most once per tenth, whichever
+//! server reads it.
 
 mod cluster;
 mod config;
@@ -87,8 +92,8 @@ struct Entry {
     bytes: usize,
     /// The deadline last asked of Redis for the record, by a load or a slide.
     slid_to: UnixMillis,
-    /// Until when the record is known alive in Redis: the deadline of the last slide Redis
-    /// answered for this copy (0 until the first answer).
+    /// Until when the record is known alive in Redis: as read with the copy, or the deadline
+    /// of the last slide Redis answered for this copy.
     alive_until: UnixMillis,
     generation: u64,
     used: bool,
@@ -144,18 +149,14 @@ impl LocalCache {
             return None;
         };
         if entry.alive_until <= now {
-            // Its idle timeout may have run out in Redis; a copy whose first slide is still
-            // unanswered stays, for that answer.
-            if entry.alive_until.0 != 0 {
-                state.remove(key);
-            }
+            // Its idle timeout may have run out in Redis, which deletes it when it gets round
+            // to it.
+            state.remove(key);
             counted("miss");
             return None;
         }
         entry.used = true;
-        let left = entry.slid_to.0.saturating_sub(now.0);
-        let wanted = deadline.0.saturating_sub(now.0);
-        let slide = left < wanted - wanted / 10;
+        let slide = due(entry.slid_to, deadline, now);
         if slide {
             entry.slid_to = deadline;
         }
@@ -205,15 +206,16 @@ impl LocalCache {
         }
     }
 
-    /// Ends a load, which read without sliding: keeps its result if nothing invalidated the key
-    /// since its ticket was taken, and slides the record to `deadline` (a copy another load
-    /// kept meanwhile stays, its slide under way). `false` when the slide could not be queued
-    /// (the caller sends it).
+    /// Ends a load, which read without sliding the record that lives until `lives`: keeps its
+    /// result if nothing invalidated the key since its ticket was taken (a copy another load
+    /// kept meanwhile stays), and slides the record to `deadline` if a slide is due. `false`
+    /// when the slide could not be queued (the caller sends it).
     #[must_use]
     pub(super) fn settle(
         &self,
         ticket: Ticket,
         loaded: Option<&Loaded>,
+        lives: Option<UnixMillis>,
         deadline: UnixMillis,
     ) -> bool {
         let mut state = self.lock();
@@ -232,8 +234,17 @@ impl LocalCache {
         if unchanged && state.entries.contains_key(&ticket.key) {
             return true;
         }
+        let Some(loaded) = loaded else {
+            return true;
+        };
+        // A record without a deadline (none set yet, or gone) is given one and not kept.
+        let Some(lives) = lives else {
+            drop(state);
+            return self.slide(&ticket.key, deadline, 0);
+        };
+        let slide = due(lives, deadline, UnixMillis::now());
         let mut generation = 0;
-        if let (true, Some(loaded)) = (unchanged, loaded) {
+        if unchanged {
             let bytes = loaded.revision.as_ref().map_or(0, |r| r.bytes().len())
                 + loaded
                     .fields
@@ -246,11 +257,14 @@ impl LocalCache {
                 ticket.key.clone(),
                 loaded.clone(),
                 bytes,
-                deadline,
+                lives,
             );
+            if let (true, Some(entry)) = (slide, state.entries.get_mut(&ticket.key)) {
+                entry.slid_to = deadline;
+            }
         }
         drop(state);
-        loaded.is_none() || self.slide(&ticket.key, deadline, generation)
+        !slide || self.slide(&ticket.key, deadline, generation)
     }
 
     /// Drops the copies of `keys` (Redis invalidated them, or this server writes them).
@@ -278,6 +292,15 @@ impl LocalCache {
     }
 }
 
+/// Whether a record that lives until `lives` is due to slide to `deadline`: once it has run
+/// down by a tenth of the way there. Every slide drops the other servers' copies, so they are
+/// spaced that far apart.
+fn due(lives: UnixMillis, deadline: UnixMillis, now: UnixMillis) -> bool {
+    let left = lives.0.saturating_sub(now.0);
+    let wanted = deadline.0.saturating_sub(now.0);
+    left < wanted - wanted / 10
+}
+
 impl State {
     fn insert(
         &mut self,
@@ -285,7 +308,7 @@ impl State {
         key: String,
         loaded: Loaded,
         bytes: usize,
-        slid_to: UnixMillis,
+        lives: UnixMillis,
     ) -> u64 {
         if bytes > config.max_bytes {
             return 0;
@@ -305,8 +328,8 @@ impl State {
             Entry {
                 loaded,
                 bytes,
-                slid_to,
-                alive_until: UnixMillis(0),
+                slid_to: lives,
+                alive_until: lives,
                 generation,
                 used: false,
             },
@@ -364,10 +387,11 @@ mod tests {
     /// Far ahead: a record Redis keeps for as long as a test runs.
     const LATER: UnixMillis = UnixMillis(u64::MAX / 2);
 
-    /// Keeps `value` as `key`'s copy; its generation (0: not kept).
-    fn load(cache: &LocalCache, key: &str, value: &str) -> u64 {
+    /// Keeps `value` as `key`'s copy of a record that lives until `lives`; its generation (0:
+    /// not kept).
+    fn load(cache: &LocalCache, key: &str, value: &str, lives: UnixMillis) -> u64 {
         let ticket = cache.ticket(key.to_owned());
-        let _ = cache.settle(ticket, Some(&loaded(value)), LATER);
+        let _ = cache.settle(ticket, Some(&loaded(value)), Some(lives), LATER);
         cache
             .lock()
             .entries
@@ -375,47 +399,59 @@ mod tests {
             .map_or(0, |entry| entry.generation)
     }
 
-    /// Keeps `value` as `key`'s copy, its slide answered.
     fn keep(cache: &LocalCache, key: &str, value: &str) {
-        let generation = load(cache, key, value);
-        cache.slid(key, generation, LATER);
+        load(cache, key, value, LATER);
     }
 
     #[test]
-    fn a_copy_is_served_once_redis_answered_its_slide() {
+    fn a_copy_is_not_served_past_the_deadline_read_with_it() {
         let cache = proven(LocalCacheConfig::default());
-        let generation = load(&cache, "s:a", "1");
-        assert!(
-            cache.get("s:a", UnixMillis(0)).is_none(),
-            "not yet known alive"
-        );
-        cache.slid("s:a", generation, LATER);
-        assert!(cache.get("s:a", UnixMillis(0)).is_some());
-    }
-
-    #[test]
-    fn a_copy_is_not_served_past_the_deadline_redis_answered() {
-        let cache = proven(LocalCacheConfig::default());
-        let generation = load(&cache, "s:a", "1");
-        cache.slid("s:a", generation, UnixMillis::now());
-        std::thread::sleep(Duration::from_millis(2));
+        load(&cache, "s:a", "1", UnixMillis(UnixMillis::now().0 + 1));
+        std::thread::sleep(Duration::from_millis(5));
         assert!(cache.get("s:a", UnixMillis(0)).is_none());
+    }
+
+    #[test]
+    fn a_slide_redis_answered_extends_the_copys_life() {
+        let cache = proven(LocalCacheConfig::default());
+        let generation = load(&cache, "s:a", "1", UnixMillis(UnixMillis::now().0 + 1));
         cache.slid("s:a", generation, LATER);
-        assert!(
-            cache.get("s:a", UnixMillis(0)).is_none(),
-            "dropped, not kept"
-        );
+        std::thread::sleep(Duration::from_millis(5));
+        assert!(cache.get("s:a", UnixMillis(0)).is_some());
     }
 
     #[test]
     fn a_slide_answered_for_an_earlier_copy_vouches_for_no_later_one() {
         let cache = proven(LocalCacheConfig::default());
-        let earlier = load(&cache, "s:a", "1");
+        let soon = || UnixMillis(UnixMillis::now().0 + 1);
+        let earlier = load(&cache, "s:a", "1", soon());
         cache.invalidate(["s:a"]);
-        let later = load(&cache, "s:a", "2");
+        let later = load(&cache, "s:a", "2", soon());
         assert_ne!(earlier, later);
         cache.slid("s:a", earlier, LATER);
+        std::thread::sleep(Duration::from_millis(5));
         assert!(cache.get("s:a", UnixMillis(0)).is_none());
+    }
+
+    #[test]
+    fn a_load_slides_only_a_record_that_has_run_down_by_a_tenth() {
+        let cache = proven(LocalCacheConfig::default());
+        let now = UnixMillis::now().0;
+        let deadline = UnixMillis(now + 100_000);
+        let (sender, mut slides) = tokio::sync::mpsc::unbounded_channel();
+        *cache.slides.lock().unwrap() = Some(sender);
+        for (key, lives) in [("s:fresh", now + 95_000), ("s:worn", now + 85_000)] {
+            let ticket = cache.ticket(key.to_owned());
+            assert!(cache.settle(
+                ticket,
+                Some(&loaded("1")),
+                Some(UnixMillis(lives)),
+                deadline
+            ));
+        }
+        let slide = slides.try_recv().expect("one slide");
+        assert_eq!((slide.key.as_str(), slide.deadline), ("s:worn", deadline));
+        assert!(slides.try_recv().is_err(), "the fresh record was not slid");
     }
 
     #[test]
@@ -423,7 +459,7 @@ mod tests {
         let cache = proven(LocalCacheConfig::default());
         let ticket = cache.ticket("s:a".to_owned());
         cache.invalidate(["s:a"]);
-        let _ = cache.settle(ticket, Some(&loaded("old")), LATER);
+        let _ = cache.settle(ticket, Some(&loaded("old")), Some(LATER), LATER);
         assert!(cache.get("s:a", UnixMillis(0)).is_none());
     }
 
@@ -432,7 +468,7 @@ mod tests {
         let cache = proven(LocalCacheConfig::default());
         let ticket = cache.ticket("s:a".to_owned());
         cache.clear();
-        let _ = cache.settle(ticket, Some(&loaded("old")), LATER);
+        let _ = cache.settle(ticket, Some(&loaded("old")), Some(LATER), LATER);
         assert!(cache.get("s:a", UnixMillis(0)).is_none());
     }
 
