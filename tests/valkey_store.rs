@@ -1,12 +1,50 @@
 //! The conformance suite against Valkey 8.1+, where the Redis store updates small records with
 //! one native compare-and-set (`SET … IFEQ`) instead of `update.lua`, plus what that write
-//! itself promises.
+//! itself promises; and the suite again with the local cache on.
 
 mod common;
 
 use common::Valkey;
 
 tower_redis_session::conformance_suite!(Valkey);
+
+/// The same, with the local cache on: Valkey's client tracking keeps the copies current.
+#[cfg(feature = "local-cache")]
+mod with_the_local_cache {
+    use std::time::Duration;
+
+    use super::common::server::RedisServer;
+    use tower_redis_session::test_kit::Backend;
+    use tower_redis_session::{LocalCacheConfig, RedisStore};
+
+    struct CachedValkey {
+        _server: RedisServer,
+        store: RedisStore,
+    }
+
+    impl Backend for CachedValkey {
+        type Store = RedisStore;
+
+        fn start() -> Self {
+            let server = RedisServer::start_valkey();
+            let store = RedisStore::builder(server.url())
+                .command_timeout(Duration::from_millis(500))
+                .local_cache(LocalCacheConfig::default())
+                .build()
+                .expect("a store on Valkey with a local cache");
+            Self {
+                _server: server,
+                store,
+            }
+        }
+
+        fn store(&self) -> RedisStore {
+            self.store.clone()
+        }
+    }
+
+    tower_redis_session::conformance_suite!(CachedValkey);
+}
 
 use common::server::{RedisServer, command_name};
 use tower_redis_session::test_kit::{Backend, Client, app};
