@@ -259,4 +259,9 @@ async fn the_local_cache_follows_a_cluster_failover_and_misses_no_sign_out() {
             "never read as signed out: {reply:?}"
         );
     }
+    // The next test finds the cluster settled: the old master a replica of the new one.
+    while master_and_replica(cluster, &key) != Some((replica, master)) {
+        assert!(Instant::now() < deadline, "the cluster never settled");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

@@ -33,11 +33,7 @@ async fn a_sentinel_failover_recovers_with_the_data() {
     let mut client = client_of(group, Duration::from_secs(1));
     client.post("/login/alice", "").await;
     client.post("/cart/add/tea/2", "").await;
-    // The replica has everything before the switch.
-    cli(group.master, &["WAIT", "1", "1000"]);
-
-    let sentinel = group.sentinels[0];
-    assert!(cli(sentinel, &["SENTINEL", "FAILOVER", MASTER_NAME]).contains("OK"));
+    let (_, new_master) = group.fail_over();
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut statuses = Vec::new();
     let mut recovered = None;
@@ -49,7 +45,7 @@ async fn a_sentinel_failover_recovers_with_the_data() {
             "no hang past the timeout"
         );
         statuses.push(reply.status);
-        let promoted = cli(group.replica, &["INFO", "replication"]).contains("role:master");
+        let promoted = cli(new_master, &["INFO", "replication"]).contains("role:master");
         if reply.status == StatusCode::OK && promoted {
             recovered = Some(reply);
             break;
@@ -73,6 +69,7 @@ async fn a_sentinel_failover_recovers_with_the_data() {
         "nothing acknowledged was lost: {cart}, {acknowledged} acknowledged"
     );
     assert_eq!(client.get("/me").await.body, "alice");
+    group.settle();
 }
 
 #[cfg(feature = "cart")]
@@ -117,10 +114,7 @@ async fn the_local_cache_follows_a_failover_and_misses_no_sign_out() {
     let mut other = device.clone();
     other.set_app(cached());
     assert_eq!(other.get("/me").await.body, "alice");
-    cli(group.master, &["WAIT", "1", "1000"]);
-
-    let sentinel = group.sentinels[0];
-    assert!(cli(sentinel, &["SENTINEL", "FAILOVER", MASTER_NAME]).contains("OK"));
+    group.fail_over();
     // Signed out as soon as the new master takes writes.
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
@@ -151,4 +145,5 @@ async fn the_local_cache_follows_a_failover_and_misses_no_sign_out() {
             "never read as signed out: {reply:?}"
         );
     }
+    group.settle();
 }

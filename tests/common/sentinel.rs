@@ -4,7 +4,7 @@
 use std::process::Child;
 use std::sync::OnceLock;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::cluster::{answers, free_port_pair, redis_cli, spawn_watched, wait_for};
 
@@ -29,6 +29,62 @@ impl RedisSentinel {
             .iter()
             .map(|port| format!("redis://127.0.0.1:{port}"))
             .collect()
+    }
+
+    /// The port of the master the Sentinels name now.
+    pub fn current_master(&self) -> u16 {
+        let reply = redis_cli(
+            self.sentinels[0],
+            &["SENTINEL", "GET-MASTER-ADDR-BY-NAME", MASTER_NAME],
+        );
+        (reply.lines().nth(1))
+            .and_then(|port| port.trim().parse().ok())
+            .expect("the Sentinels name a master")
+    }
+
+    /// Waits until the node that is not the master is its synced replica: after a failover the
+    /// old master stays a master for some ten seconds, then syncs with the new one, and the
+    /// Sentinels refuse another failover until then. The master's port and the replica's.
+    pub fn settle(&self) -> (u16, u16) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let master = self.current_master();
+            let replica = if master == self.master {
+                self.replica
+            } else {
+                self.master
+            };
+            let link = redis_cli(replica, &["INFO", "replication"]);
+            if link.contains(&format!("master_port:{master}"))
+                && link.contains("master_link_status:up")
+            {
+                return (master, replica);
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{replica} never became a synced replica of {master}"
+            );
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+
+    /// Fails the group over once its replica has everything the master has (as a failover
+    /// never loses an acknowledged write); the ports of the master before and after.
+    pub fn fail_over(&self) -> (u16, u16) {
+        let (old, new) = self.settle();
+        redis_cli(old, &["WAIT", "1", "5000"]);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let reply = redis_cli(self.sentinels[0], &["SENTINEL", "FAILOVER", MASTER_NAME]);
+            if reply.contains("OK") {
+                return (old, new);
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the Sentinels never began a failover: {reply}"
+            );
+            std::thread::sleep(Duration::from_millis(250));
+        }
     }
 
     fn start() -> Self {
