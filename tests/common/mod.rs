@@ -104,3 +104,45 @@ impl Backend for Valkey {
         self.0.store()
     }
 }
+
+/// Signs `device` out as soon as the store takes writes again (after a failover), then reads
+/// `/me` as `other` until it is signed out: a read begun more than `lease` after the sign-out
+/// returned must not see the session.
+pub async fn sign_out_seen_within(
+    device: &mut tower_redis_session::test_kit::Client,
+    other: &mut tower_redis_session::test_kit::Client,
+    lease: Duration,
+) {
+    use axum::http::StatusCode;
+    use std::time::Instant;
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let reply = device.post("/logout", "").await;
+        if reply.status == StatusCode::OK && reply.body == "true" {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the sign-out never went through: {reply:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let signed_out = Instant::now();
+    loop {
+        let asked = Instant::now();
+        let reply = other.get("/me").await;
+        if reply.status == StatusCode::OK && reply.body == "anonymous" {
+            return;
+        }
+        assert!(
+            reply.status != StatusCode::OK || asked - signed_out < lease,
+            "the session was still read {:?} after the sign-out: {reply:?}",
+            asked - signed_out
+        );
+        assert!(
+            Instant::now() < deadline,
+            "never read as signed out: {reply:?}"
+        );
+    }
+}
