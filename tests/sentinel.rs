@@ -7,9 +7,21 @@ use std::time::Duration;
 
 use common::cluster::redis_cli;
 use common::sentinel::{MASTER_NAME, RedisSentinel};
-use tower_redis_session::RedisStore;
 use tower_redis_session::test_kit::Backend;
 use tower_redis_session::test_kit::{Client, app};
+use tower_redis_session::{RedisStore, RedisStoreBuilder};
+
+/// A store of the shared Sentinel group's master, with a key prefix of the test's own, as
+/// `configure` makes it.
+fn store_of_the_group(
+    configure: impl FnOnce(RedisStoreBuilder) -> RedisStoreBuilder,
+) -> RedisStore {
+    let group = RedisSentinel::shared();
+    let builder = RedisStore::sentinel_builder(MASTER_NAME, group.sentinel_urls())
+        .key_prefix(common::unique_prefix())
+        .command_timeout(Duration::from_secs(2));
+    configure(builder).build().expect("a sentinel store")
+}
 
 /// The shared Sentinel group's master, through a store with a key prefix of the test's own.
 struct Sentinel {
@@ -20,13 +32,9 @@ impl Backend for Sentinel {
     type Store = RedisStore;
 
     fn start() -> Self {
-        let group = RedisSentinel::shared();
-        let store = RedisStore::sentinel_builder(MASTER_NAME, group.sentinel_urls())
-            .key_prefix(common::unique_prefix())
-            .command_timeout(Duration::from_secs(2))
-            .build()
-            .expect("a sentinel store");
-        Self { store }
+        Self {
+            store: store_of_the_group(|builder| builder),
+        }
     }
 
     fn store(&self) -> RedisStore {
@@ -49,14 +57,10 @@ mod with_the_local_cache {
         type Store = RedisStore;
 
         fn start() -> Self {
-            let group = RedisSentinel::shared();
-            let store = RedisStore::sentinel_builder(MASTER_NAME, group.sentinel_urls())
-                .key_prefix(common::unique_prefix())
-                .command_timeout(Duration::from_secs(2))
-                .local_cache(tower_redis_session::LocalCacheConfig::default())
-                .build()
-                .expect("a sentinel store with a local cache");
-            Self { store }
+            let cache = tower_redis_session::LocalCacheConfig::default();
+            Self {
+                store: store_of_the_group(|builder| builder.local_cache(cache)),
+            }
         }
 
         fn store(&self) -> RedisStore {
