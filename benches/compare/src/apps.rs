@@ -290,7 +290,11 @@ pub fn floor_default_pool(url: &str) -> Router {
 }
 
 pub fn ours(url: &str, work: Work) -> Router {
-    ours_with(tower_redis_session::RedisStore::builder(url), work, |layer| layer)
+    ours_with(
+        tower_redis_session::RedisStore::builder(url),
+        work,
+        |layer| layer,
+    )
 }
 
 /// Ours with the local cache: a read of a session this server has read before sends no command
