@@ -17,14 +17,16 @@ use tower_redis_session::test_kit::{Client, app};
 /// The tests here fail or stall nodes of the shared cluster, so they take turns.
 static CLUSTER_IN_USE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
+/// The slot of `key`.
+fn slot_of(cluster: &RedisCluster, key: &str) -> u16 {
+    let slot = cli(cluster.ports[0], &["CLUSTER", "KEYSLOT", key]);
+    slot.trim().parse().expect("a slot number")
+}
+
 /// The port of the master serving `key`'s slot, and of its replica, if it has one.
-fn master_and_replica(cluster: &RedisCluster, key: &str) -> Option<(u16, u16)> {
-    let any = cluster.ports[0];
-    let slot: u16 = cli(any, &["CLUSTER", "KEYSLOT", key])
-        .trim()
-        .parse()
-        .unwrap();
-    let nodes = cli(any, &["CLUSTER", "NODES"]);
+fn master_and_replica(cluster: &RedisCluster, key: &str) -> (u16, Option<u16>) {
+    let slot = slot_of(cluster, key);
+    let nodes = cli(cluster.ports[0], &["CLUSTER", "NODES"]);
     let lines: Vec<Vec<&str>> = nodes.lines().map(|l| l.split(' ').collect()).collect();
     let port_of = |fields: &Vec<&str>| -> u16 {
         fields[1].split(['@', ':']).nth(1).unwrap().parse().unwrap()
@@ -41,8 +43,8 @@ fn master_and_replica(cluster: &RedisCluster, key: &str) -> Option<(u16, u16)> {
                 })
         })
         .expect("a master for the slot");
-    let replica = lines.iter().find(|fields| fields[3] == master[0])?;
-    Some((port_of(master), port_of(replica)))
+    let replica = lines.iter().find(|fields| fields[3] == master[0]);
+    (port_of(master), replica.map(port_of))
 }
 
 /// A client of the test app, whose store runs on the cluster within `timeout`.
@@ -67,7 +69,9 @@ async fn a_master_failure_is_a_503_then_recovers_with_the_data() {
         .build()
         .unwrap()
         .cart_key(&CartOwner::User("alice".to_owned()));
-    let (master, replica) = master_and_replica(cluster, &cart).expect("the master's replica");
+    let (master, Some(replica)) = master_and_replica(cluster, &cart) else {
+        panic!("the master of {cart} has no replica");
+    };
 
     // Acknowledged writes that reached the replica survive the failover: wait until it has
     // everything the master has.
@@ -130,6 +134,57 @@ async fn a_reply_slower_than_half_a_second_is_awaited_up_to_the_command_timeout(
     assert!(started.elapsed() >= Duration::from_millis(650));
 }
 
+/// A master that refuses commands for a moment (`CLUSTERDOWN`, as while a slot moves or a
+/// failover settles) is asked again within milliseconds: three refusals and the answer after
+/// them fit in the default 2 s command timeout (redis-rs' own first retry waits 1.28 s).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_master_refusing_commands_for_a_moment_is_asked_again_within_the_command_timeout() {
+    let _turn = CLUSTER_IN_USE.lock().await;
+    let cluster = RedisCluster::shared();
+    let prefix = common::unique_prefix();
+    let store = RedisStore::cluster_builder(cluster.urls())
+        .key_prefix(prefix.clone())
+        .build()
+        .unwrap();
+    let mut client = Client::new(app(store, |b| b));
+    client.post("/login/alice", "").await;
+    let [key] = &session_keys(cluster, &prefix)[..] else {
+        panic!("one session");
+    };
+    let (master, _) = master_and_replica(cluster, key);
+    let slot = slot_of(cluster, key).to_string();
+    let refusals = || {
+        let stats = cli(master, &["INFO", "errorstats"]);
+        (stats.lines())
+            .find_map(|line| line.strip_prefix("errorstat_CLUSTERDOWN:count="))
+            .map_or(0, |count| count.trim().parse::<u64>().unwrap_or(0))
+    };
+    let before = refusals();
+
+    // The master stops serving the session's slot until it has refused the read three times.
+    assert!(cli(master, &["CLUSTER", "DELSLOTS", &slot]).contains("OK"));
+    let reading = tokio::spawn(async move { client.get("/me").await });
+    while refusals() < before + 3 && !reading.is_finished() {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(cli(master, &["CLUSTER", "ADDSLOTS", &slot]).contains("OK"));
+    let reply = reading.await.unwrap();
+    assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
+    assert_eq!(reply.body, "alice");
+}
+
+/// The session keys under `prefix`, on every master.
+fn session_keys(cluster: &RedisCluster, prefix: &str) -> Vec<String> {
+    (cluster.ports.iter())
+        .filter(|port| cli(**port, &["ROLE"]).starts_with("master"))
+        .flat_map(|port| {
+            let keys = cli(*port, &["KEYS", &format!("{prefix}s:*")]);
+            keys.lines().map(str::to_owned).collect::<Vec<_>>()
+        })
+        .filter(|key| !key.is_empty())
+        .collect()
+}
+
 /// The replication offset of the node at `port`.
 fn replication_offset(port: u16) -> Option<u64> {
     cli(port, &["INFO", "replication"])
@@ -160,16 +215,7 @@ async fn the_local_cache_follows_a_cluster_failover_and_misses_no_sign_out() {
             .unwrap();
         app(store, |b| b)
     };
-    let session_keys = || -> Vec<String> {
-        (cluster.ports.iter())
-            .filter(|port| cli(**port, &["ROLE"]).starts_with("master"))
-            .flat_map(|port| {
-                let keys = cli(*port, &["KEYS", &format!("{prefix}s:*")]);
-                keys.lines().map(str::to_owned).collect::<Vec<_>>()
-            })
-            .filter(|key| !key.is_empty())
-            .collect()
-    };
+    let session_keys = || session_keys(cluster, &prefix);
     // A session whose master has a replica (an earlier test may have left a master without).
     let mut found = None;
     for _ in 0..20 {
@@ -179,11 +225,11 @@ async fn the_local_cache_follows_a_cluster_failover_and_misses_no_sign_out() {
             panic!("one session: {:?}", session_keys());
         };
         match master_and_replica(cluster, key) {
-            Some((master, replica)) => {
+            (master, Some(replica)) => {
                 found = Some((device, key.clone(), master, replica));
                 break;
             }
-            None => assert_eq!(device.post("/logout", "").await.body, "true"),
+            (_, None) => assert_eq!(device.post("/logout", "").await.body, "true"),
         }
     }
     let (mut device, key, master, replica) = found.expect("a session on a master with a replica");
@@ -234,7 +280,7 @@ async fn the_local_cache_follows_a_cluster_failover_and_misses_no_sign_out() {
     common::sign_out_seen_within(&mut device, &mut other, LEASE).await;
     // The next test finds the cluster settled: the old master a replica of the new one.
     let deadline = Instant::now() + Duration::from_secs(30);
-    while master_and_replica(cluster, &key) != Some((replica, master)) {
+    while master_and_replica(cluster, &key) != (replica, Some(master)) {
         assert!(Instant::now() < deadline, "the cluster never settled");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

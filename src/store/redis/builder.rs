@@ -14,10 +14,10 @@ use deadpool_redis::redis::{AsyncConnectionConfig, Client, RedisError};
 
 use super::connection::{Connections, Pool};
 use super::manager::ClientManager;
-#[cfg(feature = "cluster")]
-use super::manager::ClusterManager;
 #[cfg(feature = "sentinel")]
 use super::manager::SentinelManager;
+#[cfg(feature = "cluster")]
+use super::manager::{ClusterManager, cluster_client};
 use super::recycler::Recycler;
 use super::server_error::server_name;
 use super::{Inner, RedisStore};
@@ -177,7 +177,8 @@ impl RedisStoreBuilder {
     }
 
     /// Longest time one store operation may take, connecting and retrying included (default 2 s).
-    /// Past it the operation fails with [`StoreError::Timeout`] and the request gets a 503.
+    /// Past it the operation fails with [`StoreError::Timeout`] and the request gets a 503. On a
+    /// Cluster, a node refusing a command for a moment is asked again within it, from 10 ms on.
     pub fn command_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -249,7 +250,7 @@ impl RedisStoreBuilder {
             Target::Client(client) => Pool::Server(self.pool(self.client_manager(*client))?),
             #[cfg(feature = "cluster")]
             Target::Cluster(urls) => {
-                let client = ClusterClient::new(urls).map_err(misconfigured)?;
+                let client = cluster_client(urls, self.timeout).map_err(misconfigured)?;
                 Pool::Cluster(self.pool(ClusterManager { client })?)
             }
             #[cfg(feature = "cluster")]

@@ -5,8 +5,12 @@
 //! decides whether to call it, so a connection in steady use is never pinged.
 
 use deadpool::managed::{self, Metrics, RecycleResult};
+#[cfg(feature = "cluster")]
+use deadpool_redis::redis::RedisResult;
 use deadpool_redis::redis::aio::{ConnectionLike, MultiplexedConnection};
 use deadpool_redis::redis::{AsyncConnectionConfig, Client, RedisError};
+#[cfg(feature = "cluster")]
+use std::time::Duration;
 
 #[cfg(feature = "cluster")]
 use deadpool_redis::redis::cluster::ClusterClient;
@@ -45,6 +49,23 @@ impl managed::Manager for ClientManager {
 #[cfg(feature = "cluster")]
 pub(super) struct ClusterManager {
     pub(super) client: ClusterClient,
+}
+
+/// The client of a Cluster given by its URLs, whose retries fit the command `timeout`.
+///
+/// redis-rs waits at least 1.28 s before retrying a command that a node refused for a moment
+/// (`CLUSTERDOWN`, `TRYAGAIN`, `LOADING`, a node not yet reconnected): within the default 2 s
+/// command timeout, one such refusal costs a request 1.28 s and two cost it a 503. Here the waits
+/// start at 10 ms and grow to an eighth of the timeout, so a blip of a few milliseconds costs a
+/// few milliseconds, and a longer outage is still retried until the timeout gives up.
+#[cfg(feature = "cluster")]
+pub(super) fn cluster_client(urls: Vec<String>, timeout: Duration) -> RedisResult<ClusterClient> {
+    let longest_wait = u64::try_from((timeout / 8).as_millis()).unwrap_or(u64::MAX);
+    ClusterClient::builder(urls)
+        .connection_timeout(timeout)
+        .min_retry_wait(10)
+        .max_retry_wait(longest_wait.max(11))
+        .build()
 }
 
 #[cfg(feature = "cluster")]
