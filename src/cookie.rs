@@ -247,6 +247,12 @@ impl CookieSettings {
     }
 
     /// The Set-Cookie header `update` needs, if any, with a value as `encode` writes it.
+    #[cfg(any(
+        feature = "cart",
+        feature = "remember-me",
+        feature = "flash",
+        feature = "dbsc"
+    ))]
     pub(crate) fn render_update<T>(
         &self,
         update: &CookieUpdate<T>,

@@ -18,7 +18,7 @@ macro_rules! counter {
     };
 }
 #[cfg_attr(
-    not(any(feature = "remember-me", feature = "dbsc")),
+    not(any(feature = "remember-me", feature = "dbsc", feature = "local-cache")),
     expect(unused_imports, reason = "features define their counters with it")
 )]
 pub(crate) use counter;

@@ -32,6 +32,7 @@ pub enum Evidence {
 pub(crate) type TheftHook = Arc<dyn Fn(&TheftDetected) + Send + Sync>;
 
 /// Tells the application's hook, if it has one, that `user`'s credential was stolen.
+#[cfg(any(feature = "remember-me", feature = "dbsc"))]
 pub(crate) fn report(
     hook: Option<&TheftHook>,
     user: &str,

@@ -12,7 +12,7 @@ use crate::error::StoreError;
 /// `None` when it has none.
 #[cfg_attr(
     not(any(feature = "remember-me", feature = "dbsc")),
-    expect(dead_code, reason = "an extension point: only features call it")
+    allow(dead_code, reason = "an extension point: only features call it")
 )]
 pub(crate) fn of(context: &Context, meta: &HashMap<String, String>) -> Option<String> {
     let carried: HashMap<&str, &String> = (context.features.iter())
@@ -25,7 +25,7 @@ pub(crate) fn of(context: &Context, meta: &HashMap<String, String>) -> Option<St
 /// The fields a credential keeps, from the JSON [`of`] made; nothing from anything else.
 #[cfg_attr(
     not(feature = "remember-me"),
-    expect(
+    allow(
         dead_code,
         reason = "an extension point: only a credential's feature calls it"
     )
@@ -41,7 +41,7 @@ pub(crate) fn parse(carried: Option<&str>) -> HashMap<String, String> {
 /// itself).
 #[cfg_attr(
     not(feature = "remember-me"),
-    expect(
+    allow(
         dead_code,
         reason = "an extension point: only a credential's feature calls it"
     )

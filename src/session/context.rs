@@ -18,6 +18,10 @@ pub(crate) struct Context {
     /// The application's rendering of session failures, if it has one.
     pub(crate) render_failure: Option<Renderer>,
     /// The application's theft hook, if it has one.
+    #[cfg_attr(
+        not(any(feature = "remember-me", feature = "dbsc")),
+        expect(dead_code, reason = "only a credential's feature detects a theft")
+    )]
     pub(crate) on_theft: Option<TheftHook>,
     /// The metadata fields whose presence on a loaded record runs the features' `loaded` hooks
     /// (see `Feature::guard_field`); empty unless a feature guards sessions.
@@ -47,12 +51,7 @@ impl Context {
 
     /// The registered feature of type `F`, if any.
     #[cfg_attr(
-        not(any(
-            feature = "cart",
-            feature = "remember-me",
-            feature = "flash",
-            feature = "dbsc"
-        )),
+        not(any(feature = "cart", feature = "remember-me", feature = "flash")),
         expect(dead_code, reason = "an extension point: only features call it")
     )]
     pub(crate) fn feature<F: Feature>(&self) -> Option<Arc<F>> {

@@ -52,7 +52,7 @@ pub(crate) trait Feature: Any + Send + Sync {
     /// that credential gives it to the new session (see `session/carried.rs`).
     #[cfg_attr(
         not(any(feature = "remember-me", feature = "dbsc")),
-        expect(dead_code, reason = "an extension point: only features call it")
+        allow(dead_code, reason = "an extension point: only features call it")
     )]
     fn carried_field(&self) -> Option<&'static str> {
         None
@@ -62,7 +62,7 @@ pub(crate) trait Feature: Any + Send + Sync {
     /// (the feature's own among them, or not).
     #[cfg_attr(
         not(feature = "remember-me"),
-        expect(
+        allow(
             dead_code,
             reason = "an extension point: only a credential's feature calls it"
         )
