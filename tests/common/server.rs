@@ -118,6 +118,11 @@ impl RedisServer {
                 return false;
             }
             if ping(self.port) {
+                // Another test may have found the same port free and started its server there
+                // first: this one then answers until ours fails to bind. Only ours will do.
+                if process_id(self.port) != Some(child.id()) {
+                    break;
+                }
                 self.child = Some(child);
                 return true;
             }
@@ -209,6 +214,23 @@ impl Drop for RedisServer {
 fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
     listener.local_addr().expect("read the bound port").port()
+}
+
+/// The process ID of the server answering on `port`, from `INFO server`.
+fn process_id(port: u16) -> Option<u32> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    stream.write_all(b"INFO server\r\n").ok()?;
+    let mut reader = BufReader::new(stream);
+    let mut header = String::new();
+    reader.read_line(&mut header).ok()?;
+    let length: usize = header.trim().strip_prefix('$')?.parse().ok()?;
+    let mut body = vec![0u8; length];
+    reader.read_exact(&mut body).ok()?;
+    String::from_utf8_lossy(&body)
+        .lines()
+        .find_map(|line| line.strip_prefix("process_id:"))
+        .and_then(|id| id.trim().parse().ok())
 }
 
 fn ping(port: u16) -> bool {
