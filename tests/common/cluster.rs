@@ -62,11 +62,17 @@ impl RedisCluster {
             .iter()
             .map(|port| start_node(*port, &dir.join(port.to_string())))
             .collect();
+        // The end of the node's directory, which the server reports whatever links the
+        // temporary directory's path goes through (macOS: /private).
+        let node_dir = |port: &u16| format!("{}/{port}", dir_name(&dir));
+        // A node is ours if it runs in our directory: another test may have found the same
+        // port free and started its own server there first.
+        let ours = |port: &u16, time| answers(*port, "CONFIG GET dir", &node_dir(port), time);
         if let Some(silent) = ports
             .iter()
-            .find(|port| !answers(**port, "PING", "PONG", Duration::from_secs(10)))
+            .find(|port| !ours(port, Duration::from_secs(10)))
         {
-            for port in &ports {
+            for port in ports.iter().filter(|port| ours(port, Duration::ZERO)) {
                 redis_cli(*port, &["SHUTDOWN", "NOSAVE"]);
             }
             return Err(*silent);
@@ -104,6 +110,13 @@ impl RedisCluster {
             _watchdogs: watchdogs,
         }
     }
+}
+
+/// The last component of `dir`.
+pub fn dir_name(dir: &std::path::Path) -> String {
+    (dir.file_name())
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// A port whose cluster bus port (port + 10000) is free too.
@@ -165,11 +178,13 @@ pub fn wait_for(port: u16, command: &str, expected: &str) {
 pub fn answers(port: u16, command: &str, expected: &str, time: Duration) -> bool {
     let deadline = Instant::now() + time;
     let args: Vec<&str> = command.split(' ').collect();
-    while Instant::now() < deadline {
+    loop {
         if redis_cli(port, &args).contains(expected) {
             return true;
         }
+        if Instant::now() >= deadline {
+            return false;
+        }
         std::thread::sleep(Duration::from_millis(100));
     }
-    false
 }

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use std::time::{Duration, Instant};
 
-use super::cluster::{answers, free_port_pair, redis_cli, spawn_watched, wait_for};
+use super::cluster::{answers, dir_name, free_port_pair, redis_cli, spawn_watched, wait_for};
 
 pub const MASTER_NAME: &str = "sessions";
 
@@ -117,12 +117,22 @@ impl RedisSentinel {
                 node_dir.display()
             )));
         }
+        // A process is ours if it runs in our directory (a Sentinel: from our configuration
+        // file): another test may have found the same port free and started its server first.
+        let ours = |port: &u16, time| {
+            let node = format!("{}/{port}", dir_name(&dir));
+            answers(*port, "CONFIG GET dir", &node, time)
+        };
+        let our_sentinel = |port: &u16, time| {
+            let sentinel = format!("{}/s{port}", dir_name(&dir));
+            answers(*port, "INFO server", &sentinel, time)
+        };
         let stop = |ports: &[u16]| {
-            for port in ports {
+            for port in ports.iter().filter(|port| ours(port, Duration::ZERO)) {
                 redis_cli(*port, &["SHUTDOWN", "NOSAVE"]);
             }
         };
-        let alive = |port: &u16| answers(*port, "PING", "PONG", Duration::from_secs(10));
+        let alive = |port: &u16| ours(port, Duration::from_secs(10));
         if let Some(silent) = [master, replica].iter().find(|port| !alive(port)) {
             stop(&[master, replica]);
             return Err(*silent);
@@ -150,9 +160,16 @@ impl RedisSentinel {
                 config.display()
             )));
         }
-        if let Some(silent) = sentinels.iter().find(|port| !alive(port)) {
+        if let Some(silent) =
+            (sentinels.iter()).find(|port| !our_sentinel(port, Duration::from_secs(10)))
+        {
             stop(&[master, replica]);
-            stop(&sentinels);
+            for port in sentinels
+                .iter()
+                .filter(|port| our_sentinel(port, Duration::ZERO))
+            {
+                redis_cli(*port, &["SHUTDOWN", "NOSAVE"]);
+            }
             return Err(*silent);
         }
         for port in &sentinels {
