@@ -65,6 +65,10 @@ impl Driver {
         if let Some(home) = home {
             command.env("HOME", home);
         }
+        // Its own process group, which its browsers join: stopping the group stops them too,
+        // even those a test never quit.
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
         let child = match command
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
@@ -133,6 +137,11 @@ impl Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        #[cfg(unix)]
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
