@@ -118,3 +118,43 @@ async fn the_local_cache_follows_a_failover_and_misses_no_sign_out() {
     common::sign_out_seen_within(&mut device, &mut other, Duration::from_millis(100)).await;
     group.settle();
 }
+
+/// The local cache through a failover that leaves the old master running, a writable master
+/// until the Sentinels reconfigure it: a server that connects meanwhile is sent to the new
+/// master and signs out there, and the server that stayed on the old one sees it within the
+/// lease, from its copies and from the pool alike.
+#[cfg(feature = "local-cache")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_out_on_the_new_master_is_seen_while_the_old_master_still_runs() {
+    use tower_redis_session::LocalCacheConfig;
+
+    let _turn = GROUP_IN_USE.lock().await;
+    let group = RedisSentinel::shared();
+    let cached = || {
+        let store = RedisStore::sentinel_builder(MASTER_NAME, group.sentinel_urls())
+            .command_timeout(Duration::from_secs(1))
+            .local_cache(LocalCacheConfig::default())
+            .build()
+            .unwrap();
+        app(store, |b| b)
+    };
+    let mut stayed = Client::new(cached());
+    stayed.post("/login/alice", "").await;
+    assert_eq!(stayed.get("/me").await.body, "alice");
+    let (old, new) = group.fail_over();
+    // Until the Sentinels switch, redis-rs (which asks `SENTINEL MASTERS`) is still sent to
+    // the old master.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !group.switched_to(new) {
+        assert!(Instant::now() < deadline, "the Sentinels never switched");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut joined = stayed.clone();
+    joined.set_app(cached());
+    common::sign_out_seen_within(&mut joined, &mut stayed, Duration::from_millis(100)).await;
+    assert!(
+        cli(old, &["ROLE"]).starts_with("master"),
+        "the old master was still a master throughout"
+    );
+    group.settle();
+}

@@ -42,6 +42,17 @@ impl RedisSentinel {
             .expect("the Sentinels name a master")
     }
 
+    /// Whether every Sentinel has switched to `port` as the master (`SENTINEL MASTERS`, which
+    /// redis-rs asks, names the new master only then; during the failover, before the switch,
+    /// `GET-MASTER-ADDR-BY-NAME` already names the promoted replica).
+    pub fn switched_to(&self, port: u16) -> bool {
+        self.sentinels.iter().all(|sentinel| {
+            let reply = redis_cli(*sentinel, &["SENTINEL", "MASTER", MASTER_NAME]);
+            let mut lines = reply.lines();
+            lines.any(|line| line == "port") && lines.next() == Some(&port.to_string())
+        })
+    }
+
     /// Waits until the node that is not the master is its synced replica: after a failover the
     /// old master stays a master for some ten seconds, then syncs with the new one, and the
     /// Sentinels refuse another failover until then. The master's port and the replica's.

@@ -18,8 +18,10 @@ use super::manager::ClientManager;
 use super::manager::SentinelManager;
 #[cfg(feature = "cluster")]
 use super::manager::{ClusterManager, cluster_client};
-use super::recycler::Recycler;
-use super::server_error::server_name;
+use super::recycler::{Recycler, Retirement};
+#[cfg(any(feature = "cluster", feature = "sentinel"))]
+use super::server_error::redacted;
+use super::server_error::{redact, server_name};
 use super::{Inner, RedisStore};
 use crate::error::StoreError;
 
@@ -239,36 +241,45 @@ impl RedisStoreBuilder {
         self.check()?;
         let target = std::mem::replace(&mut self.target, Target::Refused(String::new()));
         let server = target.server();
+        let retirement = Arc::new(Retirement::default());
         // The one server's client, which the local cache's tracking connection copies.
         #[cfg(feature = "local-cache")]
         let tracked = super::cache::source(&target).map_err(misconfigured)?;
         let pool = match target {
             Target::Server(url) => {
                 let client = Client::open(url).map_err(misconfigured)?;
-                Pool::Server(self.pool(self.client_manager(client))?)
+                Pool::Server(self.pool(self.client_manager(client), &retirement)?)
             }
-            Target::Client(client) => Pool::Server(self.pool(self.client_manager(*client))?),
+            Target::Client(client) => {
+                Pool::Server(self.pool(self.client_manager(*client), &retirement)?)
+            }
             #[cfg(feature = "cluster")]
             Target::Cluster(urls) => {
                 let client = cluster_client(urls, self.timeout).map_err(misconfigured)?;
-                Pool::Cluster(self.pool(ClusterManager { client })?)
+                Pool::Cluster(self.pool(ClusterManager { client }, &retirement)?)
             }
             #[cfg(feature = "cluster")]
             Target::ClusterClient(client) => {
                 let client = *client;
-                Pool::Cluster(self.pool(ClusterManager { client })?)
+                Pool::Cluster(self.pool(ClusterManager { client }, &retirement)?)
             }
             #[cfg(feature = "sentinel")]
             Target::Sentinel { master, sentinels } => {
                 let client =
                     SentinelClient::build(sentinels, master, None, SentinelServerType::Master)
                         .map_err(misconfigured)?;
-                Pool::Sentinel(self.pool(SentinelManager::new(client, self.connection_config()))?)
+                Pool::Sentinel(self.pool(
+                    SentinelManager::new(client, self.connection_config()),
+                    &retirement,
+                )?)
             }
             #[cfg(feature = "sentinel")]
             Target::SentinelClient(client) => {
                 let client = *client;
-                Pool::Sentinel(self.pool(SentinelManager::new(client, self.connection_config()))?)
+                Pool::Sentinel(self.pool(
+                    SentinelManager::new(client, self.connection_config()),
+                    &retirement,
+                )?)
             }
             Target::Refused(why) => return Err(StoreError::Config(why)),
         };
@@ -282,9 +293,10 @@ impl RedisStoreBuilder {
                     replica_wait: self.replica_wait,
                     allow_eviction: self.allow_eviction,
                     server,
+                    retirement: Arc::clone(&retirement),
                 },
                 #[cfg(feature = "local-cache")]
-                cache: super::cache::handle(self.local_cache.take(), tracked)?,
+                cache: super::cache::handle(self.local_cache.take(), tracked, retirement)?,
                 prefix: self.prefix,
                 compare_and_set: AtomicBool::new(true),
             }),
@@ -353,7 +365,11 @@ impl RedisStoreBuilder {
             .set_response_timeout(None)
     }
 
-    fn pool<M>(&self, manager: M) -> Result<managed::Pool<Recycler<M>>, StoreError>
+    fn pool<M>(
+        &self,
+        manager: M,
+        retirement: &Arc<Retirement>,
+    ) -> Result<managed::Pool<Recycler<M>>, StoreError>
     where
         M: managed::Manager<Error = RedisError>,
         M::Type: ConnectionLike + Send,
@@ -362,6 +378,7 @@ impl RedisStoreBuilder {
             manager,
             trust: self.trust,
             allow_eviction: self.allow_eviction,
+            retirement: Arc::clone(retirement),
         };
         // Last in, first out: the connection used last is reused, so it stays within the trust
         // window and is not pinged, while spare connections idle.
@@ -377,24 +394,4 @@ impl RedisStoreBuilder {
 /// A client that could not be set up from its settings: what the client library said.
 fn misconfigured(error: RedisError) -> StoreError {
     StoreError::Config(error.to_string())
-}
-
-/// URLs with any password replaced by `***`.
-#[cfg(any(feature = "cluster", feature = "sentinel"))]
-fn redacted(urls: &[String]) -> Vec<String> {
-    urls.iter().map(|url| redact(url)).collect()
-}
-
-/// A URL with any password replaced by `***`, fit for an error message.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let credentials = &url[scheme + 3..at];
-            match credentials.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
-    }
 }

@@ -21,7 +21,7 @@ use super::manager::ClientManager;
 use super::manager::ClusterManager;
 #[cfg(feature = "sentinel")]
 use super::manager::SentinelManager;
-use super::recycler::{ConnectError, Recycler};
+use super::recycler::{ConnectError, Recycler, Retirement};
 use super::scripts::ScriptCall;
 use super::server_error::ServerError;
 use tracing::Instrument as _;
@@ -141,6 +141,8 @@ pub(super) struct Connections {
     pub(super) allow_eviction: bool,
     /// The server, as errors name it (`Redis at host:port`).
     pub(super) server: Arc<str>,
+    /// Which connections a failover made wrong (shared with the pool's recycler).
+    pub(super) retirement: Arc<Retirement>,
 }
 
 /// A connection handle kept for the next requests: checking one out of deadpool costs more than
@@ -152,6 +154,8 @@ pub(super) struct Recent {
     last_used: Instant,
     /// When it was last checked out of the pool, which checks the server's policy.
     checked_out: Instant,
+    /// The retirements before it was checked out: a later one retires it.
+    generation: u64,
 }
 
 impl Connections {
@@ -251,6 +255,10 @@ impl Connections {
                     Ok(value) => return Ok(value),
                     Err(error) => {
                         let broken = is_broken(&error);
+                        if is_demoted(&error) {
+                            // Every connection to the server is to a replica now.
+                            self.retirement.retire_all();
+                        }
                         if broken {
                             self.forget(created);
                         }
@@ -273,6 +281,7 @@ impl Connections {
         if let Some(recent) = self.recent() {
             return Ok(recent);
         }
+        let generation = self.retirement.generation();
         // Boxed so that callers' futures stay small: the pool's future is large and rarely needed.
         let (connection, created) = Box::pin(self.checkout()).await?;
         let now = Instant::now();
@@ -281,6 +290,7 @@ impl Connections {
             created,
             last_used: now,
             checked_out: now,
+            generation,
         });
         Ok((connection, created))
     }
@@ -291,6 +301,7 @@ impl Connections {
         let now = Instant::now();
         if now.saturating_duration_since(entry.last_used) >= self.trust
             || now.saturating_duration_since(entry.checked_out) >= POLICY_RECHECK
+            || entry.generation != self.retirement.generation()
         {
             return None;
         }
@@ -375,6 +386,10 @@ fn is_broken(error: &RedisError) -> bool {
     error.is_io_error()
         || error.is_connection_dropped()
         || error.is_unrecoverable_error()
-        || error.code() == Some("READONLY")
-        || error.to_string().contains("READONLY")
+        || is_demoted(error)
+}
+
+/// Whether the server answered as a replica: it was a master when the connection was opened.
+fn is_demoted(error: &RedisError) -> bool {
+    error.code() == Some("READONLY") || error.to_string().contains("READONLY")
 }

@@ -1,8 +1,10 @@
 //! The manager the store's pool opens and recycles connections with: deadpool-redis' own
 //! manager, minus the `PING` for a connection in use moments ago, plus the check of the server's
-//! `maxmemory-policy`.
+//! `maxmemory-policy`, and minus every connection opened before its server was seen demoted.
 
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use deadpool::managed::{self, Metrics, RecycleResult};
 use deadpool_redis::redis::RedisError;
@@ -19,6 +21,37 @@ pub(super) struct Recycler<M> {
     pub(super) manager: M,
     pub(super) trust: Duration,
     pub(super) allow_eviction: bool,
+    pub(super) retirement: std::sync::Arc<Retirement>,
+}
+
+/// The connections a failover made wrong: every one opened before the store last saw its
+/// server demoted (a `READONLY` reply, or the Sentinels naming another master) is closed rather
+/// than used again, so that one demotion costs one failed command, not one per connection, and
+/// no read goes on to an old master that is still up.
+#[derive(Default)]
+pub(super) struct Retirement {
+    /// Bumped at every retirement: a connection handle kept outside the pool remembers it.
+    generation: AtomicU64,
+    /// When the connections opened before it were retired.
+    since: Mutex<Option<Instant>>,
+}
+
+impl Retirement {
+    /// Retires every connection opened until now.
+    pub(super) fn retire_all(&self) {
+        *self.since.lock().unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// How many retirements there have been.
+    pub(super) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    fn retired(&self, created: Instant) -> bool {
+        let since = *self.since.lock().unwrap_or_else(PoisonError::into_inner);
+        since.is_some_and(|since| created <= since)
+    }
 }
 
 /// A pooled connection, and whether its server's policy was already reported.
@@ -69,6 +102,11 @@ where
         conn: &mut Self::Type,
         metrics: &Metrics,
     ) -> RecycleResult<ConnectError> {
+        if self.retirement.retired(metrics.created) {
+            return Err(managed::RecycleError::message(
+                "opened before its server was demoted",
+            ));
+        }
         if metrics.last_used() < self.trust {
             return Ok(());
         }

@@ -78,6 +78,26 @@ fn address(url: &str) -> &str {
     rest.split(['/', '?']).next().unwrap_or(rest)
 }
 
+/// URLs with any password replaced by `***`.
+#[cfg(any(feature = "cluster", feature = "sentinel"))]
+pub(super) fn redacted(urls: &[String]) -> Vec<String> {
+    urls.iter().map(|url| redact(url)).collect()
+}
+
+/// A URL with any password replaced by `***`, fit for an error message.
+pub(super) fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -114,12 +114,20 @@ impl RedisStore {
             }
             return Ok(Some(copy));
         }
+        let Some(mut connection) = cache.reader(&key) else {
+            return self.load_from_redis(id, deadline).await;
+        };
         let ticket = cache.ticket(key);
-        let (loaded, lives) = match self.load_unslid(id).await {
-            Ok((loaded, lives)) => (loaded, lives),
-            Err(error) => {
+        let read = tokio::time::timeout(self.inner.connections.timeout(), async {
+            self.load_unslid(&mut connection, id).await
+        });
+        let (loaded, lives) = match read.await {
+            Ok(Ok(read)) => read,
+            // The tracking connection failed or is slow: Redis answers through the pool (which
+            // also says what a failure was), and nothing is kept.
+            _ => {
                 let _ = cache.settle(ticket, None, None, deadline);
-                return Err(error);
+                return self.load_from_redis(id, deadline).await;
             }
         };
         if !cache.settle(ticket, loaded.as_ref(), lives, deadline) {
@@ -128,11 +136,13 @@ impl RedisStore {
         Ok(loaded)
     }
 
-    /// The record and until when it lives, read with `GET` and `PTTL`, neither of which is a
-    /// change: a `GETEX` would be, and Redis would invalidate the copy this read is about to
-    /// keep. The deadline is counted from before the request was sent, so it errs early.
+    /// The record and until when it lives, read on `connection` (the cache's tracking
+    /// connection) with `GET` and `PTTL`, neither of which is a change: a `GETEX` would be, and
+    /// Redis would invalidate the copy this read is about to keep. The deadline is counted from
+    /// before the request was sent, so it errs early.
     async fn load_unslid(
         &self,
+        connection: &mut deadpool_redis::redis::aio::MultiplexedConnection,
         id: &Handle,
     ) -> Result<(Option<Loaded>, Option<UnixMillis>), StoreError> {
         let key = SessionKey {
@@ -142,11 +152,8 @@ impl RedisStore {
         let mut pipeline = deadpool_redis::redis::pipe();
         pipeline.cmd("GET").arg(&key).cmd("PTTL").arg(&key);
         let sent = UnixMillis::now();
-        let read = self.run(Request::Pipeline(&pipeline), true).await;
-        let (record, ttl): (Value, i64) = match read {
-            Ok(read) => read,
-            Err(error) => return record_read(Err(error)).map(|_| (None, None)),
-        };
+        let (record, ttl): (Value, i64) = (pipeline.query_async(connection).await)
+            .map_err(|error| StoreError::Unavailable(Box::new(error)))?;
         let lives = u64::try_from(ttl).ok().map(|ttl| UnixMillis(sent.0 + ttl));
         Ok((parse_record(record)?, lives))
     }

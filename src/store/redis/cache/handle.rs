@@ -7,15 +7,20 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use deadpool_redis::redis::Client;
 
 use super::config::LocalCacheConfig;
+#[cfg(feature = "sentinel")]
+use super::sentinels::Sentinels;
 use super::{LocalCache, cluster, tracking};
 use crate::error::StoreError;
 use crate::store::redis::builder::Target;
+use crate::store::redis::recycler::Retirement;
 
 /// The cache as the store holds it: started at its first use, on the runtime that serves the
 /// requests.
 pub(in crate::store::redis) struct CacheHandle {
     cache: Arc<LocalCache>,
     source: Arc<Source>,
+    /// The pool's: a failover the tracking sees retires the pool's connections too.
+    retirement: Arc<Retirement>,
     started: AtomicBool,
 }
 
@@ -23,8 +28,12 @@ pub(in crate::store::redis) struct CacheHandle {
 /// or every master of a Cluster, asked again at each (re)connection.
 pub(in crate::store::redis) enum Source {
     Server(Client),
+    /// The master the Sentinels name, and the Sentinels themselves, asked at every round.
     #[cfg(feature = "sentinel")]
-    Sentinel(tokio::sync::Mutex<deadpool_redis::redis::sentinel::SentinelClient>),
+    Sentinel(
+        tokio::sync::Mutex<deadpool_redis::redis::sentinel::SentinelClient>,
+        Sentinels,
+    ),
     /// The Cluster's seed URLs, asked for its masters at every (re)connection.
     #[cfg(feature = "cluster")]
     Cluster(Vec<Client>),
@@ -39,7 +48,7 @@ impl Source {
         let client = match self {
             Self::Server(client) => client.clone(),
             #[cfg(feature = "sentinel")]
-            Self::Sentinel(sentinel) => (sentinel.lock().await.async_get_client().await)
+            Self::Sentinel(sentinel, _) => (sentinel.lock().await.async_get_client().await)
                 .map_err(|error| StoreError::Unavailable(Box::new(error)))?,
             #[cfg(feature = "cluster")]
             Self::Cluster(seeds) => {
@@ -61,6 +70,7 @@ impl Source {
 pub(in crate::store::redis) fn handle(
     config: Option<LocalCacheConfig>,
     source: Option<Source>,
+    retirement: Arc<Retirement>,
 ) -> Result<Option<CacheHandle>, StoreError> {
     let Some(config) = config else {
         return Ok(None);
@@ -85,6 +95,7 @@ pub(in crate::store::redis) fn handle(
     Ok(Some(CacheHandle {
         cache: Arc::new(LocalCache::new(config)),
         source: Arc::new(source),
+        retirement,
         started: AtomicBool::new(false),
     }))
 }
@@ -93,7 +104,8 @@ impl CacheHandle {
     /// The cache, its tracking connection started at the first call.
     pub(in crate::store::redis) fn running(&self, prefix: &str) -> &LocalCache {
         if !self.started.swap(true, Ordering::AcqRel) {
-            tracking::start(&self.cache, Arc::clone(&self.source), prefix);
+            let (source, retirement) = (Arc::clone(&self.source), Arc::clone(&self.retirement));
+            tracking::start(&self.cache, source, retirement, prefix);
         }
         &self.cache
     }
@@ -125,7 +137,11 @@ pub(in crate::store::redis) fn source(
                 None,
                 SentinelServerType::Master,
             )?;
-            Some(Source::Sentinel(tokio::sync::Mutex::new(sentinel)))
+            let sentinels = Sentinels::new(master, sentinels)?;
+            Some(Source::Sentinel(
+                tokio::sync::Mutex::new(sentinel),
+                sentinels,
+            ))
         }
         #[cfg(feature = "cluster")]
         Target::Cluster(urls) => Some(Source::Cluster(

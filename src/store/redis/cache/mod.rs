@@ -13,7 +13,8 @@
 //! The race other client-side caches were reported to have (an invalidation arriving between a
 //! read's reply and the copy's insertion) is closed by tickets: a load takes one before it sends
 //! its `GET`, an invalidation or a write of that key (or a reconnection) voids it, and a void
-//! ticket keeps nothing.
+//! ticket keeps nothing. That `GET` goes on the tracking connection itself, so a copy always
+//! comes from the server whose invalidations the cache receives (not, say, an old master).
 //!
 //! A copy is also served only while its record is known alive in Redis: until the deadline read
 //! with it (`PTTL`), or that of the last slide Redis answered for that very copy. Redis deletes
@@ -28,16 +29,22 @@
 mod cluster;
 mod config;
 mod handle;
+mod routes;
+#[cfg(feature = "sentinel")]
+mod sentinels;
 mod tracking;
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 #[cfg(test)]
 use std::time::Duration;
 use std::time::Instant;
 
+use deadpool_redis::redis::aio::MultiplexedConnection;
 use tokio::sync::mpsc::UnboundedSender;
+
+use self::routes::Routes;
 
 pub use self::config::LocalCacheConfig;
 pub(super) use self::handle::{CacheHandle, Source, handle, source};
@@ -60,8 +67,15 @@ pub(super) struct LocalCache {
     /// never, or not since the connection was last lost).
     proven: AtomicU64,
     base: Instant,
-    /// Slides for the tracking connection to send (`PEXPIREAT … GT`), off the request's path.
-    slides: Mutex<Option<UnboundedSender<Slide>>>,
+    /// What the tracking connections take while they run.
+    lanes: Mutex<Option<Lanes>>,
+}
+
+/// The slides for the tracking connections to send (`PEXPIREAT … GT`), off the request's path,
+/// and the connection each key's reads go on.
+struct Lanes {
+    slides: UnboundedSender<Slide>,
+    routes: Arc<Routes>,
 }
 
 /// A slide for the tracking connection to send: `key`'s deadline moved to `deadline`, for the
@@ -113,7 +127,7 @@ impl LocalCache {
             state: Mutex::new(State::default()),
             proven: AtomicU64::new(0),
             base: Instant::now(),
-            slides: Mutex::new(None),
+            lanes: Mutex::new(None),
         }
     }
 
@@ -169,16 +183,30 @@ impl LocalCache {
 
     /// Queues a slide for the tracking connection; `false` when it has none to take it.
     fn slide(&self, key: &str, deadline: UnixMillis, generation: u64) -> bool {
-        let slides = self.slides.lock().unwrap_or_else(PoisonError::into_inner);
-        slides.as_ref().is_some_and(|sender| {
+        let lanes = self.lanes.lock().unwrap_or_else(PoisonError::into_inner);
+        lanes.as_ref().is_some_and(|lanes| {
             let key = key.to_owned();
-            (sender.send(Slide {
+            (lanes.slides.send(Slide {
                 key,
                 deadline,
                 generation,
             }))
             .is_ok()
         })
+    }
+
+    /// The tracking connection to read `key` on, for a load whose copy may be kept: one read
+    /// from any other connection might come from a server the cache does not track (an old
+    /// master still up after a failover). `None` while the tracking connections are down.
+    pub(super) fn reader(&self, key: &str) -> Option<MultiplexedConnection> {
+        let lanes = self.lanes.lock().unwrap_or_else(PoisonError::into_inner);
+        lanes.as_ref()?.routes.connection(key)
+    }
+
+    /// The tracking connections run again: slides and reads go on `routes`.
+    fn track(&self, slides: UnboundedSender<Slide>, routes: Arc<Routes>) {
+        let lanes = Lanes { slides, routes };
+        *self.lanes.lock().unwrap_or_else(PoisonError::into_inner) = Some(lanes);
     }
 
     /// Redis answered the slide of `generation`'s copy of `key`: the record lives until
@@ -284,6 +312,7 @@ impl LocalCache {
     /// flushed.
     pub(super) fn clear(&self) {
         self.proven.store(0, Ordering::Release);
+        *self.lanes.lock().unwrap_or_else(PoisonError::into_inner) = None;
         let mut state = self.lock();
         state.entries.clear();
         state.order.clear();

@@ -71,7 +71,7 @@ fn a_load_slides_only_a_record_that_has_run_down_by_a_tenth() {
     let now = UnixMillis::now().0;
     let deadline = UnixMillis(now + 100_000);
     let (sender, mut slides) = tokio::sync::mpsc::unbounded_channel();
-    *cache.slides.lock().unwrap() = Some(sender);
+    cache.track(sender, Arc::new(Routes::new(Vec::new(), None)));
     for (key, lives) in [("s:fresh", now + 95_000), ("s:worn", now + 85_000)] {
         let ticket = cache.ticket(key.to_owned());
         assert!(cache.settle(

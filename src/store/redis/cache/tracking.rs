@@ -2,11 +2,13 @@
 //! each server tracked, so that Redis tells the cache of every change to a session key; a `ROLE`
 //! every quarter lease, whose answer proves that every invalidation sent before it has been
 //! applied (push messages are handed over in order, before the reply that follows them) and that
-//! the server is still a master; and the cached reads' slides, each sent on the connection of
-//! the server holding its key (on a Cluster, the master of its slot) so that they do not
-//! invalidate this server's own copies (`NOLOOP`). Lost, it drops everything and connects again.
+//! the server is still a master (for a Sentinel-named master, also that every Sentinel still
+//! names it: `sentinels.rs`); and, on the connection of the server holding the key (`routes.rs`),
+//! the reads whose copies are kept and the cached reads' slides, which thus do not invalidate
+//! this server's own copies (`NOLOOP`). Lost, it drops everything and connects again; a failover
+//! seen also retires the pool's connections to the old master.
 
-use std::sync::{Arc, PoisonError, Weak};
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use deadpool_redis::redis::aio::MultiplexedConnection;
@@ -16,11 +18,18 @@ use deadpool_redis::redis::{
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
 use super::cluster::Topology;
+use super::routes::Routes;
+#[cfg(feature = "sentinel")]
+use super::sentinels::{self, Address};
 use super::{LocalCache, Slide, Source};
 use crate::error::StoreError;
+use crate::store::redis::recycler::Retirement;
 
 /// The wait before connecting again after a failure.
 const RETRY: Duration = Duration::from_millis(200);
+
+/// The shortest wait for a reply on the cache's connections, however short the lease.
+const MIN_WAIT: Duration = Duration::from_millis(50);
 
 fn unavailable(error: deadpool_redis::redis::RedisError) -> StoreError {
     StoreError::Unavailable(Box::new(error))
@@ -39,9 +48,14 @@ pub(in crate::store::redis) fn resp3(client: &Client) -> Result<Client, StoreErr
 
 /// Starts the tracking connection of `cache`, on the current Tokio runtime; it ends when the
 /// cache is dropped.
-pub(in crate::store::redis) fn start(cache: &Arc<LocalCache>, source: Arc<Source>, prefix: &str) {
+pub(in crate::store::redis) fn start(
+    cache: &Arc<LocalCache>,
+    source: Arc<Source>,
+    retirement: Arc<Retirement>,
+    prefix: &str,
+) {
     let prefix = format!("{prefix}s:");
-    tokio::spawn(run(Arc::downgrade(cache), source, prefix));
+    tokio::spawn(run(Arc::downgrade(cache), source, retirement, prefix));
 }
 
 /// Checks that the server has RESP3 client tracking: a server without it (some managed
@@ -85,6 +99,17 @@ async fn track(
 struct Tracked {
     connections: Vec<MultiplexedConnection>,
     topology: Option<Topology>,
+    /// For a Sentinel-named master: a connection to each Sentinel, and the master's address.
+    #[cfg(feature = "sentinel")]
+    named: Option<(Vec<MultiplexedConnection>, Address)>,
+}
+
+/// Why a round did not prove the lease.
+enum Lost {
+    /// The connection failed, or a Cluster's slots moved (its client follows by itself).
+    Connection(String),
+    /// The tracked server is no longer the master: the pool's connections to it are retired.
+    Failover(String),
 }
 
 impl Tracked {
@@ -98,7 +123,7 @@ impl Tracked {
     ) -> Result<Self, StoreError> {
         let pushes = Weak::clone(cache);
         let config = AsyncConnectionConfig::new()
-            .set_response_timeout(Some(lease.max(Duration::from_millis(50))))
+            .set_response_timeout(Some(lease.max(MIN_WAIT)))
             .set_push_sender(move |push: PushInfo| {
                 if let Some(cache) = pushes.upgrade() {
                     cache.on_push(push);
@@ -106,6 +131,22 @@ impl Tracked {
                 Ok::<(), ()>(())
             });
         let (clients, topology) = source.clients().await?;
+        #[cfg(feature = "sentinel")]
+        let named = match source {
+            Source::Sentinel(_, sentinels) => {
+                let master =
+                    (clients.first().and_then(sentinels::address_of)).ok_or_else(|| {
+                        StoreError::Config(
+                            "the Sentinels name a master without an address".to_owned(),
+                        )
+                    })?;
+                let mut connections = sentinels.connect(lease.max(MIN_WAIT)).await?;
+                (sentinels.all_name(&mut connections, &master).await)
+                    .map_err(|why| StoreError::Unavailable(why.into()))?;
+                Some((connections, master))
+            }
+            _ => None,
+        };
         let mut connections = Vec::with_capacity(clients.len());
         for client in clients {
             let connect = client.get_multiplexed_async_connection_with_config(&config);
@@ -116,23 +157,37 @@ impl Tracked {
         Ok(Self {
             connections,
             topology,
+            #[cfg(feature = "sentinel")]
+            named,
         })
     }
 
     /// One round of the lease: every server answers, as a master, after every invalidation it
-    /// sent before; on a Cluster, the slots are still where they were.
-    async fn answered(&mut self) -> Result<(), String> {
+    /// sent before; for a Sentinel-named master, every Sentinel still names it; on a Cluster,
+    /// the slots are still where they were.
+    async fn answered(&mut self, source: &Source) -> Result<(), Lost> {
         for connection in &mut self.connections {
             let role = cmd("ROLE").query_async::<Value>(connection).await;
-            let master = match &role {
-                Ok(Value::Array(fields)) => matches!(fields.first(),
-                    Some(Value::BulkString(role)) if role == b"master"),
-                _ => false,
-            };
-            if !master {
-                return Err(format!("a tracked server is no longer a master: {role:?}"));
+            match &role {
+                Ok(Value::Array(fields)) => {
+                    if !matches!(fields.first(), Some(Value::BulkString(role)) if role == b"master")
+                    {
+                        return Err(Lost::Failover(format!(
+                            "a tracked server is no longer a master: {role:?}"
+                        )));
+                    }
+                }
+                _ => return Err(Lost::Connection(format!("no answer to ROLE: {role:?}"))),
             }
         }
+        #[cfg(feature = "sentinel")]
+        if let (Source::Sentinel(_, sentinels), Some((connections, master))) =
+            (source, &mut self.named)
+        {
+            (sentinels.all_name(connections, master).await).map_err(Lost::Failover)?;
+        }
+        #[cfg(not(feature = "sentinel"))]
+        let _ = source;
         if let (Some(known), Some(connection)) = (&self.topology, self.connections.first_mut()) {
             let slots = cmd("CLUSTER")
                 .arg("SLOTS")
@@ -144,14 +199,19 @@ impl Tracked {
                 .as_ref()
                 != Some(known)
             {
-                return Err("the Cluster's slots moved".to_owned());
+                return Err(Lost::Connection("the Cluster's slots moved".to_owned()));
             }
         }
         Ok(())
     }
 }
 
-async fn run(cache: Weak<LocalCache>, source: Arc<Source>, prefix: String) {
+async fn run(
+    cache: Weak<LocalCache>,
+    source: Arc<Source>,
+    retirement: Arc<Retirement>,
+    prefix: String,
+) {
     loop {
         let Some(strong) = cache.upgrade() else {
             return;
@@ -167,10 +227,15 @@ async fn run(cache: Weak<LocalCache>, source: Arc<Source>, prefix: String) {
                 continue;
             }
         };
-        // The tracking connections send the slides (`NOLOOP`: no copy of ours dropped).
+        // The tracking connections send the slides (`NOLOOP`: no copy of ours dropped) and the
+        // reads whose copies are kept.
+        let routes = Arc::new(Routes::new(
+            tracked.connections.clone(),
+            tracked.topology.as_ref(),
+        ));
         let (sender, slides) = unbounded_channel();
-        *strong.slides.lock().unwrap_or_else(PoisonError::into_inner) = Some(sender);
-        let slider = tokio::spawn(slide(Weak::clone(&cache), Slider::of(&tracked), slides));
+        strong.track(sender, Arc::clone(&routes));
+        let slider = tokio::spawn(slide(Weak::clone(&cache), routes, slides));
         drop(strong);
         let mut ticks = tokio::time::interval(lease / 4);
         loop {
@@ -180,10 +245,17 @@ async fn run(cache: Weak<LocalCache>, source: Arc<Source>, prefix: String) {
                 return;
             };
             let sent = Instant::now();
-            match tracked.answered().await {
+            match tracked.answered(&source).await {
                 Ok(()) => strong.prove(sent),
-                Err(error) => {
+                Err(Lost::Connection(error)) => {
+                    strong.clear();
                     tracing::warn!(%error, "the local cache's tracking was lost; reads go to Redis");
+                    break;
+                }
+                Err(Lost::Failover(error)) => {
+                    strong.clear();
+                    retirement.retire_all();
+                    tracing::warn!(%error, "a failover: the local cache and the pool reconnect");
                     break;
                 }
             }
@@ -192,40 +264,11 @@ async fn run(cache: Weak<LocalCache>, source: Arc<Source>, prefix: String) {
     }
 }
 
-/// Where a slide goes: the tracking connection of the server holding its key.
-struct Slider {
-    connections: Vec<MultiplexedConnection>,
-    /// On a Cluster, the slot ranges with the index of their master's connection.
-    routes: Option<Vec<(i64, i64, usize)>>,
-}
-
-impl Slider {
-    fn of(tracked: &Tracked) -> Self {
-        Self {
-            connections: tracked.connections.clone(),
-            routes: tracked.topology.as_ref().map(Topology::routes),
-        }
-    }
-
-    fn connection(&mut self, key: &str) -> Option<&mut MultiplexedConnection> {
-        let at = match &self.routes {
-            None => 0,
-            Some(routes) => {
-                let slot = super::cluster::slot(key.as_bytes());
-                let (_, _, at) =
-                    (routes.iter()).find(|(start, end, _)| (*start..=*end).contains(&slot))?;
-                *at
-            }
-        };
-        self.connections.get_mut(at)
-    }
-}
-
 /// Sends the cached reads' slides: only forward (`GT`), never to a key that is gone. Redis's
 /// answer tells the cache how long the record lives; a slide that fails drops its copy (the next
 /// read loads and slides it again). A lost connection ends the sending (the lease's next probe
 /// notices it, and until the next round the store sends slides itself).
-async fn slide(cache: Weak<LocalCache>, mut slider: Slider, mut slides: UnboundedReceiver<Slide>) {
+async fn slide(cache: Weak<LocalCache>, routes: Arc<Routes>, mut slides: UnboundedReceiver<Slide>) {
     while let Some(Slide {
         key,
         deadline,
@@ -233,11 +276,11 @@ async fn slide(cache: Weak<LocalCache>, mut slider: Slider, mut slides: Unbounde
     }) = slides.recv().await
     {
         // `None`: no master serves the key's slot.
-        let answered = match slider.connection(&key) {
-            Some(connection) => {
+        let answered = match routes.connection(&key) {
+            Some(mut connection) => {
                 let mut command = cmd("PEXPIREAT");
                 command.arg(&key).arg(deadline.0).arg("GT");
-                Some(command.query_async::<Value>(connection).await)
+                Some(command.query_async::<Value>(&mut connection).await)
             }
             None => None,
         };
