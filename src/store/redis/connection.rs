@@ -255,10 +255,6 @@ impl Connections {
                     Ok(value) => return Ok(value),
                     Err(error) => {
                         let broken = is_broken(&error);
-                        if is_demoted(&error) {
-                            // Every connection to the server is to a replica now.
-                            self.retirement.retire_all();
-                        }
                         if broken {
                             self.forget(created);
                         }
@@ -386,10 +382,6 @@ fn is_broken(error: &RedisError) -> bool {
     error.is_io_error()
         || error.is_connection_dropped()
         || error.is_unrecoverable_error()
-        || is_demoted(error)
-}
-
-/// Whether the server answered as a replica: it was a master when the connection was opened.
-fn is_demoted(error: &RedisError) -> bool {
-    error.code() == Some("READONLY") || error.to_string().contains("READONLY")
+        || error.code() == Some("READONLY")
+        || error.to_string().contains("READONLY")
 }

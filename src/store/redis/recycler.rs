@@ -1,6 +1,6 @@
 //! The manager the store's pool opens and recycles connections with: deadpool-redis' own
 //! manager, minus the `PING` for a connection in use moments ago, plus the check of the server's
-//! `maxmemory-policy`, and minus every connection opened before its server was seen demoted.
+//! `maxmemory-policy`, and minus every connection opened before a failover the store has seen.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
@@ -24,10 +24,10 @@ pub(super) struct Recycler<M> {
     pub(super) retirement: std::sync::Arc<Retirement>,
 }
 
-/// The connections a failover made wrong: every one opened before the store last saw its
-/// server demoted (a `READONLY` reply, or the Sentinels naming another master) is closed rather
-/// than used again, so that one demotion costs one failed command, not one per connection, and
-/// no read goes on to an old master that is still up.
+/// The connections a failover made wrong: every one opened before the local cache saw the
+/// Sentinels name another master is closed rather than used again, so that no read goes on to an
+/// old master that is still up. (A demoted master needs none of this: the Sentinels close every
+/// connection to it when they reconfigure it.)
 #[derive(Default)]
 pub(super) struct Retirement {
     /// Bumped at every retirement: a connection handle kept outside the pool remembers it.
@@ -38,6 +38,7 @@ pub(super) struct Retirement {
 
 impl Retirement {
     /// Retires every connection opened until now.
+    #[cfg(feature = "local-cache")]
     pub(super) fn retire_all(&self) {
         *self.since.lock().unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
         self.generation.fetch_add(1, Ordering::AcqRel);
@@ -103,9 +104,7 @@ where
         metrics: &Metrics,
     ) -> RecycleResult<ConnectError> {
         if self.retirement.retired(metrics.created) {
-            return Err(managed::RecycleError::message(
-                "opened before its server was demoted",
-            ));
+            return Err(managed::RecycleError::message("opened before a failover"));
         }
         if metrics.last_used() < self.trust {
             return Ok(());
