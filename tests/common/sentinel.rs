@@ -54,8 +54,9 @@ impl RedisSentinel {
     }
 
     /// Waits until the node that is not the master is its synced replica: after a failover the
-    /// old master stays a master for some ten seconds, then syncs with the new one, and the
-    /// Sentinels refuse another failover until then. The master's port and the replica's.
+    /// old master stays a master for some ten seconds (until the Sentinels reconfigure it), so
+    /// it is told to replicate the new one here, as the Sentinels would; they refuse another
+    /// failover until it has synced. The master's port and the replica's.
     pub fn settle(&self) -> (u16, u16) {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
@@ -66,6 +67,9 @@ impl RedisSentinel {
                 self.master
             };
             let link = redis_cli(replica, &["INFO", "replication"]);
+            if link.contains("role:master") {
+                redis_cli(replica, &["REPLICAOF", "127.0.0.1", &master.to_string()]);
+            }
             if link.contains(&format!("master_port:{master}"))
                 && link.contains("master_link_status:up")
             {
