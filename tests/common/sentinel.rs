@@ -55,8 +55,8 @@ impl RedisSentinel {
 
     /// Waits until the node that is not the master is its synced replica: after a failover the
     /// old master stays a master for some ten seconds (until the Sentinels reconfigure it), so
-    /// it is told to replicate the new one here, as the Sentinels would; they refuse another
-    /// failover until it has synced. The master's port and the replica's.
+    /// once every Sentinel has switched it is told to replicate the new one here, as the
+    /// Sentinels would; they refuse another failover until it has synced. The master's port and the replica's.
     pub fn settle(&self) -> (u16, u16) {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
@@ -67,7 +67,9 @@ impl RedisSentinel {
                 self.master
             };
             let link = redis_cli(replica, &["INFO", "replication"]);
-            if link.contains("role:master") {
+            // Only once the failover is over: while it runs, the Sentinels may still name the
+            // old master to a client (`SENTINEL MASTERS`).
+            if link.contains("role:master") && self.switched_to(master) {
                 redis_cli(replica, &["REPLICAOF", "127.0.0.1", &master.to_string()]);
             }
             if link.contains(&format!("master_port:{master}"))
