@@ -92,23 +92,25 @@ async fn a_reply_slower_than_half_a_second_is_awaited_up_to_the_command_timeout(
     assert!(started.elapsed() >= Duration::from_millis(650));
 }
 
+/// The test app on a store with the local cache, following the group's master within a second.
+#[cfg(feature = "local-cache")]
+fn cached_app(group: &RedisSentinel) -> axum::Router {
+    let store = RedisStore::sentinel_builder(MASTER_NAME, group.sentinel_urls())
+        .command_timeout(Duration::from_secs(1))
+        .local_cache(tower_redis_session::LocalCacheConfig::default())
+        .build()
+        .unwrap();
+    app(store, |b| b)
+}
+
 /// The local cache through a failover: its tracking connection follows the Sentinels to the new
 /// master, and a sign-out there is seen by the other server's reads.
 #[cfg(feature = "local-cache")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_local_cache_follows_a_failover_and_misses_no_sign_out() {
-    use tower_redis_session::LocalCacheConfig;
-
     let _turn = GROUP_IN_USE.lock().await;
     let group = RedisSentinel::shared();
-    let cached = || {
-        let store = RedisStore::sentinel_builder(MASTER_NAME, group.sentinel_urls())
-            .command_timeout(Duration::from_secs(1))
-            .local_cache(LocalCacheConfig::default())
-            .build()
-            .unwrap();
-        app(store, |b| b)
-    };
+    let cached = || cached_app(group);
     let mut device = Client::new(cached());
     device.post("/login/alice", "").await;
     let mut other = device.clone();
@@ -126,18 +128,9 @@ async fn the_local_cache_follows_a_failover_and_misses_no_sign_out() {
 #[cfg(feature = "local-cache")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sign_out_on_the_new_master_is_seen_while_the_old_master_still_runs() {
-    use tower_redis_session::LocalCacheConfig;
-
     let _turn = GROUP_IN_USE.lock().await;
     let group = RedisSentinel::shared();
-    let cached = || {
-        let store = RedisStore::sentinel_builder(MASTER_NAME, group.sentinel_urls())
-            .command_timeout(Duration::from_secs(1))
-            .local_cache(LocalCacheConfig::default())
-            .build()
-            .unwrap();
-        app(store, |b| b)
-    };
+    let cached = || cached_app(group);
     let mut stayed = Client::new(cached());
     stayed.post("/login/alice", "").await;
     assert_eq!(stayed.get("/me").await.body, "alice");
@@ -157,4 +150,48 @@ async fn a_sign_out_on_the_new_master_is_seen_while_the_old_master_still_runs() 
         "the old master was still a master throughout"
     );
     group.settle();
+}
+
+/// A Sentinel that does not answer may be the one another server asks, and name another master
+/// to it: until it answers, the cache serves no copy, and every read goes to Redis.
+#[cfg(feature = "local-cache")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn while_a_sentinel_does_not_answer_no_copy_is_served() {
+    let _turn = GROUP_IN_USE.lock().await;
+    let group = RedisSentinel::shared();
+    let (master, _) = group.settle();
+    let mut sentinels = group.sentinel_urls();
+    // A port nothing listens on: the Sentinel there is down.
+    sentinels.push(format!(
+        "redis://127.0.0.1:{}",
+        common::cluster::free_port_pair()
+    ));
+    let store = RedisStore::sentinel_builder(MASTER_NAME, sentinels)
+        .command_timeout(Duration::from_secs(1))
+        .local_cache(tower_redis_session::LocalCacheConfig::default())
+        .build()
+        .unwrap();
+    let mut client = Client::new(app(store, |b| b));
+    client.post("/login/alice", "").await;
+    let reads_before = reads_sent(master);
+    for _ in 0..20 {
+        assert_eq!(client.get("/me").await.body, "alice");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let sent = reads_sent(master) - reads_before;
+    assert!(sent >= 20, "every read went to Redis: {sent} of 20");
+}
+
+/// The session reads a server has been sent (`GETEX`, or `GET` where a copy may be kept).
+#[cfg(feature = "local-cache")]
+fn reads_sent(port: u16) -> u64 {
+    let stats = cli(port, &["INFO", "commandstats"]);
+    ["cmdstat_getex:", "cmdstat_get:"]
+        .iter()
+        .filter_map(|name| {
+            let line = stats.lines().find_map(|line| line.strip_prefix(name))?;
+            let calls = line.strip_prefix("calls=")?.split(',').next()?;
+            calls.parse::<u64>().ok()
+        })
+        .sum()
 }
