@@ -27,7 +27,7 @@ impl Default for LocalCacheConfig {
 impl LocalCacheConfig {
     /// The longest a sign-out may go unseen by this server's reads, whatever the network does
     /// (default 100 ms): a copy is served only while the tracking connection answered a `ROLE`
-    /// sent less than this ago.
+    /// sent less than this ago (on Sentinel, and every Sentinel then named the tracked master).
     pub fn lease(mut self, lease: Duration) -> Self {
         self.lease = lease;
         self
@@ -50,8 +50,11 @@ impl RedisStoreBuilder {
     /// Keeps a local copy of the sessions this server reads (feature `local-cache`; see
     /// [`LocalCacheConfig`]): a read of a copy known current sends no command, and a sign-out
     /// anywhere is seen here within the lease. Needs RESP3 client tracking (Redis 6+, Valkey),
-    /// which [`RedisStore::check`](crate::RedisStore::check) verifies; a standalone server only,
-    /// for now.
+    /// which [`RedisStore::check`](crate::RedisStore::check) verifies. A standalone server, a
+    /// Cluster (every master tracked) or a Sentinel-named master (every Sentinel asked, each
+    /// round, which master it names: while one does not answer, no copy is served), given by
+    /// URLs or a redis-rs `Client`; [`build`](RedisStoreBuilder::build) refuses it for a
+    /// handed-over Cluster or Sentinel client.
     pub fn local_cache(mut self, config: LocalCacheConfig) -> Self {
         self.local_cache = Some(config);
         self
