@@ -89,7 +89,13 @@ impl RedisSentinel {
     /// never loses an acknowledged write); the ports of the master before and after.
     pub fn fail_over(&self) -> (u16, u16) {
         let (old, new) = self.settle();
-        redis_cli(old, &["WAIT", "1", "5000"]);
+        // Not `WAIT`: from a connection that wrote nothing it waits for nothing.
+        let written = repl_offset(old);
+        let synced = Instant::now() + Duration::from_secs(30);
+        while repl_offset(new) < written {
+            assert!(Instant::now() < synced, "{new} never caught up with {old}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let reply = redis_cli(self.sentinels[0], &["SENTINEL", "FAILOVER", MASTER_NAME]);
@@ -204,4 +210,13 @@ impl RedisSentinel {
             _watchdogs: watchdogs,
         })
     }
+}
+
+/// How far a node's replication stream has come (`master_repl_offset` of `INFO replication`).
+fn repl_offset(port: u16) -> u64 {
+    let info = redis_cli(port, &["INFO", "replication"]);
+    (info.lines())
+        .find_map(|line| line.strip_prefix("master_repl_offset:"))
+        .and_then(|offset| offset.trim().parse().ok())
+        .expect("a replication offset")
 }

@@ -8,7 +8,8 @@
 //! any Sentinel that had switched would have named the new one, and no server can have been sent
 //! there before some Sentinel switched. One Sentinel that does not answer stops the copies being
 //! served (reads go to Redis) until it answers again: the server it did not answer may be the
-//! one another server asks.
+//! one another server asks. Only one that names another master is a failover, which also
+//! retires the pool's connections; one that names none sends nobody elsewhere.
 
 use std::time::Duration;
 
@@ -57,41 +58,63 @@ impl Sentinels {
         Ok(connections)
     }
 
-    /// Whether every Sentinel names `master` now; else what one said instead.
+    /// Whether every Sentinel names `master` now (or no master at all, so sends nobody
+    /// elsewhere); else the first that does not, and how.
     pub(super) async fn all_name(
         &self,
         connections: &mut [MultiplexedConnection],
         master: &Address,
-    ) -> Result<(), String> {
+    ) -> Result<(), Dissent> {
         for connection in connections {
             let named = cmd("SENTINEL")
                 .arg("GET-MASTER-ADDR-BY-NAME")
                 .arg(&self.master)
                 .query_async::<Value>(connection)
                 .await;
-            if address(&named) != Some(master.clone()) {
-                return Err(format!(
-                    "a Sentinel does not name the tracked master: {named:?}"
-                ));
-            }
+            dissent(&named, master)?;
         }
         Ok(())
     }
 }
 
-/// The address a Sentinel named.
-fn address(named: &Result<Value, RedisError>) -> Option<Address> {
-    let Ok(Value::Array(fields)) = named else {
-        return None;
+/// A Sentinel that does not vouch for the tracked master.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Dissent {
+    /// It did not answer: it may be down, or cut off from this server only.
+    Silent(String),
+    /// It names another master: a failover.
+    NamesAnother(String),
+}
+
+impl std::fmt::Display for Dissent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (Self::Silent(why) | Self::NamesAnother(why)) = self;
+        f.write_str(why)
+    }
+}
+
+/// What a Sentinel's answer to `GET-MASTER-ADDR-BY-NAME` says of `master`.
+fn dissent(named: &Result<Value, RedisError>, master: &Address) -> Result<(), Dissent> {
+    let fields = match named {
+        Ok(Value::Array(fields)) => fields,
+        Ok(Value::Nil) => return Ok(()),
+        Ok(other) => return Err(Dissent::Silent(format!("a Sentinel answered {other:?}"))),
+        Err(error) => return Err(Dissent::Silent(format!("a Sentinel failed: {error}"))),
     };
     let text = |field: Option<&Value>| match field {
         Some(Value::BulkString(bytes)) => String::from_utf8(bytes.clone()).ok(),
         Some(Value::SimpleString(text)) => Some(text.clone()),
         _ => None,
     };
-    let host = text(fields.first())?;
-    let port = text(fields.get(1))?.parse().ok()?;
-    Some((host, port))
+    let host = text(fields.first());
+    let port = text(fields.get(1)).and_then(|port| port.parse::<u16>().ok());
+    match (host, port) {
+        (Some(host), Some(port)) if (&host, port) == (&master.0, master.1) => Ok(()),
+        (Some(host), Some(port)) => Err(Dissent::NamesAnother(format!(
+            "a Sentinel names another master: {host}:{port}"
+        ))),
+        _ => Err(Dissent::Silent(format!("a Sentinel answered {fields:?}"))),
+    }
 }
 
 /// The address a client of the master connects to.
@@ -101,5 +124,51 @@ pub(super) fn address_of(client: &Client) -> Option<Address> {
             Some((host.clone(), *port))
         }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn named(host: &str, port: &str) -> Result<Value, RedisError> {
+        Ok(Value::Array(vec![
+            Value::BulkString(host.as_bytes().to_vec()),
+            Value::BulkString(port.as_bytes().to_vec()),
+        ]))
+    }
+
+    fn tracked() -> Address {
+        ("10.0.0.1".to_owned(), 6379)
+    }
+
+    #[test]
+    fn a_sentinel_naming_the_tracked_master_vouches_for_it() {
+        assert_eq!(dissent(&named("10.0.0.1", "6379"), &tracked()), Ok(()));
+    }
+
+    #[test]
+    fn a_sentinel_naming_another_master_means_a_failover() {
+        let verdict = dissent(&named("10.0.0.2", "6379"), &tracked());
+        assert!(
+            matches!(verdict, Err(Dissent::NamesAnother(_))),
+            "{verdict:?}"
+        );
+    }
+
+    #[test]
+    fn a_sentinel_naming_no_master_sends_nobody_elsewhere() {
+        assert_eq!(dissent(&Ok(Value::Nil), &tracked()), Ok(()));
+    }
+
+    #[test]
+    fn a_sentinel_that_fails_or_answers_nonsense_is_silent_not_a_failover() {
+        let failed = Err(RedisError::from(std::io::Error::from(
+            std::io::ErrorKind::ConnectionReset,
+        )));
+        for answer in [failed, Ok(Value::Okay), named("10.0.0.1", "port")] {
+            let verdict = dissent(&answer, &tracked());
+            assert!(matches!(verdict, Err(Dissent::Silent(_))), "{verdict:?}");
+        }
     }
 }

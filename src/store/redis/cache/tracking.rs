@@ -20,7 +20,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 use super::cluster::Topology;
 use super::routes::Routes;
 #[cfg(feature = "sentinel")]
-use super::sentinels::{self, Address};
+use super::sentinels::{self, Address, Dissent};
 use super::{LocalCache, Slide, Source};
 use crate::error::StoreError;
 use crate::store::redis::recycler::Retirement;
@@ -142,7 +142,7 @@ impl Tracked {
                     })?;
                 let mut connections = sentinels.connect(lease.max(MIN_WAIT)).await?;
                 (sentinels.all_name(&mut connections, &master).await)
-                    .map_err(|why| StoreError::Unavailable(why.into()))?;
+                    .map_err(|dissent| StoreError::Unavailable(dissent.to_string().into()))?;
                 Some((connections, master))
             }
             _ => None,
@@ -184,7 +184,10 @@ impl Tracked {
         if let (Source::Sentinel(_, sentinels), Some((connections, master))) =
             (source, &mut self.named)
         {
-            (sentinels.all_name(connections, master).await).map_err(Lost::Failover)?;
+            (sentinels.all_name(connections, master).await).map_err(|dissent| match dissent {
+                Dissent::Silent(why) => Lost::Connection(why),
+                Dissent::NamesAnother(why) => Lost::Failover(why),
+            })?;
         }
         #[cfg(not(feature = "sentinel"))]
         let _ = source;
