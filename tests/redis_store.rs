@@ -805,6 +805,37 @@ async fn revocations_can_wait_for_a_replica() {
     assert!(!monitor.commands().contains(&"wait".to_owned()));
 }
 
+/// `WAIT` waits only for what its own connection wrote, so it goes behind the revocation in one
+/// pipeline: on the same connection, and in no round trip of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revocation_waits_for_a_replica_on_its_own_connection() {
+    let backend = Redis::start();
+    let mut round_trips = Vec::new();
+    for wait in [None, Some(Duration::from_millis(20))] {
+        let proxy = common::proxy::RoundTripCounter::start(backend.server.port()).await;
+        let mut store = RedisStore::builder(proxy.url());
+        if let Some(wait) = wait {
+            store = store.wait_for_replica(wait);
+        }
+        let mut client = Client::new(app(store.build().unwrap(), |b| b));
+        client.post("/login/alice", "").await;
+        let monitor = backend.server.monitor();
+        proxy.take();
+        assert_eq!(client.post("/logout", "").await.body, "true");
+        round_trips.push(proxy.take());
+        let lines = monitor.lines();
+        let client_of = |name: &str| {
+            let line = lines.iter().find(|line| line.contains(name))?;
+            line.split(['[', ']']).nth(1).map(str::to_owned)
+        };
+        if wait.is_some() {
+            assert!(client_of("\"WAIT\"").is_some(), "{lines:?}");
+            assert_eq!(client_of("\"WAIT\""), client_of("\"DEL\""), "{lines:?}");
+        }
+    }
+    assert_eq!(round_trips[0], round_trips[1], "no round trip for WAIT");
+}
+
 #[tokio::test]
 async fn no_user_id_appears_in_a_key_name() {
     let backend = Redis::start();

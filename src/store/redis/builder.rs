@@ -202,8 +202,8 @@ impl RedisStoreBuilder {
     }
 
     /// After each revocation (logout, sign-out of devices, remember-me tokens revoked), wait up
-    /// to `timeout` for one replica to acknowledge it (`WAIT 1`), at the cost of a round trip
-    /// (default off).
+    /// to `timeout` for one replica to acknowledge it (`WAIT 1`, pipelined behind the
+    /// revocation on its connection; default off).
     ///
     /// # Why
     /// Redis replicates asynchronously: if the master fails right after a revocation, the

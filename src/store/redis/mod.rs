@@ -54,7 +54,7 @@ use std::io::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use deadpool_redis::redis::{FromRedisValue, RedisWrite, ToRedisArgs, cmd};
+use deadpool_redis::redis::{Cmd, FromRedisValue, RedisWrite, ToRedisArgs, Value, cmd};
 
 pub use self::builder::RedisStoreBuilder;
 #[cfg(feature = "local-cache")]
@@ -172,22 +172,52 @@ impl RedisStore {
         self.inner.connections.run(request, retry).await
     }
 
-    /// With [`RedisStoreBuilder::wait_for_replica`], waits until a replica has acknowledged this
-    /// connection's writes (`WAIT 1`), so that a revocation survives a failover. A replica that
-    /// does not answer in time is logged, not an error: the revocation is done on the master.
-    async fn await_replica(&self) -> Result<(), StoreError> {
-        let Some(timeout) = self.inner.connections.replica_wait() else {
-            return Ok(());
-        };
-        let mut command = cmd("WAIT");
-        command.arg(1).arg(millis(timeout));
-        let acknowledged: i64 = self.run(Request::Command(&command), true).await?;
-        if acknowledged < 1 {
-            tracing::warn!(
-                "no replica acknowledged a revocation in time; a failover now could undo it"
-            );
+    /// Sends the revocation `commands` (idempotent: retried on a broken connection), pipelined,
+    /// and with [`RedisStoreBuilder::wait_for_replica`] a `WAIT 1` behind them on the same
+    /// connection: `WAIT` waits only for what its own connection wrote, so sent apart on another
+    /// pooled connection it could wait for nothing. A replica that does not answer in time is
+    /// logged, not an error: the revocation is done on the master. The commands' replies.
+    async fn revoke(&self, commands: &[Cmd]) -> Result<Vec<Value>, StoreError> {
+        let wait = self.inner.connections.replica_wait();
+        // On a Cluster each command goes to its own node (a pipeline may not span slots); the
+        // cluster connection keeps one connection per node, which `WAIT` then goes to.
+        if self.inner.connections.is_cluster() {
+            let mut replies = Vec::with_capacity(commands.len());
+            for command in commands {
+                replies.push(self.run(Request::Command(command), true).await?);
+            }
+            if let Some(timeout) = wait {
+                let mut command = cmd("WAIT");
+                command.arg(1).arg(millis(timeout));
+                acknowledged(self.run(Request::Command(&command), true).await?);
+            }
+            return Ok(replies);
         }
-        Ok(())
+        let mut pipeline = deadpool_redis::redis::pipe();
+        for command in commands {
+            pipeline.add_command(command.clone());
+        }
+        if let Some(timeout) = wait {
+            pipeline.cmd("WAIT").arg(1).arg(millis(timeout));
+        }
+        let mut replies: Vec<Value> = self.run(Request::Pipeline(&pipeline), true).await?;
+        if wait.is_some() {
+            let replicas = match replies.pop() {
+                Some(Value::Int(replicas)) => replicas,
+                _ => 0,
+            };
+            acknowledged(replicas);
+        }
+        Ok(replies)
+    }
+}
+
+/// Logs a revocation that no replica acknowledged in time.
+fn acknowledged(replicas: i64) {
+    if replicas < 1 {
+        tracing::warn!(
+            "no replica acknowledged a revocation in time; a failover now could undo it"
+        );
     }
 }
 

@@ -307,8 +307,7 @@ impl SessionStore for RedisStore {
         let _writing = Writing::begin(self, std::slice::from_ref(id));
         let mut command = cmd("DEL");
         command.arg(self.session_key(id));
-        self.run::<()>(Request::Command(&command), true).await?;
-        self.await_replica().await
+        self.revoke(&[command]).await.map(drop)
     }
 
     async fn read_many(
@@ -344,9 +343,12 @@ impl SessionStore for RedisStore {
             for id in chunk {
                 command.arg(self.session_key(id));
             }
-            deleted += self.run::<usize>(Request::Command(&command), true).await?;
+            // Each chunk waits for its own replication: a later one may go on another connection.
+            let replies = self.revoke(&[command]).await?;
+            if let Some(Value::Int(count)) = replies.first() {
+                deleted += usize::try_from(*count).unwrap_or(0);
+            }
         }
-        self.await_replica().await?;
         Ok(deleted)
     }
 }

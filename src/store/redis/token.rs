@@ -104,10 +104,9 @@ impl TokenStore for RedisStore {
                 delete.arg(self.token_key(selector));
                 unlist.arg(selector);
             }
-            self.run::<()>(Request::Command(&delete), true).await?;
-            self.run::<()>(Request::Command(&unlist), true).await?;
+            self.revoke(&[delete, unlist]).await?;
         }
-        self.await_replica().await
+        Ok(())
     }
 
     async fn token_list(&self, user: &str, now: UnixMillis) -> Result<Vec<String>, StoreError> {
