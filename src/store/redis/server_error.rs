@@ -2,7 +2,7 @@
 //! [`StoreError::Unavailable`] a developer reads at start-up or in a log.
 //!
 //! The server is named by address only (`127.0.0.1:6379`): never a password, whichever way the
-//! store was given it.
+//! store was given it; where a message must show a URL, its password is redacted.
 
 use std::sync::Arc;
 
