@@ -152,6 +152,38 @@ async fn a_sign_out_on_the_new_master_is_seen_while_the_old_master_still_runs() 
     group.settle();
 }
 
+/// A failover that leaves the old master running, without the local cache: the pool's watch
+/// sees a Sentinel name the new master and closes the connections to the old one, so a sign-out
+/// made on the new master by a server that connected meanwhile is seen within a second (the
+/// watch asks every quarter second) rather than when the Sentinels demote the old master.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_the_cache_a_store_leaves_an_old_master_that_still_runs() {
+    let _turn = GROUP_IN_USE.lock().await;
+    let group = RedisSentinel::shared();
+    let mut stayed = client_of(group, Duration::from_secs(1));
+    stayed.post("/login/alice", "").await;
+    assert_eq!(stayed.get("/me").await.body, "alice");
+    let (old, new) = group.fail_over();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !group.switched_to(new) {
+        assert!(Instant::now() < deadline, "the Sentinels never switched");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut joined = stayed.clone();
+    joined.set_app(app(
+        RedisStore::sentinel_builder(MASTER_NAME, group.sentinel_urls())
+            .build()
+            .unwrap(),
+        |b| b,
+    ));
+    common::sign_out_seen_within(&mut joined, &mut stayed, Duration::from_secs(1)).await;
+    assert!(
+        cli(old, &["ROLE"]).starts_with("master"),
+        "the old master was still a master throughout"
+    );
+    group.settle();
+}
+
 /// A Sentinel that does not answer may be the one another server asks, and name another master
 /// to it: until it answers, the cache serves no copy, and every read goes to Redis.
 #[cfg(feature = "local-cache")]

@@ -14,8 +14,6 @@ use deadpool_redis::redis::{AsyncConnectionConfig, Client, RedisError};
 
 use super::connection::{Connections, Pool};
 use super::manager::ClientManager;
-#[cfg(feature = "sentinel")]
-use super::manager::SentinelManager;
 #[cfg(feature = "cluster")]
 use super::manager::{ClusterManager, cluster_client};
 use super::recycler::{Recycler, Retirement};
@@ -23,6 +21,8 @@ use super::recycler::{Recycler, Retirement};
 use super::server_error::redacted;
 use super::server_error::{redact, server_name};
 use super::{Inner, RedisStore};
+#[cfg(feature = "sentinel")]
+use super::{manager::SentinelManager, sentinel_watch::Watch, sentinels::Sentinels};
 use crate::error::StoreError;
 
 const DEFAULT_PREFIX: &str = "trs:";
@@ -265,21 +265,19 @@ impl RedisStoreBuilder {
             }
             #[cfg(feature = "sentinel")]
             Target::Sentinel { master, sentinels } => {
+                let watched = Sentinels::new(&master, &sentinels).map_err(misconfigured)?;
+                let watch = Some(Watch::new(watched, Arc::clone(&retirement)));
                 let client =
                     SentinelClient::build(sentinels, master, None, SentinelServerType::Master)
                         .map_err(misconfigured)?;
-                Pool::Sentinel(self.pool(
-                    SentinelManager::new(client, self.connection_config()),
-                    &retirement,
-                )?)
+                let manager = SentinelManager::new(client, self.connection_config(), watch);
+                Pool::Sentinel(self.pool(manager, &retirement)?)
             }
             #[cfg(feature = "sentinel")]
             Target::SentinelClient(client) => {
                 let client = *client;
-                Pool::Sentinel(self.pool(
-                    SentinelManager::new(client, self.connection_config()),
-                    &retirement,
-                )?)
+                let manager = SentinelManager::new(client, self.connection_config(), None);
+                Pool::Sentinel(self.pool(manager, &retirement)?)
             }
             Target::Refused(why) => return Err(StoreError::Config(why)),
         };

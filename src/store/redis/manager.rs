@@ -95,14 +95,22 @@ impl managed::Manager for ClusterManager {
 pub(super) struct SentinelManager {
     client: tokio::sync::Mutex<SentinelClient>,
     config: AsyncConnectionConfig,
+    /// Told of each master connected to; `None` for the application's own Sentinel client,
+    /// whose Sentinels the store does not know.
+    watch: Option<std::sync::Arc<super::sentinel_watch::Watch>>,
 }
 
 #[cfg(feature = "sentinel")]
 impl SentinelManager {
-    pub(super) fn new(client: SentinelClient, config: AsyncConnectionConfig) -> Self {
+    pub(super) fn new(
+        client: SentinelClient,
+        config: AsyncConnectionConfig,
+        watch: Option<std::sync::Arc<super::sentinel_watch::Watch>>,
+    ) -> Self {
         Self {
             client: tokio::sync::Mutex::new(client),
             config,
+            watch,
         }
     }
 }
@@ -114,8 +122,14 @@ impl managed::Manager for SentinelManager {
 
     async fn create(&self) -> Result<MultiplexedConnection, RedisError> {
         // Locked: redis-rs' Sentinel client asks the Sentinels for the master through `&mut self`.
-        let mut client = self.client.lock().await;
-        client.get_async_connection_with_config(&self.config).await
+        let master = self.client.lock().await.async_get_client().await?;
+        let connection = master
+            .get_multiplexed_async_connection_with_config(&self.config)
+            .await?;
+        if let Some(watch) = &self.watch {
+            watch.connected(super::sentinels::address_of(&master));
+        }
+        Ok(connection)
     }
 
     async fn recycle(

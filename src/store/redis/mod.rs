@@ -44,6 +44,10 @@ mod manager;
 mod record;
 mod recycler;
 mod scripts;
+#[cfg(feature = "sentinel")]
+mod sentinel_watch;
+#[cfg(feature = "sentinel")]
+mod sentinels;
 mod server_error;
 mod session;
 #[cfg(feature = "remember-me")]

@@ -24,9 +24,9 @@ pub(super) struct Recycler<M> {
     pub(super) retirement: std::sync::Arc<Retirement>,
 }
 
-/// The connections a failover made wrong: every one opened before the local cache saw the
-/// Sentinels name another master is closed rather than used again, so that no read goes on to an
-/// old master that is still up. (A demoted master needs none of this: the Sentinels close every
+/// The connections a failover made wrong: every one opened before the store saw a Sentinel name
+/// another master (the pool's watch, or the local cache) is closed rather than used again, so
+/// that no read goes on to an old master that is still up. (A demoted master needs none of this: the Sentinels close every
 /// connection to it when they reconfigure it.)
 #[derive(Default)]
 pub(super) struct Retirement {
@@ -38,7 +38,7 @@ pub(super) struct Retirement {
 
 impl Retirement {
     /// Retires every connection opened until now.
-    #[cfg(feature = "local-cache")]
+    #[cfg(any(feature = "local-cache", feature = "sentinel"))]
     pub(super) fn retire_all(&self) {
         *self.since.lock().unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
         self.generation.fetch_add(1, Ordering::AcqRel);

@@ -7,12 +7,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use deadpool_redis::redis::Client;
 
 use super::config::LocalCacheConfig;
-#[cfg(feature = "sentinel")]
-use super::sentinels::Sentinels;
 use super::{LocalCache, cluster, tracking};
 use crate::error::StoreError;
 use crate::store::redis::builder::Target;
 use crate::store::redis::recycler::Retirement;
+#[cfg(feature = "sentinel")]
+use crate::store::redis::sentinels::Sentinels;
 
 /// The cache as the store holds it: started at its first use, on the runtime that serves the
 /// requests.

@@ -30,8 +30,6 @@ mod cluster;
 mod config;
 mod handle;
 mod routes;
-#[cfg(feature = "sentinel")]
-mod sentinels;
 mod tracking;
 
 use std::collections::{HashMap, VecDeque};

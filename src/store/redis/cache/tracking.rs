@@ -3,7 +3,7 @@
 //! every quarter lease, whose answer proves that every invalidation sent before it has been
 //! applied (push messages are handed over in order, before the reply that follows them) and that
 //! the server is still a master (for a Sentinel-named master, also that every Sentinel still
-//! names it: `sentinels.rs`); and, on the connection of the server holding the key (`routes.rs`),
+//! names it: `../sentinels.rs`); and, on the connection of the server holding the key (`routes.rs`),
 //! the reads whose copies are kept and the cached reads' slides, which thus do not invalidate
 //! this server's own copies (`NOLOOP`). Lost, it drops everything and connects again; a failover
 //! seen also retires the pool's connections to the old master.
@@ -19,11 +19,11 @@ use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
 use super::cluster::Topology;
 use super::routes::Routes;
-#[cfg(feature = "sentinel")]
-use super::sentinels::{self, Address, Dissent};
 use super::{LocalCache, Slide, Source};
 use crate::error::StoreError;
 use crate::store::redis::recycler::Retirement;
+#[cfg(feature = "sentinel")]
+use crate::store::redis::sentinels::{self, Address, Dissent};
 
 /// The wait before connecting again after a failure.
 const RETRY: Duration = Duration::from_millis(200);

@@ -1,5 +1,5 @@
-//! The Sentinels, as the local cache asks them at every round of its lease which master is
-//! current.
+//! The Sentinels, as a store asks them which master is current: the local cache at every round
+//! of its lease, the pool's watch (`sentinel_watch.rs`) every quarter second.
 //!
 //! After a failover the old master, if it is still running, stays a writable master until the
 //! Sentinels reconfigure it (some ten seconds): its `ROLE` proves nothing. A server that
@@ -27,7 +27,7 @@ pub(in crate::store::redis) struct Sentinels {
 }
 
 /// A master's address: host and port.
-pub(super) type Address = (String, u16);
+pub(in crate::store::redis) type Address = (String, u16);
 
 impl Sentinels {
     /// The Sentinels at `urls`, asked about `master`.
@@ -41,45 +41,74 @@ impl Sentinels {
     }
 
     /// A connection to each Sentinel, each command answered within `timeout`.
-    pub(super) async fn connect(
+    #[cfg(feature = "local-cache")]
+    pub(in crate::store::redis) async fn connect(
         &self,
         timeout: Duration,
     ) -> Result<Vec<MultiplexedConnection>, StoreError> {
-        let config = AsyncConnectionConfig::new()
-            .set_connection_timeout(Some(timeout))
-            .set_response_timeout(Some(timeout));
         let mut connections = Vec::with_capacity(self.clients.len());
         for client in &self.clients {
-            let connection = (client.get_multiplexed_async_connection_with_config(&config))
-                .await
-                .map_err(|error| StoreError::Unavailable(Box::new(error)))?;
-            connections.push(connection);
+            connections.push(connect(client, timeout).await?);
         }
         Ok(connections)
     }
 
+    /// Connects, within `timeout` each, the Sentinels `connections` lacks (`None`, or not yet
+    /// listed); one that does not answer stays `None`.
+    pub(in crate::store::redis) async fn reconnect(
+        &self,
+        connections: &mut Vec<Option<MultiplexedConnection>>,
+        timeout: Duration,
+    ) {
+        connections.resize_with(self.clients.len(), || None);
+        for (client, slot) in self.clients.iter().zip(connections.iter_mut()) {
+            if slot.is_none() {
+                *slot = connect(client, timeout).await.ok();
+            }
+        }
+    }
+
     /// Whether every Sentinel names `master` now (or no master at all, so sends nobody
     /// elsewhere); else the first that does not, and how.
-    pub(super) async fn all_name(
+    #[cfg(feature = "local-cache")]
+    pub(in crate::store::redis) async fn all_name(
         &self,
         connections: &mut [MultiplexedConnection],
         master: &Address,
     ) -> Result<(), Dissent> {
         for connection in connections {
-            let named = cmd("SENTINEL")
-                .arg("GET-MASTER-ADDR-BY-NAME")
-                .arg(&self.master)
-                .query_async::<Value>(connection)
-                .await;
-            dissent(&named, master)?;
+            self.ask(connection, master).await?;
         }
         Ok(())
     }
+
+    /// What the Sentinel on `connection` says of `master`.
+    pub(in crate::store::redis) async fn ask(
+        &self,
+        connection: &mut MultiplexedConnection,
+        master: &Address,
+    ) -> Result<(), Dissent> {
+        let named = cmd("SENTINEL")
+            .arg("GET-MASTER-ADDR-BY-NAME")
+            .arg(&self.master)
+            .query_async::<Value>(connection)
+            .await;
+        dissent(&named, master)
+    }
+}
+
+async fn connect(client: &Client, timeout: Duration) -> Result<MultiplexedConnection, StoreError> {
+    let config = AsyncConnectionConfig::new()
+        .set_connection_timeout(Some(timeout))
+        .set_response_timeout(Some(timeout));
+    (client.get_multiplexed_async_connection_with_config(&config))
+        .await
+        .map_err(|error| StoreError::Unavailable(Box::new(error)))
 }
 
 /// A Sentinel that does not vouch for the tracked master.
 #[derive(Debug, PartialEq, Eq)]
-pub(super) enum Dissent {
+pub(in crate::store::redis) enum Dissent {
     /// It did not answer: it may be down, or cut off from this server only.
     Silent(String),
     /// It names another master: a failover.
@@ -118,7 +147,7 @@ fn dissent(named: &Result<Value, RedisError>, master: &Address) -> Result<(), Di
 }
 
 /// The address a client of the master connects to.
-pub(super) fn address_of(client: &Client) -> Option<Address> {
+pub(in crate::store::redis) fn address_of(client: &Client) -> Option<Address> {
     match client.get_connection_info().addr() {
         ConnectionAddr::Tcp(host, port) | ConnectionAddr::TcpTls { host, port, .. } => {
             Some((host.clone(), *port))
