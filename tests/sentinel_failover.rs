@@ -130,26 +130,12 @@ async fn the_local_cache_follows_a_failover_and_misses_no_sign_out() {
 async fn a_sign_out_on_the_new_master_is_seen_while_the_old_master_still_runs() {
     let _turn = GROUP_IN_USE.lock().await;
     let group = RedisSentinel::shared();
-    let cached = || cached_app(group);
-    let mut stayed = Client::new(cached());
+    let mut stayed = Client::new(cached_app(group));
     stayed.post("/login/alice", "").await;
     assert_eq!(stayed.get("/me").await.body, "alice");
-    let (old, new) = group.fail_over();
-    // Until the Sentinels switch, redis-rs (which asks `SENTINEL MASTERS`) is still sent to
-    // the old master.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !group.switched_to(new) {
-        assert!(Instant::now() < deadline, "the Sentinels never switched");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let mut joined = stayed.clone();
-    joined.set_app(cached());
-    common::sign_out_seen_within(&mut joined, &mut stayed, Duration::from_millis(100)).await;
-    assert!(
-        cli(old, &["ROLE"]).starts_with("master"),
-        "the old master was still a master throughout"
-    );
-    group.settle();
+    let joined = cached_app(group);
+    sign_out_on_the_new_master_seen_within(group, &mut stayed, joined, Duration::from_millis(100))
+        .await;
 }
 
 /// A failover that leaves the old master running, without the local cache: the pool's watch
@@ -163,20 +149,31 @@ async fn without_the_cache_a_store_leaves_an_old_master_that_still_runs() {
     let mut stayed = client_of(group, Duration::from_secs(1));
     stayed.post("/login/alice", "").await;
     assert_eq!(stayed.get("/me").await.body, "alice");
+    let store = RedisStore::sentinel_builder(MASTER_NAME, group.sentinel_urls());
+    let joined = app(store.build().unwrap(), |b| b);
+    sign_out_on_the_new_master_seen_within(group, &mut stayed, joined, Duration::from_secs(1))
+        .await;
+}
+
+/// Fails the group over and, once every Sentinel has switched (until then redis-rs is still
+/// sent to the old master), signs `stayed`'s session out through `joined`, an app that connects
+/// only then, so to the new master: `stayed` must read it signed out within `bound`, while the
+/// old master still runs.
+async fn sign_out_on_the_new_master_seen_within(
+    group: &RedisSentinel,
+    stayed: &mut Client,
+    joined: axum::Router,
+    bound: Duration,
+) {
     let (old, new) = group.fail_over();
     let deadline = Instant::now() + Duration::from_secs(30);
     while !group.switched_to(new) {
         assert!(Instant::now() < deadline, "the Sentinels never switched");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let mut joined = stayed.clone();
-    joined.set_app(app(
-        RedisStore::sentinel_builder(MASTER_NAME, group.sentinel_urls())
-            .build()
-            .unwrap(),
-        |b| b,
-    ));
-    common::sign_out_seen_within(&mut joined, &mut stayed, Duration::from_secs(1)).await;
+    let mut device = stayed.clone();
+    device.set_app(joined);
+    common::sign_out_seen_within(&mut device, stayed, bound).await;
     assert!(
         cli(old, &["ROLE"]).starts_with("master"),
         "the old master was still a master throughout"
