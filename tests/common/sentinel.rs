@@ -165,14 +165,17 @@ impl RedisSentinel {
         for port in &sentinels {
             let sentinel_dir = dir.join(format!("s{port}"));
             std::fs::create_dir_all(&sentinel_dir).expect("sentinel directory");
-            // Sentinel rewrites its configuration: each gets a writable file of its own.
+            // Sentinel rewrites its configuration: each gets a writable file of its own. The tests
+            // fail over by hand (`SENTINEL FAILOVER`); five seconds before a master counts as down
+            // keep a stall test (750 ms) on a busy machine from starting a failover of its own,
+            // which could promote a replica that lacks another test's latest writes.
             let config = sentinel_dir.join("sentinel.conf");
             std::fs::write(
                 &config,
                 format!(
                     "port {port}\nbind 127.0.0.1\ndir {}\n\
                      sentinel monitor {MASTER_NAME} 127.0.0.1 {master} 2\n\
-                     sentinel down-after-milliseconds {MASTER_NAME} 1000\n\
+                     sentinel down-after-milliseconds {MASTER_NAME} 5000\n\
                      sentinel failover-timeout {MASTER_NAME} 3000\n",
                     sentinel_dir.display()
                 ),

@@ -265,8 +265,13 @@ impl RedisStoreBuilder {
             }
             #[cfg(feature = "sentinel")]
             Target::Sentinel { master, sentinels } => {
-                let watched = Sentinels::new(&master, &sentinels).map_err(misconfigured)?;
-                let watch = Some(Watch::new(watched, Arc::clone(&retirement)));
+                let watch = Sentinels::new(&master, &sentinels).map_err(misconfigured)?;
+                // With the local cache, its tracking asks the Sentinels and retires the pool.
+                #[cfg(feature = "local-cache")]
+                let watch = Some(watch).filter(|_| self.local_cache.is_none());
+                #[cfg(not(feature = "local-cache"))]
+                let watch = Some(watch);
+                let watch = watch.map(|watched| Watch::new(watched, Arc::clone(&retirement)));
                 let client =
                     SentinelClient::build(sentinels, master, None, SentinelServerType::Master)
                         .map_err(misconfigured)?;

@@ -95,8 +95,9 @@ impl managed::Manager for ClusterManager {
 pub(super) struct SentinelManager {
     client: tokio::sync::Mutex<SentinelClient>,
     config: AsyncConnectionConfig,
-    /// Told of each master connected to; `None` for the application's own Sentinel client,
-    /// whose Sentinels the store does not know.
+    /// Told of each master connected to; `None` with the local cache (whose tracking watches
+    /// the Sentinels) and for the application's own Sentinel client (whose Sentinels the store
+    /// does not know).
     watch: Option<std::sync::Arc<super::sentinel_watch::Watch>>,
 }
 

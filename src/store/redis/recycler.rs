@@ -26,8 +26,8 @@ pub(super) struct Recycler<M> {
 
 /// The connections a failover made wrong: every one opened before the store saw a Sentinel name
 /// another master (the pool's watch, or the local cache) is closed rather than used again, so
-/// that no read goes on to an old master that is still up. (A demoted master needs none of this: the Sentinels close every
-/// connection to it when they reconfigure it.)
+/// that no read goes on to an old master that is still up. (A demoted master needs none of
+/// this: the Sentinels close every connection to it when they reconfigure it.)
 #[derive(Default)]
 pub(super) struct Retirement {
     /// Bumped at every retirement: a connection handle kept outside the pool remembers it.

@@ -1,5 +1,5 @@
 //! The Sentinels, as a store asks them which master is current: the local cache at every round
-//! of its lease, the pool's watch (`sentinel_watch.rs`) every quarter second.
+//! of its lease, or else the pool's watch (`sentinel_watch.rs`) every quarter second.
 //!
 //! After a failover the old master, if it is still running, stays a writable master until the
 //! Sentinels reconfigure it (some ten seconds): its `ROLE` proves nothing. A server that
