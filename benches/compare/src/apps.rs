@@ -108,6 +108,54 @@ pub async fn ideal_sliding_read(url: &str) -> Router {
     ideal_app(url, read).await
 }
 
+/// The least work any read served from a local copy must do, written straight into a handler
+/// with no layer: find the cookie, look its record up in a map of this process, decode the value.
+/// A miss reads the record with `GET` and keeps it. It keeps nothing safe: no copy is ever
+/// dropped (a sign-out elsewhere is never seen) and the expiry never slides. It bounds what any
+/// local cache, however coherent, can reach.
+pub async fn ideal_cached_read(url: &str) -> Router {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+    type Copies = Arc<Mutex<HashMap<String, Arc<[u8]>>>>;
+    #[derive(Deserialize)]
+    struct Record {
+        profile: Profile,
+    }
+    async fn read(
+        State((mut conn, copies)): State<(MultiplexedConnection, Copies)>,
+        headers: HeaderMap,
+    ) -> String {
+        let Some(id) = cookie_id(&headers) else {
+            return "none".into();
+        };
+        let key = format!("bench:ideal:{id}");
+        let kept = copies.lock().ok().and_then(|map| map.get(&key).cloned());
+        let record = match kept {
+            Some(record) => record,
+            None => {
+                let read: Option<Vec<u8>> = conn.get(&key).await.ok().flatten();
+                let Some(read) = read else {
+                    return "none".into();
+                };
+                let record: Arc<[u8]> = read.into();
+                if let Ok(mut map) = copies.lock() {
+                    map.insert(key, Arc::clone(&record));
+                }
+                record
+            }
+        };
+        match serde_json::from_slice::<Record>(&record) {
+            Ok(record) => record.profile.name,
+            Err(_) => "none".into(),
+        }
+    }
+    let conn = multiplexed(url).await;
+    let copies = Copies::default();
+    Router::new()
+        .route("/login", post(ideal_login).with_state(conn.clone()))
+        .route("/", get(read).with_state((conn, copies)))
+}
+
 /// The least work any read-modify-write that slides the expiry must do, written straight into a
 /// handler with no layer: `GETEX` the record, bump the counter (the profile passes through
 /// undecoded), and `SET` the whole record back. It guards against nothing (a concurrent request's
@@ -255,13 +303,7 @@ async fn ideal_load_bytes(
     conn: &mut MultiplexedConnection,
     headers: &HeaderMap,
 ) -> Option<(String, Vec<u8>)> {
-    let id = headers
-        .get(COOKIE)?
-        .to_str()
-        .ok()?
-        .split(';')
-        .find_map(|pair| pair.trim().strip_prefix("id="))?;
-    let key = format!("bench:ideal:{id}");
+    let key = format!("bench:ideal:{}", cookie_id(headers)?);
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |since| since.as_millis() as u64);
@@ -273,6 +315,16 @@ async fn ideal_load_bytes(
         .await
         .ok()?;
     Some((key, record?))
+}
+
+/// The ID in the request's `id` cookie, for the ideal handlers.
+fn cookie_id(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(COOKIE)?
+        .to_str()
+        .ok()?
+        .split(';')
+        .find_map(|pair| pair.trim().strip_prefix("id="))
 }
 
 pub fn floor_default_pool(url: &str) -> Router {

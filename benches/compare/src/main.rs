@@ -1,6 +1,7 @@
 //! Side-by-side benchmark: tower-redis-session, tower-sessions 0.14 (+ redis-store 0.16), the
-//! floors (bare handler, one raw GET) and the ideal references (an empty layer; a sliding read
-//! and read-modify-writes, one unsafe and two atomic, written straight into handlers), against
+//! floors (bare handler, one raw GET) and the ideal references (an empty layer; a sliding read,
+//! a read from a map of this process, and read-modify-writes, one unsafe and two atomic, written
+//! straight into handlers), against
 //! one private redis-server, in one run.
 //!
 //!     cargo run --release --manifest-path benches/compare/Cargo.toml
@@ -32,6 +33,8 @@ const BARE: &str = "bare axum handler";
 const EMPTY_LAYER: &str = "bare handler behind an empty layer";
 const FLOOR: &str = "one GET, shared multiplexed conn (floor)";
 const IDEAL_READ: &str = "ideal sliding read: cookie, GETEX, decode; no layer";
+const IDEAL_CACHED_READ: &str =
+    "ideal cached read: cookie, a map of this process, decode; no layer, no coherence";
 const IDEAL_RMW: &str = "ideal read-modify-write: GETEX, SET of the whole record; no layer";
 const IDEAL_ATOMIC_RMW: &str =
     "ideal atomic read-modify-write: GETEX, compare-and-set script; no layer";
@@ -152,6 +155,7 @@ async fn build(name: &str, url: &str) -> (Router, bool) {
         FLOOR => (apps::floor_multiplexed(url).await, false),
         POOL => (apps::floor_default_pool(url), false),
         IDEAL_READ => (apps::ideal_sliding_read(url).await, true),
+        IDEAL_CACHED_READ => (apps::ideal_cached_read(url).await, true),
         IDEAL_RMW => (apps::ideal_read_modify_write(url).await, true),
         IDEAL_ATOMIC_RMW => (apps::ideal_atomic_read_modify_write(url).await, true),
         IDEAL_NATIVE_CAS_RMW => (apps::ideal_native_cas_read_modify_write(url).await, true),
@@ -287,6 +291,7 @@ async fn main() {
         POOL,
         OURS_UNTOUCHED,
         IDEAL_READ,
+        IDEAL_CACHED_READ,
         IDEAL_RMW,
         IDEAL_ATOMIC_RMW,
         IDEAL_NATIVE_CAS_RMW,
@@ -448,6 +453,8 @@ fn print_table(variants: &[Variant]) {
         ("ours read vs tower-sessions always_save read", OURS_READ, TS_SAVE, Some(2.0)),
         ("ours read-modify-write vs tower-sessions read-modify-write", OURS_RMW, TS_RMW, Some(1.5)),
         ("ours untouched route vs the bare handler", OURS_UNTOUCHED, BARE, Some(0.97)),
+        ("ours cached read vs the one-GET floor", OURS_CACHED_READ, FLOOR, Some(1.5)),
+        ("ours cached read vs the route that never touches the session", OURS_CACHED_READ, OURS_UNTOUCHED, Some(0.8)),
         ("ours read vs the ideal sliding read", OURS_READ, IDEAL_READ, None),
         ("the ideal sliding read vs tower-sessions read", IDEAL_READ, TS_READ, None),
         ("ours read-modify-write vs the ideal read-modify-write", OURS_RMW, IDEAL_RMW, None),
@@ -456,6 +463,10 @@ fn print_table(variants: &[Variant]) {
         ("the ideal atomic read-modify-write vs tower-sessions'", IDEAL_ATOMIC_RMW, TS_RMW, None),
         ("ours read-modify-write vs the ideal native compare-and-set one", OURS_RMW, IDEAL_NATIVE_CAS_RMW, None),
         ("the ideal native compare-and-set read-modify-write vs tower-sessions'", IDEAL_NATIVE_CAS_RMW, TS_RMW, None),
+        ("ours cached read vs the ideal cached read", OURS_CACHED_READ, IDEAL_CACHED_READ, None),
+        ("the ideal cached read vs the one-GET floor", IDEAL_CACHED_READ, FLOOR, None),
+        ("the ideal cached read vs the route that never touches the session", IDEAL_CACHED_READ, OURS_UNTOUCHED, None),
+        ("the ideal cached read vs the bare handler", IDEAL_CACHED_READ, BARE, None),
         ("an empty layer vs the bare handler (for scale)", EMPTY_LAYER, BARE, None),
     ];
     // Besides the ratio of medians: the ratio within each round (the variants of a round ran

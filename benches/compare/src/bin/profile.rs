@@ -51,6 +51,7 @@ async fn main() {
         "floor" => (apps::floor_multiplexed(&url).await, false),
         "pool" => (apps::floor_default_pool(&url), false),
         "ideal-read" => (apps::ideal_sliding_read(&url).await, true),
+        "ideal-cached-read" => (apps::ideal_cached_read(&url).await, true),
         "ideal-rmw" => (apps::ideal_read_modify_write(&url).await, true),
         "ideal-atomic-rmw" => (apps::ideal_atomic_read_modify_write(&url).await, true),
         "ideal-native-cas-rmw" => (apps::ideal_native_cas_read_modify_write(&url).await, true),
