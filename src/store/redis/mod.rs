@@ -241,6 +241,26 @@ impl SessionKey<'_> {
         self.id.write_to(&mut key);
         key
     }
+
+    /// Calls `f` with the key as text, written on the stack unless the prefix is long: a cached
+    /// read finds its copy without allocating.
+    #[cfg(feature = "local-cache")]
+    fn with_text<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+        const ON_STACK: usize = 64;
+        let (id, written) = self.id.text();
+        let (prefix, len) = (self.prefix.as_bytes(), self.prefix.len() + 2 + written);
+        if len > ON_STACK {
+            return f(&self.text());
+        }
+        let mut key = [0u8; ON_STACK];
+        key[..prefix.len()].copy_from_slice(prefix);
+        key[prefix.len()..prefix.len() + 2].copy_from_slice(b"s:");
+        key[prefix.len() + 2..len].copy_from_slice(&id[..written]);
+        match std::str::from_utf8(&key[..len]) {
+            Ok(key) => f(key),
+            Err(_) => f(&self.text()),
+        }
+    }
 }
 
 impl ToRedisArgs for SessionKey<'_> {
@@ -257,5 +277,31 @@ impl ToRedisArgs for SessionKey<'_> {
 impl ToRedisArgs for UnixMillis {
     fn write_redis_args<W: ?Sized + RedisWrite>(&self, out: &mut W) {
         self.0.write_redis_args(out);
+    }
+}
+
+#[cfg(all(test, feature = "local-cache"))]
+mod tests {
+    use super::SessionKey;
+    use crate::id::Handle;
+
+    #[test]
+    fn a_key_written_on_the_stack_is_the_key_as_text_whatever_the_prefix() {
+        let id = Handle::digest(b"some session");
+        for prefix in [
+            "",
+            "trs:",
+            "sessions·é:",
+            &"p".repeat(39),
+            &"p".repeat(40),
+            &"long:".repeat(30),
+        ] {
+            let key = SessionKey { prefix, id: &id };
+            assert_eq!(
+                key.with_text(str::to_owned),
+                key.text(),
+                "prefix {prefix:?}"
+            );
+        }
     }
 }

@@ -94,26 +94,34 @@ fn record_read(read: Result<Option<Loaded>, StoreError>) -> Result<Option<Loaded
 
 #[cfg(feature = "local-cache")]
 impl RedisStore {
-    /// A load through the local cache: its copy if one is known current, else Redis's, kept
-    /// unless the key was invalidated or written meanwhile.
-    async fn load_cached(
+    /// This server's copy of the record, if it keeps one (the caller checked that copies are
+    /// current). Found without allocating or awaiting: most cached loads end here.
+    fn kept_copy(
         &self,
-        cache: &super::cache::CacheHandle,
+        cache: &super::cache::LocalCache,
+        id: &Handle,
+        deadline: UnixMillis,
+    ) -> Option<Loaded> {
+        let key = SessionKey {
+            prefix: &self.inner.prefix,
+            id,
+        };
+        let (copy, unsent) = key.with_text(|key| cache.get(key, deadline))?;
+        if unsent {
+            self.slide_later(id, deadline);
+        }
+        Some(copy)
+    }
+
+    /// A load of a record this server keeps no copy of: read on the tracking connection and
+    /// kept, unless the key was invalidated or written meanwhile.
+    async fn load_and_keep(
+        &self,
+        cache: &super::cache::LocalCache,
         id: &Handle,
         deadline: UnixMillis,
     ) -> Result<Option<Loaded>, StoreError> {
-        let cache = cache.running(&self.inner.prefix);
-        if !cache.current() {
-            // Not known current: no copy is served or kept, and the read slides as without one.
-            return self.load_from_redis(id, deadline).await;
-        }
         let key = self.session_key(id);
-        if let Some((copy, unsent)) = cache.get(&key, deadline) {
-            if unsent {
-                self.slide_later(id, deadline);
-            }
-            return Ok(Some(copy));
-        }
         let Some(mut connection) = cache.reader(&key) else {
             return self.load_from_redis(id, deadline).await;
         };
@@ -227,10 +235,17 @@ impl Drop for Writing<'_> {
 
 impl SessionStore for RedisStore {
     async fn load(&self, id: &Handle, deadline: UnixMillis) -> Result<Option<Loaded>, StoreError> {
-        // Boxed: the cached path's future would otherwise make every load's larger.
         #[cfg(feature = "local-cache")]
         if let Some(cache) = &self.inner.cache {
-            return Box::pin(self.load_cached(cache, id, deadline)).await;
+            let cache = cache.running(&self.inner.prefix);
+            // Not known current: no copy is served or kept, and the read slides as without one.
+            if cache.current() {
+                if let Some(copy) = self.kept_copy(cache, id, deadline) {
+                    return Ok(Some(copy));
+                }
+                // Boxed: the miss's future would otherwise make every load's larger.
+                return Box::pin(self.load_and_keep(cache, id, deadline)).await;
+            }
         }
         self.load_from_redis(id, deadline).await
     }

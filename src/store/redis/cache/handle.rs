@@ -103,7 +103,8 @@ pub(in crate::store::redis) fn handle(
 impl CacheHandle {
     /// The cache, its tracking connection started at the first call.
     pub(in crate::store::redis) fn running(&self, prefix: &str) -> &LocalCache {
-        if !self.started.swap(true, Ordering::AcqRel) {
+        // A load first: every cached read passes here, and a swap would write every time.
+        if !self.started.load(Ordering::Acquire) && !self.started.swap(true, Ordering::AcqRel) {
             let (source, retirement) = (Arc::clone(&self.source), Arc::clone(&self.retirement));
             tracking::start(&self.cache, source, retirement, prefix);
         }
