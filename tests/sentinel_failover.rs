@@ -155,10 +155,10 @@ async fn without_the_cache_a_store_leaves_an_old_master_that_still_runs() {
         .await;
 }
 
-/// Fails the group over and, once every Sentinel has switched (until then redis-rs is still
-/// sent to the old master), signs `stayed`'s session out through `joined`, an app that connects
-/// only then, so to the new master: `stayed` must read it signed out within `bound`, while the
-/// old master still runs.
+/// Fails the group over, the old master kept a master (as if cut off from the Sentinels) and,
+/// once every Sentinel has switched (until then redis-rs is still sent to the old master), signs
+/// `stayed`'s session out through `joined`, an app that connects only then, so to the new
+/// master: `stayed` must read it signed out within `bound`.
 async fn sign_out_on_the_new_master_seen_within(
     group: &RedisSentinel,
     stayed: &mut Client,
@@ -166,6 +166,7 @@ async fn sign_out_on_the_new_master_seen_within(
     bound: Duration,
 ) {
     let (old, new) = group.fail_over();
+    group.keep_master(old);
     let deadline = Instant::now() + Duration::from_secs(30);
     while !group.switched_to(new) {
         assert!(Instant::now() < deadline, "the Sentinels never switched");

@@ -70,6 +70,8 @@ impl RedisSentinel {
             // Only once the failover is over: while it runs, the Sentinels may still name the
             // old master to a client (`SENTINEL MASTERS`).
             if link.contains("role:master") && self.switched_to(master) {
+                // It may have been kept a master (`keep_master`).
+                redis_cli(replica, &["ACL", "SETUSER", "default", "+@all"]);
                 redis_cli(replica, &["REPLICAOF", "127.0.0.1", &master.to_string()]);
             }
             if link.contains(&format!("master_port:{master}"))
@@ -83,6 +85,17 @@ impl RedisSentinel {
             );
             std::thread::sleep(Duration::from_millis(250));
         }
+    }
+
+    /// Keeps the node at `port` a master until the next `settle`, as a partition between it and
+    /// the Sentinels would: it refuses their `REPLICAOF` (by an ACL), so after a failover it stays
+    /// a writable master for as long as a test needs, not the some ten seconds the Sentinels
+    /// take to reconfigure it, which a busy machine can outlast.
+    pub fn keep_master(&self, port: u16) {
+        redis_cli(
+            port,
+            &["ACL", "SETUSER", "default", "-replicaof", "-slaveof"],
+        );
     }
 
     /// Fails the group over once its replica has everything the master has (as a failover
