@@ -95,7 +95,8 @@ fn record_read(read: Result<Option<Loaded>, StoreError>) -> Result<Option<Loaded
 #[cfg(feature = "local-cache")]
 impl RedisStore {
     /// This server's copy of the record, if it keeps one (the caller checked that copies are
-    /// current). Found without allocating or awaiting: most cached loads end here.
+    /// current). Found without awaiting, boxing a future or building its key on the heap: most
+    /// cached loads end here.
     fn kept_copy(
         &self,
         cache: &super::cache::LocalCache,
@@ -238,7 +239,8 @@ impl SessionStore for RedisStore {
         #[cfg(feature = "local-cache")]
         if let Some(cache) = &self.inner.cache {
             let cache = cache.running(&self.inner.prefix);
-            // Not known current: no copy is served or kept, and the read slides as without one.
+            // Copies not known current are neither served nor kept: the read slides as without
+            // the cache.
             if cache.current() {
                 if let Some(copy) = self.kept_copy(cache, id, deadline) {
                     return Ok(Some(copy));
