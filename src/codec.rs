@@ -29,39 +29,22 @@ pub(crate) fn key_of_field(field: &str) -> Option<&str> {
     }
 }
 
-/// The user key a field stores, or `Err(field)` for a metadata field. Reuses the string.
-fn key_for_field(field: String) -> Result<String, String> {
-    match key_of_field(&field) {
-        Some(key) if key.len() == field.len() => Ok(field),
-        Some(key) => Ok(key.to_owned()),
-        None => Err(field),
-    }
-}
-
 /// Bytes a field counts against the session size cap: its key plus its encoded value.
 pub(crate) fn field_cost(key: &str, value: &str) -> usize {
     key.len() + value.len()
 }
 
-/// A decoded record: user data keyed by user key, and metadata keyed by field name.
-pub(crate) type Decoded = (HashMap<String, String>, HashMap<String, String>);
-
-/// Splits stored fields into the user's data (keyed by user key) and the crate's metadata (keyed
-/// by field name).
+/// The crate's metadata among stored fields, keyed by field name. (The user's data is read
+/// from the fields themselves until a request changes it: `session/state/data.rs`.)
 ///
 /// Values are not parsed here: a value is parsed when it is read, so a request pays only for the
 /// values it uses, and a corrupt value fails that read with [`SessionError::Decode`](crate::SessionError::Decode)
 /// while the rest of the session stays usable.
-pub(crate) fn decode_fields(fields: Vec<(String, String)>) -> Decoded {
-    let mut data = HashMap::with_capacity(fields.len());
-    let mut meta = HashMap::new();
-    for (field, value) in fields {
-        match key_for_field(field) {
-            Ok(key) => data.insert(key, value),
-            Err(field) => meta.insert(field, value),
-        };
-    }
-    (data, meta)
+pub(crate) fn meta_of(fields: &[(String, String)]) -> HashMap<String, String> {
+    (fields.iter())
+        .filter(|(field, _)| key_of_field(field).is_none())
+        .map(|(field, value)| (field.clone(), value.clone()))
+        .collect()
 }
 
 #[cfg(test)]
@@ -71,7 +54,7 @@ mod tests {
     #[test]
     fn plain_keys_are_stored_as_they_are() {
         assert_eq!(field_for_key("cart"), "cart");
-        assert_eq!(key_for_field("cart".into()), Ok("cart".to_owned()));
+        assert_eq!(key_of_field("cart"), Some("cart"));
     }
 
     #[test]
@@ -79,16 +62,13 @@ mod tests {
         assert_eq!(key_of_field("$$c"), Some("$c"));
         assert_eq!(key_of_field("$c"), None);
         assert_eq!(field_for_key("$c"), "$$c");
-        assert_eq!(key_for_field("$$c".into()), Ok("$c".to_owned()));
-        assert_eq!(key_for_field("$c".into()), Err("$c".to_owned()));
     }
 
     #[test]
     fn metadata_is_not_user_data() {
-        let (data, meta) =
-            decode_fields(vec![("$meta".into(), "1".into()), ("n".into(), "2".into())]);
-        assert_eq!(data.len(), 1);
-        assert_eq!(data["n"], "2");
+        let fields = [("$meta".into(), "1".into()), ("n".into(), "2".into())];
+        let meta = meta_of(&fields);
+        assert_eq!(meta.len(), 1);
         assert_eq!(meta["$meta"], "1");
     }
 }

@@ -203,8 +203,8 @@ async fn follow(
     let Some(loaded) = context.store.load(&id.handle(), deadline).await? else {
         return Ok(());
     };
-    let (data, meta) = crate::codec::decode_fields(loaded.fields);
-    state.adopt(id, Some(data), meta, deadline);
+    let meta = crate::codec::meta_of(&loaded.fields);
+    state.adopt(id, Some(loaded.fields), meta, deadline);
     set_cookie(state, CookieUpdate::Set(next));
     counted("followed");
     Ok(())

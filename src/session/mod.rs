@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use http::HeaderValue;
 use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
 
-use crate::codec::{self, field_cost};
+use crate::codec;
 use crate::cookie::RawCookies;
 use crate::error::SessionError;
 use crate::failure::SessionFailure;
@@ -211,11 +211,9 @@ impl Session {
             return Ok(());
         };
         telemetry::load("found");
-        let (data, meta) = codec::decode_fields(loaded.fields);
+        state.meta = codec::meta_of(&loaded.fields);
+        state.set_loaded_data(loaded.fields);
         state.revision = loaded.revision;
-        state.size = data.iter().map(|(k, v)| field_cost(k, v)).sum();
-        state.data = data;
-        state.meta = meta;
         state.expiry = id.expiry();
         state.id = Some(id);
         state.expires_at = Some(deadline);

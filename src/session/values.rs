@@ -77,7 +77,8 @@ impl Session {
     /// # Errors
     /// [`SessionError::Store`] when the session could not be loaded.
     pub async fn keys(&self) -> Result<Vec<String>, SessionError> {
-        Ok(self.loaded().await?.data.keys().cloned().collect())
+        let state = self.loaded().await?;
+        Ok(state.data.iter().map(|(key, _)| key.to_owned()).collect())
     }
 
     /// Removes every key. The session itself (its ID, lifetime and signed-in user) stays.

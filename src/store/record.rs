@@ -1,6 +1,10 @@
 //! What the record operations of [`SessionStore`](super::SessionStore) take and return: a
 //! loaded record, a change to write, the caps it must keep, and the outcome of a write.
 
+use std::sync::Arc;
+
+use bytes::Bytes;
+
 /// A stored field: (field name, encoded value).
 pub type Field = (String, String);
 
@@ -8,11 +12,12 @@ pub type Field = (String, String);
 /// record, `None` inside for a missing field.
 pub type FieldsRow = Option<Vec<Option<String>>>;
 
-/// A record as [`SessionStore::load`](super::SessionStore::load) found it.
+/// A record as [`SessionStore::load`](super::SessionStore::load) found it. Cloning it copies
+/// no field: a store that keeps records in memory hands each request the same fields.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Loaded {
-    /// Its fields.
-    pub fields: Vec<Field>,
+    /// Its fields (`collect()` them, or `.into()` a `Vec`).
+    pub fields: Arc<[Field]>,
     /// The store's token for this version of the record, handed back with the request's write
     /// ([`Change::base`]); `None` from a store that needs none.
     pub revision: Option<Revision>,
@@ -31,14 +36,18 @@ pub struct Loaded {
 /// ```
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Revision {
-    bytes: Vec<u8>,
+    // Shared: a local cache hands the same revision to every request that reads its copy.
+    bytes: Bytes,
     number: u64,
 }
 
 impl Revision {
     /// A revision of `bytes` and `number`.
     pub fn new(bytes: Vec<u8>, number: u64) -> Self {
-        Self { bytes, number }
+        Self {
+            bytes: Bytes::from(bytes),
+            number,
+        }
     }
 
     /// Its bytes.

@@ -1,12 +1,15 @@
 //! A request's session state: what was loaded, what changed, and how it is written back.
 
+mod data;
 mod sign_in;
 mod write;
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use http::HeaderValue;
 
+use self::data::Data;
 pub(crate) use self::sign_in::SignIn;
 use super::Context;
 use super::old_names::{OldCookie, current_name};
@@ -15,7 +18,7 @@ use crate::cookie::{CookieUpdate, RawCookies};
 use crate::error::SessionError;
 use crate::expiry::Expiry;
 use crate::id::SessionId;
-use crate::store::{Caps, Change, Revision};
+use crate::store::{Caps, Change, Field, Revision};
 use crate::time::UnixMillis;
 
 #[derive(Default)]
@@ -37,7 +40,7 @@ pub(crate) struct State {
     /// The store's revision of the record as loaded; dropped once this request writes it.
     pub(crate) revision: Option<Revision>,
     /// User data: current values (stored values with this request's changes applied), as JSON.
-    pub(crate) data: HashMap<String, String>,
+    pub(crate) data: Data,
     /// The crate's own metadata fields (`$`-prefixed), as JSON.
     pub(crate) meta: HashMap<String, String>,
     /// Names of the fields this request changed. Their values are the current ones in `data` or
@@ -118,6 +121,12 @@ impl State {
         state
     }
 
+    /// Takes the user data among a loaded record's `fields`, and counts its size.
+    pub(crate) fn set_loaded_data(&mut self, fields: Arc<[Field]>) {
+        self.data = Data::loaded(fields);
+        self.size = self.data.iter().map(|(k, v)| field_cost(k, v)).sum();
+    }
+
     pub(crate) fn has_changes(&self) -> bool {
         !self.changes.is_empty() || self.rotation.is_some()
     }
@@ -131,7 +140,7 @@ impl State {
         max_keys: usize,
     ) -> Result<(), SessionError> {
         let old = self.data.get(key);
-        if old == Some(&raw) {
+        if old == Some(raw.as_str()) {
             return Ok(());
         }
         let old_cost = old.map_or(0, |value| field_cost(key, value));
@@ -147,12 +156,7 @@ impl State {
         }
         self.size = size;
         self.mark_changed(&field_for_key(key));
-        match self.data.get_mut(key) {
-            Some(value) => *value = raw,
-            None => {
-                self.data.insert(key.to_owned(), raw);
-            }
-        }
+        self.data.insert(key, raw);
         Ok(())
     }
 
@@ -168,7 +172,7 @@ impl State {
 
     /// Removes every user key.
     pub(crate) fn clear_data(&mut self) {
-        let keys: Vec<String> = self.data.keys().cloned().collect();
+        let keys: Vec<String> = self.data.iter().map(|(key, _)| key.to_owned()).collect();
         for key in keys {
             self.unset(&key);
         }
@@ -274,7 +278,7 @@ impl State {
         for field in &self.changes {
             let value = match key_of_field(field) {
                 Some(key) => self.data.get(key),
-                None => self.meta.get(field),
+                None => self.meta.get(field).map(String::as_str),
             };
             match value {
                 Some(value) => change.set.push((field, value)),
@@ -285,17 +289,17 @@ impl State {
     }
 
     /// Becomes the stored session `id` (created elsewhere in this request): its metadata,
-    /// and its data if given (otherwise this state's data, already written there).
+    /// and the data among its `fields` if given (otherwise this state's data, already written
+    /// there).
     pub(crate) fn adopt(
         &mut self,
         id: SessionId,
-        data: Option<HashMap<String, String>>,
+        fields: Option<Arc<[Field]>>,
         meta: HashMap<String, String>,
         deadline: UnixMillis,
     ) {
-        if let Some(data) = data {
-            self.size = data.iter().map(|(k, v)| field_cost(k, v)).sum();
-            self.data = data;
+        if let Some(fields) = fields {
+            self.set_loaded_data(fields);
         }
         self.meta = meta;
         self.changes.clear();
@@ -375,7 +379,7 @@ mod tests {
             }
         ));
         assert_eq!(state.size, 91);
-        assert!(!state.data.contains_key("b"));
+        assert_eq!(state.data.get("b"), None);
         assert!(!state.changes.contains("b"), "nothing to write");
     }
 
@@ -388,13 +392,13 @@ mod tests {
         let refused = set(&mut state, "d", "1").unwrap_err();
         assert!(matches!(refused, SessionError::TooManyKeys { limit: KEYS }));
         set(&mut state, "c", "2").unwrap();
-        assert_eq!(state.data["c"], "2");
+        assert_eq!(state.data.get("c"), Some("2"));
     }
 
     #[test]
     fn setting_the_value_a_key_has_is_no_change() {
         let mut state = State::default();
-        state.data.insert("a".to_owned(), "1".to_owned());
+        state.data.insert("a", "1".to_owned());
         state.size = 2;
         set(&mut state, "a", "1").unwrap();
         assert!(!state.has_changes());

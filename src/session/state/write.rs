@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use super::{Rotation, State};
+use super::{Data, Rotation, State};
 use crate::codec::field_for_key;
 use crate::config::SessionConfig;
 use crate::cookie::CookieUpdate;
@@ -372,13 +372,10 @@ pub(super) struct EncodedFields<'a> {
 
 impl<'a> EncodedFields<'a> {
     /// Every field of a record: user data (escaped to field names) and metadata.
-    pub(super) fn of_record(
-        data: &'a HashMap<String, String>,
-        meta: &'a HashMap<String, String>,
-    ) -> Self {
+    pub(super) fn of_record(data: &'a Data, meta: &'a HashMap<String, String>) -> Self {
         let set: Vec<_> = data
             .iter()
-            .map(|(key, value)| (field_for_key(key), value.as_str()))
+            .map(|(key, value)| (field_for_key(key), value))
             .chain(
                 meta.iter()
                     .map(|(field, value)| (Cow::Borrowed(field.as_str()), value.as_str())),

@@ -37,7 +37,7 @@ pub(super) fn parse_record(reply: Value) -> Result<Option<Loaded>, StoreError> {
     };
     match record::decode(&bytes) {
         Ok((fields, compacted)) => Ok(Some(Loaded {
-            fields,
+            fields: fields.into(),
             revision: Some(record::AsLoaded::revision(bytes, compacted)),
         })),
         Err(error) => {
@@ -343,7 +343,7 @@ impl SessionStore for RedisStore {
             for reply in replies {
                 let row = parse_record(reply)?.map(|record| {
                     let mut record: std::collections::HashMap<String, String> =
-                        record.fields.into_iter().collect();
+                        record.fields.iter().cloned().collect();
                     fields.iter().map(|field| record.remove(*field)).collect()
                 });
                 rows.push(row);

@@ -4,7 +4,7 @@ use super::*;
 
 fn loaded(value: &str) -> Loaded {
     Loaded {
-        fields: vec![("k".to_owned(), value.to_owned())],
+        fields: vec![("k".to_owned(), value.to_owned())].into(),
         revision: None,
     }
 }
