@@ -11,7 +11,7 @@ mod token;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use super::{Change, FieldsRow, Loaded, SessionStore, Written};
+use super::{Change, Field, FieldsRow, Loaded, SessionStore, Written};
 use crate::error::StoreError;
 use crate::id::Handle;
 #[cfg(feature = "cart")]
@@ -60,6 +60,8 @@ struct State {
 struct Entry {
     expires_at: UnixMillis,
     fields: HashMap<String, String>,
+    /// The fields as the last load handed them out, shared with every load until a write.
+    loaded: Option<Arc<[Field]>>,
 }
 
 impl MemoryStore {
@@ -166,6 +168,7 @@ impl Entry {
     }
 
     fn apply(&mut self, change: &Change<'_>, deadline: Option<UnixMillis>) {
+        self.loaded = None;
         for (field, value) in &change.set {
             self.fields.insert((*field).to_owned(), (*value).to_owned());
         }
@@ -183,12 +186,14 @@ impl SessionStore for MemoryStore {
         let mut state = self.lock();
         let loaded = state.live(id, UnixMillis::now()).map(|entry| {
             entry.expires_at = deadline;
-            Loaded {
-                fields: entry
-                    .fields
-                    .iter()
+            let fields = &entry.fields;
+            let shared = entry.loaded.get_or_insert_with(|| {
+                (fields.iter())
                     .map(|(field, value)| (field.clone(), value.clone()))
-                    .collect(),
+                    .collect()
+            });
+            Loaded {
+                fields: Arc::clone(shared),
                 revision: None,
             }
         });
@@ -210,6 +215,7 @@ impl SessionStore for MemoryStore {
             let mut entry = Entry {
                 expires_at: deadline,
                 fields: HashMap::new(),
+                loaded: None,
             };
             entry.apply(change, None);
             state.records.insert(id.clone(), entry);
@@ -306,5 +312,33 @@ impl SessionStore for MemoryStore {
             })
             .count();
         Ok(deleted)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set<'a>(field: &'a str, value: &'a str) -> Change<'a> {
+        Change {
+            set: vec![(field, value)],
+            ..Change::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn loads_share_the_record_until_a_write_changes_it() {
+        let (store, id) = (MemoryStore::new(), Handle::digest(b"a session"));
+        let deadline = UnixMillis(UnixMillis::now().0 + 60_000);
+        let created = store.create(&id, &set("a", "1"), deadline).await.unwrap();
+        assert_eq!(created, Written::Stored);
+        let first = store.load(&id, deadline).await.unwrap().unwrap();
+        let second = store.load(&id, deadline).await.unwrap().unwrap();
+        assert!(Arc::ptr_eq(&first.fields, &second.fields));
+        let updated = store.update(&id, &set("a", "2"), None).await.unwrap();
+        assert_eq!(updated, Written::Stored);
+        let third = store.load(&id, deadline).await.unwrap().unwrap();
+        assert_eq!(&*third.fields, &[("a".to_owned(), "2".to_owned())]);
+        assert_eq!(&*first.fields, &[("a".to_owned(), "1".to_owned())]);
     }
 }
