@@ -47,9 +47,8 @@ impl Data {
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         let own =
             (self.own.iter()).flat_map(|own| own.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        let loaded = (self.loaded.iter())
-            .filter(|_| self.own.is_none())
-            .flat_map(|fields| user_fields(fields));
+        // At most one of the two is there: making `own` takes `loaded`.
+        let loaded = (self.loaded.iter()).flat_map(|fields| user_fields(fields));
         own.chain(loaded)
     }
 
